@@ -1,0 +1,59 @@
+# DeepScope — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+# apt-get needs root: use sudo when we are not root and it exists.
+SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
+
+.PHONY: run test lint typecheck unit bench install install-test chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+## make run [PORT=8123] [HOST=0.0.0.0]: install into .venv and start the server
+run: install
+	$(BIN)/deepscope --host $(HOST) --port $(PORT)
+
+## Debian's Chromium drives the browser tests (Playwright's own download does not work here)
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff format --check server tests bench
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy server
+
+unit: $(VENV)/.installed-test chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make test: ruff, mypy and pytest (browser tests included)
+test: lint typecheck unit
+
+## make bench: the performance table (not part of make test); PyTorch if it installs
+bench: $(VENV)/.installed-test chromium
+	@$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0 2>/dev/null \
+	  || echo "(torch==2.13.0 not installable here: the PyTorch rows are skipped)"
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

@@ -1,0 +1,1 @@
+"""The FastAPI transport: REST routes, pages, the WebSocket endpoint, security."""

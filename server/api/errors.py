@@ -1,0 +1,86 @@
+"""JSON that is never non-finite, and errors that name the field, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("deepscope")
+
+
+def sanitize(obj: Any) -> Any:
+    """Replace non-finite floats by None, recursively (the last line of defence)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [sanitize(v) for v in obj]
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON; a non-finite float becomes null instead of NaN/Infinity."""
+    try:
+        return json.dumps(obj, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        log.warning("non-finite number in a response; sent as null")
+        return json.dumps(sanitize(obj), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+
+class SafeJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return dumps(content).encode("utf-8")
+
+
+def describe(errors: list[Any]) -> str:
+    """'depth: Input should be less than or equal to 50; …' from pydantic errors."""
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        where = ".".join(loc) or "body"
+        msg = str(err.get("msg", "invalid"))
+        msg = msg.removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts)
+
+
+def plain_errors(errors: list[Any]) -> list[dict[str, Any]]:
+    """Pydantic's error dicts with only JSON-safe fields (no ctx objects, no input echo)."""
+    return [
+        {
+            "loc": [str(p) for p in e.get("loc", ())],
+            "msg": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in errors
+    ]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errs = list(exc.errors())
+        return SafeJSONResponse(
+            status_code=422, content={"error": describe(errs), "detail": plain_errors(errs)}
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return SafeJSONResponse(
+            status_code=exc.status_code,
+            content={"error": str(exc.detail)},
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return SafeJSONResponse(status_code=500, content={"error": "internal error"})

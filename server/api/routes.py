@@ -1,0 +1,50 @@
+"""The REST API (SPEC §2.2). Routes are thin: validate, compute off the loop, reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from .. import __version__
+from ..catalog import build_catalog
+from ..protocol import (
+    ActivationRequest,
+    ActivationResponse,
+    Health,
+    LayersRequest,
+    LayersResponse,
+)
+from ..sessions import labs
+from ..sessions.compute import ComputePool
+
+router = APIRouter()
+
+
+def _pool(request: Request) -> ComputePool:
+    pool: ComputePool = request.app.state.pool
+    return pool
+
+
+@router.get("/healthz", response_model=Health, tags=["meta"])
+async def healthz(request: Request) -> Health:
+    """Liveness: version and the number of live sessions on this worker."""
+    return Health(version=__version__, sessions=len(request.app.state.sessions))
+
+
+@router.get("/api/catalog", tags=["meta"])
+async def catalog() -> dict[str, Any]:
+    """Every activation, init, optimizer, surface, dataset and preset, with ranges."""
+    return build_catalog()
+
+
+@router.post("/api/layers", response_model=LayersResponse, tags=["labs"])
+async def layers(body: LayersRequest, request: Request) -> LayersResponse:
+    """The layers lab: per-layer histograms and statistics of an initialised MLP."""
+    return await _pool(request).run(labs.run_layers, body)
+
+
+@router.post("/api/activation", response_model=ActivationResponse, tags=["labs"])
+async def activation(body: ActivationRequest, request: Request) -> ActivationResponse:
+    """An activation and its derivative at the given points (the gallery's data)."""
+    return await _pool(request).run(labs.run_activation, body)

@@ -1,0 +1,54 @@
+"""The ASGI app: ``server.app:app``.
+
+Routes live in ``server.api``; this module wires them together with the
+settings, the shared compute pool and the error handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import __version__
+from .api import errors, pages, routes, security
+from .sessions.compute import ComputePool
+from .sessions.registry import SessionRegistry
+from .settings import Settings
+
+log = logging.getLogger("deepscope")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    pool = ComputePool(settings.compute_threads)
+    registry = SessionRegistry(settings.max_sessions)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await registry.shutdown()
+            pool.shutdown()
+
+    app = FastAPI(
+        title="DeepScope",
+        version=__version__,
+        summary="See how deep networks train.",
+        lifespan=lifespan,
+        default_response_class=errors.SafeJSONResponse,
+    )
+    app.state.settings = settings
+    app.state.pool = pool
+    app.state.sessions = registry
+    errors.install(app)
+    security.install(app, settings)
+    app.include_router(routes.router)
+    pages.install(app)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,107 @@
+"""``GET /api/catalog``: everything the UI builds its menus and sliders from.
+
+Assembled from the engine registries (names, formulas, parameters) and the
+protocol models (every field's default and range), so a new registry entry or
+a changed limit shows up in the UI without touching the front end.
+"""
+
+from __future__ import annotations
+
+import typing
+from functools import cache
+from typing import Any
+
+import annotated_types
+from pydantic import BaseModel
+
+from . import __version__, protocol
+from .engine import activations, initializers
+
+
+def _literal_choices(annotation: Any) -> list[Any] | None:
+    if typing.get_origin(annotation) is typing.Literal:
+        return list(typing.get_args(annotation))
+    for arg in typing.get_args(annotation):
+        found = _literal_choices(arg)
+        if found:
+            return found
+    return None
+
+
+def field_ranges(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
+    """{field: {default, min, max, exclusive bounds, choices, description}} of a model."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, info in model.model_fields.items():
+        entry: dict[str, Any] = {}
+        if not info.is_required() and info.default_factory is None:
+            default = info.default
+            entry["default"] = default.model_dump() if isinstance(default, BaseModel) else default
+        for meta in info.metadata:
+            if isinstance(meta, annotated_types.Ge):
+                entry["min"] = meta.ge
+            elif isinstance(meta, annotated_types.Gt):
+                entry["min"], entry["min_exclusive"] = meta.gt, True
+            elif isinstance(meta, annotated_types.Le):
+                entry["max"] = meta.le
+            elif isinstance(meta, annotated_types.Lt):
+                entry["max"], entry["max_exclusive"] = meta.lt, True
+        choices = _literal_choices(info.annotation)
+        if choices:
+            entry["choices"] = choices
+        if info.description:
+            entry["description"] = info.description
+        out[name] = entry
+    return out
+
+
+def _activation_entry(act: activations.Activation) -> dict[str, Any]:
+    defaults = act.resolve({})
+    return {
+        "name": act.name,
+        "formula": act.formula,
+        "params": [
+            {
+                "name": p.name,
+                "default": p.default,
+                "min": p.low,
+                "max": p.high,
+                "integer": p.integer,
+                "description": p.doc,
+            }
+            for p in act.params
+        ],
+        "output_range": list(act.output_range),
+        "derivative_range": list(act.derivative_range),
+        "saturates": act.saturated is not None,
+        "saturation_rule": act.saturation_rule,
+        "n_var_w_target": act.target_gain(defaults),
+        "notes": list(act.notes),
+    }
+
+
+@cache
+def build_catalog() -> dict[str, Any]:
+    """The catalog is static for a running server: built once."""
+    return {
+        "version": __version__,
+        "activations": [_activation_entry(a) for a in activations.ACTIVATIONS.values()],
+        "inits": [
+            {"name": i.name, "formula": i.formula} for i in initializers.INITIALIZERS.values()
+        ],
+        "labs": {
+            "layers": {
+                "fields": field_ranges(protocol.LayersRequest),
+                "input": {
+                    "normal": field_ranges(protocol.NormalInput),
+                    "uniform": field_ranges(protocol.UniformInput),
+                },
+                "loss": "L = ½‖h_L‖²/N, so ∂L/∂h_L = h_L/N",
+            },
+        },
+        "limits": {
+            "max_layer_elements": protocol.MAX_LAYER_ELEMENTS,
+            "max_layer_elements_formula": "depth × width × batch (× maxout pieces)",
+            "max_layer_params": protocol.MAX_LAYER_PARAMS,
+            "max_activation_points": protocol.MAX_ACTIVATION_POINTS,
+        },
+    }

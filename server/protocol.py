@@ -1,0 +1,239 @@
+"""Every wire shape: REST bodies and responses, and the WebSocket messages.
+
+This module is the only place a message is defined. Every model forbids unknown
+fields and non-finite numbers, and every number has a range, so bad input is a
+422 (or a WebSocket ``error`` frame) naming the field. The ``Literal`` name
+lists equal the engine registries' keys (a test checks it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .engine import activations as _activations
+
+# --- limits -------------------------------------------------------------------
+
+MAX_LAYER_ELEMENTS = 10_000_000  # depth × width × batch (× maxout pieces), one request
+MAX_LAYER_PARAMS = 25_000_000  # Σ fan_in × width: the weights of one request
+MAX_ACTIVATION_POINTS = 20_000
+
+ActivationName = Literal[
+    "linear",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "prelu",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "softplus",
+    "maxout",
+]
+InitName = Literal[
+    "zeros",
+    "constant",
+    "normal",
+    "uniform",
+    "lecun_normal",
+    "xavier_normal",
+    "xavier_uniform",
+    "he_normal",
+    "he_uniform",
+    "orthogonal",
+]
+
+
+class Strict(BaseModel):
+    """Unknown fields and NaN/Infinity are errors."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
+
+
+def _check_activation_params(name: str, params: dict[str, float]) -> dict[str, float]:
+    try:
+        return _activations.get(name).resolve(params)
+    except ValueError as err:
+        raise ValueError(f"activation_params: {err}") from None
+
+
+# --- layers lab -----------------------------------------------------------------
+
+
+class NormalInput(Strict):
+    """Inputs drawn i.i.d. from N(mean, std²)."""
+
+    distribution: Literal["normal"] = "normal"
+    mean: float = Field(0.0, ge=-10, le=10)
+    std: float = Field(1.0, gt=0, le=100)
+
+
+class UniformInput(Strict):
+    """Inputs drawn i.i.d. from U(low, high) — e.g. U(0, 1) for all-positive inputs."""
+
+    distribution: Literal["uniform"]
+    low: float = Field(-1.0, ge=-100, le=100)
+    high: float = Field(1.0, ge=-100, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> UniformInput:
+        if not self.low < self.high:
+            raise ValueError("input.low must be less than input.high")
+        return self
+
+
+InputSpec = Annotated[NormalInput | UniformInput, Field(discriminator="distribution")]
+Width = Annotated[int, Field(ge=2, le=1000)]
+
+
+class LayersRequest(Strict):
+    """Body of ``POST /api/layers`` and the layers lab's ``configure``."""
+
+    depth: int = Field(10, ge=1, le=50, description="number of layers")
+    width: int = Field(500, ge=2, le=1000, description="units per layer")
+    widths: list[Width] | None = Field(
+        None, min_length=1, max_length=50, description="explicit widths (overrides depth/width)"
+    )
+    input_dim: int = Field(500, ge=2, le=1000)
+    batch: int = Field(1000, ge=10, le=4000)
+    input: InputSpec = Field(default_factory=NormalInput)
+    activation: ActivationName = "tanh"
+    activation_params: dict[str, float] = Field(default_factory=dict, max_length=4)
+    init: InitName = "normal"
+    scale: float = Field(0.01, ge=1e-4, le=1e2, description="multiplier on the init's std")
+    bias: float = Field(0.0, ge=-5, le=5)
+    batchnorm: Literal["off", "train", "eval"] = Field(
+        "off", description="off, or batch norm with batch (train) or fixed (eval) statistics"
+    )
+    bn_gamma: float = Field(1.0, ge=0, le=5)
+    bn_beta: float = Field(0.0, ge=-5, le=5)
+    dropout_keep: float = Field(1.0, gt=0, le=1, description="keep probability p")
+    dropout_mode: Literal["inverted", "classic"] = "inverted"
+    residual: bool = False
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    bins: int = Field(50, ge=5, le=200)
+    dtype: Literal["float32", "float64"] = "float32"
+
+    @field_validator("batchnorm", mode="before")
+    @classmethod
+    def _bool_batchnorm(cls, value: Any) -> Any:
+        if value is True:
+            return "train"
+        if value is False:
+            return "off"
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LayersRequest:
+        if (
+            self.widths is not None
+            and "depth" in self.model_fields_set
+            and self.depth != len(self.widths)
+        ):
+            raise ValueError("depth must equal len(widths) when both are given")
+        self.activation_params = _check_activation_params(self.activation, self.activation_params)
+        k = _activations.pieces(self.activation, self.activation_params)
+        widths = self.layer_widths
+        elements = sum(widths) * self.batch * k
+        if elements > MAX_LAYER_ELEMENTS:
+            raise ValueError(
+                f"depth × width × batch = {elements:,} exceeds the ceiling "
+                f"{MAX_LAYER_ELEMENTS:,}: reduce depth, width or batch"
+            )
+        fan_ins = [self.input_dim, *widths[:-1]]
+        params = sum(f * w * k for f, w in zip(fan_ins, widths, strict=True))
+        if params > MAX_LAYER_PARAMS:
+            raise ValueError(
+                f"the network has {params:,} weights, over the ceiling {MAX_LAYER_PARAMS:,}: "
+                "reduce depth, width or input_dim"
+            )
+        return self
+
+    @property
+    def layer_widths(self) -> list[int]:
+        return list(self.widths) if self.widths is not None else [self.width] * self.depth
+
+
+class HistogramOut(BaseModel):
+    """Counts on fixed edges (``scale`` "log": edges are log10|x|)."""
+
+    mean: float | None
+    std: float | None
+    edges: list[float]
+    counts: list[int]
+    below: int = Field(description="values under the first edge (log scale: incl. zeros)")
+    above: int = Field(description="values over the last edge")
+    nonfinite: int = Field(description="inf/NaN values (a diverged net)")
+    scale: Literal["linear", "log"]
+
+
+class LayerOut(BaseModel):
+    index: int = Field(description="1-based layer number")
+    width: int
+    preactivation: HistogramOut
+    activation: HistogramOut
+    derivative: HistogramOut
+    gradient: HistogramOut
+    weight_gradient: HistogramOut
+    saturated_fraction: float
+    dead_units: int = Field(description="units that are zero for every sample")
+    zero_fraction: float = Field(description="fraction of zeros over samples and units")
+    grad_norm: float | None = Field(description="‖∂L/∂W‖ (null once it overflows)")
+    n_var_w: float = Field(description="fan_in · Var(W) measured on this layer")
+
+
+class LayersResponse(BaseModel):
+    layers: list[LayerOut]
+    theory: list[float] | None = Field(description="predicted pre-activation variance per layer")
+    theory_note: str
+    n_var_w_expected: list[float]
+    n_var_w_target: float | None = Field(description="1 for tanh, 2 for ReLU")
+    saturation_rule: str
+    loss: float | None
+    elapsed_ms: float
+
+
+# --- activation gallery ---------------------------------------------------------
+
+
+class ActivationRequest(Strict):
+    """Body of ``POST /api/activation``."""
+
+    name: ActivationName
+    params: dict[str, float] = Field(default_factory=dict, max_length=4)
+    x: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
+        min_length=1, max_length=MAX_ACTIVATION_POINTS
+    )
+
+    @model_validator(mode="after")
+    def _params(self) -> ActivationRequest:
+        try:
+            self.params = _activations.get(self.name).resolve(self.params)
+        except ValueError as err:
+            raise ValueError(f"params: {err}") from None
+        return self
+
+
+class ActivationResponse(BaseModel):
+    name: str
+    params: dict[str, float]
+    f: list[float]
+    df: list[float]
+
+
+# --- misc -------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    sessions: int
+
+
+def finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None

@@ -1,0 +1,1 @@
+"""Between the engine and the transport: lab adapters, run loops and pacing."""

@@ -1,0 +1,41 @@
+"""All server settings in one place: defaults, environment (DEEPSCOPE_*), CLI flags."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a running server. ``deepscope --help`` lists the CLI flags."""
+
+    model_config = SettingsConfigDict(env_prefix="DEEPSCOPE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64, description="uvicorn worker processes")
+    allow_origins: list[str] = Field(
+        default_factory=list,
+        description="extra exact origins allowed on the WebSocket (scheme://host:port)",
+    )
+    lan_origins: list[str] = Field(
+        default_factory=list, description="origins of this host's LAN addresses (LAN mode)"
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="extra Host header values accepted"
+    )
+    max_sessions: int = Field(120, ge=1, le=10_000, description="WebSocket sessions per worker")
+    compute_threads: int = Field(2, ge=1, le=64, description="threads running NumPy work")
+    max_message_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    rate_limit_per_s: float = Field(
+        30.0, gt=0, le=10_000, description="sustained client messages per second"
+    )
+    rate_limit_burst: int = Field(
+        120, ge=1, le=100_000, description="messages a client may send at once"
+    )
+    max_fps: float = Field(30.0, gt=0, le=120, description="frame rate cap per session")
+    stalled_reader_s: float = Field(
+        5.0, gt=0, le=600, description="a client that reads nothing this long is dropped"
+    )
+    ping_interval_s: float = Field(10.0, gt=0, le=600)
+    ping_timeout_s: float = Field(10.0, gt=0, le=600)

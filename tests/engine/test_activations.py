@@ -1,0 +1,134 @@
+"""Every activation against its own derivative, its definition and at ±1000."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from server.engine import activations
+from server.engine.activations import ACTIVATIONS
+from tests.conftest import derivative_1d, relative_error
+
+ELEMENTWISE = [name for name in ACTIVATIONS if name != "maxout"]
+# Points away from the kink at 0 of the piecewise-linear units.
+POINTS = np.array([-7.3, -3.1, -1.7, -0.9, -0.31, -0.05, 0.05, 0.27, 0.8, 1.6, 2.9, 6.2])
+
+
+@pytest.mark.parametrize("name", ELEMENTWISE)
+def test_derivative_matches_centred_difference(name: str) -> None:
+    act = ACTIVATIONS[name]
+    p = act.resolve({})
+    numeric = derivative_1d(lambda x: act.f(x, p), POINTS)
+    analytic = act.df(POINTS, p)
+    assert relative_error(numeric, analytic, floor=1e-9) < 1e-6
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "prelu", "elu"])
+def test_derivative_with_non_default_alpha(name: str) -> None:
+    act = ACTIVATIONS[name]
+    p = act.resolve({"alpha": 0.37})
+    numeric = derivative_1d(lambda x: act.f(x, p), POINTS)
+    assert relative_error(numeric, act.df(POINTS, p), floor=1e-9) < 1e-6
+
+
+def test_maxout_derivative_is_one_hot_of_winner() -> None:
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((5, 4, 3))  # (N, H, k)
+    p = ACTIVATIONS["maxout"].resolve({"k": 3})
+    h = ACTIVATIONS["maxout"].f(z, p)
+    d = ACTIVATIONS["maxout"].df(z, p)
+    assert h.shape == (5, 4)
+    np.testing.assert_array_equal(h, z.max(axis=-1))
+    np.testing.assert_array_equal(d.sum(axis=-1), np.ones((5, 4)))
+    np.testing.assert_array_equal((d * z).sum(axis=-1), h)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5])
+def test_maxout_gallery_curve_is_convex_and_consistent(k: int) -> None:
+    x = np.linspace(-6, 6, 241) + 0.013
+    f, df = activations.curve("maxout", x, {"k": k})
+    numeric = np.gradient(f, x)
+    assert np.all(np.diff(df) >= 0)  # slopes never decrease: convex
+    inner = slice(2, -2)
+    assert np.mean(np.isclose(numeric[inner], df[inner], atol=1e-9)) > 0.9
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_stable_at_plus_minus_1000(name: str) -> None:
+    z = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+            f, df = activations.curve(name, z)
+            f32, df32 = activations.curve(name, z.astype(np.float32))
+    for arr in (f, df, f32, df32):
+        assert np.all(np.isfinite(arr))
+
+
+def test_definitions() -> None:
+    z = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    p = {"alpha": 1.0}
+    np.testing.assert_allclose(activations.sigmoid(z, {}), 1 / (1 + np.exp(-z)), rtol=1e-15)
+    np.testing.assert_allclose(activations.elu(z, p), np.where(z > 0, z, np.exp(z) - 1))
+    np.testing.assert_allclose(
+        activations.elu(z, {"alpha": 2.0}), np.where(z > 0, z, 2.0 * (np.exp(z) - 1))
+    )
+    erf = np.vectorize(math.erf)
+    np.testing.assert_allclose(
+        activations.gelu(z, {}), z * 0.5 * (1 + erf(z / math.sqrt(2))), rtol=1e-13, atol=1e-15
+    )
+    np.testing.assert_allclose(activations.softplus(z, {}), np.log1p(np.exp(z)), rtol=1e-14)
+    np.testing.assert_allclose(activations.silu(z, {}), z / (1 + np.exp(-z)), rtol=1e-14)
+    np.testing.assert_allclose(
+        activations.selu(np.array([1.0]), {}), [activations.SELU_LAMBDA], rtol=1e-15
+    )
+
+
+def test_normal_cdf_matches_erf_everywhere() -> None:
+    z = np.concatenate([np.linspace(-37, 12, 20001), [-36.99, 37.5]])
+    exact = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in z])
+    np.testing.assert_allclose(activations.normal_cdf(z), exact, rtol=1e-11, atol=0)
+    far = np.array([-37.6, -37.3, -37.01])  # beyond the table: the asymptotic series
+    exact_far = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in far])
+    np.testing.assert_allclose(activations.normal_cdf(far), exact_far, rtol=1e-9)
+
+
+def test_conventions() -> None:
+    """SPEC §3: ReLU′(0) = 0, leaky α = 0.01, σ′ peaks at 0.25."""
+    zero = np.array([0.0])
+    assert activations.d_relu(zero, {})[0] == 0.0
+    assert ACTIVATIONS["leaky_relu"].resolve({})["alpha"] == 0.01
+    z = np.linspace(-10, 10, 2001)
+    d = activations.d_sigmoid(z, {})
+    assert d.max() == pytest.approx(0.25)
+    assert z[np.argmax(d)] == pytest.approx(0.0)
+    # "sigmoid is flat outside [−5, 5]": σ′ < 0.01 there.
+    assert np.all(d[np.abs(z) > 5] < 0.01)
+
+
+def test_relu_sum_makes_a_bump() -> None:
+    """max(0, x+1) − max(0, x−1): the ReLU-sum the gallery overlays (a clipped ramp)."""
+    x = np.linspace(-3, 3, 61)
+    bump = activations.relu(x + 1, {}) - activations.relu(x - 1, {})
+    np.testing.assert_allclose(bump, np.clip(x + 1, 0, 2))
+
+
+def test_bad_parameters_are_refused() -> None:
+    with pytest.raises(ValueError, match="alpha"):
+        ACTIVATIONS["leaky_relu"].resolve({"alpha": 7.0})
+    with pytest.raises(ValueError, match="beta"):
+        ACTIVATIONS["elu"].resolve({"beta": 1.0})
+    with pytest.raises(ValueError, match="integer"):
+        ACTIVATIONS["maxout"].resolve({"k": 2.5})
+    with pytest.raises(ValueError, match="unknown activation"):
+        activations.get("swishy")
+
+
+def test_target_gains() -> None:
+    """n·Var(w) that keeps the variance: 1 for tanh, 2 for ReLU."""
+    assert ACTIVATIONS["tanh"].target_gain({}) == 1.0
+    assert ACTIVATIONS["relu"].target_gain({}) == 2.0
+    assert ACTIVATIONS["sigmoid"].target_gain({}) is None
