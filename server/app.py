@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from . import __version__
 from .api import errors, pages, routes, security
+from .runtime import tune_allocator
 from .sessions.compute import ComputePool
 from .sessions.registry import SessionRegistry
 from .settings import Settings
@@ -23,6 +24,7 @@ log = logging.getLogger("deepscope")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    tune_allocator()
     pool = ComputePool(settings.compute_threads)
     registry = SessionRegistry(settings.max_sessions)
 

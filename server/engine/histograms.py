@@ -1,15 +1,21 @@
-"""Histograms on fixed, shared bin edges, binned with arithmetic + ``bincount``.
+"""Histograms on fixed, shared bin edges.
 
 The edges of a quantity never depend on the data, so bars stay put when a slider
 moves and every layer's histogram is drawn on the same axis. Values outside the
 edges are counted in ``below`` / ``above`` (never silently dropped), and
-non-finite values (a diverged net) in ``nonfinite``.
+non-finite values (a diverged net) in ``nonfinite``. Bins are half-open
+[e_j, e_{j+1}) except the last, which is closed, as in ``np.histogram``.
 
 Two scales:
 
 * ``linear`` — edges ``lo … hi`` evenly spaced in x;
 * ``log`` — edges evenly spaced in log10|x| (for gradients, whose magnitudes span
   many decades); exact zeros and |x| < 10^lo count as ``below``.
+
+Counting is vectorised two ways, whichever is cheaper for the data at hand:
+arithmetic bin indices + ``bincount`` when the values spread over many bins, or
+one comparison pass per inner edge when they fall in a few (a collapsed or
+saturated layer, the very cases the labs are about).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 Scale = Literal["linear", "log"]
+
+# Up to this many occupied bins, counting by comparisons beats bincount.
+SPARSE_BINS = 20
 
 
 @dataclass(frozen=True)
@@ -41,10 +50,26 @@ class Bins:
     def edges(self) -> NDArray[np.float64]:
         return np.linspace(self.lo, self.hi, self.n + 1)
 
+    @property
+    def value_edges(self) -> NDArray[np.float64]:
+        """Edges in x (|x| for the log scale)."""
+        return self.edges if self.scale == "linear" else 10.0**self.edges
+
+    def bin_of(self, value: float) -> int:
+        """Bin index of a magnitude/value: −1 below, n above, the last bin closed."""
+        v = math.log10(value) if self.scale == "log" and value > 0 else value
+        if self.scale == "log" and value <= 0:
+            return -1
+        if v < self.lo:
+            return -1
+        if v > self.hi:
+            return self.n
+        return min(int((v - self.lo) * self.n / (self.hi - self.lo)), self.n - 1)
+
 
 @dataclass
 class Histogram:
-    """Counts per bin plus what fell outside, and exact moments of the finite values."""
+    """Counts per bin plus what fell outside, and the moments of the finite values."""
 
     bins: Bins
     counts: NDArray[np.int64]
@@ -59,56 +84,120 @@ class Histogram:
         return int(self.counts.sum()) + self.below + self.above + self.nonfinite
 
 
-def moments(x: NDArray[np.floating]) -> tuple[float, float]:
-    """Mean and (biased) std with float64 accumulation; x must be finite.
+_ONES = np.ones(0, dtype=np.float32)
 
-    Shifted by the first-pass mean so a tiny spread around a large mean
-    (sigmoid collapsing to 0.5) is not lost to cancellation.
+
+def _ones32(n: int) -> NDArray[np.float32]:
+    """A cached float32 vector of ones, so Σx is one BLAS dot."""
+    global _ONES
+    ones = _ONES
+    if ones.size < n:
+        ones = np.ones(max(n, 2 * ones.size), dtype=np.float32)
+        _ONES = ones
+    return ones[:n]
+
+
+def moments(x: NDArray[np.floating]) -> tuple[float, float]:
+    """Mean and (biased) std of finite ``x``.
+
+    float64: pairwise sums around the mean, relative error ~1e-15. float32: Σx and
+    Σx² as two BLAS dots (relative error ~1e-6, and 4 digits are shown), taken
+    around the mean instead when the spread is tiny next to the mean (sigmoid
+    collapsing to 0.5), where E[x²] − E[x]² would cancel.
     """
     flat = x.reshape(-1)
     n = flat.size
     if n == 0:
         return 0.0, 0.0
-    shift = float(flat.sum(dtype=np.float64)) / n
-    d = flat.astype(np.float64)
-    d -= shift
-    dm = float(d.sum()) / n
-    var = max(float(np.dot(d, d)) / n - dm * dm, 0.0)
-    return shift + dm, math.sqrt(var)
+    if flat.dtype == np.float32:
+        mean = float(np.dot(flat, _ones32(n))) / n
+        second = float(np.dot(flat, flat)) / n
+        if math.isfinite(second) and math.isfinite(mean):
+            var = second - mean * mean
+            if var > 1e-3 * second:
+                return mean, math.sqrt(var)
+            d = flat - np.float32(mean)
+            return mean + float(d.sum()) / n, math.sqrt(max(float(np.dot(d, d)) / n, 0.0))
+        flat = flat.astype(np.float64)  # |x| beyond ~1e19: float32 squares overflow
+    flat = flat.astype(np.float64, copy=False)
+    shift = float(flat.sum()) / n
+    d = flat - shift
+    dm = float(d.sum()) / n  # the residual of the shift (float rounding)
+    np.square(d, out=d)
+    return shift + dm, math.sqrt(max(float(d.sum()) / n - dm * dm, 0.0))
 
 
-def _bin_index(flat: NDArray[np.floating], bins: Bins) -> NDArray[np.intp]:
-    """Index 0 = below, 1..n = the bins, n+1 = above."""
+def _count_by_comparison(
+    values: NDArray[np.floating], bins: Bins, first: int, last: int
+) -> NDArray[np.int64]:
+    """Counts of pseudo-bins first..last (−1 = below, n = above) by comparisons."""
+    edges = bins.value_edges
+    cumulative = [0]
+    for b in range(first, last):  # the boundary between pseudo-bins b and b + 1
+        if b == bins.n - 1:
+            below_boundary = values <= values.dtype.type(edges[-1])
+        else:
+            below_boundary = values < values.dtype.type(edges[b + 1])
+        cumulative.append(int(np.count_nonzero(below_boundary)))
+    cumulative.append(values.size)
+    out = np.zeros(bins.n + 2, dtype=np.int64)
+    out[first + 1 : last + 2] = np.diff(np.asarray(cumulative, dtype=np.int64))
+    return out
+
+
+def _count_by_index(values: NDArray[np.floating], bins: Bins, top: float) -> NDArray[np.int64]:
+    """Counts of all pseudo-bins via arithmetic indices and bincount."""
     if bins.scale == "log":
         with np.errstate(divide="ignore"):
-            t = np.log10(np.abs(flat))
+            t = np.log10(values)  # values is already a fresh |x| array
     else:
-        t = flat.copy()
+        t = values.copy()
     k = bins.n / (bins.hi - bins.lo)
-    t -= t.dtype.type(bins.lo)
+    offset = -bins.lo * k
+    # index = floor((v − lo)·k) + 1, clipped: 0 = below, 1..n = the bins, n + 1 = above.
+    # When −lo·k is a whole number (0 is an edge, the usual case) floor before shifting,
+    # so a value a hair below an edge is not rounded onto it by the addition.
     t *= t.dtype.type(k)
-    t += 1
+    if abs(offset - round(offset)) < 1e-9:
+        np.floor(t, out=t)
+        t += t.dtype.type(round(offset) + 1)
+    else:
+        t += t.dtype.type(offset + 1)
     np.clip(t, 0, bins.n + 1, out=t)
-    idx: NDArray[np.intp] = t.astype(np.intp)
-    # The last bin is closed on the right, as in np.histogram: x == hi counts in it.
-    edge = bins.hi if bins.scale == "linear" else 10.0**bins.hi
-    idx[np.abs(flat) == edge if bins.scale == "log" else flat == edge] = bins.n
-    return idx
+    idx = t.astype(np.intp)
+    if top >= bins.value_edges[-1]:  # the last bin is closed: v == hi counts in it
+        idx[values == values.dtype.type(bins.value_edges[-1])] = bins.n
+    return np.bincount(idx, minlength=bins.n + 2).astype(np.int64)
 
 
 def histogram(x: NDArray[np.floating], bins: Bins, with_moments: bool = True) -> Histogram:
     """Count ``x`` (any shape) into ``bins``."""
     flat = x.reshape(-1)
-    total = float(flat.sum(dtype=np.float64)) if flat.size else 0.0
     nonfinite = 0
-    if not math.isfinite(total):
-        finite = np.isfinite(flat)
-        nonfinite = int(flat.size - np.count_nonzero(finite))
-        flat = flat[finite]
-    counts = np.bincount(_bin_index(flat, bins), minlength=bins.n + 2).astype(np.int64)
+    if flat.size:
+        lowest, highest = float(flat.min()), float(flat.max())
+        if not (math.isfinite(lowest) and math.isfinite(highest)):
+            finite = np.isfinite(flat)
+            nonfinite = int(flat.size - np.count_nonzero(finite))
+            flat = flat[finite]
+            if flat.size:
+                lowest, highest = float(flat.min()), float(flat.max())
+    if flat.size == 0:
+        zero = np.zeros(bins.n, dtype=np.int64)
+        return Histogram(bins, zero, 0, 0, nonfinite, None, None)
+
+    values = np.abs(flat) if bins.scale == "log" else flat
+    if bins.scale == "log":
+        lowest, highest = float(values.min()), float(values.max())
+    first, last = bins.bin_of(lowest), bins.bin_of(highest)
+    if last - first + 1 <= SPARSE_BINS:
+        counts = _count_by_comparison(values, bins, first, last)
+    else:
+        counts = _count_by_index(values, bins, highest)
+
     mean: float | None = None
     std: float | None = None
-    if with_moments and flat.size:
+    if with_moments:
         m, sd = moments(flat)
         if math.isfinite(m) and math.isfinite(sd):
             mean, std = m, sd

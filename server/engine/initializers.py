@@ -1,4 +1,4 @@
-"""Weight initialisers, each a function of (fan_in, fan_out, scale, rng).
+"""Weight initialisers: a base draw of one of three families, times scale × std.
 
 ``scale`` multiplies the scheme's standard deviation (SPEC §1.1):
 
@@ -11,11 +11,14 @@ normal         N(0, 1)                                 1   (so scale = std)
 uniform        U(−√3, √3)                              1   (so scale = std)
 lecun_normal   N(0, 1/fan_in)                          √(1/fan_in)
 xavier_normal  N(0, 2/(fan_in+fan_out))                √(2/(fan_in+fan_out))
-xavier_uniform U(−√(6/(fan_in+fan_out)), +…)           √(2/(fan_in+fan_out))
+xavier_uniform U(±√(6/(fan_in+fan_out)))               √(2/(fan_in+fan_out))
 he_normal      N(0, 2/fan_in)                          √(2/fan_in)
-he_uniform     U(−√(6/fan_in), +…)                     √(2/fan_in)
-orthogonal     a random orthogonal matrix (QR)         gain 1
+he_uniform     U(±√(6/fan_in))                         √(2/fan_in)
+orthogonal     a random orthogonal matrix Q (QR)       gain 1
 ============== ======================================= ==========================
+
+Splitting a scheme into a unit-variance base draw and a multiplier lets a lab
+reuse the draw when only the scheme or the scale changes.
 """
 
 from __future__ import annotations
@@ -23,63 +26,49 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
-Sampler = Callable[[int, int, float, np.random.Generator], NDArray[np.float64]]
+Family = Literal["zeros", "ones", "normal", "uniform", "orthogonal"]
 
 
 @dataclass(frozen=True)
 class Initializer:
     name: str
     formula: str
-    sample: Sampler
-    # Var(w) before ``scale`` as a function of (fan_in, fan_out); None if degenerate.
-    base_variance: Callable[[int, int], float] | None
+    family: Family  # the unit base draw
+    std: Callable[[int, int], float]  # the multiplier before ``scale``, from (fan_in, fan_out)
+
+    def variance(self, fan_in: int, fan_out: int, scale: float) -> float:
+        """Var(w) of the scheme (E[w²] for the constant one)."""
+        base = {"zeros": 0.0, "ones": 1.0, "normal": 1.0, "uniform": 1.0}.get(self.family)
+        if base is None:  # orthogonal: unit-norm rows or columns
+            base = 1.0 / max(fan_in, fan_out)
+        return base * (scale * self.std(fan_in, fan_out)) ** 2
 
 
-def _zeros(
-    fan_in: int, fan_out: int, scale: float, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    return np.zeros((fan_in, fan_out))
-
-
-def _constant(
-    fan_in: int, fan_out: int, scale: float, rng: np.random.Generator
-) -> NDArray[np.float64]:
-    return np.full((fan_in, fan_out), scale)
-
-
-def _normal_with(std: Callable[[int, int], float]) -> Sampler:
-    def sample(
-        fan_in: int, fan_out: int, scale: float, rng: np.random.Generator
-    ) -> NDArray[np.float64]:
-        return rng.standard_normal((fan_in, fan_out)) * (scale * std(fan_in, fan_out))
-
-    return sample
-
-
-def _uniform_with(std: Callable[[int, int], float]) -> Sampler:
-    # U(−a, a) has std a/√3, so a = √3·std.
-    def sample(
-        fan_in: int, fan_out: int, scale: float, rng: np.random.Generator
-    ) -> NDArray[np.float64]:
-        bound = math.sqrt(3.0) * scale * std(fan_in, fan_out)
-        return rng.uniform(-bound, bound, (fan_in, fan_out))
-
-    return sample
-
-
-def _orthogonal(
-    fan_in: int, fan_out: int, scale: float, rng: np.random.Generator
-) -> NDArray[np.float64]:
+def base_draw(
+    family: Family, fan_in: int, fan_out: int, rng: np.random.Generator
+) -> NDArray[np.float32]:
+    """A unit draw of the family, float32, shape (fan_in, fan_out)."""
+    shape = (fan_in, fan_out)
+    if family == "zeros":
+        return np.zeros(shape, dtype=np.float32)
+    if family == "ones":
+        return np.ones(shape, dtype=np.float32)
+    if family == "normal":
+        return rng.standard_normal(shape, dtype=np.float32)
+    if family == "uniform":  # U(−√3, √3): unit variance
+        u = rng.random(shape, dtype=np.float32)
+        u -= np.float32(0.5)
+        u *= np.float32(2.0 * math.sqrt(3.0))
+        return u
     big, small = max(fan_in, fan_out), min(fan_in, fan_out)
-    a = rng.standard_normal((big, small))
-    q, r = np.linalg.qr(a)
-    q *= np.sign(np.diag(r))  # make the distribution uniform (Haar)
-    w = q if fan_in >= fan_out else q.T
-    return np.asarray(w * scale, dtype=np.float64)
+    q, r = np.linalg.qr(rng.standard_normal((big, small)))
+    q *= np.sign(np.diag(r))  # Haar-distributed
+    return np.ascontiguousarray(q if fan_in >= fan_out else q.T, dtype=np.float32)
 
 
 def _unit(fan_in: int, fan_out: int) -> float:
@@ -98,40 +87,19 @@ def _he(fan_in: int, fan_out: int) -> float:
     return math.sqrt(2.0 / fan_in)
 
 
-def _squared(std: Callable[[int, int], float]) -> Callable[[int, int], float]:
-    return lambda fan_in, fan_out: std(fan_in, fan_out) ** 2
-
-
 INITIALIZERS: dict[str, Initializer] = {
     i.name: i
     for i in (
-        Initializer("zeros", "W = 0", _zeros, None),
-        Initializer("constant", "W = scale", _constant, None),
-        Initializer("normal", "W ~ N(0, scale²)", _normal_with(_unit), _squared(_unit)),
-        Initializer("uniform", "W ~ U(−√3·scale, √3·scale)", _uniform_with(_unit), _squared(_unit)),
-        Initializer(
-            "lecun_normal", "W ~ N(0, scale²/fan_in)", _normal_with(_lecun), _squared(_lecun)
-        ),
-        Initializer(
-            "xavier_normal",
-            "W ~ N(0, scale²·2/(fan_in+fan_out))",
-            _normal_with(_xavier),
-            _squared(_xavier),
-        ),
-        Initializer(
-            "xavier_uniform",
-            "W ~ U(±scale·√(6/(fan_in+fan_out)))",
-            _uniform_with(_xavier),
-            _squared(_xavier),
-        ),
-        Initializer("he_normal", "W ~ N(0, scale²·2/fan_in)", _normal_with(_he), _squared(_he)),
-        Initializer("he_uniform", "W ~ U(±scale·√(6/fan_in))", _uniform_with(_he), _squared(_he)),
-        Initializer(
-            "orthogonal",
-            "W = scale·Q, Q orthogonal",
-            _orthogonal,
-            lambda fan_in, fan_out: 1.0 / max(fan_in, fan_out),
-        ),
+        Initializer("zeros", "W = 0", "zeros", _unit),
+        Initializer("constant", "W = scale", "ones", _unit),
+        Initializer("normal", "W ~ N(0, scale²)", "normal", _unit),
+        Initializer("uniform", "W ~ U(−√3·scale, √3·scale)", "uniform", _unit),
+        Initializer("lecun_normal", "W ~ N(0, scale²/fan_in)", "normal", _lecun),
+        Initializer("xavier_normal", "W ~ N(0, scale²·2/(fan_in+fan_out))", "normal", _xavier),
+        Initializer("xavier_uniform", "W ~ U(±scale·√(6/(fan_in+fan_out)))", "uniform", _xavier),
+        Initializer("he_normal", "W ~ N(0, scale²·2/fan_in)", "normal", _he),
+        Initializer("he_uniform", "W ~ U(±scale·√(6/fan_in))", "uniform", _he),
+        Initializer("orthogonal", "W = scale·Q, Q orthogonal", "orthogonal", _unit),
     )
 }
 
@@ -144,11 +112,8 @@ def get(name: str) -> Initializer:
 
 
 def weight_variance(name: str, fan_in: int, fan_out: int, scale: float) -> float:
-    """The expected Var(w) of the scheme, or E[w²] for the degenerate ones."""
-    init = get(name)
-    if init.base_variance is None:
-        return 0.0 if name == "zeros" else scale * scale
-    return init.base_variance(fan_in, fan_out) * scale * scale
+    """The expected Var(w) of the scheme (E[w²] for ``constant``)."""
+    return get(name).variance(fan_in, fan_out, scale)
 
 
 def init_weight(
@@ -158,6 +123,13 @@ def init_weight(
     scale: float,
     rng: np.random.Generator,
     dtype: DTypeLike = np.float32,
+    base: NDArray[np.float32] | None = None,
 ) -> NDArray[np.floating]:
-    """A (fan_in, fan_out) weight matrix, sampled in float64 then cast."""
-    return get(name).sample(fan_in, fan_out, scale, rng).astype(dtype)
+    """A (fan_in, fan_out) weight matrix; ``base`` reuses an earlier draw of the family."""
+    init = get(name)
+    if base is None:
+        base = base_draw(init.family, fan_in, fan_out, rng)
+    factor = scale * init.std(fan_in, fan_out)
+    out: NDArray[np.floating] = base.astype(dtype) if np.dtype(dtype) != base.dtype else base.copy()
+    out *= out.dtype.type(factor)
+    return out

@@ -28,7 +28,8 @@ BN_MOMENTUM = 0.1  # running ← (1 − m)·running + m·batch, as PyTorch
 def affine_forward(x: Array, W: Array, b: Array) -> Array:
     """a = x W + b: (N, D) @ (D, M) + (M,) -> (N, M)."""
     a = x @ W
-    a += b
+    if np.any(b):  # biases are often all zero at init: skip a pass over (N, M)
+        a += b
     return a
 
 
@@ -119,8 +120,7 @@ def activation_forward(
         h = act.f(z3, params)
         d = act.df(z3, params).reshape(z.shape)
     else:
-        h = act.f(z, params)
-        d = act.df(z, params)
+        h, d = act.value_and_derivative(z, params)
     return h, ActivationCache(z, d, k)
 
 

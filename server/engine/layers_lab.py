@@ -11,18 +11,29 @@ linear-regime theory Var(s_k) = Var(s_{k−1})·n·Var(w)·gain.
 
 from __future__ import annotations
 
+import itertools
 import math
+import threading
 import time
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 from . import activations, initializers
-from .histograms import Bins, Histogram, histogram
-from .network import BNStats, LayerSpec, build, forward, layer_backward, make_masks
+from .histograms import Bins, Histogram, histogram, moments
+from .network import (
+    BNStats,
+    LayerCache,
+    LayerParams,
+    LayerSpec,
+    backward,
+    build,
+    forward,
+)
 
 Array = NDArray[np.floating]
 QUANTITIES = ("preactivation", "activation", "derivative", "gradient", "weight_gradient")
@@ -42,10 +53,21 @@ class InputDistribution:
     low: float = -1.0
     high: float = 1.0
 
-    def sample(self, shape: tuple[int, int], rng: np.random.Generator) -> NDArray[np.float64]:
+    def unit_draw(self, shape: tuple[int, int], rng: np.random.Generator) -> NDArray[np.float32]:
+        """N(0, 1) or U(0, 1) draws, which ``from_unit`` shifts and scales."""
         if self.distribution == "normal":
-            return rng.normal(self.mean, self.std, shape)
-        return rng.uniform(self.low, self.high, shape)
+            return rng.standard_normal(shape, dtype=np.float32)
+        return rng.random(shape, dtype=np.float32)
+
+    def from_unit(self, unit: NDArray[np.float32], dtype: np.dtype[Any]) -> Array:
+        x = unit.astype(dtype)
+        if self.distribution == "normal":
+            x *= dtype.type(self.std)
+            x += dtype.type(self.mean)
+        else:
+            x *= dtype.type(self.high - self.low)
+            x += dtype.type(self.low)
+        return x
 
     @property
     def second_moment(self) -> float:
@@ -168,9 +190,137 @@ def theory_variance(config: LayersConfig) -> tuple[list[float] | None, str]:
     return out, "linear regime: Var(z_k) = n·Var(w)·g·Var(z_{k−1}); exact only while f ≈ linear"
 
 
-def _rngs(seed: int) -> tuple[np.random.Generator, ...]:
-    # Independent streams, so e.g. changing the batch size keeps the weights.
-    return tuple(np.random.default_rng([seed, stream]) for stream in range(4))
+class DrawCache:
+    """Unit random draws kept between runs, up to a byte budget (least recently used out).
+
+    A slider move that keeps the seed and the shapes (scale, init scheme, activation,
+    bias…) reuses the same draws instead of sampling a million numbers again; the
+    arrays are read-only so a run cannot change them for the next one.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[tuple[Any, ...], list[NDArray[np.float32]]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(
+        self, key: tuple[Any, ...], make: Callable[[], list[NDArray[np.float32]]]
+    ) -> list[NDArray[np.float32]]:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        arrays = make()
+        for a in arrays:
+            a.flags.writeable = False
+        size = sum(a.nbytes for a in arrays)
+        if size <= self.max_bytes:
+            with self._lock:
+                if key not in self._items:
+                    self._items[key] = arrays
+                    self._bytes += size
+                while self._bytes > self.max_bytes:
+                    _, old = self._items.popitem(last=False)
+                    self._bytes -= sum(a.nbytes for a in old)
+        return arrays
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+DRAWS = DrawCache(max_bytes=128 * 2**20)
+
+# Independent random streams of one seed, so e.g. a new batch size keeps the weights.
+_WEIGHTS, _INPUTS, _DROPOUT, _CALIBRATION = range(4)
+
+
+def _rng(seed: int, stream: int) -> np.random.Generator:
+    return np.random.default_rng([seed, stream])
+
+
+def _weight_bases(
+    config: LayersConfig, family: initializers.Family, k: int
+) -> tuple[list[NDArray[np.float32]], list[float]]:
+    """Unit draws per layer and their measured variances (cached together)."""
+    dims = [config.input_dim, *config.widths]
+    shapes = [(a, b * k) for a, b in itertools.pairwise(dims)]
+
+    def make() -> list[NDArray[np.float32]]:
+        rng = _rng(config.seed, _WEIGHTS)
+        bases = [initializers.base_draw(family, a, b, rng) for a, b in shapes]
+        variances = np.array([moments(b)[1] ** 2 for b in bases], dtype=np.float32)
+        return [*bases, variances]
+
+    *bases, variances = DRAWS.get(("weights", config.seed, family, tuple(shapes)), make)
+    return bases, [float(v) for v in variances]
+
+
+def _inputs(config: LayersConfig, stream: int, dtype: np.dtype[Any]) -> Array:
+    shape = (config.batch, config.input_dim)
+    unit = DRAWS.get(
+        ("inputs", config.seed, stream, config.input.distribution, shape),
+        lambda: [config.input.unit_draw(shape, _rng(config.seed, stream))],
+    )[0]
+    return config.input.from_unit(unit, dtype)
+
+
+def _dropout_masks(config: LayersConfig, dtype: np.dtype[Any]) -> list[Array | None]:
+    """Masks from cached U(0, 1) draws: raising keep only ever adds kept units."""
+    if config.dropout_keep >= 1:
+        return [None] * len(config.widths)
+    shapes = [(config.batch, w) for w in config.widths]
+
+    def make() -> list[NDArray[np.float32]]:
+        rng = _rng(config.seed, _DROPOUT)
+        return [rng.random(s, dtype=np.float32) for s in shapes]
+
+    uniforms = DRAWS.get(("dropout", config.seed, tuple(shapes)), make)
+    return [(u < config.dropout_keep).astype(dtype) for u in uniforms]
+
+
+_QUIET = {"over": "ignore", "invalid": "ignore", "under": "ignore", "divide": "ignore"}
+
+
+def _forward_stats(
+    cache: LayerCache, act: activations.Activation, bins: dict[str, Bins]
+) -> dict[str, Any]:
+    """Histograms of z, h = f(z), f′(z); saturation, dead units, zero fraction."""
+    z, h = cache.act.z, cache.h
+    with np.errstate(**_QUIET):  # type: ignore[arg-type]
+        hist = {
+            "preactivation": histogram(z, bins["preactivation"]),
+            "activation": histogram(h, bins["activation"]),
+            "derivative": histogram(cache.act.dh_dz, bins["derivative"]),
+        }
+        saturated = 0.0
+        if act.saturated is not None:
+            saturated = float(np.count_nonzero(act.saturated(z, h))) / h.size
+        nonzero = h != 0  # (N, H)
+        alive = np.any(nonzero, axis=0)  # a dead unit is zero for every sample
+    return {
+        "hist": hist,
+        "saturated_fraction": saturated,
+        "dead_units": int(h.shape[1] - np.count_nonzero(alive)),
+        "zero_fraction": float(h.size - np.count_nonzero(nonzero)) / h.size,
+    }
+
+
+def _backward_stats(cache: LayerCache, dW: Array, bins: dict[str, Bins]) -> dict[str, Any]:
+    """Histograms of ∂L/∂h and ∂L/∂W, and ‖∂L/∂W‖ from the latter's moments."""
+    assert cache.grad_h is not None
+    with np.errstate(**_QUIET):  # type: ignore[arg-type]
+        weight_gradient = histogram(dW, bins["weight_gradient"])
+        gradient = histogram(cache.grad_h, bins["gradient"])
+    grad_norm = None  # ‖dW‖ = √(n·(std² + mean²))
+    if weight_gradient.mean is not None and weight_gradient.std is not None:
+        grad_norm = _finite(math.sqrt(dW.size * (weight_gradient.std**2 + weight_gradient.mean**2)))
+    return {
+        "hist": {"gradient": gradient, "weight_gradient": weight_gradient},
+        "grad_norm": grad_norm,
+    }
 
 
 def run(config: LayersConfig) -> LayersResult:
@@ -178,79 +328,75 @@ def run(config: LayersConfig) -> LayersResult:
     started = time.perf_counter()
     dtype = np.dtype(config.dtype)
     act = activations.get(config.activation)
+    params = act.resolve(config.activation_params)
     specs = layer_specs(config)
-    rng_w, rng_x, rng_mask, rng_cal = _rngs(config.seed)
+    init = initializers.get(config.init)
+    k = specs[0].pieces
+    bases, base_variances = _weight_bases(config, init.family, k)
     net = build(
         config.input_dim,
         specs,
         config.init,
         config.scale,
         config.bias,
-        rng_w,
+        _rng(config.seed, _WEIGHTS),
         dtype,
         bn_gamma=config.bn_gamma,
         bn_beta=config.bn_beta,
+        bases=bases,
     )
-    X = config.input.sample((config.batch, config.input_dim), rng_x).astype(dtype)
+    X = _inputs(config, _INPUTS, dtype)
     if config.batchnorm == "eval":
         # Fixed statistics, estimated from a separate batch of the same inputs:
         # what the running averages of a trained net converge to.
-        X_cal = config.input.sample((config.batch, config.input_dim), rng_cal).astype(dtype)
+        X_cal = _inputs(config, _CALIBRATION, dtype)
         forward(net, X_cal, train=False, bn_stats="batch", update_running=True, bn_momentum=1.0)
-    masks = make_masks(net, config.batch, rng_mask)
+    masks = _dropout_masks(config, dtype)
     bn_stats: BNStats = "running" if config.batchnorm == "eval" else "batch"
 
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        out, caches = forward(net, X, train=True, masks=masks, bn_stats=bn_stats)
-        loss = 0.5 * float(np.sum(np.square(out, dtype=np.float64))) / config.batch
-        _, grads = net.zeros_like()
-        dout = out / dtype.type(config.batch)  # ∂L/∂h_L for L = ½‖h_L‖²/N
-        for p, g, cache in zip(
-            reversed(net.layers), reversed(grads), reversed(caches), strict=True
-        ):
-            dout = layer_backward(dout, cache, p, g)
+    bins = quantity_bins(config.activation, config.bins)
+    # Statistics are taken as each layer finishes, while its arrays are hot in cache.
+    stats: dict[tuple[str, int], dict[str, Any]] = {}
 
-        bins = quantity_bins(config.activation, config.bins)
-        layers: list[LayerStats] = []
-        fan_in = config.input_dim
-        for i, (cache, g, p) in enumerate(zip(caches, grads, net.layers, strict=True)):
-            z, h = cache.act.z, cache.h
-            assert cache.grad_h is not None
-            hist = {
-                "preactivation": histogram(z, bins["preactivation"]),
-                "activation": histogram(h, bins["activation"]),
-                "derivative": histogram(cache.act.dh_dz, bins["derivative"]),
-                "gradient": histogram(cache.grad_h, bins["gradient"]),
-                "weight_gradient": histogram(g.W, bins["weight_gradient"]),
-            }
-            saturated = 0.0
-            if act.saturated is not None:
-                saturated = float(np.count_nonzero(act.saturated(z, h))) / h.size
-            alive = np.any(h != 0, axis=0)
-            dead = int(h.shape[1] - np.count_nonzero(alive))
-            zero_fraction = float(h.size - np.count_nonzero(h)) / h.size
-            grad_norm = _finite(math.sqrt(float(np.sum(np.square(g.W, dtype=np.float64)))))
-            n_var_w = fan_in * float(np.var(p.W, dtype=np.float64))
-            layers.append(
-                LayerStats(
-                    index=i + 1,
-                    width=specs[i].width,
-                    hist=hist,
-                    saturated_fraction=saturated,
-                    dead_units=dead,
-                    zero_fraction=zero_fraction,
-                    grad_norm=grad_norm,
-                    n_var_w=n_var_w,
-                )
+    def after_forward(i: int, cache: LayerCache) -> None:
+        stats["f", i] = _forward_stats(cache, act, bins)
+
+    def after_backward(i: int, cache: LayerCache, grads: LayerParams) -> None:
+        stats["b", i] = _backward_stats(cache, grads.W, bins)
+
+    with np.errstate(**_QUIET):  # type: ignore[arg-type]
+        out, caches = forward(
+            net, X, train=True, masks=masks, bn_stats=bn_stats, on_layer=after_forward
+        )
+        loss = 0.5 * float(np.sum(np.square(out, dtype=np.float64))) / config.batch
+        dout = out / dtype.type(config.batch)  # ∂L/∂h_L for L = ½‖h_L‖²/N
+        backward(net, dout, caches, need_input_grad=False, on_layer=after_backward)
+
+    layers: list[LayerStats] = []
+    fan_in = config.input_dim
+    for i, spec in enumerate(specs):
+        f, b = stats["f", i], stats["b", i]
+        # W = base × factor exactly, so its measured variance is the base's × factor².
+        factor = config.scale * init.std(fan_in, spec.width * k)
+        layers.append(
+            LayerStats(
+                index=i + 1,
+                width=spec.width,
+                hist={**f.pop("hist"), **b.pop("hist")},
+                n_var_w=fan_in * base_variances[i] * factor * factor,
+                **f,
+                **b,
             )
-            fan_in = specs[i].width
+        )
+        fan_in = spec.width
 
     theory, note = theory_variance(config)
-    expected: list[float] = []
+    expected = []
     fan_in = config.input_dim
     for w in config.widths:
-        m = w * activations.pieces(config.activation, act.resolve(config.activation_params))
-        expected.append(fan_in * initializers.weight_variance(config.init, fan_in, m, config.scale))
+        expected.append(
+            fan_in * initializers.weight_variance(config.init, fan_in, w * k, config.scale)
+        )
         fan_in = w
     return LayersResult(
         layers=layers,
@@ -258,7 +404,7 @@ def run(config: LayersConfig) -> LayersResult:
         theory=theory,
         theory_note=note,
         n_var_w_expected=expected,
-        target_gain=act.target_gain(act.resolve(config.activation_params)),
+        target_gain=act.target_gain(params),
         saturation_rule=act.saturation_rule,
         loss=_finite(loss),
         elapsed_ms=(time.perf_counter() - started) * 1e3,

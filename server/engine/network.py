@@ -11,7 +11,7 @@ written into a flat array of the same layout.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -27,7 +27,6 @@ from .layers import (
     DropoutMode,
     activation_backward,
     activation_forward,
-    affine_backward,
     affine_forward,
     batchnorm_backward,
     batchnorm_forward,
@@ -139,17 +138,23 @@ def build(
     dtype: DTypeLike = np.float32,
     bn_gamma: float = 1.0,
     bn_beta: float = 0.0,
+    bases: Sequence[NDArray[np.float32]] | None = None,
 ) -> Network:
-    """A network with weights from ``init`` (× ``scale``) and every bias = ``bias``."""
+    """A network with weights from ``init`` (× ``scale``) and every bias = ``bias``.
+
+    ``bases`` are earlier unit draws of the init's family, one per layer (see
+    ``initializers.base_draw``), reused instead of drawing from ``rng``.
+    """
     specs = tuple(specs)
     flat = np.zeros(count_params(input_dim, specs), dtype=dtype)
     layers = _views(flat, input_dim, specs)
     weight_mask = np.zeros(flat.size, dtype=bool)
     wmask_views = _views(weight_mask, input_dim, specs)
     fan_in = input_dim
-    for spec, layer, wm in zip(specs, layers, wmask_views, strict=True):
+    for i, (spec, layer, wm) in enumerate(zip(specs, layers, wmask_views, strict=True)):
         m = layer.W.shape[1]
-        layer.W[...] = initializers.init_weight(init, fan_in, m, scale, rng, dtype)
+        base = bases[i] if bases is not None else None
+        layer.W[...] = initializers.init_weight(init, fan_in, m, scale, rng, dtype, base=base)
         layer.b[...] = bias
         wm.W[...] = True
         if layer.gamma is not None and layer.beta is not None:
@@ -220,8 +225,14 @@ def layer_forward(
     return out, LayerCache(x, act_cache, h, bn_cache, factor, residual)
 
 
-def layer_backward(dout: Array, cache: LayerCache, p: LayerParams, g: LayerParams) -> Array:
-    """Backward of one layer; writes dW, db, dγ, dβ, dα into ``g``; returns dx."""
+def layer_backward(
+    dout: Array, cache: LayerCache, p: LayerParams, g: LayerParams, need_dx: bool = True
+) -> Array | None:
+    """Backward of one layer; writes dW, db, dγ, dβ, dα into ``g``; returns dx.
+
+    dW = xᵀ dz and db = Σ dz go straight into the gradient buffer's views;
+    ``need_dx=False`` skips dx = dz Wᵀ (the first layer's, when ∂L/∂X is unused).
+    """
     grad_h = dropout_backward(dout, cache.dropout)
     cache.grad_h = grad_h
     dz = activation_backward(grad_h, cache.act)
@@ -231,9 +242,11 @@ def layer_backward(dout: Array, cache: LayerCache, p: LayerParams, g: LayerParam
         dz, dgamma, dbeta = batchnorm_backward(dz, cache.bn)
         g.gamma[...] = dgamma
         g.beta[...] = dbeta
-    dx, dW, db = affine_backward(dz, cache.x, p.W)
-    g.W[...] = dW
-    g.b[...] = db
+    np.matmul(cache.x.T, dz, out=g.W)
+    np.sum(dz, axis=0, out=g.b)
+    if not need_dx:
+        return None
+    dx = dz @ p.W.T
     if cache.residual:
         dx += dout
     return dx
@@ -258,11 +271,13 @@ def forward(
     bn_stats: BNStats | None = None,
     update_running: bool = False,
     bn_momentum: float = BN_MOMENTUM,
+    on_layer: Callable[[int, LayerCache], None] | None = None,
 ) -> tuple[Array, list[LayerCache]]:
     """All layers: (N, D) -> (N, H_last), with the caches for backward.
 
     Batch norm uses batch statistics when training and running ones otherwise,
-    unless ``bn_stats`` says which.
+    unless ``bn_stats`` says which. ``on_layer(i, cache)`` is called as each
+    layer finishes (the layers lab computes its statistics there).
     """
     stats: BNStats = bn_stats or ("batch" if train else "running")
     if masks is None:
@@ -283,12 +298,29 @@ def forward(
             bn_momentum=bn_momentum,
         )
         caches.append(cache)
+        if on_layer is not None:
+            on_layer(len(caches) - 1, cache)
     return h, caches
 
 
-def backward(net: Network, dout: Array, caches: Sequence[LayerCache]) -> tuple[Array, Array]:
-    """Backpropagate ∂L/∂out; returns (flat gradient, ∂L/∂X)."""
+def backward(
+    net: Network,
+    dout: Array,
+    caches: Sequence[LayerCache],
+    *,
+    need_input_grad: bool = True,
+    on_layer: Callable[[int, LayerCache, LayerParams], None] | None = None,
+) -> tuple[Array, Array | None]:
+    """Backpropagate ∂L/∂out; returns (flat gradient, ∂L/∂X, or None if not needed).
+
+    ``on_layer(i, cache, grads_i)`` is called as each layer's gradients are ready.
+    """
     grad_flat, grads = net.zeros_like()
-    for p, g, cache in zip(reversed(net.layers), reversed(grads), reversed(caches), strict=True):
-        dout = layer_backward(dout, cache, p, g)
-    return grad_flat, dout
+    dx: Array | None = dout
+    for i in range(len(caches) - 1, -1, -1):
+        assert dx is not None
+        need_dx = need_input_grad or i > 0
+        dx = layer_backward(dx, caches[i], net.layers[i], grads[i], need_dx=need_dx)
+        if on_layer is not None:
+            on_layer(i, caches[i], grads[i])
+    return grad_flat, dx

@@ -132,3 +132,13 @@ def test_target_gains() -> None:
     assert ACTIVATIONS["tanh"].target_gain({}) == 1.0
     assert ACTIVATIONS["relu"].target_gain({}) == 2.0
     assert ACTIVATIONS["sigmoid"].target_gain({}) is None
+
+
+@pytest.mark.parametrize("name", [n for n, a in ACTIVATIONS.items() if a.fdf is not None])
+def test_fused_value_and_derivative_equal_the_separate_ones(name: str) -> None:
+    act = ACTIVATIONS[name]
+    p = act.resolve({})
+    z = np.linspace(-8, 8, 401)
+    f, df = act.value_and_derivative(z, p)
+    np.testing.assert_allclose(f, act.f(z, p), rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(df, act.df(z, p), rtol=1e-12, atol=1e-15)

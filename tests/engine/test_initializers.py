@@ -11,7 +11,7 @@ from server.engine import initializers
 from server.engine.initializers import INITIALIZERS
 
 
-@pytest.mark.parametrize("name", [n for n, i in INITIALIZERS.items() if i.base_variance])
+@pytest.mark.parametrize("name", [n for n in INITIALIZERS if n not in ("zeros", "constant")])
 @pytest.mark.parametrize("scale", [0.01, 1.0, 3.0])
 def test_variance_matches_the_formula(name: str, scale: float) -> None:
     rng = np.random.default_rng(1)
@@ -44,7 +44,7 @@ def test_orthogonal(fan_in: int, fan_out: int) -> None:
     )
     small = min(fan_in, fan_out)
     gram = W.T @ W if fan_in >= fan_out else W @ W.T
-    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-12)
+    np.testing.assert_allclose(gram, 4.0 * np.eye(small), atol=1e-5)  # drawn in float32
 
 
 def test_xavier_worked_numbers() -> None:
