@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from server.engine import layers_lab
@@ -13,7 +15,7 @@ def bare_matmuls(widths: tuple[int, ...], input_dim: int, batch: int) -> None:
     """The float32 matmuls of the same forward and backward, and nothing else."""
     rng = np.random.default_rng(0)
     dims = [input_dim, *widths]
-    Ws = [rng.standard_normal((a, b), dtype=np.float32) for a, b in zip(dims, dims[1:])]
+    Ws = [rng.standard_normal((a, b), dtype=np.float32) for a, b in itertools.pairwise(dims)]
     X = rng.standard_normal((batch, input_dim), dtype=np.float32)
 
     def run() -> None:
@@ -33,7 +35,7 @@ def naive(config: layers_lab.LayersConfig) -> None:
     """What a student would write: float64, np.tanh, np.histogram per quantity."""
     rng = np.random.default_rng(config.seed)
     dims = [config.input_dim, *config.widths]
-    Ws = [rng.standard_normal((a, b)) * config.scale for a, b in zip(dims, dims[1:])]
+    Ws = [rng.standard_normal((a, b)) * config.scale for a, b in itertools.pairwise(dims)]
     X = rng.standard_normal((config.batch, config.input_dim))
 
     def run() -> None:
