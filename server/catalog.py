@@ -15,7 +15,7 @@ import annotated_types
 from pydantic import BaseModel
 
 from . import __version__, protocol
-from .engine import activations, initializers
+from .engine import activations, expressions, initializers, optimizers, surfaces
 
 
 def _literal_choices(annotation: Any) -> list[Any] | None:
@@ -79,6 +79,55 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
     }
 
 
+def _optimizer_entry(spec: optimizers.OptimizerSpec) -> dict[str, Any]:
+    return {
+        "name": spec.name,
+        "title": spec.title,
+        "equations": list(spec.equations),
+        "hyper": [
+            {"name": h.name, "default": h.default, "description": h.doc}
+            | ({} if h.is_bool else {"min": h.low, "max": h.high, "log": h.log})
+            for h in spec.hyper
+        ],
+        "needs_hessian": spec.needs_hessian,
+        "notes": list(spec.notes),
+    }
+
+
+def _surface_entry(spec: surfaces.SurfaceSpec) -> dict[str, Any]:
+    built = surfaces.build(spec.name)
+    return {
+        "name": spec.name,
+        "title": spec.title,
+        "formula": built.formula,
+        "group": spec.group,
+        "dims": spec.dims,
+        "domain": [list(r) for r in spec.domain],
+        "start": list(spec.start),
+        "params": [
+            {
+                "name": p.name,
+                "default": p.default,
+                "min": p.low,
+                "max": p.high,
+                "description": p.doc,
+            }
+            for p in spec.params
+        ],
+        "minima": [list(c.point) for c in built.minima],
+        "critical_points": [
+            {
+                "point": list(c.point),
+                "value": c.value,
+                "kind": c.kind,
+                "eigenvalues": list(c.eigenvalues),
+            }
+            for c in built.critical_points
+        ],
+        "notes": list(spec.notes),
+    }
+
+
 @cache
 def build_catalog() -> dict[str, Any]:
     """The catalog is static for a running server: built once."""
@@ -88,6 +137,18 @@ def build_catalog() -> dict[str, Any]:
         "inits": [
             {"name": i.name, "formula": i.formula} for i in initializers.INITIALIZERS.values()
         ],
+        "optimizers": [_optimizer_entry(s) for s in optimizers.OPTIMIZERS.values()],
+        "surfaces": [_surface_entry(s) for s in surfaces.SURFACE_SPECS.values()],
+        "schedules": {
+            "names": list(optimizers.SCHEDULES),
+            "fields": field_ranges(protocol.ScheduleSpec),
+        },
+        "expressions": {
+            "functions": sorted(expressions.FUNCTIONS),
+            "constants": ["pi", "e"],
+            "operators": ["+", "-", "*", "/", "**", "^"],
+            "max_length": expressions.MAX_LENGTH,
+        },
         "labs": {
             "layers": {
                 "fields": field_ranges(protocol.LayersRequest),
@@ -97,11 +158,18 @@ def build_catalog() -> dict[str, Any]:
                 },
                 "loss": "L = ½‖h_L‖²/N, so ∂L/∂h_L = h_L/N",
             },
+            "descend": {
+                "fields": field_ranges(protocol.DescendRequest),
+                "run_fields": field_ranges(protocol.RunRequest),
+                "surface_fields": field_ranges(protocol.SurfaceRequest),
+            },
         },
         "limits": {
             "max_layer_elements": protocol.MAX_LAYER_ELEMENTS,
             "max_layer_elements_formula": "depth × width × batch (× maxout pieces)",
             "max_layer_params": protocol.MAX_LAYER_PARAMS,
             "max_activation_points": protocol.MAX_ACTIVATION_POINTS,
+            "max_runs": protocol.MAX_RUNS,
+            "max_descend_rows": protocol.MAX_DESCEND_ROWS,
         },
     }

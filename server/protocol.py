@@ -14,12 +14,18 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .engine import activations as _activations
+from .engine import optimizers as _optimizers
+from .engine import surfaces as _surfaces
+from .engine.expressions import MAX_LENGTH as _MAX_EXPR
 
 # --- limits -------------------------------------------------------------------
 
 MAX_LAYER_ELEMENTS = 10_000_000  # depth × width × batch (× maxout pieces), one request
 MAX_LAYER_PARAMS = 25_000_000  # Σ fan_in × width: the weights of one request
 MAX_ACTIVATION_POINTS = 20_000
+MAX_RUNS = 16
+MAX_DESCEND_ROWS = 400_000  # steps × runs in one /api/descend answer
+MAX_COORD = 1e6
 
 ActivationName = Literal[
     "linear",
@@ -35,6 +41,40 @@ ActivationName = Literal[
     "softplus",
     "maxout",
 ]
+OptimizerName = Literal[
+    "gd",
+    "momentum",
+    "nesterov",
+    "adagrad",
+    "rmsprop",
+    "adadelta",
+    "adam",
+    "adamw",
+    "nadam",
+    "amsgrad",
+    "newton",
+]
+SurfaceName = Literal[
+    "quadratic_1d",
+    "quartic_1d",
+    "parabola_1d",
+    "shifted_bowl",
+    "ill_conditioned",
+    "saddle",
+    "three_saddles",
+    "bowl",
+    "rosenbrock",
+    "beale",
+    "himmelblau",
+    "booth",
+    "six_hump_camel",
+    "rastrigin",
+    "ackley",
+    "styblinski_tang",
+    "monkey_saddle",
+    "plateau",
+]
+ScheduleName = Literal["constant", "inv_sqrt", "step", "exponential", "cosine"]
 InitName = Literal[
     "zeros",
     "constant",
@@ -224,6 +264,186 @@ class ActivationResponse(BaseModel):
     params: dict[str, float]
     f: list[float]
     df: list[float]
+
+
+# --- optimizer lab ------------------------------------------------------------------
+
+Coordinate = Annotated[float, Field(ge=-MAX_COORD, le=MAX_COORD)]
+Point = Annotated[list[Coordinate], Field(min_length=1, max_length=2)]
+Range = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+
+
+class ScheduleSpec(Strict):
+    """A learning-rate schedule: lr_t = lr · s(t)."""
+
+    name: ScheduleName = "constant"
+    step_size: int = Field(100, ge=1, le=1_000_000, description="step: decay every n steps")
+    gamma: float = Field(0.5, gt=0, le=1, description="step / exponential: the factor")
+    period: int = Field(1000, ge=1, le=1_000_000, description="cosine: steps to reach 0")
+
+
+class RunRequest(Strict):
+    """One runner of a race: an optimizer and its hyper-parameters (defaults if omitted)."""
+
+    optimizer: OptimizerName
+    label: str | None = Field(None, max_length=40)
+    lr: float | None = Field(None, gt=0, le=10)
+    momentum: float | None = Field(None, ge=0, lt=1)
+    rho: float | None = Field(None, ge=0, lt=1)
+    beta1: float | None = Field(None, ge=0, lt=1)
+    beta2: float | None = Field(None, ge=0, lt=1)
+    eps: float | None = Field(None, gt=0, le=1)
+    weight_decay: float | None = Field(None, ge=0, le=1)
+    bias_correction: bool | None = None
+    initial_accumulator: float | None = Field(None, ge=0, le=10)
+    clip_norm: float | None = Field(None, gt=0, le=1e6)
+    clip_value: float | None = Field(None, gt=0, le=1e6)
+    noise: float = Field(0.0, ge=0, le=100, description="σ of Gaussian noise added to ∇f")
+    schedule: ScheduleName | ScheduleSpec = "constant"
+    start: Point | None = None
+
+    @model_validator(mode="after")
+    def _known_for_this_optimizer(self) -> RunRequest:
+        try:
+            _optimizers.get_spec(self.optimizer).resolve(self.hyper)
+        except ValueError as err:
+            raise ValueError(str(err)) from None
+        return self
+
+    @property
+    def hyper(self) -> dict[str, Any]:
+        names = (
+            "lr",
+            "momentum",
+            "rho",
+            "beta1",
+            "beta2",
+            "eps",
+            "weight_decay",
+            "bias_correction",
+            "initial_accumulator",
+        )
+        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+
+    @property
+    def schedule_spec(self) -> ScheduleSpec:
+        if isinstance(self.schedule, ScheduleSpec):
+            return self.schedule
+        return ScheduleSpec(name=self.schedule)
+
+
+class CustomSurfaceRequest(Strict):
+    """A surface typed by the user, e.g. ``x**2 + 10*y**2``."""
+
+    expr: str = Field(min_length=1, max_length=_MAX_EXPR)
+    domain: list[Range] | None = Field(None, min_length=1, max_length=2)
+    dims: Literal[1, 2] | None = None
+
+    @field_validator("domain")
+    @classmethod
+    def _ordered(cls, value: list[list[float]] | None) -> list[list[float]] | None:
+        for lo, hi in value or []:
+            if not lo < hi:
+                raise ValueError("each domain range needs low < high")
+        return value
+
+
+SurfaceChoice = SurfaceName | CustomSurfaceRequest
+
+
+class SurfaceParamsMixin(Strict):
+    surface: SurfaceChoice = "rosenbrock"
+    surface_params: dict[str, float] = Field(default_factory=dict, max_length=4)
+
+    @model_validator(mode="after")
+    def _surface_params(self) -> SurfaceParamsMixin:
+        if isinstance(self.surface, str):
+            try:
+                _surfaces.get_spec(self.surface).resolve(self.surface_params)
+            except ValueError as err:
+                raise ValueError(f"surface_params: {err}") from None
+        elif self.surface_params:
+            raise ValueError("surface_params: a typed surface takes no parameters")
+        return self
+
+
+class DescendRequest(SurfaceParamsMixin):
+    """Body of ``POST /api/descend`` and the optimizer lab's ``configure``."""
+
+    start: Point | None = Field(None, description="default start for every run")
+    steps: int = Field(200, ge=1, le=100_000)
+    runs: list[RunRequest] = Field(min_length=1, max_length=MAX_RUNS)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    include: list[Literal["gradient", "step", "effective_lr", "distance"]] = Field(
+        default_factory=list, description="extra per-step series to return"
+    )
+    every: int = Field(1, ge=1, le=10_000, description="return every n-th row only")
+
+    @model_validator(mode="after")
+    def _size(self) -> DescendRequest:
+        rows = (self.steps // self.every + 1) * len(self.runs)
+        if rows > MAX_DESCEND_ROWS:
+            raise ValueError(
+                f"steps × runs = {rows:,} rows exceeds {MAX_DESCEND_ROWS:,}: "
+                "fewer steps or runs, or a larger 'every'"
+            )
+        return self
+
+
+class SurfaceRequest(SurfaceParamsMixin):
+    """Body of ``POST /api/surface``: a value grid for contours."""
+
+    resolution: int = Field(128, ge=8, le=512)
+
+
+class CriticalPointOut(BaseModel):
+    point: list[float]
+    value: float
+    kind: Literal["minimum", "maximum", "saddle", "degenerate"]
+    eigenvalues: list[float]
+
+
+class SurfaceInfo(BaseModel):
+    name: str
+    title: str
+    formula: str
+    dims: int
+    domain: list[list[float]]
+    start: list[float]
+    critical_points: list[CriticalPointOut]
+    notes: list[str]
+
+
+class RunOut(BaseModel):
+    optimizer: str
+    label: str
+    status: Literal["running", "converged", "diverged"]
+    stopped_at: int | None = Field(description="index of the last point of a stopped run")
+    points: list[list[float]] = Field(description="one row per step, the start first")
+    loss: list[float]
+    gradient: list[list[float]] | None = None
+    step: list[list[float]] | None = None
+    effective_lr: list[list[float]] | None = None
+    distance: list[float] | None = None
+
+
+class DescendResponse(BaseModel):
+    surface: SurfaceInfo
+    runs: list[RunOut]
+    steps: int
+    every: int
+    elapsed_ms: float
+
+
+class SurfaceResponse(BaseModel):
+    surface: SurfaceInfo
+    x: list[float]
+    y: list[float] | None = None
+    z: list[list[float | None]] | list[float | None] = Field(
+        description="f on the grid: z[i][j] = f(x[j], y[i]) in 2-D, f(x[i]) in 1-D"
+    )
+    dz: list[float | None] | None = Field(None, description="1-D: f′(x)")
+    elapsed_ms: float
 
 
 # --- misc -------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..sessions.labs import InputError
+
 log = logging.getLogger("deepscope")
 
 
@@ -71,6 +73,12 @@ def install(app: FastAPI) -> None:
         return SafeJSONResponse(
             status_code=422, content={"error": describe(errs), "detail": plain_errors(errs)}
         )
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> JSONResponse:
+        loc = ["body", *exc.field.split(".")]
+        detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
+        return SafeJSONResponse(status_code=422, content={"error": str(exc), "detail": detail})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

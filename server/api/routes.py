@@ -11,9 +11,13 @@ from ..catalog import build_catalog
 from ..protocol import (
     ActivationRequest,
     ActivationResponse,
+    DescendRequest,
+    DescendResponse,
     Health,
     LayersRequest,
     LayersResponse,
+    SurfaceRequest,
+    SurfaceResponse,
 )
 from ..sessions import labs
 from ..sessions.compute import ComputePool
@@ -48,3 +52,15 @@ async def layers(body: LayersRequest, request: Request) -> LayersResponse:
 async def activation(body: ActivationRequest, request: Request) -> ActivationResponse:
     """An activation and its derivative at the given points (the gallery's data)."""
     return await _pool(request).run(labs.run_activation, body)
+
+
+@router.post("/api/descend", response_model=DescendResponse, tags=["labs"])
+async def descend(body: DescendRequest, request: Request) -> DescendResponse:
+    """The optimizer lab: every run's path on the surface, raced together."""
+    return await _pool(request).run(labs.run_descend, body)
+
+
+@router.post("/api/surface", response_model=SurfaceResponse, tags=["labs"])
+async def surface(body: SurfaceRequest, request: Request) -> SurfaceResponse:
+    """A value grid of a surface for contours (and f′ for 1-D), with its critical points."""
+    return await _pool(request).run(labs.run_surface, body)

@@ -6,19 +6,33 @@ a lab computes the same numbers whichever way it is asked.
 
 from __future__ import annotations
 
+import time
+from functools import lru_cache
+
 import numpy as np
 
-from ..engine import activations, layers_lab
+from ..engine import activations, layers_lab, optimizers, race, surfaces
+from ..engine.expressions import ExpressionError
 from ..engine.histograms import Histogram
 from ..protocol import (
     ActivationRequest,
     ActivationResponse,
+    CriticalPointOut,
+    DescendRequest,
+    DescendResponse,
     HistogramOut,
     LayerOut,
     LayersRequest,
     LayersResponse,
     NormalInput,
+    RunOut,
+    RunRequest,
+    SurfaceChoice,
+    SurfaceInfo,
+    SurfaceRequest,
+    SurfaceResponse,
 )
+from .encode import finite_list
 
 
 def layers_config(req: LayersRequest) -> layers_lab.LayersConfig:
@@ -97,3 +111,144 @@ def run_activation(req: ActivationRequest) -> ActivationResponse:
     with np.errstate(over="ignore", under="ignore"):
         f, df = activations.curve(req.name, x, req.params)
     return ActivationResponse(name=req.name, params=req.params, f=f.tolist(), df=df.tolist())
+
+
+# --- optimizer lab ------------------------------------------------------------------
+
+
+class InputError(ValueError):
+    """Input that validated field by field but does not work together; names the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@lru_cache(maxsize=64)
+def _custom_surface(
+    expr: str, domain: tuple[tuple[float, float], ...] | None, dims: int | None
+) -> surfaces.Surface:
+    return surfaces.build_custom(surfaces.CustomSurface(expr, domain, dims=dims))
+
+
+def build_surface(choice: SurfaceChoice, params: dict[str, float]) -> surfaces.Surface:
+    """A named surface with its parameters, or a typed one (InputError if it is bad)."""
+    if isinstance(choice, str):
+        return surfaces.build(choice, params)
+    domain = tuple((lo, hi) for lo, hi in choice.domain) if choice.domain else None
+    try:
+        return _custom_surface(choice.expr, domain, choice.dims)
+    except ExpressionError as err:
+        raise InputError("surface.expr", str(err)) from None
+    except ValueError as err:
+        raise InputError("surface.domain", str(err)) from None
+
+
+def surface_info(surface: surfaces.Surface) -> SurfaceInfo:
+    return SurfaceInfo(
+        name=surface.name,
+        title=surface.title,
+        formula=surface.formula,
+        dims=surface.dims,
+        domain=[list(r) for r in surface.domain],
+        start=list(surface.start),
+        critical_points=[
+            CriticalPointOut(
+                point=finite_list(c.point),
+                value=c.value,
+                kind=c.kind,
+                eigenvalues=finite_list(c.eigenvalues),
+            )
+            for c in surface.critical_points
+        ],
+        notes=list(surface.notes),
+    )
+
+
+def run_config(run: RunRequest, start: list[float] | None) -> race.RunConfig:
+    sched = run.schedule_spec
+    return race.RunConfig(
+        optimizer=run.optimizer,
+        hyper=run.hyper,
+        start=tuple(chosen) if (chosen := run.start or start) else None,
+        clip_norm=run.clip_norm,
+        clip_value=run.clip_value,
+        noise=run.noise,
+        schedule=optimizers.Schedule(sched.name, sched.step_size, sched.gamma, sched.period),
+        label=run.label or run.optimizer,
+    )
+
+
+def check_starts(req: DescendRequest, surface: surfaces.Surface) -> None:
+    for i, run in enumerate(req.runs):
+        start = run.start or req.start
+        if start is not None and len(start) != surface.dims:
+            where = f"runs.{i}.start" if run.start else "start"
+            raise InputError(where, f"needs {surface.dims} coordinate(s) on this surface")
+
+
+def run_descend(req: DescendRequest) -> DescendResponse:
+    started = time.perf_counter()
+    surface = build_surface(req.surface, req.surface_params)
+    check_starts(req, surface)
+    configs = [run_config(r, req.start) for r in req.runs]
+    results = race.descend(surface, configs, req.steps, req.seed)
+    every = req.every
+    runs = []
+    for res in results:
+        rows = np.arange(0, res.points.shape[0], every)
+        if rows[-1] != res.points.shape[0] - 1:  # always keep the last point
+            rows = np.append(rows, res.points.shape[0] - 1)
+        extra = {
+            "gradient": finite_list(res.grad[rows]) if "gradient" in req.include else None,
+            "step": finite_list(res.step[rows]) if "step" in req.include else None,
+            "effective_lr": (
+                finite_list(res.effective_lr[rows]) if "effective_lr" in req.include else None
+            ),
+            "distance": (
+                finite_list(res.distance[rows])
+                if "distance" in req.include and res.distance is not None
+                else None
+            ),
+        }
+        runs.append(
+            RunOut(
+                optimizer=res.optimizer,
+                label=res.label,
+                status=res.status,
+                stopped_at=res.stopped_at,
+                points=finite_list(res.points[rows]),
+                loss=finite_list(res.loss[rows]),
+                **extra,
+            )
+        )
+    return DescendResponse(
+        surface=surface_info(surface),
+        runs=runs,
+        steps=req.steps,
+        every=every,
+        elapsed_ms=(time.perf_counter() - started) * 1e3,
+    )
+
+
+def run_surface(req: SurfaceRequest) -> SurfaceResponse:
+    started = time.perf_counter()
+    surface = build_surface(req.surface, req.surface_params)
+    axes, z = surface.grid(req.resolution)
+    if surface.dims == 1:
+        dz = surface.gradient(axes[0][:, None])[:, 0]
+        return SurfaceResponse(
+            surface=surface_info(surface),
+            x=finite_list(axes[0]),
+            z=finite_list(z, 7),
+            dz=finite_list(dz, 7),
+            elapsed_ms=(time.perf_counter() - started) * 1e3,
+        )
+    return SurfaceResponse(
+        surface=surface_info(surface),
+        x=finite_list(axes[0]),
+        y=finite_list(axes[1]),
+        z=finite_list(z, 7),
+        elapsed_ms=(time.perf_counter() - started) * 1e3,
+    )

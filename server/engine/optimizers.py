@@ -1,0 +1,504 @@
+"""Optimizers as pure (init, update) pairs over arrays of any shape.
+
+Every optimizer here is one setting of a single update rule, which makes the
+family resemblance explicit (Adam = momentum + RMSProp + bias correction) and
+lets a race step K *different* optimizers with one set of array operations:
+their coefficients are stacked into (K, 1) arrays. Per step t = 1, 2, …, with
+gradient g (evaluated at the look-ahead point for Nesterov):
+
+    m ← μ·m + c_m·g                         first moment / velocity
+    v ← β·v + c_v·g²                        second moment / accumulator (element-wise)
+    v̄ ← max(v̄, v)                           AMSGrad only
+    step = lr_t · B1_t·(a_m·m + a_g·g) / (√(B2_t·v) + E)
+    θ ← θ − step − lr_t·λ_d·θ               (λ_d: AdamW's decoupled decay)
+
+with B1_t = 1/(1 − β1ᵗ), B2_t = 1/(1 − β2ᵗ) when bias correction is on (else 1),
+E = ε for adaptive methods and 1 otherwise (their v stays 0), coupled weight
+decay λ added to g first. AdaDelta and Newton have their own steps (below).
+Conventions (SPEC §3): ε outside the square root (as PyTorch; AdaDelta keeps
+its defining ε inside), β1 is the first moment, accumulators are per
+coordinate, Nesterov evaluates the gradient at θ − lr·μ·m.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .linalg import pinv_small
+
+Array = NDArray[np.float64]
+Coef = Any  # a float, or a (K, 1) array for a race
+
+
+@dataclass(frozen=True)
+class HyperParam:
+    name: str
+    default: float | bool
+    low: float = 0.0
+    high: float = 1.0
+    log: bool = False  # a log-scale slider
+    doc: str = ""
+
+    @property
+    def is_bool(self) -> bool:
+        return isinstance(self.default, bool)
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """One optimizer's place in the shared rule (floats, or stacked (K, 1) arrays)."""
+
+    lr: Coef = 0.01
+    mu: Coef = 0.0  # decay of m
+    c_m: Coef = 0.0  # weight of g in m
+    beta: Coef = 0.0  # decay of v
+    c_v: Coef = 0.0  # weight of g² in v
+    a_m: Coef = 0.0  # numerator weight of m
+    a_g: Coef = 1.0  # numerator weight of g
+    E: Coef = 1.0  # added outside the root: ε (adaptive) or 1
+    eps: Coef = 1e-8
+    v0: Coef = 0.0  # initial accumulator
+    bias1: Coef = 0.0  # 1.0 = bias-correct m (with β1 = mu)
+    bias2: Coef = 0.0  # 1.0 = bias-correct v (with β2 = beta)
+    nesterov: Coef = 0.0
+    amsgrad: Coef = 0.0
+    adadelta: Coef = 0.0
+    newton: Coef = 0.0
+    wd: Coef = 0.0  # coupled (L2) weight decay, added to g
+    wd_decoupled: Coef = 0.0  # AdamW
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    name: str
+    title: str
+    equations: tuple[str, ...]
+    hyper: tuple[HyperParam, ...]
+    coefficients: Any  # (hyper-parameter values) -> Coefficients
+    needs_hessian: bool = False
+    notes: tuple[str, ...] = ()
+
+    def resolve(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        given = dict(given or {})
+        known = {h.name for h in self.hyper}
+        unknown = set(given) - known
+        if unknown:
+            raise ValueError(f"{self.name} has no hyper-parameter {sorted(unknown)[0]!r}")
+        out: dict[str, Any] = {}
+        for h in self.hyper:
+            value = given.get(h.name, h.default)
+            if h.is_bool:
+                if not isinstance(value, bool):
+                    raise ValueError(f"{self.name} {h.name} must be true or false")
+                out[h.name] = value
+                continue
+            value = float(value)
+            if not (math.isfinite(value) and h.low <= value <= h.high):
+                raise ValueError(f"{self.name} {h.name} must be in [{h.low:g}, {h.high:g}]")
+            out[h.name] = value
+        return out
+
+
+# --- hyper-parameters ------------------------------------------------------------
+
+
+def _lr(default: float) -> HyperParam:
+    return HyperParam("lr", default, 1e-6, 10.0, log=True, doc="learning rate")
+
+
+_MOMENTUM = HyperParam("momentum", 0.9, 0.0, 0.9999, doc="velocity decay ρ")
+_RHO = HyperParam("rho", 0.9, 0.0, 0.9999, doc="decay of the squared-gradient average")
+_BETA1 = HyperParam("beta1", 0.9, 0.0, 0.9999, doc="decay of the first moment")
+_BETA2 = HyperParam("beta2", 0.999, 0.0, 0.99999, doc="decay of the second moment")
+_EPS = HyperParam("eps", 1e-8, 1e-12, 1.0, log=True, doc="added outside the square root")
+_WD = HyperParam("weight_decay", 0.0, 0.0, 1.0, doc="L2 penalty λ added to the gradient")
+_BC = HyperParam("bias_correction", True, doc="divide the moments by 1 − βᵗ")
+
+
+def _gd(h: Mapping[str, Any]) -> Coefficients:
+    return Coefficients(lr=h["lr"], wd=h["weight_decay"])
+
+
+def _momentum(h: Mapping[str, Any]) -> Coefficients:
+    return Coefficients(
+        lr=h["lr"], mu=h["momentum"], c_m=1.0, a_m=1.0, a_g=0.0, wd=h["weight_decay"]
+    )
+
+
+def _nesterov(h: Mapping[str, Any]) -> Coefficients:
+    return replace(_momentum(h), nesterov=1.0)
+
+
+def _adagrad(h: Mapping[str, Any]) -> Coefficients:
+    return Coefficients(
+        lr=h["lr"],
+        beta=1.0,
+        c_v=1.0,
+        E=h["eps"],
+        eps=h["eps"],
+        v0=h["initial_accumulator"],
+        wd=h["weight_decay"],
+    )
+
+
+def _rmsprop(h: Mapping[str, Any]) -> Coefficients:
+    return Coefficients(
+        lr=h["lr"],
+        beta=h["rho"],
+        c_v=1.0 - h["rho"],
+        E=h["eps"],
+        eps=h["eps"],
+        wd=h["weight_decay"],
+    )
+
+
+def _adadelta(h: Mapping[str, Any]) -> Coefficients:
+    return Coefficients(
+        lr=h["lr"],
+        beta=h["rho"],
+        c_v=1.0 - h["rho"],
+        eps=h["eps"],
+        adadelta=1.0,
+        wd=h["weight_decay"],
+    )
+
+
+def _adam(h: Mapping[str, Any]) -> Coefficients:
+    bc = 1.0 if h["bias_correction"] else 0.0
+    return Coefficients(
+        lr=h["lr"],
+        mu=h["beta1"],
+        c_m=1.0 - h["beta1"],
+        beta=h["beta2"],
+        c_v=1.0 - h["beta2"],
+        a_m=1.0,
+        a_g=0.0,
+        E=h["eps"],
+        eps=h["eps"],
+        bias1=bc,
+        bias2=bc,
+        wd=h.get("weight_decay", 0.0),
+    )
+
+
+def _adamw(h: Mapping[str, Any]) -> Coefficients:
+    return replace(_adam({**h, "weight_decay": 0.0}), wd_decoupled=h["weight_decay"])
+
+
+def _nadam(h: Mapping[str, Any]) -> Coefficients:
+    # step = lr·(β1·m̂ + (1 − β1)·g/(1 − β1ᵗ))/(√v̂ + ε) = lr·B1·(β1·m + (1 − β1)·g)/(…)
+    return replace(_adam(h), a_m=h["beta1"], a_g=1.0 - h["beta1"])
+
+
+def _amsgrad(h: Mapping[str, Any]) -> Coefficients:
+    return replace(_adam(h), amsgrad=1.0)
+
+
+def _newton(h: Mapping[str, Any]) -> Coefficients:
+    return Coefficients(lr=h["lr"], newton=1.0)
+
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    s.name: s
+    for s in (
+        OptimizerSpec(
+            "gd",
+            "gradient descent",
+            ("θ ← θ − lr·g",),
+            (_lr(0.01), _WD),
+            _gd,
+        ),
+        OptimizerSpec(
+            "momentum",
+            "momentum",
+            ("v ← ρ·v + g", "θ ← θ − lr·v"),
+            (_lr(0.01), _MOMENTUM, _WD),
+            _momentum,
+            notes=("Same iterates as v ← ρv − lr·g; θ ← θ + v at constant lr.",),
+        ),
+        OptimizerSpec(
+            "nesterov",
+            "Nesterov momentum",
+            ("g ← ∇f(θ − lr·ρ·v)", "v ← ρ·v + g", "θ ← θ − lr·v"),
+            (_lr(0.01), _MOMENTUM, _WD),
+            _nesterov,
+            notes=(
+                "The gradient is taken at the look-ahead point θ − lr·ρ·v "
+                "(the slide's '+' is a sign error).",
+            ),
+        ),
+        OptimizerSpec(
+            "adagrad",
+            "AdaGrad",
+            ("G ← G + g²", "θ ← θ − lr·g / (√G + ε)"),
+            (
+                _lr(0.5),
+                replace(_EPS, default=1e-10),
+                HyperParam("initial_accumulator", 0.0, 0.0, 10.0, doc="G at t = 0"),
+                _WD,
+            ),
+            _adagrad,
+            notes=("G only grows, so the effective step lr/(√G + ε) decays toward 0.",),
+        ),
+        OptimizerSpec(
+            "rmsprop",
+            "RMSProp",
+            ("E ← ρ·E + (1 − ρ)·g²", "θ ← θ − lr·g / (√E + ε)"),
+            (_lr(0.01), _RHO, _EPS, _WD),
+            _rmsprop,
+            notes=("A leaky average of g²: the effective step levels off instead of dying.",),
+        ),
+        OptimizerSpec(
+            "adadelta",
+            "AdaDelta",
+            (
+                "E[g²] ← ρ·E[g²] + (1 − ρ)·g²",
+                "Δ = √(E[Δ²] + ε) / √(E[g²] + ε) · g",
+                "E[Δ²] ← ρ·E[Δ²] + (1 − ρ)·Δ²",
+                "θ ← θ − lr·Δ",
+            ),
+            (_lr(1.0), _RHO, replace(_EPS, default=1e-6), _WD),
+            _adadelta,
+            notes=("No learning rate in the original (lr = 1); ε sits inside the roots.",),
+        ),
+        OptimizerSpec(
+            "adam",
+            "Adam",
+            (
+                "m ← β1·m + (1 − β1)·g",
+                "v ← β2·v + (1 − β2)·g²",
+                "m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ)",
+                "θ ← θ − lr·m̂ / (√v̂ + ε)",
+            ),
+            (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
+            _adam,
+            notes=(
+                "Momentum + RMSProp + bias correction. Without bias correction the first "
+                "step is (1 − β1)/√(1 − β2) ≈ 3.16 × lr.",
+            ),
+        ),
+        OptimizerSpec(
+            "adamw",
+            "AdamW",
+            ("θ ← θ − lr·λ·θ  (decoupled)", "then the Adam step"),
+            (
+                _lr(0.01),
+                _BETA1,
+                _BETA2,
+                _EPS,
+                _BC,
+                replace(_WD, default=0.01, doc="decoupled weight decay λ"),
+            ),
+            _adamw,
+        ),
+        OptimizerSpec(
+            "nadam",
+            "NAdam",
+            ("m, v as Adam", "θ ← θ − lr·(β1·m̂ + (1 − β1)·g/(1 − β1ᵗ)) / (√v̂ + ε)"),
+            (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
+            _nadam,
+            notes=("Adam with a Nesterov-style look-ahead folded into the first moment.",),
+        ),
+        OptimizerSpec(
+            "amsgrad",
+            "AMSGrad",
+            ("m, v as Adam", "v̄ ← max(v̄, v)", "θ ← θ − lr·m̂ / (√(v̄/(1 − β2ᵗ)) + ε)"),
+            (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
+            _amsgrad,
+        ),
+        OptimizerSpec(
+            "newton",
+            "Newton's method",
+            ("θ ← θ − lr·H⁻¹·g",),
+            (_lr(1.0),),
+            _newton,
+            needs_hessian=True,
+            notes=(
+                "On a quadratic, one step with lr = 1 lands on the minimum.",
+                "H⁻¹ is the pseudo-inverse; on a saddle Newton walks *toward* it.",
+            ),
+        ),
+    )
+}
+
+
+def get_spec(name: str) -> OptimizerSpec:
+    try:
+        return OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}") from None
+
+
+# --- state and the update ----------------------------------------------------------
+
+
+@dataclass
+class State:
+    m: Array
+    v: Array
+    vmax: Array
+    u: Array  # AdaDelta's E[Δ²]
+    t: int = 0
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    """An (init, update) pair bound to its coefficients (floats or stacked (K, 1) arrays)."""
+
+    name: str
+    c: Coefficients
+
+    @cached_property
+    def _uses(self) -> dict[str, bool]:
+        """Which optional parts of the rule any run uses (checked once, not every step)."""
+        names = ("wd", "amsgrad", "adadelta", "newton", "wd_decoupled", "nesterov")
+        return {n: bool(np.any(getattr(self.c, n))) for n in names}
+
+    def init(self, params: Array) -> State:
+        zeros = np.zeros_like(params)
+        v = zeros + np.asarray(self.c.v0, dtype=params.dtype)
+        return State(m=zeros.copy(), v=v, vmax=v.copy(), u=zeros.copy(), t=0)
+
+    def eval_point(self, params: Array, state: State, lr_t: Coef) -> Array:
+        """Where to take the gradient: θ − lr·μ·m for Nesterov runs, θ otherwise."""
+        if not self._uses["nesterov"]:
+            return params
+        out: Array = params - (lr_t * self.c.mu * self.c.nesterov) * state.m
+        return out
+
+    def bias_corrections(self, t: NDArray[np.int64]) -> tuple[Coef, Coef]:
+        """(B1, B2) for steps t (1-based): 1/(1 − βᵗ) where bias correction is on, else 1.
+
+        With stacked coefficients the results are (n, K, 1) tables, so a race can
+        look them up instead of computing powers every step.
+        """
+        t = np.asarray(t)[:, None, None] if np.ndim(self.c.mu) else np.asarray(t)
+        return _bias(self.c.mu, self.c.bias1, t), _bias(self.c.beta, self.c.bias2, t)
+
+    def update(
+        self,
+        grads: Array,
+        state: State,
+        params: Array,
+        lr_t: Coef,
+        hessian: Array | None = None,
+        bias: tuple[Coef, Coef] | None = None,
+    ) -> tuple[Array, State, Array]:
+        """Returns (step, new state, effective lr per coordinate); apply θ ← θ − step.
+
+        ``bias`` gives precomputed (B1, B2) for this step (see ``bias_corrections``).
+        """
+        c, uses = self.c, self._uses
+        t = state.t + 1
+        g = grads + c.wd * params if uses["wd"] else grads
+        m = c.mu * state.m + c.c_m * g
+        v = c.beta * state.v + c.c_v * (g * g)
+        vmax, v_use = state.vmax, v
+        if uses["amsgrad"]:
+            vmax = np.maximum(state.vmax, v)
+            v_use = np.where(c.amsgrad > 0, vmax, v)
+        b1, b2 = bias if bias is not None else (_bias(c.mu, c.bias1, t), _bias(c.beta, c.bias2, t))
+        scale = lr_t * b1 / (np.sqrt(v_use * b2) + c.E)  # the effective learning rate
+        step = scale * (c.a_m * m + c.a_g * g)
+        u = state.u
+        if uses["adadelta"]:
+            delta = np.sqrt(state.u + c.eps) / np.sqrt(v + c.eps)
+            u_new = c.beta * state.u + c.c_v * (delta * g) ** 2
+            u = np.where(c.adadelta > 0, u_new, state.u)
+            step = np.where(c.adadelta > 0, lr_t * delta * g, step)
+            scale = np.where(c.adadelta > 0, lr_t * delta, scale)
+        if uses["newton"]:
+            if hessian is None:
+                raise ValueError("Newton's method needs the Hessian")
+            inverse = pinv_small(hessian)  # (…, d, d)
+            newton_step = lr_t * (inverse @ grads[..., None])[..., 0]
+            step = np.where(c.newton > 0, newton_step, step)
+            diag = np.diagonal(inverse, axis1=-2, axis2=-1)
+            scale = np.where(c.newton > 0, lr_t * diag, scale)
+        if uses["wd_decoupled"]:
+            step = step + lr_t * c.wd_decoupled * params
+        return step, State(m=m, v=v, vmax=vmax, u=u, t=t), scale
+
+
+def _bias(beta: Coef, on: Coef, t: Any) -> Coef:
+    """1/(1 − βᵗ) where bias correction is on, else 1."""
+    if not np.any(on):
+        return 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = 1.0 / (1.0 - np.power(beta, t))
+    return np.where(np.asarray(on) > 0, corr, 1.0)
+
+
+def make(name: str, hyper: Mapping[str, Any] | None = None) -> Optimizer:
+    """The optimizer ``name`` with these hyper-parameters (defaults for the rest)."""
+    spec = get_spec(name)
+    return Optimizer(name, spec.coefficients(spec.resolve(hyper)))
+
+
+def stack(optimizers: Sequence[Optimizer]) -> Optimizer:
+    """K optimizers as one whose coefficients are (K, 1) arrays: a race in one update."""
+    columns = {
+        f.name: np.array([[float(getattr(o.c, f.name))] for o in optimizers])
+        for f in fields(Coefficients)
+    }
+    return Optimizer("+".join(o.name for o in optimizers), Coefficients(**columns))
+
+
+# --- gradient transformations and schedules ------------------------------------------
+
+
+def clip(grads: Array, clip_norm: Coef = math.inf, clip_value: Coef = math.inf) -> Array:
+    """Clip by value (each coordinate to ±clip_value), then by norm (over the last axis)."""
+    g = grads
+    if np.any(np.isfinite(clip_value)):
+        g = np.clip(g, -clip_value, clip_value)
+    if np.any(np.isfinite(clip_norm)):
+        norm = np.linalg.norm(g, axis=-1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.minimum(1.0, clip_norm / norm)
+        g = g * np.where(norm > 0, factor, 1.0)
+    return g
+
+
+SCHEDULES = ("constant", "inv_sqrt", "step", "exponential", "cosine")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """lr_t = lr · s(t) for step t = 0, 1, …"""
+
+    name: str = "constant"
+    step_size: int = 100  # step: multiply by gamma every step_size steps
+    gamma: float = 0.5  # step / exponential
+    period: int = 1000  # cosine: decays to 0 over this many steps
+
+    def factor(self, steps: NDArray[Any]) -> Array:
+        t: Array = np.asarray(steps, dtype=np.float64)
+        if self.name == "constant":
+            return np.ones_like(t)
+        if self.name == "inv_sqrt":
+            return 1.0 / np.sqrt(t + 1.0)
+        if self.name == "step":
+            return np.power(self.gamma, np.floor(t / self.step_size))
+        if self.name == "exponential":
+            return np.power(self.gamma, t)
+        if self.name == "cosine":
+            return 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, self.period) / self.period))
+        raise ValueError(f"unknown schedule {self.name!r}; choose from {SCHEDULES}")
+
+    @property
+    def formula(self) -> str:
+        return {
+            "constant": "lr",
+            "inv_sqrt": "lr/√(t+1)",
+            "step": f"lr·{self.gamma:g}^⌊t/{self.step_size}⌋",
+            "exponential": f"lr·{self.gamma:g}^t",
+            "cosine": f"lr·½(1 + cos(π·min(t, {self.period})/{self.period}))",
+        }[self.name]

@@ -1,0 +1,33 @@
+"""Numbers for the wire: rounded to what is worth sending, never NaN or Infinity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def round_sig(values: ArrayLike, digits: int = 10) -> NDArray[np.float64]:
+    """Round to ``digits`` significant digits (so −6.199999999999999 goes out as −6.2)."""
+    a = np.asarray(values, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mag = np.floor(np.log10(np.abs(a)))
+        mag = np.where(np.isfinite(mag), mag, 0.0)
+        scale = 10.0 ** (digits - 1 - mag)
+        out = np.round(a * scale) / scale
+    # Where scaling overflows (|a| near the float limit) keep the value as it is.
+    return np.where(np.isfinite(out), out, a)
+
+
+def finite_list(values: ArrayLike, digits: int | None = 10) -> Any:
+    """Nested lists of floats with every non-finite value replaced by None."""
+    a = np.asarray(values, dtype=np.float64)
+    if digits is not None:
+        a = round_sig(a, digits)
+    finite = np.isfinite(a)
+    if finite.all():
+        return a.tolist()
+    obj = a.astype(object)
+    obj[~finite] = None
+    return obj.tolist()

@@ -1,0 +1,176 @@
+"""The whitelist parser: what it accepts, what it refuses, and exact derivatives."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.engine.expressions import (
+    MAX_LENGTH,
+    ExpressionError,
+    compile_expression,
+    parse,
+    to_text,
+)
+from tests.conftest import derivative_1d
+
+CASES = {
+    "x**2 - 10*x + 1": lambda x, y: x**2 - 10 * x + 1,
+    "x^4 - 50*x^3 - x + 1": lambda x, y: x**4 - 50 * x**3 - x + 1,
+    "-x**2": lambda x, y: -(x**2),
+    "2^-1*x": lambda x, y: 0.5 * x,
+    "(1 - x)**2 + 100*(y - x**2)**2": lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
+    "sin(x)*exp(-y**2) + cos(y)/2": lambda x, y: np.sin(x) * np.exp(-(y**2)) + np.cos(y) / 2,
+    "sqrt(x**2 + y**2 + 1) + log(1 + x**2)": lambda x, y: (
+        np.sqrt(x**2 + y**2 + 1) + np.log(1 + x**2)
+    ),
+    "tanh(x*y) - atan(y) + sinh(x)/cosh(y)": lambda x, y: (
+        np.tanh(x * y) - np.arctan(y) + np.sinh(x) / np.cosh(y)
+    ),
+    "abs(x) + tan(y/3)": lambda x, y: np.abs(x) + np.tan(y / 3),
+    "pi*x + e*y + 1.5e-1": lambda x, y: np.pi * x + np.e * y + 0.15,
+    "(x+2)**(y+3)": lambda x, y: (x + 2) ** (y + 3),
+    "x/y - y/(x+5)": lambda x, y: x / y - y / (x + 5),
+}
+PTS = np.array([[0.3, 0.7], [1.1, -0.4], [-0.6, 1.3], [0.9, 0.25]])
+
+
+@pytest.mark.parametrize("text", list(CASES))
+def test_value_gradient_and_hessian(text: str) -> None:
+    c = compile_expression(text)
+    x, y = PTS[:, 0], PTS[:, 1]
+    np.testing.assert_allclose(c.value(x, y)[0], CASES[text](x, y), rtol=1e-13)
+    gx, gy = c.gradient(x, y)
+    np.testing.assert_allclose(
+        gx, derivative_1d(lambda t: c.value(t, y)[0], x), rtol=1e-7, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        gy, derivative_1d(lambda t: c.value(x, t)[0], y), rtol=1e-7, atol=1e-9
+    )
+    hxx, hxy, hyy = c.hessian(x, y)
+    np.testing.assert_allclose(
+        hxx, derivative_1d(lambda t: c.gradient(t, y)[0], x), rtol=1e-7, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        hxy, derivative_1d(lambda t: c.gradient(x, t)[0], y), rtol=1e-7, atol=1e-9
+    )
+    np.testing.assert_allclose(
+        hyy, derivative_1d(lambda t: c.gradient(x, t)[1], y), rtol=1e-7, atol=1e-9
+    )
+
+
+def test_precedence() -> None:
+    c = compile_expression("-2**2 + 2^3^2 - 8/4/2")  # −(2²) + 2^(3²) − (8/4)/2
+    assert c.value(np.array(0.0), np.array(0.0))[0] == -4 + 512 - 1
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("__import__('os').system('ls')", "unexpected character"),
+        ("x.real", "unexpected character '.'"),
+        ("lambda x: x", "unexpected character ':'"),
+        ("(lambda: 1)()", "unexpected character ':'"),
+        ("eval('1')", "unexpected character"),
+        ("exec(x)", "unknown function 'exec'"),
+        ("open(x)", "unknown function 'open'"),
+        ("x[0]", "unexpected character '['"),
+        ("x if y else 1", "operator is missing"),
+        ("2x", "operator is missing"),
+        ("x +", "found the end"),
+        ("sin x", "expected '('"),
+        ("exp(x", "expected ')'"),
+        ("z + 1", "unknown name 'z'"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("1e400", "at most"),
+        ("10**1e9", "at most"),
+        ("x; y", "unexpected character ';'"),
+        ("x = 1", "unexpected character '='"),
+        ("x**2 # comment", "unexpected character '#'"),
+        ("'x'", "unexpected character"),
+        ("x" * (MAX_LENGTH + 1), "too long"),
+        ("-" * 60 + "x", "nested"),
+        ("(" * 50 + "x" + ")" * 50, "nested"),
+        ("+".join(["x"] * 90), "too long"),
+    ],
+)
+def test_hostile_and_broken_input_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        compile_expression(text)
+
+
+def test_errors_say_where() -> None:
+    with pytest.raises(ExpressionError, match="at character 5"):
+        parse("x + $")
+
+
+def test_one_variable_surfaces_refuse_y() -> None:
+    with pytest.raises(ExpressionError, match="unknown name 'y'"):
+        parse("x + y", variables=("x",))
+
+
+def test_constants_bind_names() -> None:
+    c = compile_expression("a*x**2", constants={"a": 3.0})
+    assert c.value(np.array(2.0), np.array(0.0))[0] == 12.0
+
+
+def test_constant_folding_and_simplification() -> None:
+    assert to_text(parse("2*3*x + 0*y + 1*x")) == "6*x + x"
+    assert to_text(parse("x - -3*y")) == "x + 3*y"
+    c = compile_expression("(1 - x)**2 + 100*(y - x**2)**2")
+    assert c.gradient.n_steps <= 12  # shared sub-expressions are computed once
+
+
+def test_non_finite_results_are_left_to_the_caller_without_warnings() -> None:
+    c = compile_expression("log(x) + 1/y")
+    with np.errstate(all="raise"):
+        f = c.value(np.array([-1.0, 1.0]), np.array([1.0, 0.0]))[0]
+    assert math.isnan(f[0]) and math.isinf(f[1])
+
+
+def test_constant_outputs_broadcast() -> None:
+    c = compile_expression("x + 2*y")
+    gx, gy = c.gradient(np.zeros((3, 4)), np.zeros((3, 4)))
+    assert gx.shape == gy.shape == (3, 4)
+    assert np.all(gx == 1) and np.all(gy == 2)
+
+
+# Random expression trees: the symbolic gradient always matches centred differences.
+_leaves = st.sampled_from(["x", "y", "1.5", "2", "0.5"])
+
+
+def _grow(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    binary = st.tuples(children, st.sampled_from(["+", "-", "*"]), children).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"
+    )
+    func = st.tuples(st.sampled_from(["sin", "cos", "tanh", "exp", "atan"]), children).map(
+        lambda t: f"{t[0]}({t[1]})"
+    )
+    square = children.map(lambda c: f"({c})**2")
+    return binary | func | square
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.recursive(_leaves, _grow, max_leaves=8))
+def test_random_expressions_differentiate_correctly(text: str) -> None:
+    c = compile_expression(text)
+    x, y = np.array([0.31, -0.52]), np.array([0.23, 0.41])
+    with np.errstate(all="ignore"):
+        f = c.value(x, y)[0]
+        if not np.all(np.isfinite(f)) or np.max(np.abs(f)) > 1e6:
+            return
+        gx, gy = c.gradient(x, y)
+        nx = derivative_1d(lambda t: c.value(t, y)[0], x, h=1e-4)
+        ny = derivative_1d(lambda t: c.value(x, t)[0], y, h=1e-4)
+    scale = 1 + np.abs(nx) + np.abs(ny)
+    assert np.all(np.abs(gx - nx) <= 1e-6 * scale)
+    assert np.all(np.abs(gy - ny) <= 1e-6 * scale)
+    # the text rendering parses back to the same function
+    again = compile_expression(to_text(c.f))
+    np.testing.assert_allclose(again.value(x, y)[0], f, rtol=1e-12)
