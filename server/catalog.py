@@ -15,7 +15,7 @@ import annotated_types
 from pydantic import BaseModel
 
 from . import __version__, protocol
-from .engine import activations, expressions, initializers, optimizers, surfaces
+from .engine import activations, datasets, expressions, initializers, optimizers, surfaces
 
 
 def _literal_choices(annotation: Any) -> list[Any] | None:
@@ -139,6 +139,16 @@ def build_catalog() -> dict[str, Any]:
         ],
         "optimizers": [_optimizer_entry(s) for s in optimizers.OPTIMIZERS.values()],
         "surfaces": [_surface_entry(s) for s in surfaces.SURFACE_SPECS.values()],
+        "datasets": [
+            {
+                "name": d.name,
+                "title": d.title,
+                "params": {k: list(v) for k, v in d.params.items()},
+                "fixed": d.fixed,
+                "notes": list(d.notes),
+            }
+            for d in datasets.DATASETS.values()
+        ],
         "schedules": {
             "names": list(optimizers.SCHEDULES),
             "fields": field_ranges(protocol.ScheduleSpec),
@@ -158,6 +168,11 @@ def build_catalog() -> dict[str, Any]:
                 },
                 "loss": "L = ½‖h_L‖²/N, so ∂L/∂h_L = h_L/N",
             },
+            "train": {
+                "fields": field_ranges(protocol.TrainRequest),
+                "optimizer_fields": field_ranges(protocol.OptimizerChoice),
+                "loss": "mean binary cross-entropy of σ(z) + λ₁·Σ|W| + ½λ₂·ΣW²",
+            },
             "descend": {
                 "fields": field_ranges(protocol.DescendRequest),
                 "run_fields": field_ranges(protocol.RunRequest),
@@ -171,5 +186,8 @@ def build_catalog() -> dict[str, Any]:
             "max_activation_points": protocol.MAX_ACTIVATION_POINTS,
             "max_runs": protocol.MAX_RUNS,
             "max_descend_rows": protocol.MAX_DESCEND_ROWS,
+            "max_train_work": protocol.MAX_TRAIN_WORK,
+            "max_train_work_formula": "steps × batch × parameters",
+            "max_newton_params": protocol.MAX_NEWTON_PARAMS,
         },
     }

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .engine import activations as _activations
+from .engine import datasets as _datasets
 from .engine import optimizers as _optimizers
 from .engine import surfaces as _surfaces
 from .engine.expressions import MAX_LENGTH as _MAX_EXPR
@@ -26,6 +27,8 @@ MAX_ACTIVATION_POINTS = 20_000
 MAX_RUNS = 16
 MAX_DESCEND_ROWS = 400_000  # steps × runs in one /api/descend answer
 MAX_COORD = 1e6
+MAX_TRAIN_WORK = 2_000_000_000  # steps × batch × parameters of one /api/train
+MAX_NEWTON_PARAMS = 300
 
 ActivationName = Literal[
     "linear",
@@ -74,6 +77,7 @@ SurfaceName = Literal[
     "monkey_saddle",
     "plateau",
 ]
+DatasetName = Literal["circle", "xor", "gaussians", "spiral", "moons", "linear", "logic"]
 ScheduleName = Literal["constant", "inv_sqrt", "step", "exponential", "cosine"]
 InitName = Literal[
     "zeros",
@@ -282,11 +286,10 @@ class ScheduleSpec(Strict):
     period: int = Field(1000, ge=1, le=1_000_000, description="cosine: steps to reach 0")
 
 
-class RunRequest(Strict):
-    """One runner of a race: an optimizer and its hyper-parameters (defaults if omitted)."""
+class OptimizerChoice(Strict):
+    """An optimizer with its hyper-parameters (its defaults where omitted) and options."""
 
     optimizer: OptimizerName
-    label: str | None = Field(None, max_length=40)
     lr: float | None = Field(None, gt=0, le=10)
     momentum: float | None = Field(None, ge=0, lt=1)
     rho: float | None = Field(None, ge=0, lt=1)
@@ -300,10 +303,9 @@ class RunRequest(Strict):
     clip_value: float | None = Field(None, gt=0, le=1e6)
     noise: float = Field(0.0, ge=0, le=100, description="σ of Gaussian noise added to ∇f")
     schedule: ScheduleName | ScheduleSpec = "constant"
-    start: Point | None = None
 
     @model_validator(mode="after")
-    def _known_for_this_optimizer(self) -> RunRequest:
+    def _known_for_this_optimizer(self) -> OptimizerChoice:
         try:
             _optimizers.get_spec(self.optimizer).resolve(self.hyper)
         except ValueError as err:
@@ -330,6 +332,13 @@ class RunRequest(Strict):
         if isinstance(self.schedule, ScheduleSpec):
             return self.schedule
         return ScheduleSpec(name=self.schedule)
+
+
+class RunRequest(OptimizerChoice):
+    """One runner of a race: an optimizer, a label and (optionally) its own start."""
+
+    label: str | None = Field(None, max_length=40)
+    start: Point | None = None
 
 
 class CustomSurfaceRequest(Strict):
@@ -443,6 +452,117 @@ class SurfaceResponse(BaseModel):
         description="f on the grid: z[i][j] = f(x[j], y[i]) in 2-D, f(x[i]) in 1-D"
     )
     dz: list[float | None] | None = Field(None, description="1-D: f′(x)")
+    elapsed_ms: float
+
+
+# --- training lab -----------------------------------------------------------------
+
+Hidden = Annotated[int, Field(ge=1, le=1000)]
+
+
+class TrainRequest(Strict):
+    """Body of ``POST /api/train`` and the training lab's ``configure``."""
+
+    dataset: DatasetName = "circle"
+    dataset_params: dict[str, str] = Field(default_factory=dict, max_length=2)
+    n_samples: int = Field(200, ge=8, le=5000)
+    noise: float = Field(0.1, ge=0, le=1)
+    train_share: float = Field(0.5, ge=0.1, le=0.9)
+    hidden: list[Hidden] = Field(default_factory=lambda: [8, 8], max_length=12)
+    activation: ActivationName = "tanh"
+    activation_params: dict[str, float] = Field(default_factory=dict, max_length=4)
+    init: InitName = "xavier_normal"
+    scale: float = Field(1.0, ge=1e-4, le=1e2)
+    bias: float = Field(0.0, ge=-5, le=5)
+    batchnorm: bool = False
+    dropout_keep: float = Field(1.0, gt=0, le=1)
+    dropout_mode: Literal["inverted", "classic"] = "inverted"
+    residual: bool = False
+    l1: float = Field(0.0, ge=0, le=1)
+    l2: float = Field(0.0, ge=0, le=1)
+    optimizer: OptimizerChoice = Field(
+        default_factory=lambda: OptimizerChoice(optimizer="adam", lr=0.01)
+    )
+    batch_size: int = Field(10, ge=1, le=5000)
+    steps: int = Field(1000, ge=0, le=100_000)
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    record_every: int | None = Field(
+        None, ge=1, le=100_000, description="history every n steps (default: ≤ 500 rows)"
+    )
+    dtype: Literal["float32", "float64"] = "float32"
+
+    @field_validator("batchnorm", mode="before")
+    @classmethod
+    def _bn_names(cls, value: Any) -> Any:
+        return (
+            {"off": False, "train": True, "on": True}.get(value, value)
+            if isinstance(value, str)
+            else value
+        )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainRequest:
+        try:
+            _datasets.resolve_params(self.dataset, self.dataset_params)
+        except ValueError as err:
+            raise ValueError(f"dataset_params: {err}") from None
+        self.activation_params = _check_activation_params(self.activation, self.activation_params)
+        params = self.n_params
+        if self.optimizer.optimizer == "newton" and params > MAX_NEWTON_PARAMS:
+            raise ValueError(
+                f"optimizer: newton needs the full Hessian, so at most {MAX_NEWTON_PARAMS} "
+                f"parameters; this network has {params}"
+            )
+        work = max(self.steps, 1) * min(self.batch_size, self.n_samples) * params
+        if work > MAX_TRAIN_WORK:
+            raise ValueError(
+                f"steps × batch × parameters = {work:,} exceeds {MAX_TRAIN_WORK:,}: "
+                "fewer steps, a smaller batch or a smaller network"
+            )
+        return self
+
+    @property
+    def n_params(self) -> int:
+        k = _activations.pieces(self.activation, self.activation_params)
+        dims = [2, *self.hidden]
+        total = 0
+        for fan_in, width in zip(dims, self.hidden, strict=False):
+            m = width * k
+            total += fan_in * m + m + (2 * m if self.batchnorm else 0)
+            total += 1 if self.activation == "prelu" else 0
+        return total + dims[-1] + 1  # the output unit
+
+
+class HistoryRow(BaseModel):
+    step: int
+    train_loss: float | None
+    test_loss: float | None
+    accuracy: float = Field(description="on the test split")
+    train_accuracy: float
+    dead_units: list[int] = Field(description="per hidden layer: zero on every training input")
+
+
+class TrainFinal(BaseModel):
+    train_loss: float | None
+    test_loss: float | None
+    accuracy: float
+    train_accuracy: float
+    dead_units: list[int]
+    predictions: list[float | None] = Field(description="P(y = 1) on the training inputs")
+    inputs: list[list[float]]
+    labels: list[float]
+    weights: list[list[list[float | None]]] | None = Field(
+        None, description="per layer (fan_in × width), for nets with ≤ 10 000 parameters"
+    )
+    biases: list[list[float | None]] | None = None
+
+
+class TrainResponse(BaseModel):
+    history: list[HistoryRow]
+    final: TrainFinal
+    status: Literal["finished", "diverged"]
+    reason: str
+    n_params: int
     elapsed_ms: float
 
 

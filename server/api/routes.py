@@ -18,6 +18,8 @@ from ..protocol import (
     LayersResponse,
     SurfaceRequest,
     SurfaceResponse,
+    TrainRequest,
+    TrainResponse,
 )
 from ..sessions import labs
 from ..sessions.compute import ComputePool
@@ -64,3 +66,9 @@ async def descend(body: DescendRequest, request: Request) -> DescendResponse:
 async def surface(body: SurfaceRequest, request: Request) -> SurfaceResponse:
     """A value grid of a surface for contours (and f′ for 1-D), with its critical points."""
     return await _pool(request).run(labs.run_surface, body)
+
+
+@router.post("/api/train", response_model=TrainResponse, tags=["labs"])
+async def train(body: TrainRequest, request: Request) -> TrainResponse:
+    """The training lab: a small network learning a 2-D dataset, its history and result."""
+    return await _pool(request).run(labs.run_train, body)

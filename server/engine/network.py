@@ -93,7 +93,7 @@ class Network:
     def zeros_like(self) -> tuple[Array, list[LayerParams]]:
         """A flat gradient buffer and per-layer views into it (same layout)."""
         flat = np.zeros_like(self.flat)
-        return flat, _views(flat, self.input_dim, self.specs)
+        return flat, param_views(flat, self.input_dim, self.specs)
 
 
 def _layer_sizes(fan_in: int, spec: LayerSpec) -> list[tuple[str, tuple[int, ...]]]:
@@ -114,7 +114,8 @@ def count_params(input_dim: int, specs: Sequence[LayerSpec]) -> int:
     return total
 
 
-def _views(flat: Array, input_dim: int, specs: Sequence[LayerSpec]) -> list[LayerParams]:
+def param_views(flat: Array, input_dim: int, specs: Sequence[LayerSpec]) -> list[LayerParams]:
+    """Per-layer views (W, b, γ, β, α) into a flat vector of the network's layout."""
     out: list[LayerParams] = []
     offset, fan_in = 0, input_dim
     for spec in specs:
@@ -147,9 +148,9 @@ def build(
     """
     specs = tuple(specs)
     flat = np.zeros(count_params(input_dim, specs), dtype=dtype)
-    layers = _views(flat, input_dim, specs)
+    layers = param_views(flat, input_dim, specs)
     weight_mask = np.zeros(flat.size, dtype=bool)
-    wmask_views = _views(weight_mask, input_dim, specs)
+    wmask_views = param_views(weight_mask, input_dim, specs)
     fan_in = input_dim
     for i, (spec, layer, wm) in enumerate(zip(specs, layers, wmask_views, strict=True)):
         m = layer.W.shape[1]

@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 
 from .linalg import pinv_small
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating]
 Coef = Any  # a float, or a (K, 1) array for a race
 
 
@@ -484,7 +484,8 @@ class Schedule:
         if self.name == "constant":
             return np.ones_like(t)
         if self.name == "inv_sqrt":
-            return 1.0 / np.sqrt(t + 1.0)
+            out: Array = 1.0 / np.sqrt(t + 1.0)
+            return out
         if self.name == "step":
             return np.power(self.gamma, np.floor(t / self.step_size))
         if self.name == "exponential":

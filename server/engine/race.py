@@ -25,7 +25,7 @@ from . import optimizers
 from .optimizers import Schedule
 from .surfaces import Surface
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating]
 Status = Literal["running", "converged", "diverged"]
 
 GRAD_TOL = 1e-8  # converged: ‖∇f‖ below this …
@@ -187,7 +187,7 @@ class Race:
             for i in range(n):
                 alive = self.alive
                 lr_t = lrs[i] * alive
-                g = self.look_grad if self.has_nesterov else self.grad
+                g: Array = self.look_grad if self.has_nesterov else self.grad
                 if self.noisy:
                     g = g + self.noise * self.rng.standard_normal((K, d))
                 if self.clipping:

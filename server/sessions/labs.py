@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..engine import activations, layers_lab, optimizers, race, surfaces
+from ..engine import activations, layers_lab, optimizers, race, surfaces, training
 from ..engine.expressions import ExpressionError
 from ..engine.histograms import Histogram
 from ..protocol import (
@@ -21,16 +21,20 @@ from ..protocol import (
     DescendRequest,
     DescendResponse,
     HistogramOut,
+    HistoryRow,
     LayerOut,
     LayersRequest,
     LayersResponse,
     NormalInput,
+    OptimizerChoice,
     RunOut,
-    RunRequest,
     SurfaceChoice,
     SurfaceInfo,
     SurfaceRequest,
     SurfaceResponse,
+    TrainFinal,
+    TrainRequest,
+    TrainResponse,
 )
 from .encode import finite_list
 
@@ -166,17 +170,19 @@ def surface_info(surface: surfaces.Surface) -> SurfaceInfo:
     )
 
 
-def run_config(run: RunRequest, start: list[float] | None) -> race.RunConfig:
+def run_config(run: OptimizerChoice, start: list[float] | None = None) -> race.RunConfig:
     sched = run.schedule_spec
+    label = getattr(run, "label", None)
+    own_start = getattr(run, "start", None)
     return race.RunConfig(
         optimizer=run.optimizer,
         hyper=run.hyper,
-        start=tuple(chosen) if (chosen := run.start or start) else None,
+        start=tuple(chosen) if (chosen := own_start or start) else None,
         clip_norm=run.clip_norm,
         clip_value=run.clip_value,
         noise=run.noise,
         schedule=optimizers.Schedule(sched.name, sched.step_size, sched.gamma, sched.period),
-        label=run.label or run.optimizer,
+        label=label or run.optimizer,
     )
 
 
@@ -250,5 +256,88 @@ def run_surface(req: SurfaceRequest) -> SurfaceResponse:
         x=finite_list(axes[0]),
         y=finite_list(axes[1]),
         z=finite_list(z, 7),
+        elapsed_ms=(time.perf_counter() - started) * 1e3,
+    )
+
+
+# --- training lab -------------------------------------------------------------------
+
+
+def train_config(req: TrainRequest, steps: int | None = None) -> training.TrainConfig:
+    return training.TrainConfig(
+        dataset=req.dataset,
+        dataset_params=dict(req.dataset_params),
+        n_samples=req.n_samples,
+        noise=req.noise,
+        train_share=req.train_share,
+        hidden=tuple(req.hidden),
+        activation=req.activation,
+        activation_params=dict(req.activation_params),
+        init=req.init,
+        scale=req.scale,
+        bias=req.bias,
+        batchnorm=req.batchnorm,
+        dropout_keep=req.dropout_keep,
+        dropout_mode=req.dropout_mode,
+        residual=req.residual,
+        l1=req.l1,
+        l2=req.l2,
+        optimizer=run_config(req.optimizer),
+        batch_size=req.batch_size,
+        steps=steps if steps is not None else req.steps,
+        seed=req.seed,
+        dtype=req.dtype,
+    )
+
+
+def history_row(frame: training.TrainFrame) -> HistoryRow:
+    return HistoryRow(
+        step=frame.step,
+        train_loss=frame.train_loss,
+        test_loss=frame.test_loss,
+        accuracy=frame.accuracy,
+        train_accuracy=frame.train_accuracy,
+        dead_units=frame.dead_units,
+    )
+
+
+def run_train(req: TrainRequest) -> TrainResponse:
+    started = time.perf_counter()
+    every = req.record_every or max(1, -(-req.steps // 500))
+    config = train_config(req)
+    trainer = training.Trainer(config)
+    options = training.FrameOptions(weights=True)
+    frames = [trainer.frame(options)]
+    with np.errstate(all="ignore"):
+        while trainer.running and trainer.step_count < req.steps:
+            trainer.run(min(every, req.steps - trainer.step_count))
+            frames.append(trainer.frame(options))
+    last = frames[-1]
+    status = "diverged" if trainer.status == "diverged" else "finished"
+    reason = trainer.reason or f"finished {req.steps} steps"
+    weights = biases = None
+    if last.weights is not None and last.biases is not None:
+        weights = [finite_list(w) for w in last.weights]
+        biases = [finite_list(b) for b in last.biases]
+    with np.errstate(all="ignore"):
+        predictions = training.final_predictions(trainer)
+    final = TrainFinal(
+        train_loss=last.train_loss,
+        test_loss=last.test_loss,
+        accuracy=last.accuracy,
+        train_accuracy=last.train_accuracy,
+        dead_units=last.dead_units,
+        predictions=finite_list(predictions),
+        inputs=finite_list(trainer.data.X_train),
+        labels=finite_list(trainer.data.y_train),
+        weights=weights,
+        biases=biases,
+    )
+    return TrainResponse(
+        history=[history_row(f) for f in frames],
+        final=final,
+        status=status,
+        reason=reason,
+        n_params=trainer.net.n_params,
         elapsed_ms=(time.perf_counter() - started) * 1e3,
     )

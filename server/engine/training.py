@@ -1,0 +1,402 @@
+"""The training lab: a small network learning a 2-D dataset, as a generator of frames.
+
+The network is the layers lab's MLP (any activation, init, batch norm, dropout,
+skip connections) with a linear output unit; the loss is the mean binary
+cross-entropy of σ(z) computed from the logit z, plus L1 and L2 penalties on the
+weights (λ₁·Σ|W| + ½λ₂·ΣW², so L2 adds λ₂W to the gradient). Any optimizer of
+``optimizers`` drives it over mini-batches reshuffled every epoch.
+
+``train`` yields a frame at step 0 and then every ``every`` steps; what a frame
+carries is the caller's choice (``FrameOptions``). Same config and seed, same
+frames, bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import activations, datasets, optimizers
+from .histograms import Bins, Histogram, histogram
+from .network import (
+    LayerParams,
+    LayerSpec,
+    Network,
+    backward,
+    build,
+    forward,
+    make_masks,
+    param_views,
+)
+from .race import RunConfig
+
+Array = NDArray[np.floating]
+Status = Literal["running", "diverged", "finished"]
+
+MAX_NEWTON_PARAMS = 300  # Newton's Hessian is taken by differences: 2P backward passes a step
+SMALL_NET_PARAMS = 10_000  # frames may carry every weight up to this size
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    dataset: str = "circle"
+    dataset_params: Mapping[str, str] = field(default_factory=dict)
+    n_samples: int = 200
+    noise: float = 0.1
+    train_share: float = 0.5
+    hidden: tuple[int, ...] = (8, 8)
+    activation: str = "tanh"  # of the hidden layers; the output unit is σ of a linear layer
+    activation_params: Mapping[str, float] = field(default_factory=dict)
+    init: str = "xavier_normal"  # init, scale and bias apply to every layer, output included
+    scale: float = 1.0
+    bias: float = 0.0
+    batchnorm: bool = False
+    dropout_keep: float = 1.0
+    dropout_mode: Literal["inverted", "classic"] = "inverted"
+    residual: bool = False
+    l1: float = 0.0
+    l2: float = 0.0
+    optimizer: RunConfig = field(default_factory=lambda: RunConfig("adam", {"lr": 0.01}))
+    batch_size: int = 10
+    steps: int | None = 1000  # None: until stopped
+    seed: int = 0
+    dtype: Literal["float32", "float64"] = "float32"
+
+
+@dataclass(frozen=True)
+class FrameOptions:
+    """What each frame carries (all cheap; chosen by the caller)."""
+
+    boundary: int = 0  # decision-boundary grid resolution (0 = none)
+    histograms: int = 0  # bins of the per-layer activation histogram (0 = none)
+    weights: bool = False  # every weight and bias (only for nets ≤ SMALL_NET_PARAMS)
+    layer_stats: bool = True  # dead units, zero fraction, gradient norm, update/weight ratio
+
+
+@dataclass
+class TrainFrame:
+    step: int
+    epoch: int
+    status: Status
+    reason: str
+    train_loss: float | None
+    test_loss: float | None
+    train_accuracy: float
+    accuracy: float  # on the test split
+    lr: float
+    dead_units: list[int] = field(default_factory=list)  # per hidden layer
+    zero_fraction: list[float] = field(default_factory=list)
+    grad_norm: list[float | None] = field(default_factory=list)  # ‖∂L/∂W‖ per layer
+    update_ratio: list[float | None] = field(default_factory=list)  # ‖ΔW‖/‖W‖ per layer
+    histograms: list[Histogram] | None = None
+    boundary: Array | None = None  # (res, res) P(y = 1) over the domain
+    weights: list[Array] | None = None
+    biases: list[Array] | None = None
+
+
+def layer_specs(config: TrainConfig) -> tuple[LayerSpec, ...]:
+    act = activations.get(config.activation)
+    params = tuple(sorted(act.resolve(config.activation_params).items()))
+    hidden = tuple(
+        LayerSpec(
+            width=w,
+            activation=config.activation,
+            act_params=params,
+            batchnorm=config.batchnorm,
+            dropout_keep=config.dropout_keep,
+            dropout_mode=config.dropout_mode,
+            residual=config.residual,
+        )
+        for w in config.hidden
+    )
+    return (*hidden, LayerSpec(width=1, activation="linear"))
+
+
+def bce_with_logits(z: NDArray[np.floating], y: NDArray[np.floating]) -> float:
+    """mean[log(1 + eᶻ) − y·z] = mean BCE of σ(z), computed stably."""
+    softplus = np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+    return float(np.mean(softplus - y * z, dtype=np.float64))
+
+
+class Trainer:
+    """The state of one training run; ``step()`` does one mini-batch update."""
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+        self.dtype = np.dtype(config.dtype)
+        self.data = datasets.make(
+            config.dataset,
+            config.n_samples,
+            config.noise,
+            config.train_share,
+            config.seed,
+            config.dataset_params,
+        )
+        self.X = self.data.X_train.astype(self.dtype)
+        self.y = self.data.y_train.astype(self.dtype)
+        self.X_test = self.data.X_test.astype(self.dtype)
+        self.y_test = self.data.y_test.astype(self.dtype)
+        self.specs = layer_specs(config)
+        self.net: Network = build(
+            2,
+            self.specs,
+            config.init,
+            config.scale,
+            config.bias,
+            np.random.default_rng([config.seed, 20]),
+            self.dtype,
+        )
+        run = config.optimizer
+        spec = optimizers.get_spec(run.optimizer)
+        if spec.needs_hessian and self.net.n_params > MAX_NEWTON_PARAMS:
+            raise ValueError(
+                f"newton needs the Hessian of every parameter: at most {MAX_NEWTON_PARAMS} "
+                f"parameters, this net has {self.net.n_params}"
+            )
+        self.opt = optimizers.make(run.optimizer, run.hyper)
+        self.needs_hessian = spec.needs_hessian
+        self.state = self.opt.init(self.net.flat)
+        self.schedule = run.schedule
+        self.lr0 = float(self.opt.c.lr)
+        self.clip_norm = run.clip_norm
+        self.clip_value = run.clip_value
+        self.grad_noise = run.noise
+        self.rng_batch = np.random.default_rng([config.seed, 21])
+        self.rng_dropout = np.random.default_rng([config.seed, 22])
+        self.rng_noise = np.random.default_rng([config.seed, 23])
+        self.batch = min(config.batch_size, len(self.y))
+        self.order = self.rng_batch.permutation(len(self.y))
+        self.cursor = 0
+        self.step_count = 0
+        self.epoch = 0
+        self.last_grad: Array | None = None
+        self.last_step: Array | None = None
+        self.status: Status = "running"
+        self.reason = ""
+        self.wmask = self.net.weight_mask
+        self.lr = self.lr0
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+    def run(self, n: int) -> None:
+        """Up to ``n`` updates (fewer if the run diverges)."""
+        for _ in range(n):
+            self.step()
+            if not self.running:
+                return
+
+    # --- one update ------------------------------------------------------------------
+
+    def _next_batch(self) -> NDArray[np.intp]:
+        n = len(self.y)
+        if self.cursor + self.batch > n:
+            self.order = self.rng_batch.permutation(n)
+            self.cursor = 0
+            self.epoch += 1
+        idx = self.order[self.cursor : self.cursor + self.batch]
+        self.cursor += self.batch
+        return idx
+
+    def loss_and_grad(
+        self, X: Array, y: Array, masks: list[Array | None] | None
+    ) -> tuple[float, Array]:
+        """Training-mode loss (with penalties) and its gradient w.r.t. every parameter."""
+        out, caches = forward(self.net, X, train=True, masks=masks, update_running=True)
+        z = out[:, 0]
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))  # σ(z), stable
+        dz = ((p - y) / len(y)).astype(self.dtype)[:, None]
+        grad, _ = backward(self.net, dz, caches, need_input_grad=False)
+        loss = bce_with_logits(z, y) + self._penalty()
+        c = self.config
+        if c.l2:
+            grad += self.dtype.type(c.l2) * self.net.flat * self.wmask
+        if c.l1:
+            grad += self.dtype.type(c.l1) * np.sign(self.net.flat) * self.wmask
+        return loss, grad
+
+    def _penalty(self) -> float:
+        c = self.config
+        if not (c.l1 or c.l2):
+            return 0.0
+        w = self.net.flat[self.wmask].astype(np.float64)
+        return c.l1 * float(np.abs(w).sum()) + 0.5 * c.l2 * float(w @ w)
+
+    def _hessian(self, X: Array, y: Array, masks: list[Array | None] | None) -> Array:
+        """∇²L by centred differences of the analytic gradient (small nets only)."""
+        flat = self.net.flat
+        P = flat.size
+        H = np.empty((P, P))
+        h = 1e-4 if self.dtype == np.float64 else 1e-2
+        running = [(lp.running_mean, lp.running_var) for lp in self.net.layers]
+        saved = [
+            (None if m is None else m.copy(), None if v is None else v.copy()) for m, v in running
+        ]
+        for i in range(P):
+            old = flat[i]
+            flat[i] = old + h
+            _, up = self.loss_and_grad(X, y, masks)
+            flat[i] = old - h
+            _, down = self.loss_and_grad(X, y, masks)
+            flat[i] = old
+            H[:, i] = (up - down) / (2 * h)
+        for lp, (m, v) in zip(self.net.layers, saved, strict=True):  # undo the BN updates
+            if m is not None and lp.running_mean is not None and lp.running_var is not None:
+                lp.running_mean[...] = m
+                lp.running_var[...] = v
+        return 0.5 * (H + H.T)
+
+    def step(self) -> None:
+        """One mini-batch update (or a divergence, which stops the run)."""
+        if self.status != "running":
+            return
+        idx = self._next_batch()
+        X, y = self.X[idx], self.y[idx]
+        masks = (
+            make_masks(self.net, len(idx), self.rng_dropout)
+            if self.config.dropout_keep < 1
+            else None
+        )
+        self.lr = lr_t = self.lr0 * float(self.schedule.factor(np.array([self.step_count]))[0])
+        theta = self.net.flat
+        look = self.opt.eval_point(theta, self.state, lr_t)
+        if look is not theta:  # Nesterov: the gradient at the look-ahead point
+            saved = theta.copy()
+            theta[...] = look
+            loss, grad = self.loss_and_grad(X, y, masks)
+            theta[...] = saved
+        else:
+            loss, grad = self.loss_and_grad(X, y, masks)
+        if self.grad_noise:
+            grad = grad + self.dtype.type(self.grad_noise) * self.rng_noise.standard_normal(
+                grad.shape
+            ).astype(self.dtype)
+        if self.clip_value:
+            np.clip(grad, -self.clip_value, self.clip_value, out=grad)
+        if self.clip_norm:
+            norm = float(np.linalg.norm(grad))
+            if norm > self.clip_norm:
+                grad *= self.dtype.type(self.clip_norm / norm)
+        H = self._hessian(X, y, masks)[None] if self.needs_hessian else None
+        if H is not None:
+            step, self.state, _ = self.opt.update(grad[None], self.state, theta[None], lr_t, H)
+            step = step[0]
+        else:
+            step, self.state, _ = self.opt.update(grad, self.state, theta, lr_t)
+        new = theta - step.astype(self.dtype, copy=False)
+        self.step_count += 1
+        if not (math.isfinite(loss) and np.isfinite(new).all()):
+            # Keep the last finite weights (what the frames show) and stop.
+            self.status = "diverged"
+            what = "the loss" if not math.isfinite(loss) else "the weights"
+            self.reason = (
+                f"{what} overflowed at step {self.step_count}: the learning rate ({lr_t:.3g}) "
+                "is too high for this network"
+            )
+            return
+        theta[...] = new
+        self.last_grad, self.last_step = grad, step
+
+    # --- what a frame shows ------------------------------------------------------
+
+    def evaluate(self, X: Array) -> tuple[Array, list[Array]]:
+        """Test-mode logits and each hidden layer's activations."""
+        out, caches = forward(self.net, X, train=False)
+        return out[:, 0], [c.h for c in caches[:-1]]
+
+    def frame(self, options: FrameOptions) -> TrainFrame:
+        with np.errstate(all="ignore"):
+            z_train, hidden = self.evaluate(self.X)
+            z_test, _ = self.evaluate(self.X_test)
+            train_loss = bce_with_logits(z_train, self.y) + self._penalty()
+            test_loss = bce_with_logits(z_test, self.y_test)
+        frame = TrainFrame(
+            step=self.step_count,
+            epoch=self.epoch,
+            status=self.status,
+            reason=self.reason,
+            train_loss=train_loss if math.isfinite(train_loss) else None,
+            test_loss=test_loss if math.isfinite(test_loss) else None,
+            train_accuracy=float(np.mean((z_train > 0) == (self.y > 0.5))),
+            accuracy=float(np.mean((z_test > 0) == (self.y_test > 0.5))),
+            lr=self.lr,
+        )
+        if options.layer_stats:
+            self._layer_stats(frame, hidden)
+        if options.histograms:
+            frame.histograms = self._histograms(hidden, options.histograms)
+        if options.boundary:
+            frame.boundary = self.boundary(options.boundary)
+        if options.weights and self.net.n_params <= SMALL_NET_PARAMS:
+            frame.weights = [lp.W.copy() for lp in self.net.layers]
+            frame.biases = [lp.b.copy() for lp in self.net.layers]
+        return frame
+
+    def _layer_stats(self, frame: TrainFrame, hidden: list[Array]) -> None:
+        for h in hidden:
+            alive = np.any(h != 0, axis=0)
+            frame.dead_units.append(int(h.shape[1] - np.count_nonzero(alive)))
+            frame.zero_fraction.append(float(np.mean(h == 0)))
+        grads = self._per_layer(self.last_grad)
+        steps = self._per_layer(self.last_step)
+        for i, lp in enumerate(self.net.layers):
+            if grads is None or steps is None:
+                frame.grad_norm.append(None)
+                frame.update_ratio.append(None)
+                continue
+            gn = float(np.linalg.norm(grads[i].W))
+            wn = float(np.linalg.norm(lp.W))
+            sn = float(np.linalg.norm(steps[i].W))
+            frame.grad_norm.append(gn if math.isfinite(gn) else None)
+            ratio = sn / wn if wn > 0 else None
+            frame.update_ratio.append(ratio if ratio is not None and math.isfinite(ratio) else None)
+
+    def _per_layer(self, flat: Array | None) -> list[LayerParams] | None:
+        if flat is None:
+            return None
+        return param_views(flat, self.net.input_dim, self.net.specs)
+
+    def _histograms(self, hidden: list[Array], n: int) -> list[Histogram]:
+        act = activations.get(self.config.activation)
+        bins = Bins(*act.output_range, n)
+        return [histogram(h, bins) for h in hidden]
+
+    def boundary(self, resolution: int) -> Array:
+        """P(y = 1) on a resolution × resolution grid over the data's domain (row = y)."""
+        (x0, x1), (y0, y1) = self.data.domain
+        gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+        grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(self.dtype)
+        with np.errstate(all="ignore"):
+            z, _ = self.evaluate(grid)
+            p = 0.5 * (1.0 + np.tanh(0.5 * z.astype(np.float64)))
+        return p.reshape(resolution, resolution)
+
+
+def train(
+    config: TrainConfig, every: int = 1, options: FrameOptions | None = None
+) -> Iterator[TrainFrame]:
+    """Frames at step 0 and then every ``every`` steps until ``config.steps`` or divergence."""
+    options = options or FrameOptions()
+    trainer = Trainer(config)
+    yield trainer.frame(options)
+    total = config.steps
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        while trainer.running:
+            n = every if total is None else min(every, total - trainer.step_count)
+            trainer.run(n)
+            if total is not None and trainer.step_count >= total and trainer.running:
+                trainer.status = "finished"
+                trainer.reason = f"finished {total} steps"
+            yield trainer.frame(options)
+
+
+def final_predictions(trainer: Trainer) -> Array:
+    z, _ = trainer.evaluate(trainer.X)
+    out: Array = 0.5 * (1.0 + np.tanh(0.5 * z.astype(np.float64)))
+    return out
