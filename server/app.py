@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from . import __version__
-from .api import errors, pages, routes, security
+from .api import errors, pages, routes, security, ws
 from .runtime import tune_allocator
 from .sessions.compute import ComputePool
 from .sessions.registry import SessionRegistry
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     security.install(app, settings)
     app.include_router(routes.router)
+    app.include_router(ws.router)
     pages.install(app)
     return app
 

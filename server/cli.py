@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import signal
 import socket
 import sys
 import threading
 import webbrowser
 from collections.abc import Sequence
+from types import FrameType
 
 import uvicorn
 
@@ -115,6 +117,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(local_url,)).start()
 
+    # uvicorn stops gracefully on SIGTERM/SIGINT (every WebSocket gets 1012), then
+    # re-raises the signal to the handler that was there before: make that an exit 0.
+    signal.signal(signal.SIGTERM, _stopped)
+    signal.signal(signal.SIGINT, _stopped)
     uvicorn.run(
         "server.app:app",
         host=args.host,
@@ -128,6 +134,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         timeout_graceful_shutdown=5,
         server_header=False,
     )
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    print("DeepScope stopped.", flush=True)
+    raise SystemExit(0)
 
 
 def _json_list(items: Sequence[str]) -> str:

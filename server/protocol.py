@@ -566,6 +566,194 @@ class TrainResponse(BaseModel):
     elapsed_ms: float
 
 
+# --- WebSocket: client → server --------------------------------------------------------
+
+
+class StreamOptions(Strict):
+    """How a live lab streams (all optional)."""
+
+    fps: float = Field(30.0, gt=0, le=60, description="frames per second while playing")
+    steps_per_frame: int = Field(1, ge=1, le=1000, description="optimizer/training steps a frame")
+    boundary: int = Field(40, ge=0, le=100, description="train: decision-boundary grid (0 = none)")
+    histogram_bins: int = Field(30, ge=0, le=100, description="train: activation histogram bins")
+    weights: bool = Field(True, description="train: send every weight of small nets")
+
+
+class ConfigureLayers(Strict):
+    type: Literal["configure"]
+    lab: Literal["layers"]
+    config: LayersRequest = Field(default_factory=LayersRequest)
+    options: StreamOptions = Field(default_factory=StreamOptions)
+
+
+class ConfigureDescend(Strict):
+    type: Literal["configure"]
+    lab: Literal["descend"]
+    config: DescendRequest
+    options: StreamOptions = Field(default_factory=StreamOptions)
+
+
+class ConfigureTrain(Strict):
+    type: Literal["configure"]
+    lab: Literal["train"]
+    config: TrainRequest = Field(default_factory=TrainRequest)
+    options: StreamOptions = Field(default_factory=StreamOptions)
+
+
+Configure = Annotated[
+    ConfigureLayers | ConfigureDescend | ConfigureTrain, Field(discriminator="lab")
+]
+
+
+class Play(Strict):
+    type: Literal["play"]
+
+
+class Pause(Strict):
+    type: Literal["pause"]
+
+
+class StepMessage(Strict):
+    type: Literal["step"]
+    n: int = Field(1, ge=1, le=10_000, description="steps to advance (one frame)")
+
+
+class Reset(Strict):
+    type: Literal["reset"]
+
+
+ClientMessage = Annotated[
+    Configure | Play | Pause | StepMessage | Reset, Field(discriminator="type")
+]
+LabName = Literal["layers", "descend", "train"]
+
+
+# --- WebSocket: server → client --------------------------------------------------------
+
+
+class Limits(BaseModel):
+    max_message_bytes: int
+    rate_limit_per_s: float
+    rate_limit_burst: int
+    max_fps: float
+    max_sessions: int
+    max_layer_elements: int = MAX_LAYER_ELEMENTS
+
+
+class Hello(BaseModel):
+    type: Literal["hello"] = "hello"
+    version: str
+    session: str
+    worker: int = Field(description="the server process (one of --workers)")
+    limits: Limits
+
+
+class Frame(BaseModel):
+    """One picture of a lab. ``data`` has the lab's shape (LayersFrameData, …)."""
+
+    type: Literal["frame"] = "frame"
+    lab: LabName
+    seq: int = Field(description="frames sent on this connection")
+    config_seq: int = Field(description="how many configure messages this frame reflects")
+    step: int
+    compute_ms: float
+    data: dict[str, Any]
+
+
+class Status(BaseModel):
+    type: Literal["status"] = "status"
+    lab: LabName | None = None
+    state: Literal["running", "paused", "diverged", "finished"]
+    reason: str = ""
+    step: int = 0
+
+
+class ErrorMessage(BaseModel):
+    type: Literal["error"] = "error"
+    code: Literal["bad_json", "invalid", "rate_limited", "internal", "no_lab"]
+    message: str
+
+
+ServerMessage = Annotated[Hello | Frame | Status | ErrorMessage, Field(discriminator="type")]
+
+
+# --- the frames' data, one shape per lab ---------------------------------------------
+
+
+class CountsOut(BaseModel):
+    """A histogram's counts; its edges are sent once per frame in ``edges``."""
+
+    counts: list[int]
+    below: int
+    above: int
+    nonfinite: int
+    mean: float | None
+    std: float | None
+
+
+class LayerFrameRow(BaseModel):
+    index: int
+    width: int
+    hist: dict[str, CountsOut]  # preactivation, activation, derivative, gradient, weight_gradient
+    saturated_fraction: float
+    dead_units: int
+    zero_fraction: float
+    grad_norm: float | None
+    n_var_w: float
+
+
+class LayersFrameData(BaseModel):
+    layers: list[LayerFrameRow]
+    edges: dict[str, list[float]]
+    scales: dict[str, Literal["linear", "log"]]
+    theory: list[float] | None
+    theory_note: str
+    n_var_w_expected: list[float]
+    n_var_w_target: float | None
+    saturation_rule: str
+    loss: float | None
+
+
+class DescendRunFrame(BaseModel):
+    label: str
+    optimizer: str
+    status: Literal["running", "converged", "diverged"]
+    stopped_at: int | None
+    points: list[list[float]] = Field(description="the new rows of this frame")
+    loss: list[float]
+    gradient: list[list[float]]
+    effective_lr: list[list[float]]
+    distance: list[float] | None
+
+
+class DescendFrameData(BaseModel):
+    first_row: int
+    runs: list[DescendRunFrame]
+    surface: SurfaceInfo | None = Field(None, description="in the first frame of a configure")
+
+
+class TrainFrameData(BaseModel):
+    step: int
+    epoch: int
+    train_loss: float | None
+    test_loss: float | None
+    accuracy: float
+    train_accuracy: float
+    lr: float
+    dead_units: list[int]
+    zero_fraction: list[float]
+    grad_norm: list[float | None]
+    update_ratio: list[float | None]
+    histograms: list[CountsOut] | None = None
+    histogram_edges: list[float] | None = None
+    boundary: list[list[float]] | None = None
+    weights: list[list[list[float | None]]] | None = None
+    biases: list[list[float | None]] | None = None
+    data: dict[str, Any] | None = Field(
+        None, description="in the first frame: X_train, y_train, X_test, y_test, domain"
+    )
+
+
 # --- misc -------------------------------------------------------------------------
 
 

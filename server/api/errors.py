@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,29 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..sessions.encode import dumps
 from ..sessions.labs import InputError
 
 log = logging.getLogger("deepscope")
-
-
-def sanitize(obj: Any) -> Any:
-    """Replace non-finite floats by None, recursively (the last line of defence)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: sanitize(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [sanitize(v) for v in obj]
-    return obj
-
-
-def dumps(obj: Any) -> str:
-    """Compact JSON; a non-finite float becomes null instead of NaN/Infinity."""
-    try:
-        return json.dumps(obj, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
-    except ValueError:
-        log.warning("non-finite number in a response; sent as null")
-        return json.dumps(sanitize(obj), allow_nan=False, separators=(",", ":"), ensure_ascii=False)
 
 
 class SafeJSONResponse(JSONResponse):

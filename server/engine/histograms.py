@@ -110,8 +110,9 @@ def moments(x: NDArray[np.floating]) -> tuple[float, float]:
     if n == 0:
         return 0.0, 0.0
     if flat.dtype == np.float32:
-        mean = float(np.dot(flat, _ones32(n))) / n
-        second = float(np.dot(flat, flat)) / n
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: the float64 path
+            mean = float(np.dot(flat, _ones32(n))) / n
+            second = float(np.dot(flat, flat)) / n
         if math.isfinite(second) and math.isfinite(mean):
             var = second - mean * mean
             if var > 1e-3 * second:

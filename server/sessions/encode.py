@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+log = logging.getLogger("deepscope")
 
 
 def round_sig(values: ArrayLike, digits: int = 10) -> NDArray[np.float64]:
@@ -31,3 +36,23 @@ def finite_list(values: ArrayLike, digits: int | None = 10) -> Any:
     obj = a.astype(object)
     obj[~finite] = None
     return obj.tolist()
+
+
+def sanitize(obj: Any) -> Any:
+    """Replace non-finite floats by None, recursively (the last line of defence)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: sanitize(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [sanitize(v) for v in obj]
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON; a non-finite float becomes null instead of NaN/Infinity."""
+    try:
+        return json.dumps(obj, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        log.warning("non-finite number in a response; sent as null")
+        return json.dumps(sanitize(obj), allow_nan=False, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,238 @@
+"""Live labs: build a lab from its validated configuration, then produce frame data.
+
+A runner is synchronous and runs on a compute thread. ``start()`` builds the lab
+and returns its first frame; streaming labs (descend, train) then ``advance(n)``.
+Every value leaving here is finite (or None) and rounded for the wire.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ..engine import race, training
+from ..engine.histograms import Histogram
+from ..protocol import (
+    ConfigureDescend,
+    ConfigureLayers,
+    ConfigureTrain,
+    LabName,
+    StreamOptions,
+)
+from . import labs
+from .encode import finite_list
+
+State = Literal["running", "paused", "diverged", "finished"]
+
+
+@dataclass
+class Output:
+    """One frame's data, its step, and whether the run can go on."""
+
+    step: int
+    data: dict[str, Any]
+    ended: Literal["diverged", "finished"] | None = None
+    reason: str = ""
+
+
+class Runner(ABC):
+    lab: LabName
+    streaming: bool = False
+
+    @abstractmethod
+    def start(self) -> Output:
+        """Build the lab and return its first frame."""
+
+    def advance(self, n: int) -> Output:
+        """Move a streaming lab on by n steps and return the frame."""
+        raise TypeError(f"the {self.lab} lab does not step")
+
+
+def _counts(h: Histogram) -> dict[str, Any]:
+    return {
+        "counts": h.counts.tolist(),
+        "below": h.below,
+        "above": h.above,
+        "nonfinite": h.nonfinite,
+        "mean": _num(h.mean),
+        "std": _num(h.std),
+    }
+
+
+def _num(x: float | None, digits: int = 6) -> float | None:
+    if x is None:
+        return None
+    v = finite_list(np.array([x]), digits)[0]
+    return v if v is None else float(v)
+
+
+class LayersRunner(Runner):
+    """Recomputes everything on every configure (no stepping)."""
+
+    lab: LabName = "layers"
+
+    def __init__(self, message: ConfigureLayers) -> None:
+        self.config = labs.layers_config(message.config)
+
+    def start(self) -> Output:
+        from ..engine import layers_lab
+
+        result = layers_lab.run(self.config)
+        edges = {q: finite_list(b.edges, 10) for q, b in result.bins.items()}
+        data = {
+            "layers": [
+                {
+                    "index": s.index,
+                    "width": s.width,
+                    "hist": {q: _counts(h) for q, h in s.hist.items()},
+                    "saturated_fraction": _num(s.saturated_fraction),
+                    "dead_units": s.dead_units,
+                    "zero_fraction": _num(s.zero_fraction),
+                    "grad_norm": _num(s.grad_norm),
+                    "n_var_w": _num(s.n_var_w),
+                }
+                for s in result.layers
+            ],
+            "edges": edges,
+            "scales": {q: b.scale for q, b in result.bins.items()},
+            "theory": finite_list(result.theory, 6) if result.theory is not None else None,
+            "theory_note": result.theory_note,
+            "n_var_w_expected": finite_list(result.n_var_w_expected, 6),
+            "n_var_w_target": result.target_gain,
+            "saturation_rule": result.saturation_rule,
+            "loss": _num(result.loss),
+        }
+        return Output(0, data)
+
+
+class DescendRunner(Runner):
+    """An optimizer race, stepped ``steps_per_frame`` at a time up to ``steps``."""
+
+    lab: LabName = "descend"
+    streaming = True
+
+    def __init__(self, message: ConfigureDescend) -> None:
+        self.req = message.config
+        self.options = message.options
+
+    def start(self) -> Output:
+        surface = labs.build_surface(self.req.surface, self.req.surface_params)
+        labs.check_starts(self.req, surface)
+        configs = [labs.run_config(r, self.req.start) for r in self.req.runs]
+        self.race = race.Race(surface, configs, self.req.seed)
+        data = self._data(self.race.initial())
+        data["surface"] = labs.surface_info(surface).model_dump()
+        return Output(0, data)
+
+    def advance(self, n: int) -> Output:
+        n = max(1, min(n, self.req.steps - self.race.row))
+        chunk = self.race.advance(n)
+        out = Output(self.race.row, self._data(chunk))
+        if self.race.finished:
+            out.ended, out.reason = "finished", "every run has stopped"
+        elif self.race.row >= self.req.steps:
+            out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
+        return out
+
+    def _data(self, chunk: race.Chunk) -> dict[str, Any]:
+        runs = []
+        for k, run in enumerate(self.race.runs):
+            stop = self.race.stopped_at[k]
+            rows = chunk.points.shape[0]
+            if stop is not None:  # only rows up to the run's last point
+                rows = max(0, min(rows, stop - chunk.first_row + 1))
+            runs.append(
+                {
+                    "label": run.label or run.optimizer,
+                    "optimizer": run.optimizer,
+                    "status": self.race.status[k],
+                    "stopped_at": stop,
+                    "points": finite_list(chunk.points[:rows, k], 8),
+                    "loss": finite_list(chunk.loss[:rows, k], 8),
+                    "gradient": finite_list(chunk.grad[:rows, k], 6),
+                    "effective_lr": finite_list(chunk.effective_lr[:rows, k], 6),
+                    "distance": (
+                        None if chunk.distance is None else finite_list(chunk.distance[:rows, k], 6)
+                    ),
+                }
+            )
+        return {"first_row": chunk.first_row, "runs": runs}
+
+
+class TrainRunner(Runner):
+    """A training run, ``steps_per_frame`` updates per frame up to ``steps``."""
+
+    lab: LabName = "train"
+    streaming = True
+
+    def __init__(self, message: ConfigureTrain) -> None:
+        self.req = message.config
+        self.options: StreamOptions = message.options
+        self.frame_options = training.FrameOptions(
+            boundary=self.options.boundary,
+            histograms=self.options.histogram_bins,
+            weights=self.options.weights,
+        )
+
+    def start(self) -> Output:
+        self.trainer = training.Trainer(labs.train_config(self.req))
+        data = self._data(self.trainer.frame(self.frame_options))
+        split = self.trainer.data
+        data["data"] = {
+            "X_train": finite_list(split.X_train, 6),
+            "y_train": finite_list(split.y_train),
+            "X_test": finite_list(split.X_test, 6),
+            "y_test": finite_list(split.y_test),
+            "domain": [list(r) for r in split.domain],
+            "n_params": self.trainer.net.n_params,
+        }
+        return Output(0, data)
+
+    def advance(self, n: int) -> Output:
+        t = self.trainer
+        n = max(1, min(n, self.req.steps - t.step_count))
+        with np.errstate(all="ignore"):
+            t.run(n)
+        out = Output(t.step_count, self._data(t.frame(self.frame_options)))
+        if t.status == "diverged":
+            out.ended, out.reason = "diverged", t.reason
+        elif t.step_count >= self.req.steps:
+            out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
+        return out
+
+    def _data(self, f: training.TrainFrame) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "step": f.step,
+            "epoch": f.epoch,
+            "train_loss": _num(f.train_loss),
+            "test_loss": _num(f.test_loss),
+            "accuracy": f.accuracy,
+            "train_accuracy": f.train_accuracy,
+            "lr": _num(f.lr),
+            "dead_units": f.dead_units,
+            "zero_fraction": finite_list(f.zero_fraction, 4),
+            "grad_norm": [_num(g) for g in f.grad_norm],
+            "update_ratio": [_num(r) for r in f.update_ratio],
+        }
+        if f.histograms is not None:
+            data["histograms"] = [_counts(h) for h in f.histograms]
+            data["histogram_edges"] = (
+                finite_list(f.histograms[0].bins.edges, 6) if f.histograms else []
+            )
+        if f.boundary is not None:
+            data["boundary"] = finite_list(np.round(f.boundary, 3), None)
+        if f.weights is not None and f.biases is not None:
+            data["weights"] = [finite_list(w, 5) for w in f.weights]
+            data["biases"] = [finite_list(b, 5) for b in f.biases]
+        return data
+
+
+def make_runner(message: ConfigureLayers | ConfigureDescend | ConfigureTrain) -> Runner:
+    if isinstance(message, ConfigureLayers):
+        return LayersRunner(message)
+    if isinstance(message, ConfigureDescend):
+        return DescendRunner(message)
+    return TrainRunner(message)

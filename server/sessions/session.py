@@ -1,0 +1,394 @@
+"""One WebSocket session: a receive task, a compute task and a send task.
+
+* The receive task reads messages, enforces the size and rate limits, parses and
+  validates them (an ``error`` frame for anything bad; the connection stays
+  usable) and records what the client wants: the latest configuration (a slider
+  storm is coalesced: only the newest is computed), play/pause, steps, reset.
+* The compute task turns wishes into frames on the shared compute pool, so the
+  event loop never runs NumPy, and paces streaming labs to their frame rate.
+* The send task writes the newest frame (a one-slot mailbox: a slow reader gets
+  the latest picture, never a growing queue) after any status or error messages,
+  and drops a client that has not read anything for ``stalled_reader_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import time
+from collections import deque
+from typing import Any, Protocol
+
+from pydantic import TypeAdapter, ValidationError
+
+from .. import __version__
+from ..protocol import (
+    ClientMessage,
+    ConfigureDescend,
+    ConfigureLayers,
+    ConfigureTrain,
+    ErrorMessage,
+    Frame,
+    Hello,
+    LabName,
+    Limits,
+    Pause,
+    Play,
+    Reset,
+    Status,
+    StepMessage,
+)
+from ..settings import Settings
+from .compute import ComputePool
+from .encode import dumps
+from .labs import InputError
+from .ratelimit import TokenBucket
+from .runners import Output, Runner, make_runner
+
+log = logging.getLogger("deepscope.session")
+
+CLIENT_MESSAGE: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
+CLOSE_TRY_LATER = 1013
+CLOSE_RESTART = 1012
+MAX_PENDING_STEPS = 100_000
+_ids = itertools.count(1)
+
+Configure = ConfigureLayers | ConfigureDescend | ConfigureTrain
+
+
+class Transport(Protocol):
+    """What a session needs from a WebSocket."""
+
+    async def receive(self) -> str | None: ...  # None: the client went away
+
+    async def send(self, text: str) -> None: ...
+
+    async def close(self, code: int, reason: str) -> None: ...
+
+
+class Mailbox:
+    """Messages in order, except that consecutive frames collapse to the newest one.
+
+    A slow reader therefore always gets the latest picture, and never a status
+    before the frame it follows.
+    """
+
+    def __init__(self) -> None:
+        self.control: deque[str] = deque()
+        self.frame: str | None = None
+        self.dropped_frames = 0
+        self._ready = asyncio.Event()
+
+    def put_control(self, text: str) -> None:
+        if self.frame is not None:  # keep the order: the frame goes first
+            self.control.append(self.frame)
+            self.frame = None
+        self.control.append(text)
+        self._ready.set()
+
+    def put_frame(self, text: str) -> None:
+        if self.frame is not None:
+            self.dropped_frames += 1
+        self.frame = text
+        self._ready.set()
+
+    async def get(self) -> str:
+        while True:
+            if self.control:
+                return self.control.popleft()
+            if self.frame is not None:
+                text, self.frame = self.frame, None
+                return text
+            self._ready.clear()
+            await self._ready.wait()
+
+
+def describe_errors(err: ValidationError) -> str:
+    """'config.depth: Input should be …' without the union tags pydantic puts in loc."""
+    parts = []
+    for e in err.errors():
+        loc = [str(p) for p in e.get("loc", ())]
+        if loc and loc[0] in ("configure", "play", "pause", "step", "reset"):
+            loc = loc[1:]
+            if loc and loc[0] in ("layers", "descend", "train"):
+                loc = loc[1:]
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{'.'.join(loc) or 'message'}: {msg}")
+    return "; ".join(parts[:5])
+
+
+class Session:
+    def __init__(
+        self,
+        transport: Transport,
+        settings: Settings,
+        pool: ComputePool,
+        max_sessions: int,
+    ) -> None:
+        self.id = f"s{next(_ids)}"
+        self.transport = transport
+        self.settings = settings
+        self.pool = pool
+        self.max_sessions = max_sessions
+        self.mailbox = Mailbox()
+        self.bucket = TokenBucket(settings.rate_limit_per_s, settings.rate_limit_burst)
+        self.wake = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.close_code: int | None = None
+        # What the client wants (written by the receiver, read by the compute task):
+        self.pending: Configure | None = None
+        self.config_seq = 0
+        self.current: Configure | None = None
+        self.current_seq = 0
+        self.runner: Runner | None = None
+        self.playing = False
+        self.pending_steps = 0
+        self.reset_requested = False
+        self.frame_seq = 0
+        self.last_step = 0
+        self.started = time.monotonic()
+        self.messages_in = 0
+        self.frames_out = 0
+
+    # --- lifecycle ----------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Serve the connection until the client leaves or the session is closed."""
+        hello = Hello(
+            version=__version__,
+            session=self.id,
+            worker=os.getpid(),
+            limits=Limits(
+                max_message_bytes=self.settings.max_message_bytes,
+                rate_limit_per_s=self.settings.rate_limit_per_s,
+                rate_limit_burst=self.settings.rate_limit_burst,
+                max_fps=self.settings.max_fps,
+                max_sessions=self.max_sessions,
+            ),
+        )
+        self.mailbox.put_control(hello.model_dump_json())
+        tasks = [
+            asyncio.create_task(self._receive(), name=f"{self.id}-receive"),
+            asyncio.create_task(self._compute(), name=f"{self.id}-compute"),
+            asyncio.create_task(self._send(), name=f"{self.id}-send"),
+            asyncio.create_task(self.closed.wait(), name=f"{self.id}-closed"),
+        ]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close the connection once (from any task, or at shutdown)."""
+        if self.closed.is_set():
+            return
+        self.close_code = code
+        self.closed.set()
+        try:
+            await self.transport.close(code, reason)
+        except Exception:  # the socket may already be gone
+            log.debug("close of %s failed", self.id, exc_info=True)
+
+    # --- receive ----------------------------------------------------------------
+
+    async def _receive(self) -> None:
+        limit = self.settings.max_message_bytes
+        throttled_at = 0.0
+        while True:
+            text = await self.transport.receive()
+            if text is None:
+                return
+            self.messages_in += 1
+            if len(text) > limit or len(text.encode("utf-8")) > limit:
+                await self.close(CLOSE_TOO_BIG, f"message over {limit} bytes")
+                return
+            wait = self.bucket.wait_time()
+            if wait > 0:
+                # Over the rate limit: stop reading for a while (the client's sends
+                # back up in its socket); tell it once a second.
+                now = time.monotonic()
+                if now - throttled_at > 1.0:
+                    throttled_at = now
+                    self._error("rate_limited", "too many messages: slowing down")
+                await asyncio.sleep(wait)
+            self.bucket.take()
+            self._handle(text)
+
+    def _handle(self, text: str) -> None:
+        try:
+            message = CLIENT_MESSAGE.validate_json(text)
+        except ValidationError as err:
+            if any(e.get("type") == "json_invalid" for e in err.errors()):
+                self._error("bad_json", "the message is not valid JSON")
+            else:
+                self._error("invalid", describe_errors(err))
+            return
+        if isinstance(message, ConfigureLayers | ConfigureDescend | ConfigureTrain):
+            self.pending = message
+            self.config_seq += 1
+        elif isinstance(message, Play):
+            if self.current is None and self.pending is None:
+                self._error("no_lab", "configure a lab before play")
+                return
+            self.playing = True
+            self.pending_steps = 0
+        elif isinstance(message, Pause):
+            self.playing = False
+            self.pending_steps = 0
+            self._status("paused", "paused")
+        elif isinstance(message, StepMessage):
+            if self.current is None and self.pending is None:
+                self._error("no_lab", "configure a lab before step")
+                return
+            self.playing = False
+            self.pending_steps = min(self.pending_steps + message.n, MAX_PENDING_STEPS)
+        elif isinstance(message, Reset):
+            self.reset_requested = True
+            self.playing = False
+            self.pending_steps = 0
+        self.wake.set()
+
+    # --- compute ----------------------------------------------------------------
+
+    async def _compute(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            if self.pending is not None or self.reset_requested:
+                await self._configure()
+                continue
+            runner = self.runner
+            if runner is None or not runner.streaming:
+                self.pending_steps = 0
+                continue
+            if self.playing:
+                self._status("running", "playing")
+                await self._play(runner)
+            elif self.pending_steps:
+                n, self.pending_steps = self.pending_steps, 0
+                if await self._advance(runner, n):
+                    self._status("paused", f"stepped {n}", self.last_step)
+
+    async def _configure(self) -> None:
+        message = self.pending or self.current
+        self.pending = None
+        self.reset_requested = False
+        if message is None:
+            return
+        seq = self.config_seq
+        runner = make_runner(message)
+        try:
+            output = await self.pool.run(self._timed, runner.start)
+        except (InputError, ValueError) as err:
+            self._error("invalid", str(err))
+            return
+        except Exception:
+            log.exception("session %s: configure failed", self.id)
+            self._error("internal", "the lab failed to start; try other settings")
+            return
+        self.current, self.runner, self.current_seq = message, runner, seq
+        self._frame(runner.lab, output[0], output[1], seq)
+        if runner.streaming:
+            if self.playing:
+                self.wake.set()  # keep playing the new configuration
+            else:
+                self._status("paused", "ready")
+
+    def _interrupted(self, runner: Runner) -> bool:
+        return (
+            self.pending is not None
+            or self.reset_requested
+            or not self.playing
+            or self.runner is not runner
+        )
+
+    async def _play(self, runner: Runner) -> None:
+        assert self.current is not None
+        period = 1.0 / min(self.current.options.fps, self.settings.max_fps)
+        next_at = time.monotonic()
+        while not self._interrupted(runner):
+            if not await self._advance(runner, self.current.options.steps_per_frame):
+                return
+            next_at = max(next_at + period, time.monotonic() - period)
+            # Wait for the next frame's time; any message wakes us to look at it.
+            while (delay := next_at - time.monotonic()) > 0:
+                try:
+                    await asyncio.wait_for(self.wake.wait(), timeout=delay)
+                except TimeoutError:
+                    break
+                self.wake.clear()
+                if self._interrupted(runner):
+                    self.wake.set()  # let the compute loop handle it
+                    return
+
+    async def _advance(self, runner: Runner, n: int) -> bool:
+        """Advance and post a frame; False if the run ended or failed."""
+        try:
+            out, ms = await self.pool.run(self._timed, runner.advance, n)
+        except Exception:
+            log.exception("session %s: step failed", self.id)
+            self.playing = False
+            self._error("internal", "the lab failed while running; it is paused")
+            self._status("paused", "error")
+            return False
+        if self.runner is not runner:  # reconfigured meanwhile: stale
+            return False
+        self._frame(runner.lab, out, ms, self.current_seq)
+        if out.ended is not None:
+            self.playing = False
+            self._status(out.ended, out.reason, out.step)
+            return False
+        return True
+
+    @staticmethod
+    def _timed(fn: Any, *args: Any) -> tuple[Output, float]:
+        started = time.perf_counter()
+        out = fn(*args)
+        return out, (time.perf_counter() - started) * 1e3
+
+    # --- output -------------------------------------------------------------------
+
+    def _frame(self, lab: LabName, out: Output, ms: float, config_seq: int) -> None:
+        self.frame_seq += 1
+        self.last_step = out.step
+        frame = Frame(
+            lab=lab,
+            seq=self.frame_seq,
+            config_seq=config_seq,
+            step=out.step,
+            compute_ms=round(ms, 2),
+            data={},
+        )
+        # The data is plain, finite JSON already: splice it in rather than re-validate.
+        head = frame.model_dump_json()[: -len('"data":{}}')]
+        self.mailbox.put_frame(head + '"data":' + dumps(out.data) + "}")
+
+    def _status(self, state: str, reason: str, step: int | None = None) -> None:
+        lab = self.runner.lab if self.runner is not None else None
+        status = Status.model_validate(
+            {"state": state, "reason": reason, "lab": lab, "step": step or 0}
+        )
+        self.mailbox.put_control(status.model_dump_json())
+
+    def _error(self, code: str, message: str) -> None:
+        err = ErrorMessage.model_validate({"code": code, "message": message})
+        self.mailbox.put_control(err.model_dump_json())
+
+    # --- send -------------------------------------------------------------------
+
+    async def _send(self) -> None:
+        timeout = self.settings.stalled_reader_s
+        while True:
+            text = await self.mailbox.get()
+            try:
+                await asyncio.wait_for(self.transport.send(text), timeout=timeout)
+            except TimeoutError:
+                await self.close(CLOSE_POLICY, f"the client read nothing for {timeout:g} s")
+                return
+            self.frames_out += 1

@@ -1,0 +1,254 @@
+"""The WebSocket protocol in-process (TestClient): every message type, errors, pacing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketTestSession
+
+from server.app import create_app
+from server.protocol import (
+    DescendFrameData,
+    ErrorMessage,
+    Frame,
+    Hello,
+    LayersFrameData,
+    Status,
+    TrainFrameData,
+)
+from server.settings import Settings
+
+ORIGIN = {"origin": "http://testserver"}
+SMALL_LAYERS = {"depth": 3, "width": 40, "batch": 50, "input_dim": 20}
+RACE = {
+    "surface": "rosenbrock",
+    "steps": 40,
+    "runs": [{"optimizer": "adam", "lr": 0.05}, {"optimizer": "gd", "lr": 0.1}],
+}
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    app = create_app(
+        Settings(allowed_hosts=["testserver"], max_sessions=3, max_fps=60, rate_limit_burst=400)
+    )
+    with TestClient(app) as c:
+        yield c
+
+
+def recv(ws: WebSocketTestSession) -> dict[str, Any]:
+    return dict(json.loads(ws.receive_text()))
+
+
+def until(ws: WebSocketTestSession, kind: str, **match: Any) -> dict[str, Any]:
+    for _ in range(200):
+        m = recv(ws)
+        if m["type"] == kind and all(m.get(k) == v for k, v in match.items()):
+            return m
+    raise AssertionError(f"no {kind} {match}")
+
+
+def send(ws: WebSocketTestSession, **message: Any) -> None:
+    ws.send_text(json.dumps(message))
+
+
+def test_hello_then_layers_frame(client: TestClient) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        hello = Hello.model_validate(recv(ws))
+        assert hello.limits.max_message_bytes == 65536
+        send(ws, type="configure", lab="layers", config=SMALL_LAYERS)
+        frame = Frame.model_validate(recv(ws))
+        assert frame.lab == "layers" and frame.seq == 1 and frame.config_seq == 1
+        data = LayersFrameData.model_validate(frame.data)
+        assert len(data.layers) == 3
+        assert len(data.edges["activation"]) == 51  # counts on known edges
+        assert len(data.layers[0].hist["activation"].counts) == 50
+
+
+def test_descend_play_pause_step_reset(client: TestClient) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        send(ws, type="configure", lab="descend", config=RACE, options={"steps_per_frame": 5})
+        first = Frame.model_validate(recv(ws))
+        data = DescendFrameData.model_validate(first.data)
+        assert data.surface is not None and data.surface.name == "rosenbrock"
+        assert [r.points for r in data.runs] == [[[-1.5, 2.0]], [[-1.5, 2.0]]]
+        assert Status.model_validate(recv(ws)).state == "paused"
+        send(ws, type="step", n=3)
+        stepped = Frame.model_validate(recv(ws))
+        assert stepped.step == 3
+        assert len(DescendFrameData.model_validate(stepped.data).runs[0].points) == 3
+        assert until(ws, "status")["reason"] == "stepped 3"
+        send(ws, type="play")
+        assert until(ws, "status")["state"] == "running"
+        finished = until(ws, "status", state="finished")
+        assert finished["step"] == 40
+        send(ws, type="reset")
+        again = Frame.model_validate(until(ws, "frame"))
+        assert again.step == 0
+        send(ws, type="play")
+        until(ws, "status", state="running")
+        send(ws, type="pause")
+        paused = until(ws, "status", state="paused")
+        assert paused["reason"] == "paused"
+
+
+def test_train_stream_and_divergence(client: TestClient) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        send(
+            ws,
+            type="configure",
+            lab="train",
+            config={"steps": 60, "n_samples": 60, "hidden": [4]},
+            options={"steps_per_frame": 20, "boundary": 10, "histogram_bins": 12},
+        )
+        first = TrainFrameData.model_validate(until(ws, "frame")["data"])
+        assert first.data is not None and len(first.data["X_train"]) == 30
+        assert first.boundary is not None and len(first.boundary) == 10
+        send(ws, type="play")
+        done = until(ws, "status", state="finished")
+        assert done["step"] == 60
+        send(
+            ws,
+            type="configure",
+            lab="train",
+            config={
+                "activation": "linear",
+                "scale": 3,
+                "steps": 500,
+                "optimizer": {"optimizer": "gd", "lr": 5},
+            },
+            options={"steps_per_frame": 5},
+        )
+        until(ws, "frame")
+        send(ws, type="play")
+        diverged = until(ws, "status", state="diverged")
+        assert "learning rate" in diverged["reason"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "field"),
+    [
+        ("{not json", "bad_json", ""),
+        ('{"type": "configure", "lab": "layers", "config": {"scale": NaN}}', "invalid", "scale"),
+        (
+            '{"type": "configure", "lab": "layers", "config": {"scale": Infinity}}',
+            "invalid",
+            "scale",
+        ),
+        ('{"type": "teleport"}', "invalid", "teleport"),
+        ('{"type": "configure", "lab": "chemistry"}', "invalid", "chemistry"),
+        (
+            '{"type": "configure", "lab": "layers", "config": {"depth": 51}}',
+            "invalid",
+            "config.depth",
+        ),
+        (
+            '{"type": "configure", "lab": "descend", "config": {"runs": []}}',
+            "invalid",
+            "config.runs",
+        ),
+        ('{"type": "step", "n": 0}', "invalid", "n"),
+        ("[1, 2, 3]", "invalid", "message"),
+        ('"play"', "invalid", "message"),
+        ('{"type": "play"}', "no_lab", ""),
+        (
+            '{"type": "configure", "lab": "descend", "config": {"surface": {"expr": "x.y"}, '
+            '"runs": [{"optimizer": "gd"}]}}',
+            "invalid",
+            "surface.expr",
+        ),
+    ],
+)
+def test_bad_messages_get_an_error_and_the_connection_stays_usable(
+    client: TestClient, text: str, code: str, field: str
+) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        ws.send_text(text)
+        err = ErrorMessage.model_validate(until(ws, "error"))
+        assert err.code == code
+        assert field in err.message
+        send(ws, type="configure", lab="layers", config=SMALL_LAYERS)
+        assert until(ws, "frame")["lab"] == "layers"
+
+
+def test_oversized_message_closes_1009(client: TestClient) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        ws.send_text(json.dumps({"type": "configure", "pad": "x" * 70_000}))
+        message = ws.receive()
+        assert message["type"] == "websocket.close" and message["code"] == 1009
+
+
+def test_foreign_origin_is_refused(client: TestClient) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    for origin in ("http://evil.example", "http://testserver.evil.example", "null"):
+        with (
+            pytest.raises(WebSocketDisconnect) as info,
+            client.websocket_connect("/ws", headers={"origin": origin}) as ws,
+        ):
+            ws.receive_text()
+        assert info.value.code == 1008
+
+
+def test_session_cap_closes_1013_with_a_reason(client: TestClient) -> None:
+    opened = [client.websocket_connect("/ws", headers=ORIGIN) for _ in range(3)]
+    sockets = [o.__enter__() for o in opened]
+    try:
+        for ws in sockets:
+            recv(ws)
+        with client.websocket_connect("/ws", headers=ORIGIN) as extra:
+            message = extra.receive()
+            assert message["type"] == "websocket.close" and message["code"] == 1013
+            assert "class full" in message["reason"]
+    finally:
+        for o in opened:
+            o.__exit__(None, None, None)
+
+
+def test_slider_storm_ends_in_the_last_configuration(client: TestClient) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        for i in range(300):
+            send(
+                ws,
+                type="configure",
+                lab="layers",
+                config={**SMALL_LAYERS, "scale": 0.01 + i * 0.001},
+            )
+        for _ in range(400):
+            frame = until(ws, "frame")
+            if frame["config_seq"] == 300:
+                break
+        assert frame["config_seq"] == 300
+        assert frame["seq"] < 300  # coalesced: far fewer frames than configures
+
+
+def test_a_failing_lab_reports_to_its_own_client_only(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from server.sessions import runners
+
+    def boom(self: object) -> None:
+        raise RuntimeError("injected")
+
+    with client.websocket_connect("/ws", headers=ORIGIN) as healthy:
+        recv(healthy)
+        with client.websocket_connect("/ws", headers=ORIGIN) as victim:
+            recv(victim)
+            monkeypatch.setattr(runners.LayersRunner, "start", boom)
+            send(victim, type="configure", lab="layers", config=SMALL_LAYERS)
+            err = until(victim, "error")
+            assert err["code"] == "internal" and "injected" not in err["message"]
+            monkeypatch.undo()
+            send(victim, type="configure", lab="layers", config=SMALL_LAYERS)
+            assert until(victim, "frame")["lab"] == "layers"
+        send(healthy, type="configure", lab="layers", config=SMALL_LAYERS)
+        assert until(healthy, "frame")["seq"] == 1
