@@ -14,7 +14,7 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel
 
-from . import __version__, protocol
+from . import __version__, presets, protocol
 from .engine import activations, datasets, expressions, initializers, optimizers, surfaces
 
 
@@ -149,6 +149,7 @@ def build_catalog() -> dict[str, Any]:
             }
             for d in datasets.DATASETS.values()
         ],
+        "presets": presets.PRESETS,
         "schedules": {
             "names": list(optimizers.SCHEDULES),
             "fields": field_ranges(protocol.ScheduleSpec),

@@ -1,0 +1,186 @@
+// Controls built from the catalog's field ranges: every one a labelled native input,
+// reachable and operable by keyboard; log-scale sliders show the value they set.
+import { t } from "./i18n.js";
+import { fmt } from "./plot.js";
+
+let counter = 0;
+const uid = (base) => `${base}-${++counter}`;
+
+function labelled(key, inputId, extra) {
+  const label = document.createElement("label");
+  label.htmlFor = inputId;
+  const span = document.createElement("span");
+  span.dataset.i18n = key;
+  span.textContent = t(key);
+  label.append(span);
+  if (extra) label.append(extra);
+  return label;
+}
+
+export function slider({ key, min, max, step = "any", value, log = false, integer = false, onInput }) {
+  const id = uid(key);
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  const input = document.createElement("input");
+  input.type = "range";
+  input.id = id;
+  const out = document.createElement("output");
+  out.htmlFor = id;
+  const toPos = (v) => (log ? Math.log10(v) : v);
+  const fromPos = (p) => {
+    let v = log ? 10 ** p : p;
+    if (log) v = Number(v.toPrecision(3));
+    if (integer) v = Math.round(v);
+    return v;
+  };
+  input.min = String(toPos(min));
+  input.max = String(toPos(max));
+  input.step = log ? "0.01" : String(step);
+  const show = (v) => {
+    out.textContent = fmt(v, 3);
+    input.setAttribute("aria-valuetext", fmt(v, 3));
+  };
+  const control = {
+    el: wrap,
+    input,
+    get: () => fromPos(Number(input.value)),
+    set(v) {
+      input.value = String(toPos(Math.min(max, Math.max(min, v))));
+      show(v);
+    },
+  };
+  input.addEventListener("input", () => {
+    const v = control.get();
+    show(v);
+    onInput?.(v);
+  });
+  wrap.append(labelled(key, id, out), input);
+  control.set(value);
+  return control;
+}
+
+export function select({ key, options, value, onChange }) {
+  const id = uid(key);
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  const input = document.createElement("select");
+  input.id = id;
+  const control = {
+    el: wrap,
+    input,
+    setOptions(list) {
+      input.replaceChildren();
+      for (const o of list) {
+        const option = document.createElement("option");
+        option.value = String(o.value);
+        option.textContent = o.label ?? (o.key ? t(o.key) : String(o.value));
+        if (o.key) option.dataset.i18n = o.key;
+        input.append(option);
+      }
+    },
+    get: () => input.value,
+    set(v) { input.value = String(v); },
+  };
+  control.setOptions(options);
+  input.addEventListener("change", () => onChange?.(input.value));
+  wrap.append(labelled(key, id), input);
+  control.set(value);
+  return control;
+}
+
+export function checkbox({ key, checked, onChange }) {
+  const id = uid(key);
+  const wrap = document.createElement("div");
+  wrap.className = "field check";
+  const input = document.createElement("input");
+  input.type = "checkbox";
+  input.id = id;
+  input.checked = Boolean(checked);
+  input.addEventListener("change", () => onChange?.(input.checked));
+  wrap.append(input, labelled(key, id));
+  return { el: wrap, input, get: () => input.checked, set(v) { input.checked = Boolean(v); } };
+}
+
+export function number({ key, min, max, step = "any", value, onChange }) {
+  const id = uid(key);
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  const input = document.createElement("input");
+  input.type = "number";
+  input.id = id;
+  if (min !== undefined) input.min = String(min);
+  if (max !== undefined) input.max = String(max);
+  input.step = String(step);
+  input.value = String(value);
+  input.addEventListener("change", () => {
+    const v = Number(input.value);
+    if (input.value !== "" && Number.isFinite(v)) onChange?.(v);
+  });
+  wrap.append(labelled(key, id), input);
+  return { el: wrap, input, get: () => Number(input.value), set(v) { input.value = String(v); } };
+}
+
+export function text({ key, value, placeholder = "", onChange }) {
+  const id = uid(key);
+  const wrap = document.createElement("div");
+  wrap.className = "field";
+  const input = document.createElement("input");
+  input.type = "text";
+  input.id = id;
+  input.value = value;
+  input.placeholder = placeholder;
+  input.spellcheck = false;
+  input.addEventListener("change", () => onChange?.(input.value));
+  wrap.append(labelled(key, id), input);
+  return { el: wrap, input, get: () => input.value, set(v) { input.value = v; } };
+}
+
+export function button(key, onClick, className = "") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.dataset.i18n = key;
+  b.textContent = t(key);
+  if (className) b.className = className;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+export function fieldset(key, ...children) {
+  const fs = document.createElement("fieldset");
+  const legend = document.createElement("legend");
+  legend.dataset.i18n = key;
+  legend.textContent = t(key);
+  fs.append(legend, ...children.filter(Boolean));
+  return fs;
+}
+
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") node.className = v;
+    else if (k === "i18n") { node.dataset.i18n = v; node.textContent = t(v); }
+    else if (k === "text") node.textContent = v;
+    else node.setAttribute(k, v);
+  }
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+}
+
+// A chart card: a heading (translated), an optional subtitle slot, and a plot element.
+export function card(key, { wide = false, size = "", sub = null } = {}) {
+  const plot = el("div", { class: `plot ${size}`.trim() });
+  const heading = el("h3", {}, el("span", { i18n: key }));
+  const subtitle = el("span", { class: "sub" });
+  heading.append(subtitle);
+  if (sub) subtitle.textContent = sub;
+  const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key) }, heading, plot);
+  return { box, plot, subtitle };
+}
+
+// Rows of fixed choices as option lists, from catalog entries.
+export function optionsFrom(list, keyPrefix) {
+  return list.map((item) => {
+    const name = typeof item === "string" ? item : item.name;
+    return { value: name, key: keyPrefix ? `${keyPrefix}.${name}` : undefined, label: keyPrefix ? undefined : name };
+  });
+}

@@ -1,0 +1,183 @@
+// Every string of the UI, in English and 简体中文, from one catalog.
+// t(key, {vars}) looks a key up in the current language (then English);
+// apply(root) refreshes every element marked data-i18n.
+
+const EN = {
+  skip: "Skip to the lab",
+  "tab.layers": "Layers", "tab.descend": "Optimizers", "tab.train": "Training", "tab.gallery": "Activations",
+  presets: "Lecture presets", "presets.choose": "— choose —", share: "Copy link", copied: "Link copied",
+  projector: "Projector", cvd: "Colour-blind safe", close: "Close", controls: "Controls",
+  "conn.connecting": "connecting…", "conn.open": "connected", "conn.closed": "reconnecting…",
+  "conn.full": "class full", compute: "compute", fps: "frames/s",
+  full: "The class is full: this server is already serving its maximum number of students. DeepScope will retry by itself.",
+  "error.prefix": "Server says",
+  // layers lab
+  "g.network": "Network", "g.inputs": "Inputs", "g.units": "Units", "g.init": "Initialisation",
+  "g.tricks": "Normalisation and friends", "g.run": "Run", "g.view": "View", "g.export": "Export",
+  "g.surface": "Surface", "g.runs": "Runners", "g.data": "Data", "g.optimizer": "Optimizer", "g.params": "Parameters",
+  "f.depth": "Depth (layers)", "f.width": "Width (units per layer)", "f.input_dim": "Input dimension",
+  "f.batch": "Batch size", "f.input": "Input distribution", "input.normal": "normal N(mean, std²)",
+  "input.uniform": "uniform U(low, high)", "f.mean": "mean", "f.std": "std", "f.low": "low", "f.high": "high",
+  "f.activation": "Activation", "f.init": "Init scheme", "f.scale": "Init scale (× the scheme's std)",
+  "f.bias": "Bias init", "f.batchnorm": "Batch norm", "bn.off": "off", "bn.train": "on, batch statistics",
+  "bn.eval": "on, fixed statistics", "f.dropout_keep": "Dropout keep probability p", "f.dropout_mode": "Dropout form",
+  "dropout.inverted": "inverted (÷p when training)", "dropout.classic": "classic (×p at test)",
+  "f.residual": "Skip connections", "f.seed": "Seed", new_seed: "New seed", "f.bins": "Histogram bins",
+  "view.quantity": "Histograms of", "q.activation": "activation h = f(z)", "q.preactivation": "pre-activation z",
+  "q.derivative": "local derivative f′(z)", "q.gradient": "upstream gradient ∂L/∂h",
+  "q.weight_gradient": "weight gradient ∂L/∂W", "view.logy": "Log scale for the moments",
+  "export.csv": "CSV", "export.json": "JSON", "export.numpy": "Reproduce in NumPy",
+  "layers.loss": "The backward pass uses L = ½‖h_L‖²/N, so ∂L/∂h_L = h_L/N.",
+  "p.alpha": "α", "p.k": "pieces k",
+  "c.histograms": "Per-layer histograms", "c.moments": "Mean and std per layer",
+  "c.health": "Saturated, dead and zero", "c.gradnorm": "Weight-gradient norm per layer",
+  "axis.log10": "log₁₀|value|", "axis.layer": "layer", "axis.share": "share", "axis.step": "step",
+  "axis.distance": "distance to the nearest minimum", "axis.efflr": "effective learning rate",
+  "hist.log": "magnitudes on a log axis", "hist.linear": "fixed bins; ‹ › count what falls outside",
+  "m.act_std": "std of h", "m.pre_std": "std of z", "m.act_mean": "mean of h", "m.theory": "theory √Var(z)",
+  "h.saturated": "saturated", "h.dead": "dead units (share)", "h.zero": "zeros per sample",
+  "h.dead_units": "dead units", target: "target", no_target: "no simple target", "h.rule": "saturated means",
+  "live.layers": "{n} layers: activation std {first} in layer 1, {last} in the last; {sat} % saturated there.",
+  // optimizer lab
+  "f.surface": "Surface", "surface.custom": "Type your own…", "f.expr": "f(x, y) =", "f.domain": "Domain [[x₀, x₁], [y₀, y₁]]",
+  apply: "Apply", "expr.help": "Use x and y, numbers, + − * / ** ^, parentheses, pi, e and",
+  "f.steps": "Steps", "f.steps_per_frame": "Steps per frame", "run.add": "Add a runner",
+  "view.logz": "Log-scale contours", "view.surface3d": "3-D surface",
+  click_start: "Click the contour to move every runner's start.",
+  "sp.condition": "condition number", "sp.rotation": "rotation (°)", "sp.a": "a", "sp.b": "b",
+  "f.optimizer": "Optimizer", "run.remove": "Remove", "run.select": "Show", "f.lr": "Learning rate",
+  "run.more": "More hyper-parameters", "f.momentum": "momentum ρ", "f.rho": "decay ρ", "f.beta1": "β₁ (first moment)",
+  "f.beta2": "β₂ (second moment)", "f.eps": "ε", "f.weight_decay": "weight decay", "f.bias_correction": "bias correction",
+  "f.initial_accumulator": "initial accumulator", "f.schedule": "Schedule", "sched.constant": "constant",
+  "sched.inv_sqrt": "1/√(t+1)", "sched.step": "step", "sched.exponential": "exponential", "sched.cosine": "cosine",
+  "f.noise": "Gradient noise σ", "f.clip_norm": "Clip norm (empty: off)",
+  "c.surface": "Paths on the surface", "c.loss": "Loss", "c.distance": "Distance to the nearest minimum",
+  "c.efflr": "Effective learning rate (per coordinate)", "c.equation": "The update, with live numbers",
+  "c.surface3d": "3-D surface", "kind.minimum": "min", "kind.maximum": "max", "kind.saddle": "saddle",
+  "kind.degenerate": "degenerate", "live.step": "Step", "status.running": "running", "status.converged": "converged",
+  "status.diverged": "diverged", start: "start", critical: "critical points", step: "step",
+  // training lab
+  "f.dataset": "Dataset", "ds.circle": "circle", "ds.xor": "xor", "ds.gaussians": "two Gaussians",
+  "ds.spiral": "spiral", "ds.moons": "two moons", "ds.linear": "linear", "ds.logic": "logic gate (4 points)",
+  "f.gate": "Gate", "f.data_noise": "Noise", "f.n_samples": "Samples", "f.train_share": "Training share", "f.hidden": "Hidden widths (e.g. 8, 8)",
+  "hidden.bad": "Use up to 12 whole numbers from 1 to 1000, separated by commas.",
+  "f.batchnorm_on": "Batch norm", "f.l1": "L1 λ₁", "f.l2": "L2 λ₂", "f.batch_size": "Batch size",
+  "c.boundary": "Decision boundary", "c.train_loss": "Loss and accuracy", "c.dead": "Dead units per layer",
+  "c.distribution": "Activation distribution over steps", "c.train_grad": "Gradient norm and update/weight ratio",
+  "c.weights": "Weights into each first-layer unit", "view.layer": "Layer",
+  "live.train": "Step {step}: loss {loss}, test accuracy {acc} %, {dead} dead units.",
+  diverged: "Diverged", train_set: "training points", test_set: "test points", accuracy: "accuracy",
+  params: "parameters", train_loss: "training loss", test_loss: "test loss", loss: "loss", unit: "unit",
+  "weights.axis": "w (solid from x₁, dashed from x₂)",
+  // gallery
+  "f.range": "x range ±", "view.derivative": "Show f′ (dashed)", "view.relusum": "ReLU sum max(0, x+1) − max(0, x−1)",
+  "c.gallery": "Activations and their derivatives",
+  "gallery.shade": "Shaded: where a saturating unit is flat (|f′| < 0.01).",
+  "gp.leaky_relu.alpha": "leaky_relu α", "gp.prelu.alpha": "prelu α", "gp.elu.alpha": "elu α", "gp.maxout.k": "maxout pieces k",
+  // player
+  play: "Play", pause: "Pause", "step.btn": "Step", reset: "Reset",
+  "state.running": "running", "state.paused": "paused", "state.diverged": "diverged", "state.finished": "finished",
+  "keys.hint": "Keys: space play/pause, → step, r reset.",
+};
+
+const ZH = {
+  skip: "跳到实验区",
+  "tab.layers": "逐层", "tab.descend": "优化器", "tab.train": "训练", "tab.gallery": "激活函数",
+  presets: "课程预设", "presets.choose": "— 选择 —", share: "复制链接", copied: "链接已复制",
+  projector: "投影模式", cvd: "色盲友好配色", close: "关闭", controls: "控件",
+  "conn.connecting": "正在连接…", "conn.open": "已连接", "conn.closed": "正在重连…",
+  "conn.full": "班级已满", compute: "计算", fps: "帧/秒",
+  full: "班级已满：服务器已达到可服务学生数上限。DeepScope 会自动重试。",
+  "error.prefix": "服务器提示",
+  "g.network": "网络", "g.inputs": "输入", "g.units": "神经元", "g.init": "初始化",
+  "g.tricks": "归一化等技巧", "g.run": "运行", "g.view": "视图", "g.export": "导出",
+  "g.surface": "曲面", "g.runs": "参赛者", "g.data": "数据", "g.optimizer": "优化器", "g.params": "参数",
+  "f.depth": "深度（层数）", "f.width": "宽度（每层单元数）", "f.input_dim": "输入维度",
+  "f.batch": "批大小", "f.input": "输入分布", "input.normal": "正态 N(均值, 标准差²)",
+  "input.uniform": "均匀 U(下限, 上限)", "f.mean": "均值", "f.std": "标准差", "f.low": "下限", "f.high": "上限",
+  "f.activation": "激活函数", "f.init": "初始化方法", "f.scale": "初始化尺度（× 方法的标准差）",
+  "f.bias": "偏置初值", "f.batchnorm": "批归一化", "bn.off": "关闭", "bn.train": "开启，用批统计量",
+  "bn.eval": "开启，用固定统计量", "f.dropout_keep": "Dropout 保留概率 p", "f.dropout_mode": "Dropout 形式",
+  "dropout.inverted": "反向（训练时 ÷p）", "dropout.classic": "经典（测试时 ×p）",
+  "f.residual": "残差连接", "f.seed": "随机种子", new_seed: "换个种子", "f.bins": "直方图箱数",
+  "view.quantity": "直方图显示", "q.activation": "激活值 h = f(z)", "q.preactivation": "预激活 z",
+  "q.derivative": "局部导数 f′(z)", "q.gradient": "上游梯度 ∂L/∂h",
+  "q.weight_gradient": "权重梯度 ∂L/∂W", "view.logy": "矩用对数坐标",
+  "export.csv": "CSV", "export.json": "JSON", "export.numpy": "用 NumPy 复现",
+  "layers.loss": "反向传播使用 L = ½‖h_L‖²/N，因此 ∂L/∂h_L = h_L/N。",
+  "p.alpha": "α", "p.k": "分段数 k",
+  "c.histograms": "各层直方图", "c.moments": "各层均值与标准差",
+  "c.health": "饱和、死亡与零值", "c.gradnorm": "各层权重梯度范数",
+  "axis.log10": "log₁₀|值|", "axis.layer": "层", "axis.share": "占比", "axis.step": "步数",
+  "axis.distance": "到最近极小点的距离", "axis.efflr": "有效学习率",
+  "hist.log": "数量级用对数轴", "hist.linear": "固定分箱；‹ › 表示落在范围外的比例",
+  "m.act_std": "h 的标准差", "m.pre_std": "z 的标准差", "m.act_mean": "h 的均值", "m.theory": "理论 √Var(z)",
+  "h.saturated": "饱和", "h.dead": "死亡单元（占比）", "h.zero": "每个样本的零值比例",
+  "h.dead_units": "死亡单元数", target: "目标", no_target: "没有简单目标值", "h.rule": "饱和指",
+  "live.layers": "共 {n} 层：第 1 层激活标准差 {first}，最后一层 {last}；最后一层饱和比例 {sat}%。",
+  "f.surface": "曲面", "surface.custom": "自己输入…", "f.expr": "f(x, y) =", "f.domain": "定义域 [[x₀, x₁], [y₀, y₁]]",
+  apply: "应用", "expr.help": "可使用 x、y、数字、+ − * / ** ^、括号、pi、e 以及",
+  "f.steps": "步数", "f.steps_per_frame": "每帧步数", "run.add": "添加参赛者",
+  "view.logz": "等高线用对数", "view.surface3d": "三维曲面",
+  click_start: "点击等高线图可移动所有参赛者的起点。",
+  "sp.condition": "条件数", "sp.rotation": "旋转角（°）", "sp.a": "a", "sp.b": "b",
+  "f.optimizer": "优化器", "run.remove": "移除", "run.select": "显示", "f.lr": "学习率",
+  "run.more": "更多超参数", "f.momentum": "动量 ρ", "f.rho": "衰减率 ρ", "f.beta1": "β₁（一阶矩）",
+  "f.beta2": "β₂（二阶矩）", "f.eps": "ε", "f.weight_decay": "权重衰减", "f.bias_correction": "偏差修正",
+  "f.initial_accumulator": "累加器初值", "f.schedule": "学习率调度", "sched.constant": "常数",
+  "sched.inv_sqrt": "1/√(t+1)", "sched.step": "阶梯", "sched.exponential": "指数", "sched.cosine": "余弦",
+  "f.noise": "梯度噪声 σ", "f.clip_norm": "裁剪范数（留空：关闭）",
+  "c.surface": "曲面上的路径", "c.loss": "损失", "c.distance": "到最近极小点的距离",
+  "c.efflr": "有效学习率（按坐标）", "c.equation": "更新公式与实时数值",
+  "c.surface3d": "三维曲面", "kind.minimum": "极小", "kind.maximum": "极大", "kind.saddle": "鞍点",
+  "kind.degenerate": "退化", "live.step": "第", "status.running": "运行中", "status.converged": "已收敛",
+  "status.diverged": "已发散", start: "起点", critical: "临界点", step: "步",
+  "f.dataset": "数据集", "ds.circle": "圆形", "ds.xor": "异或", "ds.gaussians": "两个高斯团",
+  "ds.spiral": "螺旋", "ds.moons": "双月", "ds.linear": "线性", "ds.logic": "逻辑门（4 个点）",
+  "f.gate": "逻辑门", "f.data_noise": "噪声", "f.n_samples": "样本数", "f.train_share": "训练集比例", "f.hidden": "隐藏层宽度（如 8, 8）",
+  "hidden.bad": "请输入最多 12 个 1 到 1000 之间的整数，用逗号分隔。",
+  "f.batchnorm_on": "批归一化", "f.l1": "L1 λ₁", "f.l2": "L2 λ₂", "f.batch_size": "批大小",
+  "c.boundary": "决策边界", "c.train_loss": "损失与准确率", "c.dead": "各层死亡单元",
+  "c.distribution": "激活分布随步数的变化", "c.train_grad": "梯度范数与更新/权重比",
+  "c.weights": "第一隐藏层各单元的输入权重", "view.layer": "层",
+  "live.train": "第 {step} 步：损失 {loss}，测试准确率 {acc}%，死亡单元 {dead} 个。",
+  diverged: "已发散", train_set: "训练点", test_set: "测试点", accuracy: "准确率",
+  params: "个参数", train_loss: "训练损失", test_loss: "测试损失", loss: "损失", unit: "单元",
+  "weights.axis": "w（实线来自 x₁，虚线来自 x₂）",
+  "f.range": "x 范围 ±", "view.derivative": "显示 f′（虚线）", "view.relusum": "ReLU 之和 max(0, x+1) − max(0, x−1)",
+  "c.gallery": "激活函数及其导数",
+  "gallery.shade": "阴影：饱和型单元的平坦区（|f′| < 0.01）。",
+  "gp.leaky_relu.alpha": "leaky_relu α", "gp.prelu.alpha": "prelu α", "gp.elu.alpha": "elu α", "gp.maxout.k": "maxout 分段数 k",
+  play: "播放", pause: "暂停", "step.btn": "单步", reset: "重置",
+  "state.running": "运行中", "state.paused": "已暂停", "state.diverged": "已发散", "state.finished": "已完成",
+  "keys.hint": "快捷键：空格 播放/暂停，→ 单步，r 重置。",
+};
+
+const CATALOG = { en: EN, zh: ZH };
+let lang = "en";
+
+export function setLang(value) {
+  lang = value === "zh" ? "zh" : "en";
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+}
+
+export function getLang() {
+  return lang;
+}
+
+export function t(key, vars = null) {
+  let text = CATALOG[lang][key] ?? EN[key];
+  if (text === undefined) {
+    // Registry names (activations…) read the same in both languages.
+    const parts = key.split(".");
+    text = parts[parts.length - 1];
+  }
+  if (vars) text = text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
+  return text;
+}
+
+export function apply(root = document) {
+  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+}
+
+export const strings = CATALOG;

@@ -1,0 +1,333 @@
+// Layers lab: histograms of every layer on fixed edges, moments against the theory,
+// saturation / dead / zero fractions and gradient norms — recomputed on every change.
+import * as C from "../controls.js";
+import { Plot, colour, fmt, layout, theme } from "../plot.js";
+import { t } from "../i18n.js";
+
+const QUANTITIES = ["activation", "preactivation", "derivative", "gradient", "weight_gradient"];
+const MAX_PANELS = 20;
+
+export class LayersLab {
+  constructor(app) {
+    this.app = app;
+    this.lab = "layers";
+    this.frame = null;
+  }
+
+  defaults() {
+    const f = this.app.catalog.labs.layers.fields;
+    const config = {};
+    for (const [k, spec] of Object.entries(f)) if ("default" in spec && spec.default !== null) config[k] = spec.default;
+    config.input = { distribution: "normal", mean: 0, std: 1 };
+    config.activation_params = {};
+    return config;
+  }
+
+  mount(root, config, view) {
+    this.config = { ...this.defaults(), ...config };
+    if (this.config.widths) this.config.depth = this.config.widths.length;
+    this.view = { quantity: "activation", logy: false, ...view };
+    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    const charts = C.el("div", { class: "charts" });
+    root.replaceChildren(panel, charts);
+    this.buildControls(panel);
+    this.buildCharts(charts);
+    this.send();
+  }
+
+  set(changes) {
+    Object.assign(this.config, changes);
+    if ("depth" in changes || "width" in changes) delete this.config.widths;
+    this.send();
+  }
+
+  send() {
+    this.app.configure(this.lab, this.config, {}, this.view);
+  }
+
+  buildControls(panel) {
+    const c = this.config;
+    const cat = this.app.catalog;
+    const f = cat.labs.layers.fields;
+    const ctl = (this.ctl = {});
+    ctl.depth = C.slider({ key: "f.depth", min: 1, max: f.depth.max, step: 1, integer: true, value: c.depth,
+      onInput: (v) => this.set({ depth: v }) });
+    ctl.width = C.slider({ key: "f.width", min: 2, max: f.width.max, log: true, integer: true, value: c.width,
+      onInput: (v) => this.set({ width: v }) });
+    ctl.input_dim = C.slider({ key: "f.input_dim", min: 2, max: f.input_dim.max, log: true, integer: true,
+      value: c.input_dim, onInput: (v) => this.set({ input_dim: v }) });
+    ctl.batch = C.slider({ key: "f.batch", min: f.batch.min, max: f.batch.max, log: true, integer: true,
+      value: c.batch, onInput: (v) => this.set({ batch: v }) });
+
+    const dist = C.select({ key: "f.input", value: c.input.distribution,
+      options: [{ value: "normal", key: "input.normal" }, { value: "uniform", key: "input.uniform" }],
+      onChange: (v) => {
+        this.config.input = v === "normal" ? { distribution: "normal", mean: 0, std: 1 }
+          : { distribution: "uniform", low: 0, high: 1 };
+        this.renderInputFields();
+        this.send();
+      } });
+    this.inputFields = C.el("div", { class: "runs" });
+    this.renderInputFields();
+
+    ctl.activation = C.select({ key: "f.activation", value: c.activation,
+      options: cat.activations.map((a) => ({ value: a.name, label: a.name })),
+      onChange: (v) => { this.config.activation = v; this.config.activation_params = {}; this.renderActParams(); this.send(); } });
+    this.actParams = C.el("div");
+    this.renderActParams();
+    this.actNote = C.el("p", { class: "hint" });
+
+    ctl.init = C.select({ key: "f.init", value: c.init,
+      options: cat.inits.map((i) => ({ value: i.name, label: i.name })), onChange: (v) => this.set({ init: v }) });
+    ctl.scale = C.slider({ key: "f.scale", min: f.scale.min, max: f.scale.max, log: true, value: c.scale,
+      onInput: (v) => this.set({ scale: v }) });
+    ctl.bias = C.slider({ key: "f.bias", min: -5, max: 5, step: 0.1, value: c.bias, onInput: (v) => this.set({ bias: v }) });
+    ctl.batchnorm = C.select({ key: "f.batchnorm", value: c.batchnorm,
+      options: [{ value: "off", key: "bn.off" }, { value: "train", key: "bn.train" }, { value: "eval", key: "bn.eval" }],
+      onChange: (v) => this.set({ batchnorm: v }) });
+    ctl.dropout = C.slider({ key: "f.dropout_keep", min: 0.05, max: 1, step: 0.05, value: c.dropout_keep,
+      onInput: (v) => this.set({ dropout_keep: v }) });
+    ctl.dropout_mode = C.select({ key: "f.dropout_mode", value: c.dropout_mode,
+      options: [{ value: "inverted", key: "dropout.inverted" }, { value: "classic", key: "dropout.classic" }],
+      onChange: (v) => this.set({ dropout_mode: v }) });
+    ctl.residual = C.checkbox({ key: "f.residual", checked: c.residual, onChange: (v) => this.set({ residual: v }) });
+    ctl.seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed,
+      onChange: (v) => this.set({ seed: Math.round(v) }) });
+    const reseed = C.button("new_seed", () => {
+      const seed = Math.floor(Math.random() * 100000);
+      ctl.seed.set(seed);
+      this.set({ seed });
+    });
+    ctl.bins = C.select({ key: "f.bins", value: c.bins,
+      options: [20, 30, 50, 100].map((n) => ({ value: n, label: String(n) })),
+      onChange: (v) => this.set({ bins: Number(v) }) });
+
+    const quantity = C.select({ key: "view.quantity", value: this.view.quantity,
+      options: QUANTITIES.map((q) => ({ value: q, key: `q.${q}` })),
+      onChange: (v) => { this.view.quantity = v; this.app.saveView(this.lab, this.view); this.render(); } });
+    const logy = C.checkbox({ key: "view.logy", checked: this.view.logy,
+      onChange: (v) => { this.view.logy = v; this.app.saveView(this.lab, this.view); this.render(); } });
+
+    this.snippet = C.el("pre", { class: "snippet" });
+    const exportRow = C.el("div", { class: "row" },
+      C.button("export.csv", () => this.app.download("layers.csv", this.csv(), "text/csv")),
+      C.button("export.json", () => this.app.download("layers.json", JSON.stringify(this.frame, null, 1), "application/json")));
+    const details = C.el("details", {}, C.el("summary", { i18n: "export.numpy" }), this.snippet);
+
+    panel.append(
+      C.el("h2", { i18n: "tab.layers" }),
+      C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el),
+      C.fieldset("g.inputs", dist.el, this.inputFields),
+      C.fieldset("g.units", ctl.activation.el, this.actParams, this.actNote),
+      C.fieldset("g.init", ctl.init.el, ctl.scale.el, ctl.bias.el),
+      C.fieldset("g.tricks", ctl.batchnorm.el, ctl.dropout.el, ctl.dropout_mode.el, ctl.residual.el),
+      C.fieldset("g.run", ctl.seed.el, reseed, ctl.bins.el),
+      C.fieldset("g.view", quantity.el, logy.el),
+      C.fieldset("g.export", exportRow, details),
+      C.el("p", { class: "hint", i18n: "layers.loss" }),
+    );
+    this.updateSnippet();
+  }
+
+  renderInputFields() {
+    const input = this.config.input;
+    const fields = this.app.catalog.labs.layers.input[input.distribution];
+    const make = (name, key) => C.slider({ key, min: fields[name].min ?? -10, max: fields[name].max ?? 10,
+      step: 0.1, value: input[name], onInput: (v) => { this.config.input[name] = v; this.send(); } });
+    this.inputFields.replaceChildren(...(input.distribution === "normal"
+      ? [make("mean", "f.mean").el, make("std", "f.std").el]
+      : [make("low", "f.low").el, make("high", "f.high").el]));
+  }
+
+  renderActParams() {
+    const act = this.app.catalog.activations.find((a) => a.name === this.config.activation);
+    this.actParams.replaceChildren(...act.params.map((p) => C.slider({
+      key: `p.${p.name}`, min: p.min, max: p.max, step: p.integer ? 1 : 0.01, integer: p.integer,
+      value: this.config.activation_params[p.name] ?? p.default,
+      onInput: (v) => { this.config.activation_params[p.name] = v; this.send(); },
+    }).el));
+    if (this.actNote) this.actNote.textContent = act.notes.join(" ");
+  }
+
+  buildCharts(root) {
+    const hist = C.card("c.histograms", { wide: true, size: "tall" });
+    const moments = C.card("c.moments");
+    const health = C.card("c.health");
+    const grad = C.card("c.gradnorm");
+    this.readout = C.el("p", { class: "readout-line" });
+    health.box.append(this.readout);
+    root.append(hist.box, moments.box, health.box, grad.box);
+    this.histSub = hist.subtitle;
+    this.momentsSub = moments.subtitle;
+    this.plots = { hist: new Plot(hist.plot), moments: new Plot(moments.plot), health: new Plot(health.plot),
+      grad: new Plot(grad.plot) };
+  }
+
+  onFrame(frame) {
+    this.frame = frame.data;
+    this.render();
+    this.updateSnippet();
+    const L = this.frame.layers;
+    const last = L[L.length - 1];
+    this.app.announce(t("live.layers", { n: L.length, first: fmt(L[0].hist.activation.std),
+      last: fmt(last.hist.activation.std), sat: fmt(100 * last.saturated_fraction, 3) }));
+  }
+
+  render() {
+    const d = this.frame;
+    if (!d) return;
+    this.renderHistograms(d);
+    this.renderMoments(d);
+    this.renderHealth(d);
+    this.renderGrad(d);
+  }
+
+  renderHistograms(d) {
+    const q = this.view.quantity;
+    const edges = d.edges[q];
+    const log = d.scales[q] === "log";
+    const centres = edges.slice(0, -1).map((e, j) => (e + edges[j + 1]) / 2);
+    const width = edges[1] - edges[0];
+    const layers = d.layers;
+    const fractions = layers.map((l) => {
+      const h = l.hist[q];
+      const total = h.counts.reduce((a, b) => a + b, 0) + h.below + h.above + h.nonfinite || 1;
+      return { y: h.counts.map((c) => c / total), below: h.below / total, above: h.above / total,
+        nonfinite: h.nonfinite };
+    });
+    const xTitle = log ? t("axis.log10") : t(`q.${q}`);
+    this.histSub.textContent = `${t(`q.${q}`)} · ${t(log ? "hist.log" : "hist.linear")}`;
+    if (layers.length > MAX_PANELS) {
+      const z = fractions.map((f) => f.y);
+      this.plots.hist.react([{ type: "heatmap", x: centres, y: layers.map((l) => l.index), z,
+        colorscale: "Viridis", colorbar: { title: { text: t("axis.share") } },
+        hovertemplate: `${t("axis.layer")} %{y}<br>%{x:.3g}: %{z:.3p}<extra></extra>` }],
+      layout({ xaxis: { title: { text: xTitle } }, yaxis: { title: { text: t("axis.layer") } } }));
+      return;
+    }
+    const n = layers.length;
+    const rows = n > 10 ? 2 : 1;
+    const cols = Math.ceil(n / rows);
+    const ymax = Math.max(1e-9, ...fractions.map((f) => Math.max(...f.y))) * 1.08;
+    const traces = [];
+    const annotations = [];
+    const lay = layout({ grid: { rows, columns: cols, pattern: "independent", xgap: 0.1, ygap: 0.3 },
+      showlegend: false, bargap: 0, margin: { l: 46, r: 10, t: 34, b: 40 } });
+    const lo = edges[0];
+    const hi = edges[edges.length - 1];
+    const ticks = log ? [lo, (lo + hi) / 2, hi] : lo < 0 && hi > 0 ? [lo, 0, hi] : [lo, hi];
+    const tickText = ticks.map((v) => (log ? `1e${Math.round(v)}` : fmt(v, 2)));
+    layers.forEach((l, i) => {
+      const axis = i === 0 ? "" : String(i + 1);
+      const f = fractions[i];
+      traces.push({ type: "bar", x: centres, y: f.y, width, xaxis: `x${axis}`, yaxis: `y${axis}`,
+        marker: { color: colour(0) }, name: `${t("axis.layer")} ${l.index}`,
+        hovertemplate: `${t("axis.layer")} ${l.index}<br>%{x:.3g}<br>%{y:.2%}<extra></extra>` });
+      lay[`xaxis${axis}`] = { range: [lo, hi], tickfont: { size: theme.font - 3 }, tickvals: ticks,
+        ticktext: tickText, fixedrange: true };
+      lay[`yaxis${axis}`] = { range: [0, ymax], showticklabels: i % cols === 0, tickformat: ".0%",
+        tickfont: { size: theme.font - 3 }, fixedrange: true };
+      const outside = [];
+      if (f.below > 0.0005) outside.push(`‹${(100 * f.below).toFixed(0)}%`);
+      if (f.above > 0.0005) outside.push(`${(100 * f.above).toFixed(0)}%›`);
+      if (f.nonfinite) outside.push(`NaN ${f.nonfinite}`);
+      annotations.push({ text: `<b>${l.index}</b>${outside.length ? " " + outside.join(" ") : ""}`,
+        xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0.5, y: 1.0, yanchor: "bottom",
+        showarrow: false, font: { size: theme.font - 2 } });
+    });
+    lay.annotations = annotations;
+    this.plots.hist.react(traces, lay);
+  }
+
+  renderMoments(d) {
+    const x = d.layers.map((l) => l.index);
+    const lw = theme.width;
+    const traces = [
+      { x, y: d.layers.map((l) => l.hist.activation.std), name: t("m.act_std"), mode: "lines+markers",
+        line: { color: colour(0), width: lw } },
+      { x, y: d.layers.map((l) => l.hist.preactivation.std), name: t("m.pre_std"), mode: "lines+markers",
+        line: { color: colour(1), width: lw } },
+      { x, y: d.layers.map((l) => l.hist.activation.mean), name: t("m.act_mean"), mode: "lines+markers",
+        line: { color: colour(2), width: lw } },
+    ];
+    if (d.theory) {
+      traces.push({ x, y: d.theory.map((v) => Math.sqrt(v)), name: t("m.theory"), mode: "lines",
+        line: { color: colour(3), width: lw, dash: "dash" } });
+    }
+    this.momentsSub.textContent = d.theory_note;
+    const logy = this.view.logy;
+    this.plots.moments.react(traces, layout({ xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 },
+      yaxis: { type: logy ? "log" : "linear", exponentformat: "power" } }));
+  }
+
+  renderHealth(d) {
+    const x = d.layers.map((l) => l.index);
+    const traces = [
+      { type: "bar", x, y: d.layers.map((l) => l.saturated_fraction), name: t("h.saturated"), marker: { color: colour(3) } },
+      { type: "bar", x, y: d.layers.map((l) => l.dead_units / l.width), name: t("h.dead"), marker: { color: colour(7) } },
+      { type: "bar", x, y: d.layers.map((l) => l.zero_fraction), name: t("h.zero"), marker: { color: colour(5) } },
+    ];
+    this.plots.health.react(traces, layout({ barmode: "group", yaxis: { range: [0, 1], tickformat: ".0%" },
+      xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 } }));
+    const target = d.n_var_w_target;
+    const measured = d.layers[0].n_var_w;
+    this.readout.replaceChildren(
+      C.el("span", { text: `n·Var(w) = ` }), C.el("b", { text: fmt(measured, 3) }),
+      C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
+      C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
+      C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
+    );
+  }
+
+  renderGrad(d) {
+    const x = d.layers.map((l) => l.index);
+    const y = d.layers.map((l) => l.grad_norm);
+    this.plots.grad.react([{ x, y, mode: "lines+markers", name: "‖∂L/∂W‖", line: { color: colour(4), width: theme.width } }],
+      layout({ yaxis: { type: "log", exponentformat: "power" }, xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 } }));
+  }
+
+  csv() {
+    const d = this.frame;
+    if (!d) return "";
+    const rows = [["layer", "width", "pre_mean", "pre_std", "act_mean", "act_std", "deriv_mean", "grad_std",
+      "wgrad_std", "saturated", "dead", "zero_fraction", "grad_norm", "theory_var"].join(",")];
+    d.layers.forEach((l, i) => rows.push([l.index, l.width, l.hist.preactivation.mean, l.hist.preactivation.std,
+      l.hist.activation.mean, l.hist.activation.std, l.hist.derivative.mean, l.hist.gradient.std,
+      l.hist.weight_gradient.std, l.saturated_fraction, l.dead_units, l.zero_fraction, l.grad_norm,
+      d.theory ? d.theory[i] : ""].join(",")));
+    return rows.join("\n");
+  }
+
+  updateSnippet() {
+    if (!this.snippet) return;
+    const c = this.config;
+    const act = { tanh: "np.tanh(a)", relu: "np.maximum(a, 0)", sigmoid: "1 / (1 + np.exp(-a))",
+      linear: "a", leaky_relu: `np.where(a > 0, a, ${c.activation_params.alpha ?? 0.01} * a)` }[c.activation];
+    const std = { normal: "1.0", lecun_normal: "np.sqrt(1 / fan_in)", xavier_normal: "np.sqrt(2 / (fan_in + fan_out))",
+      he_normal: "np.sqrt(2 / fan_in)" }[c.init];
+    const widths = c.widths || Array(c.depth).fill(c.width);
+    const input = c.input.distribution === "normal"
+      ? `rng.normal(${c.input.mean}, ${c.input.std}, (${c.batch}, ${c.input_dim}))`
+      : `rng.uniform(${c.input.low}, ${c.input.high}, (${c.batch}, ${c.input_dim}))`;
+    const plain = act && std && c.batchnorm === "off" && c.dropout_keep === 1 && !c.residual;
+    this.snippet.textContent = [
+      "# The layers lab in plain NumPy (CS231n style).",
+      plain ? "" : "# This setting uses options the snippet leaves out (it shows the plain net).",
+      "import numpy as np",
+      "import matplotlib.pyplot as plt",
+      `rng = np.random.default_rng(${c.seed})`,
+      `x = ${input}`,
+      `widths = ${JSON.stringify(widths)}`,
+      "h, fan_in = x, x.shape[1]",
+      "stds = []",
+      "for fan_out in widths:",
+      `    W = rng.standard_normal((fan_in, fan_out)) * ${c.scale} * ${std || "1.0"}`,
+      `    a = h @ W + ${c.bias}`,
+      `    h = ${act || "np.tanh(a)"}`,
+      "    stds.append(h.std())",
+      "    fan_in = fan_out",
+      "print(['%.5f' % s for s in stds])",
+      "plt.plot(range(1, len(stds) + 1), stds, 'o-'); plt.xlabel('layer'); plt.ylabel('std'); plt.show()",
+    ].filter(Boolean).join("\n");
+  }
+}

@@ -1,0 +1,280 @@
+// Training lab: a network learning a 2-D dataset — decision boundary, losses, dead
+// units, activation distributions over steps, gradient norms and weight traces.
+import * as C from "../controls.js";
+import { Plot, colour, fmt, layout, theme } from "../plot.js";
+import { t } from "../i18n.js";
+
+const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
+
+export class TrainLab {
+  constructor(app) {
+    this.app = app;
+    this.lab = "train";
+    this.state = "paused";
+    this.reset();
+  }
+
+  reset() {
+    this.history = { step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [], hist: [], weights: [] };
+    this.latest = null;
+    this.points = null;
+  }
+
+  defaults() {
+    const f = this.app.catalog.labs.train.fields;
+    const config = {};
+    for (const [k, spec] of Object.entries(f)) if ("default" in spec && spec.default !== null) config[k] = spec.default;
+    return { ...config, hidden: [8, 8], optimizer: { optimizer: "adam", lr: 0.03 }, steps: 3000, dataset_params: {}, activation_params: {} };
+  }
+
+  mount(root, config, view, options) {
+    this.config = { ...this.defaults(), ...config };
+    this.options = { steps_per_frame: 10, fps: 20, boundary: 40, histogram_bins: 30, weights: true, ...options };
+    this.view = { layer: 0, ...view };
+    const panel = C.el("div", { class: "controls" });
+    const charts = C.el("div", { class: "charts" });
+    root.replaceChildren(panel, charts);
+    this.buildControls(panel);
+    this.buildCharts(charts);
+    this.send();
+  }
+
+  send() {
+    this.app.configure(this.lab, this.config, this.options, this.view);
+  }
+
+  set(changes) {
+    Object.assign(this.config, changes);
+    this.send();
+  }
+
+  buildControls(panel) {
+    const cat = this.app.catalog;
+    const c = this.config;
+    const dataset = C.select({ key: "f.dataset", value: c.dataset,
+      options: cat.datasets.map((d) => ({ value: d.name, key: `ds.${d.name}` })),
+      onChange: (v) => { c.dataset_params = v === "logic" ? { gate: "xor" } : {}; if (v === "logic") c.batch_size = 4; this.renderGate(); this.set({ dataset: v }); } });
+    this.gateBox = C.el("div");
+    this.renderGate();
+    const samples = C.slider({ key: "f.n_samples", min: 8, max: 2000, log: true, integer: true, value: c.n_samples,
+      onInput: (v) => this.set({ n_samples: v }) });
+    const noise = C.slider({ key: "f.data_noise", min: 0, max: 1, step: 0.05, value: c.noise, onInput: (v) => this.set({ noise: v }) });
+    const share = C.slider({ key: "f.train_share", min: 0.1, max: 0.9, step: 0.05, value: c.train_share,
+      onInput: (v) => this.set({ train_share: v }) });
+    const hidden = C.text({ key: "f.hidden", value: c.hidden.join(", "), onChange: (v) => {
+      const widths = v.split(/[,\s]+/).filter(Boolean).map(Number);
+      if (widths.every((w) => Number.isInteger(w) && w >= 1 && w <= 1000) && widths.length <= 12) {
+        this.hiddenError.textContent = "";
+        this.set({ hidden: widths });
+      } else this.hiddenError.textContent = t("hidden.bad");
+    } });
+    this.hiddenError = C.el("p", { class: "error-text", role: "alert" });
+    const activation = C.select({ key: "f.activation", value: c.activation,
+      options: cat.activations.map((a) => ({ value: a.name, label: a.name })),
+      onChange: (v) => this.set({ activation: v, activation_params: {} }) });
+    const init = C.select({ key: "f.init", value: c.init, options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
+      onChange: (v) => this.set({ init: v }) });
+    const scale = C.slider({ key: "f.scale", min: 1e-4, max: 100, log: true, value: c.scale, onInput: (v) => this.set({ scale: v }) });
+    const bias = C.slider({ key: "f.bias", min: -5, max: 5, step: 0.1, value: c.bias, onInput: (v) => this.set({ bias: v }) });
+    const bn = C.checkbox({ key: "f.batchnorm_on", checked: c.batchnorm, onChange: (v) => this.set({ batchnorm: v }) });
+    const dropout = C.slider({ key: "f.dropout_keep", min: 0.1, max: 1, step: 0.05, value: c.dropout_keep,
+      onInput: (v) => this.set({ dropout_keep: v }) });
+    const residual = C.checkbox({ key: "f.residual", checked: c.residual, onChange: (v) => this.set({ residual: v }) });
+    const l1 = C.slider({ key: "f.l1", min: 0, max: 0.05, step: 0.0005, value: c.l1, onInput: (v) => this.set({ l1: v }) });
+    const l2 = C.slider({ key: "f.l2", min: 0, max: 0.1, step: 0.001, value: c.l2, onInput: (v) => this.set({ l2: v }) });
+    const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
+      options: cat.optimizers.map((o) => ({ value: o.name, label: o.title })),
+      onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.send(); } });
+    this.lrCtl = C.slider({ key: "f.lr", min: 1e-5, max: 10, log: true, value: c.optimizer.lr ?? 0.01,
+      onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
+    const batch = C.slider({ key: "f.batch_size", min: 1, max: 500, log: true, integer: true, value: c.batch_size,
+      onInput: (v) => this.set({ batch_size: v }) });
+    const steps = C.slider({ key: "f.steps", min: 10, max: 100000, log: true, integer: true, value: c.steps,
+      onInput: (v) => this.set({ steps: v }) });
+    const seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed, onChange: (v) => this.set({ seed: Math.round(v) }) });
+    const spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true, value: this.options.steps_per_frame,
+      onInput: (v) => { this.options.steps_per_frame = v; this.send(); } });
+    this.player = this.app.player(this);
+    this.status = C.el("p", { class: "hint", role: "status" });
+    const exportRow = C.el("div", { class: "row" },
+      C.button("export.csv", () => this.app.download("training.csv", this.csv(), "text/csv")),
+      C.button("export.json", () => this.app.download("training.json", JSON.stringify(this.latest), "application/json")));
+    panel.append(
+      C.el("h2", { i18n: "tab.train" }),
+      this.player, this.status,
+      C.fieldset("g.data", dataset.el, this.gateBox, samples.el, noise.el, share.el),
+      C.fieldset("g.network", hidden.el, this.hiddenError, activation.el, init.el, scale.el, bias.el),
+      C.fieldset("g.tricks", bn.el, dropout.el, residual.el, l1.el, l2.el),
+      C.fieldset("g.optimizer", optimizer.el, this.lrCtl.el, batch.el, steps.el, spf.el, seed.el),
+      C.fieldset("g.export", exportRow),
+    );
+  }
+
+  renderGate() {
+    if (this.config.dataset !== "logic") {
+      this.gateBox.replaceChildren();
+      return;
+    }
+    const gates = this.app.catalog.datasets.find((d) => d.name === "logic").params.gate;
+    this.gateBox.replaceChildren(C.select({ key: "f.gate", value: this.config.dataset_params.gate || "xor",
+      options: gates.map((g) => ({ value: g, label: g.toUpperCase() })),
+      onChange: (v) => this.set({ dataset_params: { gate: v } }) }).el);
+  }
+
+  buildCharts(root) {
+    const boundary = C.card("c.boundary", { size: "tall" });
+    const loss = C.card("c.train_loss");
+    const dead = C.card("c.dead");
+    const dist = C.card("c.distribution");
+    const grad = C.card("c.train_grad");
+    const weights = C.card("c.weights");
+    this.layerSelect = C.select({ key: "view.layer", value: this.view.layer, options: [{ value: 0, label: "1" }],
+      onChange: (v) => { this.view.layer = Number(v); this.app.saveView(this.lab, this.view); this.renderDistribution(); } });
+    dist.box.append(this.layerSelect.el);
+    root.append(boundary.box, loss.box, dead.box, dist.box, grad.box, weights.box);
+    this.boundarySub = boundary.subtitle;
+    this.weightsBox = weights.box;
+    this.plots = { boundary: new Plot(boundary.plot), loss: new Plot(loss.plot), dead: new Plot(dead.plot),
+      dist: new Plot(dist.plot), grad: new Plot(grad.plot), weights: new Plot(weights.plot) };
+  }
+
+  onFrame(frame) {
+    const d = frame.data;
+    if (d.data) {
+      this.reset();
+      this.points = d.data;
+      const hidden = this.config.hidden.length;
+      this.layerSelect.setOptions(Array.from({ length: hidden }, (_, i) => ({ value: i, label: String(i + 1) })));
+      this.layerSelect.set(Math.min(this.view.layer, Math.max(0, hidden - 1)));
+    }
+    this.latest = d;
+    const h = this.history;
+    h.step.push(d.step);
+    h.train_loss.push(d.train_loss);
+    h.test_loss.push(d.test_loss);
+    h.accuracy.push(d.accuracy);
+    h.dead.push(d.dead_units);
+    h.grad.push(d.grad_norm);
+    h.ratio.push(d.update_ratio);
+    if (d.histograms) h.hist.push(d.histograms.map((x) => x.counts));
+    if (d.weights) h.weights.push(d.weights[0]);
+    if (h.step.length > MAX_COLUMNS) for (const key of Object.keys(h)) h[key] = h[key].filter((_, i) => i % 2 === 0);
+    this.render();
+    this.app.announce(t("live.train", { step: d.step, loss: fmt(d.train_loss, 3), acc: fmt(100 * d.accuracy, 3),
+      dead: d.dead_units.reduce((a, b) => a + b, 0) }));
+  }
+
+  onStatus(status) {
+    this.status.textContent = status.state === "diverged" ? `${t("diverged")}: ${status.reason}` : "";
+    this.status.classList.toggle("error-text", status.state === "diverged");
+  }
+
+  render() {
+    this.renderBoundary();
+    this.renderLoss();
+    this.renderDead();
+    this.renderDistribution();
+    this.renderGrad();
+    this.renderWeights();
+  }
+
+  renderBoundary() {
+    const d = this.latest;
+    const pts = this.points;
+    if (!d || !pts) return;
+    const [[x0, x1], [y0, y1]] = pts.domain;
+    const traces = [];
+    if (d.boundary) {
+      const n = d.boundary.length;
+      const xs = Array.from({ length: n }, (_, i) => x0 + ((x1 - x0) * i) / (n - 1));
+      const ys = Array.from({ length: n }, (_, i) => y0 + ((y1 - y0) * i) / (n - 1));
+      traces.push({ type: "heatmap", x: xs, y: ys, z: d.boundary, zmin: 0, zmax: 1, opacity: 0.75,
+        colorscale: [[0, theme.cvd ? "#E69F00" : "#ff7f0e"], [0.5, "#ffffff"], [1, theme.cvd ? "#0072B2" : "#1f77b4"]],
+        colorbar: { title: { text: "P(y = 1)" }, len: 0.8 }, hovertemplate: "(%{x:.2f}, %{y:.2f}) P = %{z:.2f}<extra></extra>" });
+    }
+    const marker = (labels, hollow) => ({ size: 7, color: labels.map((y) => (y > 0.5 ? colour(0) : colour(1))),
+      symbol: hollow ? "circle-open" : "circle", line: { width: hollow ? 2 : 1, color: "#222" } });
+    traces.push({ x: pts.X_train.map((p) => p[0]), y: pts.X_train.map((p) => p[1]), mode: "markers", name: t("train_set"),
+      marker: marker(pts.y_train, false) });
+    if (pts.X_test.length && pts.X_test !== pts.X_train) traces.push({ x: pts.X_test.map((p) => p[0]), y: pts.X_test.map((p) => p[1]),
+      mode: "markers", name: t("test_set"), marker: marker(pts.y_test, true) });
+    this.boundarySub.textContent = `${t("step")} ${d.step} · ${t("accuracy")} ${fmt(100 * d.accuracy, 3)}% · ${pts.n_params} ${t("params")}`;
+    this.plots.boundary.react(traces, layout({ xaxis: { range: [x0, x1], title: { text: "x₁" } },
+      yaxis: { range: [y0, y1], title: { text: "x₂" } } }));
+  }
+
+  renderLoss() {
+    const h = this.history;
+    const lw = theme.width;
+    this.plots.loss.react([
+      { x: h.step, y: h.train_loss, name: t("train_loss"), mode: "lines", line: { color: colour(0), width: lw } },
+      { x: h.step, y: h.test_loss, name: t("test_loss"), mode: "lines", line: { color: colour(1), width: lw } },
+      { x: h.step, y: h.accuracy, name: t("accuracy"), mode: "lines", yaxis: "y2", line: { color: colour(2), width: lw, dash: "dot" } },
+    ], layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: t("loss") }, rangemode: "tozero" },
+      yaxis2: { overlaying: "y", side: "right", range: [0, 1], tickformat: ".0%" }, margin: { l: 56, r: 48, t: 8, b: 42 } }));
+  }
+
+  renderDead() {
+    const h = this.history;
+    const layers = h.dead.length ? h.dead[0].length : 0;
+    const traces = Array.from({ length: layers }, (_, i) => ({ x: h.step, y: h.dead.map((row) => row[i]), mode: "lines",
+      name: `${t("axis.layer")} ${i + 1}`, line: { color: colour(i), width: theme.width } }));
+    this.plots.dead.react(traces, layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: t("h.dead_units") }, rangemode: "tozero" } }));
+  }
+
+  renderDistribution() {
+    const h = this.history;
+    const layer = this.view.layer;
+    if (!h.hist.length || !this.latest?.histogram_edges) {
+      this.plots.dist.react([], layout());
+      return;
+    }
+    const edges = this.latest.histogram_edges;
+    const centres = edges.slice(0, -1).map((e, j) => (e + edges[j + 1]) / 2);
+    const z = centres.map((_, b) => h.hist.map((col) => {
+      const counts = col[layer] || [];
+      const total = counts.reduce((a, c) => a + c, 0) || 1;
+      return (counts[b] || 0) / total;
+    }));
+    this.plots.dist.react([{ type: "heatmap", x: h.step, y: centres, z, colorscale: "Viridis", zmin: 0,
+      colorbar: { title: { text: t("axis.share") }, len: 0.8 } }],
+    layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: `h, ${t("axis.layer")} ${layer + 1}` } } }));
+  }
+
+  renderGrad() {
+    const h = this.history;
+    const layers = h.grad.length ? h.grad[0].length : 0;
+    const traces = [];
+    for (let i = 0; i < layers; i += 1) {
+      traces.push({ x: h.step, y: h.grad.map((row) => row[i]), mode: "lines", name: `‖∇W${i + 1}‖`, line: { color: colour(i), width: theme.width } });
+      traces.push({ x: h.step, y: h.ratio.map((row) => row[i]), mode: "lines", name: `‖ΔW${i + 1}‖/‖W${i + 1}‖`,
+        line: { color: colour(i), width: 1, dash: "dot" } });
+    }
+    this.plots.grad.react(traces, layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { type: "log", exponentformat: "power" } }));
+  }
+
+  renderWeights() {
+    const h = this.history;
+    if (!h.weights.length) {
+      this.weightsBox.hidden = true;
+      return;
+    }
+    this.weightsBox.hidden = false;
+    const units = Math.min(h.weights[0][0].length, 16);
+    const traces = [];
+    for (let j = 0; j < units; j += 1) {
+      for (let i = 0; i < h.weights[0].length; i += 1) {
+        traces.push({ x: h.step, y: h.weights.map((W) => W[i][j]), mode: "lines", showlegend: i === 0,
+          name: `${t("unit")} ${j + 1}`, line: { color: colour(j), width: theme.width, dash: i ? "dash" : "solid" } });
+      }
+    }
+    this.plots.weights.react(traces, layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: t("weights.axis") } } }));
+  }
+
+  csv() {
+    const h = this.history;
+    const rows = ["step,train_loss,test_loss,accuracy,dead_units"];
+    h.step.forEach((s, i) => rows.push([s, h.train_loss[i], h.test_loss[i], h.accuracy[i], (h.dead[i] || []).join(" ")].join(",")));
+    return rows.join("\n");
+  }
+}

@@ -1,0 +1,79 @@
+// The WebSocket to the server: reconnects with back-off, shows its state, and sends
+// at most one configure per animation frame (the newest wins).
+
+export class LiveSocket {
+  constructor({ onMessage, onState }) {
+    this.onMessage = onMessage;
+    this.onState = onState;
+    this.ws = null;
+    this.delay = 500;
+    this.queued = null;      // the newest configure, sent once per frame
+    this.controls = [];      // play/pause/step/reset, in order
+    this.flushScheduled = false;
+    this.lastConfigure = null;
+    this.stopped = false;
+  }
+
+  connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/ws`);
+    this.ws = ws;
+    this.onState("connecting");
+    ws.onopen = () => {
+      this.delay = 500;
+      this.onState("open");
+      // A new session knows nothing: configure it again.
+      if (this.lastConfigure && !this.queued) this.queued = this.lastConfigure;
+      this.schedule();
+    };
+    ws.onmessage = (event) => {
+      let message;
+      try { message = JSON.parse(event.data); } catch { return; }
+      this.onMessage(message);
+    };
+    ws.onclose = (event) => {
+      this.ws = null;
+      if (event.code === 1013) {
+        this.onState("full", event.reason);
+        this.retry(15000);
+        return;
+      }
+      this.onState("closed", event.reason);
+      this.retry(this.delay);
+      this.delay = Math.min(this.delay * 2, 10000);
+    };
+  }
+
+  retry(ms) {
+    if (this.stopped) return;
+    setTimeout(() => this.connect(), ms);
+  }
+
+  get open() { return this.ws !== null && this.ws.readyState === WebSocket.OPEN; }
+
+  configure(lab, config, options) {
+    this.queued = { type: "configure", lab, config, options };
+    this.lastConfigure = this.queued;
+    this.controls = [];
+    this.schedule();
+  }
+
+  send(message) {
+    this.controls.push(message);
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    requestAnimationFrame(() => {
+      this.flushScheduled = false;
+      if (!this.open) return;
+      if (this.queued) {
+        this.ws.send(JSON.stringify(this.queued));
+        this.queued = null;
+      }
+      for (const message of this.controls.splice(0)) this.ws.send(JSON.stringify(message));
+    });
+  }
+}

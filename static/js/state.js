@@ -1,0 +1,71 @@
+// The app's state: the active lab, each lab's configuration, the language and view
+// options — and its round trip through the URL, so a link reproduces the picture.
+
+const LABS = ["layers", "descend", "train", "gallery"];
+
+export const state = {
+  lab: "layers",
+  lang: "en",
+  projector: false,
+  cvd: true,
+  configs: {},   // lab -> configuration (the REST/WS body)
+  options: {},   // lab -> stream options (sent to the server)
+  view: {},      // lab -> view choices (which quantity, log axes…; never sent)
+  preset: "",
+};
+
+function decode(text) {
+  try { return JSON.parse(text); } catch { return null; }
+}
+
+export function readUrl(href = location.href) {
+  const url = new URL(href);
+  const q = url.searchParams;
+  const lab = q.get("lab");
+  if (LABS.includes(lab)) state.lab = lab;
+  if (q.get("lang") === "zh" || q.get("lang") === "en") state.lang = q.get("lang");
+  state.projector = q.get("projector") === "1";
+  state.cvd = q.get("cvd") !== "0";
+  state.preset = q.get("preset") || "";
+  const config = q.get("config");
+  if (config) {
+    const value = decode(config);
+    if (value && typeof value === "object") state.configs[state.lab] = value;
+  }
+  const view = q.get("view");
+  if (view) {
+    const value = decode(view);
+    if (value && typeof value === "object") state.view[state.lab] = value;
+  }
+  const options = q.get("options");
+  if (options) {
+    const value = decode(options);
+    if (value && typeof value === "object") state.options[state.lab] = value;
+  }
+  return state;
+}
+
+export function urlFor(s = state) {
+  const url = new URL(location.href);
+  url.search = "";
+  const q = url.searchParams;
+  q.set("lab", s.lab);
+  if (s.lang !== "en") q.set("lang", s.lang);
+  if (s.projector) q.set("projector", "1");
+  if (!s.cvd) q.set("cvd", "0");
+  if (s.preset) q.set("preset", s.preset);
+  if (s.configs[s.lab]) q.set("config", JSON.stringify(s.configs[s.lab]));
+  if (s.options[s.lab] && Object.keys(s.options[s.lab]).length) q.set("options", JSON.stringify(s.options[s.lab]));
+  if (s.view[s.lab] && Object.keys(s.view[s.lab]).length) q.set("view", JSON.stringify(s.view[s.lab]));
+  return url.toString();
+}
+
+let scheduled = false;
+export function writeUrl() {
+  if (scheduled) return;
+  scheduled = true;
+  requestAnimationFrame(() => {
+    scheduled = false;
+    history.replaceState(null, "", urlFor());
+  });
+}
