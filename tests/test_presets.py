@@ -8,8 +8,11 @@ from server import protocol
 from server.presets import PRESETS
 from server.sessions import labs
 
-MODELS = {"layers": protocol.LayersRequest, "descend": protocol.DescendRequest,
-          "train": protocol.TrainRequest}
+MODELS = {
+    "layers": protocol.LayersRequest,
+    "descend": protocol.DescendRequest,
+    "train": protocol.TrainRequest,
+}
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=[p["id"] for p in PRESETS])
@@ -29,9 +32,28 @@ def test_preset_is_valid_and_translated(preset: dict) -> None:  # type: ignore[t
 def test_the_spec_presets_are_all_there() -> None:
     ids = {p["id"] for p in PRESETS}
     assert len(ids) == len(PRESETS)
-    for needed in ("tanh-small", "tanh-big", "tanh-xavier", "relu-xavier", "relu-he",
-                   "sigmoid-small", "sigmoid-big", "sigmoid-lecun", "bn-small", "bn-big",
-                   "zero-init", "dead-relu", "deep-linear", "gd-quadratic", "gd-quartic",
-                   "gd-shifted", "gd-ill", "saddle", "race-rosenbrock", "race-beale", "newton",
-                   "adaptive"):
+    for needed in (
+        "tanh-small",
+        "tanh-big",
+        "tanh-xavier",
+        "relu-xavier",
+        "relu-he",
+        "sigmoid-small",
+        "sigmoid-big",
+        "sigmoid-lecun",
+        "bn-small",
+        "bn-big",
+        "zero-init",
+        "dead-relu",
+        "deep-linear",
+        "gd-quadratic",
+        "gd-quartic",
+        "gd-shifted",
+        "gd-ill",
+        "saddle",
+        "race-rosenbrock",
+        "race-beale",
+        "newton",
+        "adaptive",
+    ):
         assert needed in ids

@@ -1,0 +1,195 @@
+"""The page in a real browser: every lab draws, controls work, presets and URLs
+round-trip, the language switches, keys play and step, bad input is explained."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.browser.conftest import FLAGS, Watched
+from tests.live import live_server
+
+pytestmark = pytest.mark.browser
+
+
+def wait_frame(page: Page, lab: str, predicate: str = "true", timeout: float = 20_000) -> None:
+    page.wait_for_function(
+        f"() => {{ const l = window.deepscope.labs['{lab}']; return !!l && ({predicate}); }}",
+        timeout=timeout,
+    )
+
+
+def drawn(page: Page, selector: str = ".plot") -> int:
+    return int(
+        page.evaluate(
+            f"[...document.querySelectorAll('{selector}')].filter(e => Number(e.dataset.drawn || 0) > 0).length"
+        )
+    )
+
+
+def test_layers_lab_draws_the_lecture_experiment(watched: Watched) -> None:
+    page = watched.open("?lab=layers")
+    wait_frame(page, "layers", "l.frame !== null")
+    page.wait_for_function("() => document.querySelectorAll('.plot[data-drawn]').length >= 4")
+    std = page.evaluate("window.deepscope.labs.layers.frame.layers[0].hist.activation.std")
+    assert std == pytest.approx(0.2136, abs=0.01)
+    assert drawn(page) >= 4
+    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
+    watched.shot("layers")
+    watched.check_clean()
+
+
+def test_moving_a_slider_changes_the_plot(watched: Watched) -> None:
+    page = watched.open("?lab=layers")
+    wait_frame(page, "layers", "l.frame !== null")
+    before = page.evaluate("window.deepscope.labs.layers.frame.layers[9].hist.activation.std")
+    scale = page.get_by_label("Init scale (× the scheme's std)")
+    scale.focus()
+    for _ in range(100):  # 100 × 0.01 decades = 10× the scale
+        page.keyboard.press("ArrowRight")
+    wait_frame(
+        page,
+        "layers",
+        f"l.config.scale > 0.05 && l.frame.layers[9].hist.activation.std > 10 * {before}",
+    )
+    page.wait_for_timeout(200)  # the URL is written on the next animation frame
+    in_url = json.loads(parse_qs(urlsplit(page.url).query)["config"][0])["scale"]
+    assert in_url == page.evaluate("window.deepscope.labs.layers.config.scale") > 0.05
+    watched.check_clean()
+
+
+def test_optimizer_lab_races_and_keys_play_pause_step_reset(watched: Watched) -> None:
+    page = watched.open("?lab=descend")
+    wait_frame(page, "descend", "l.runsData.length === 3 && l.grid !== null")
+    page.locator("main").click(position={"x": 5, "y": 5})  # focus the page, not a control
+    page.keyboard.press(" ")
+    wait_frame(page, "descend", "l.runsData[0].points.length > 30")
+    page.keyboard.press(" ")
+    expect(page.get_by_test_id("play-state")).to_have_attribute("data-state", "paused")
+    rows = page.evaluate("window.deepscope.labs.descend.runsData[0].points.length")
+    page.keyboard.press("ArrowRight")
+    wait_frame(page, "descend", f"l.runsData[0].points.length === {rows} + 5")
+    page.keyboard.press("r")
+    wait_frame(page, "descend", "l.runsData[0].points.length === 1")
+    watched.shot("optimizer")
+    watched.check_clean()
+
+
+def test_a_bad_custom_expression_shows_its_error(watched: Watched) -> None:
+    page = watched.open("?lab=descend")
+    wait_frame(page, "descend", "l.grid !== null")
+    page.get_by_label("Surface", exact=True).select_option("custom")
+    box = page.get_by_label("f(x, y) =")
+    box.fill("x.real + __import__('os')")
+    page.get_by_role("button", name="Apply").click()
+    error = page.get_by_test_id("expr-error")
+    expect(error).to_contain_text("surface.expr")
+    expect(error).to_contain_text("unexpected character")
+    box.fill("x**2 + 10*y**2")
+    page.get_by_role("button", name="Apply").click()
+    expect(error).to_have_text("")
+    wait_frame(page, "descend", "l.surface && l.surface.name === 'custom'")
+    watched.check_clean(expected=("status of 422",))  # the refused expression
+
+
+def test_training_lab_trains_and_draws(watched: Watched) -> None:
+    page = watched.open("?lab=train")
+    wait_frame(page, "train", "l.latest !== null")
+    page.get_by_role("button", name="Play").click()
+    wait_frame(page, "train", "l.latest.step >= 300")
+    assert page.evaluate("window.deepscope.labs.train.latest.accuracy") > 0.6
+    assert drawn(page) >= 5
+    watched.shot("training")
+    watched.check_clean()
+
+
+def test_gallery_draws_every_checked_activation(watched: Watched) -> None:
+    page = watched.open("?lab=gallery")
+    page.wait_for_function("() => Object.keys(window.deepscope.labs.gallery.curves).length === 3")
+    page.get_by_label("gelu").check()
+    page.wait_for_function("() => Object.keys(window.deepscope.labs.gallery.curves).length === 4")
+    watched.shot("gallery")
+    watched.check_clean()
+
+
+def test_presets_apply_and_their_url_reloads_to_the_same_state(watched: Watched) -> None:
+    page = watched.open("?lab=layers")
+    wait_frame(page, "layers", "l.frame !== null")
+    page.locator("#preset").select_option("relu-he")
+    expect(page.locator("#notice-title")).to_have_text("ReLU, He: stable")
+    wait_frame(
+        page,
+        "layers",
+        "l.config.activation === 'relu' && l.frame.layers[0].hist.activation.std > 0.7",
+    )
+    url = page.url
+    config = page.evaluate("JSON.stringify(window.deepscope.labs.layers.config)")
+    page.goto(url)
+    wait_frame(page, "layers", "l.frame !== null && l.config.activation === 'relu'")
+    assert json.loads(
+        page.evaluate("JSON.stringify(window.deepscope.labs.layers.config)")
+    ) == json.loads(config)
+    expect(page.locator("#notice-title")).to_have_text("ReLU, He: stable")
+    # A training preset that plays by itself
+    page.locator("#preset").select_option("zero-init")
+    wait_frame(page, "train", "l.latest !== null && l.latest.step > 50")
+    watched.check_clean()
+
+
+def test_the_language_switch_changes_the_text(watched: Watched) -> None:
+    page = watched.open("?lab=layers")
+    wait_frame(page, "layers", "l.frame !== null")
+    expect(page.locator("#tab-layers")).to_have_text("Layers")
+    page.locator("#lang").click()
+    expect(page.locator("#tab-layers")).to_have_text("逐层")
+    expect(page.get_by_text("深度（层数）")).to_be_visible()
+    assert "lang=zh" in page.url
+    page.reload()
+    page.wait_for_function("() => window.deepscope && window.deepscope.active")
+    expect(page.locator("#tab-descend")).to_have_text("优化器")
+    page.locator("#lang").click()
+    expect(page.locator("#tab-layers")).to_have_text("Layers")
+    watched.check_clean()
+
+
+def test_every_control_is_labelled_and_tabs_work_by_keyboard(watched: Watched) -> None:
+    page = watched.open("?lab=train")
+    wait_frame(page, "train", "l.latest !== null")
+    unlabelled = page.evaluate(
+        "[...document.querySelectorAll('input, select')].filter(e => !(e.labels && e.labels.length)"
+        " && !e.getAttribute('aria-label')).map(e => e.outerHTML)"
+    )
+    assert unlabelled == []
+    page.locator("#tab-train").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#tab-gallery")).to_have_attribute("aria-selected", "true")
+    assert page.locator("#live").get_attribute("aria-live") == "polite"
+
+
+def test_projector_mode_and_palette_round_trip(watched: Watched) -> None:
+    page = watched.open("?lab=layers&projector=1&cvd=0")
+    wait_frame(page, "layers", "l.frame !== null")
+    assert page.evaluate("document.body.classList.contains('projector')")
+    expect(page.locator("#projector")).to_be_checked()
+    expect(page.locator("#cvd")).not_to_be_checked()
+    watched.shot("projector")
+
+
+def test_class_full_message(browser: Browser, tmp_path: Path) -> None:
+    with live_server("--max-sessions", "1", tmp=tmp_path) as server:
+        context = browser.new_context()
+        first, second = context.new_page(), context.new_page()
+        first.goto(server.url)
+        first.wait_for_function("() => document.getElementById('conn').dataset.state === 'open'")
+        second.goto(server.url)
+        expect(second.locator("#banner")).to_contain_text("class is full")
+        expect(second.locator("#conn")).to_have_attribute("data-state", "full")
+        context.close()
+
+
+def test_flags_include_the_offline_ones() -> None:
+    assert "--disable-background-networking" in FLAGS and "--headless" in FLAGS
