@@ -26,7 +26,8 @@ def wait_frame(page: Page, lab: str, predicate: str = "true", timeout: float = 2
 def drawn(page: Page, selector: str = ".plot") -> int:
     return int(
         page.evaluate(
-            f"[...document.querySelectorAll('{selector}')].filter(e => Number(e.dataset.drawn || 0) > 0).length"
+            f"[...document.querySelectorAll('{selector}')]"
+            ".filter(e => Number(e.dataset.drawn || 0) > 0).length"
         )
     )
 
