@@ -26,8 +26,10 @@ FLAGS = [
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """Per module: the sync API keeps an asyncio loop running in this thread while open,
+    and the WebSocket tests elsewhere need asyncio.run()."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             "Debian's chromium is missing: `make test` installs it (apt-get install chromium)"
