@@ -131,6 +131,14 @@ class UniformInput(Strict):
         return self
 
 
+Quantity = Literal["preactivation", "activation", "derivative", "gradient", "weight_gradient"]
+QUANTITY_NAMES: tuple[Quantity, ...] = (
+    "preactivation",
+    "activation",
+    "derivative",
+    "gradient",
+    "weight_gradient",
+)
 InputSpec = Annotated[NormalInput | UniformInput, Field(discriminator="distribution")]
 Width = Annotated[int, Field(ge=2, le=1000)]
 
@@ -162,6 +170,12 @@ class LayersRequest(Strict):
     seed: int = Field(0, ge=0, le=2**32 - 1)
     bins: int = Field(50, ge=5, le=200)
     dtype: Literal["float32", "float64"] = "float32"
+    histograms: list[Quantity] = Field(
+        default_factory=lambda: list(QUANTITY_NAMES),
+        min_length=0,
+        max_length=5,
+        description="which histograms to count (mean and std are always computed)",
+    )
 
     @field_validator("batchnorm", mode="before")
     @classmethod
@@ -209,7 +223,7 @@ class HistogramOut(BaseModel):
     mean: float | None
     std: float | None
     edges: list[float]
-    counts: list[int]
+    counts: list[int] | None = Field(description="null where the histogram was not asked for")
     below: int = Field(description="values under the first edge (log scale: incl. zeros)")
     above: int = Field(description="values over the last edge")
     nonfinite: int = Field(description="inf/NaN values (a diverged net)")
@@ -683,7 +697,7 @@ ServerMessage = Annotated[Hello | Frame | Status | ErrorMessage, Field(discrimin
 class CountsOut(BaseModel):
     """A histogram's counts; its edges are sent once per frame in ``edges``."""
 
-    counts: list[int]
+    counts: list[int] | None
     below: int
     above: int
     nonfinite: int

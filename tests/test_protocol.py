@@ -22,3 +22,9 @@ def test_every_optimizer_hyper_parameter_has_a_wire_field() -> None:
     for spec in optimizers.OPTIMIZERS.values():
         for h in spec.hyper:
             assert h.name in fields, (spec.name, h.name)
+
+
+def test_quantity_names_equal_the_layers_lab() -> None:
+    from server.engine import layers_lab
+
+    assert tuple(get_args(protocol.Quantity)) == layers_lab.QUANTITIES == protocol.QUANTITY_NAMES

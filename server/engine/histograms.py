@@ -72,7 +72,7 @@ class Histogram:
     """Counts per bin plus what fell outside, and the moments of the finite values."""
 
     bins: Bins
-    counts: NDArray[np.int64]
+    counts: NDArray[np.int64] | None  # None: only the moments were asked for
     below: int
     above: int
     nonfinite: int
@@ -81,7 +81,8 @@ class Histogram:
 
     @property
     def total(self) -> int:
-        return int(self.counts.sum()) + self.below + self.above + self.nonfinite
+        counted = 0 if self.counts is None else int(self.counts.sum())
+        return counted + self.below + self.above + self.nonfinite
 
 
 _ONES = np.ones(0, dtype=np.float32)
@@ -171,8 +172,10 @@ def _count_by_index(values: NDArray[np.floating], bins: Bins, top: float) -> NDA
     return np.bincount(idx, minlength=bins.n + 2).astype(np.int64)
 
 
-def histogram(x: NDArray[np.floating], bins: Bins, with_moments: bool = True) -> Histogram:
-    """Count ``x`` (any shape) into ``bins``."""
+def histogram(
+    x: NDArray[np.floating], bins: Bins, with_moments: bool = True, with_counts: bool = True
+) -> Histogram:
+    """Count ``x`` (any shape) into ``bins`` (``with_counts=False``: the moments only)."""
     flat = x.reshape(-1)
     nonfinite = 0
     if flat.size:
@@ -186,6 +189,10 @@ def histogram(x: NDArray[np.floating], bins: Bins, with_moments: bool = True) ->
     if flat.size == 0:
         zero = np.zeros(bins.n, dtype=np.int64)
         return Histogram(bins, zero, 0, 0, nonfinite, None, None)
+    if not with_counts:
+        m, sd = moments(flat)
+        ok = math.isfinite(m) and math.isfinite(sd)
+        return Histogram(bins, None, 0, 0, nonfinite, m if ok else None, sd if ok else None)
 
     values = np.abs(flat) if bins.scale == "log" else flat
     if bins.scale == "log":

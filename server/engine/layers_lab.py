@@ -99,6 +99,7 @@ class LayersConfig:
     seed: int = 0
     bins: int = 50
     dtype: Literal["float32", "float64"] = "float32"
+    quantities: tuple[str, ...] = QUANTITIES  # histograms to count (moments: always all)
 
 
 @dataclass
@@ -285,15 +286,14 @@ _QUIET = {"over": "ignore", "invalid": "ignore", "under": "ignore", "divide": "i
 
 
 def _forward_stats(
-    cache: LayerCache, act: activations.Activation, bins: dict[str, Bins]
+    cache: LayerCache, act: activations.Activation, bins: dict[str, Bins], counted: set[str]
 ) -> dict[str, Any]:
     """Histograms of z, h = f(z), f′(z); saturation, dead units, zero fraction."""
     z, h = cache.act.z, cache.h
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
         hist = {
-            "preactivation": histogram(z, bins["preactivation"]),
-            "activation": histogram(h, bins["activation"]),
-            "derivative": histogram(cache.act.dh_dz, bins["derivative"]),
+            q: histogram(x, bins[q], with_counts=q in counted)
+            for q, x in (("preactivation", z), ("activation", h), ("derivative", cache.act.dh_dz))
         }
         saturated = 0.0
         if act.saturated is not None:
@@ -308,12 +308,16 @@ def _forward_stats(
     }
 
 
-def _backward_stats(cache: LayerCache, dW: Array, bins: dict[str, Bins]) -> dict[str, Any]:
+def _backward_stats(
+    cache: LayerCache, dW: Array, bins: dict[str, Bins], counted: set[str]
+) -> dict[str, Any]:
     """Histograms of ∂L/∂h and ∂L/∂W, and ‖∂L/∂W‖ from the latter's moments."""
     assert cache.grad_h is not None
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
-        weight_gradient = histogram(dW, bins["weight_gradient"])
-        gradient = histogram(cache.grad_h, bins["gradient"])
+        weight_gradient = histogram(
+            dW, bins["weight_gradient"], with_counts="weight_gradient" in counted
+        )
+        gradient = histogram(cache.grad_h, bins["gradient"], with_counts="gradient" in counted)
     grad_norm = None  # ‖dW‖ = √(n·(std² + mean²))
     if weight_gradient.mean is not None and weight_gradient.std is not None:
         grad_norm = _finite(math.sqrt(dW.size * (weight_gradient.std**2 + weight_gradient.mean**2)))
@@ -358,11 +362,13 @@ def run(config: LayersConfig) -> LayersResult:
     # Statistics are taken as each layer finishes, while its arrays are hot in cache.
     stats: dict[tuple[str, int], dict[str, Any]] = {}
 
+    counted = set(config.quantities)
+
     def after_forward(i: int, cache: LayerCache) -> None:
-        stats["f", i] = _forward_stats(cache, act, bins)
+        stats["f", i] = _forward_stats(cache, act, bins, counted)
 
     def after_backward(i: int, cache: LayerCache, grads: LayerParams) -> None:
-        stats["b", i] = _backward_stats(cache, grads.W, bins)
+        stats["b", i] = _backward_stats(cache, grads.W, bins, counted)
 
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
         out, caches = forward(

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
@@ -346,6 +346,7 @@ class State:
     vmax: Array
     u: Array  # AdaDelta's E[Δ²]
     t: int = 0
+    scratch: Array | None = field(default=None, repr=False)  # update_inplace's buffer
 
 
 @dataclass(frozen=True)
@@ -425,6 +426,67 @@ class Optimizer:
         if uses["wd_decoupled"]:
             step = step + lr_t * c.wd_decoupled * params
         return step, State(m=m, v=v, vmax=vmax, u=u, t=t), scale
+
+    def update_inplace(self, grads: Array, state: State, params: Array, lr_t: float) -> Array:
+        """The same rule for one optimizer (float coefficients), updating ``state`` in place.
+
+        A network's parameter vector can hold millions of entries: here every
+        pass writes into a buffer of the state instead of allocating, and terms
+        whose coefficient is 0 are skipped. Returns the step (θ ← θ − step).
+        Newton and AdaDelta take the general ``update``.
+        """
+        c, uses = self.c, self._uses
+        if uses["newton"] or uses["adadelta"] or np.ndim(c.mu):
+            step, new, _ = self.update(grads, state, params, lr_t)
+            state.m, state.v, state.vmax, state.u, state.t = new.m, new.v, new.vmax, new.u, new.t
+            return step
+        state.t += 1
+        t = state.t
+        tmp = state.scratch
+        if tmp is None or tmp.shape != params.shape or tmp.dtype != params.dtype:
+            tmp = state.scratch = np.empty_like(params)
+        dt = params.dtype.type
+        g = grads
+        if uses["wd"]:
+            g = grads + dt(c.wd) * params
+        if c.mu or c.c_m:  # m ← μ·m + c_m·g
+            state.m *= dt(c.mu)
+            np.multiply(g, dt(c.c_m), out=tmp)
+            state.m += tmp
+        adaptive = bool(c.c_v) or bool(c.v0)
+        den = None
+        if adaptive:  # v ← β·v + c_v·g², den = √(B2·v̄) + E
+            if c.c_v:
+                np.multiply(g, g, out=tmp)
+                tmp *= dt(c.c_v)
+                state.v *= dt(c.beta)
+                state.v += tmp
+            v_use = state.v
+            if uses["amsgrad"]:
+                np.maximum(state.vmax, state.v, out=state.vmax)
+                v_use = state.vmax
+            b2 = float(_bias(c.beta, c.bias2, t))
+            den = np.multiply(v_use, dt(b2))
+            np.sqrt(den, out=den)
+            den += dt(c.E)
+        b1 = float(_bias(c.mu, c.bias1, t))
+        if not c.a_g:
+            step = np.multiply(state.m, dt(c.a_m))
+        elif not c.a_m:
+            step = np.multiply(g, dt(c.a_g))
+        else:
+            step = np.multiply(state.m, dt(c.a_m))
+            np.multiply(g, dt(c.a_g), out=tmp)
+            step += tmp
+        if den is not None:
+            step /= den
+            step *= dt(lr_t * b1)
+        else:  # not adaptive: the denominator is E = 1
+            step *= dt(lr_t * b1 / float(c.E))
+        if uses["wd_decoupled"]:
+            np.multiply(params, dt(lr_t * c.wd_decoupled), out=tmp)
+            step += tmp
+        return step
 
 
 def _bias(beta: Coef, on: Coef, t: Any) -> Coef:

@@ -288,10 +288,11 @@ class Trainer:
             step, self.state, _ = self.opt.update(grad[None], self.state, theta[None], lr_t, H)
             step = step[0]
         else:
-            step, self.state, _ = self.opt.update(grad, self.state, theta, lr_t)
-        new = theta - step.astype(self.dtype, copy=False)
+            step = self.opt.update_inplace(grad, self.state, theta, lr_t)
+        step = step.astype(self.dtype, copy=False)
         self.step_count += 1
-        if not (math.isfinite(loss) and np.isfinite(new).all()):
+        # One reduction finds a non-finite step (inf and NaN propagate through a sum).
+        if not (math.isfinite(loss) and math.isfinite(float(step.sum(dtype=np.float64)))):
             # Keep the last finite weights (what the frames show) and stop.
             self.status = "diverged"
             what = "the loss" if not math.isfinite(loss) else "the weights"
@@ -300,7 +301,15 @@ class Trainer:
                 "is too high for this network"
             )
             return
-        theta[...] = new
+        theta -= step
+        if not math.isfinite(float(theta.sum(dtype=np.float64))):  # weights overflowed
+            theta += step
+            self.status = "diverged"
+            self.reason = (
+                f"the weights overflowed at step {self.step_count}: the learning rate "
+                f"({lr_t:.3g}) is too high for this network"
+            )
+            return
         self.last_grad, self.last_step = grad, step
 
     # --- what a frame shows ------------------------------------------------------

@@ -63,6 +63,7 @@ def layers_config(req: LayersRequest) -> layers_lab.LayersConfig:
         seed=req.seed,
         bins=req.bins,
         dtype=req.dtype,
+        quantities=tuple(req.histograms),
     )
 
 
@@ -71,7 +72,7 @@ def histogram_out(h: Histogram, edges: list[float]) -> HistogramOut:
         mean=h.mean,
         std=h.std,
         edges=edges,
-        counts=h.counts.tolist(),
+        counts=None if h.counts is None else h.counts.tolist(),
         below=h.below,
         above=h.above,
         nonfinite=h.nonfinite,

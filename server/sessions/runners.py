@@ -53,7 +53,7 @@ class Runner(ABC):
 
 def _counts(h: Histogram) -> dict[str, Any]:
     return {
-        "counts": h.counts.tolist(),
+        "counts": None if h.counts is None else h.counts.tolist(),
         "below": h.below,
         "above": h.above,
         "nonfinite": h.nonfinite,

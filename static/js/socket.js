@@ -55,6 +55,15 @@ export class LiveSocket {
     this.queued = { type: "configure", lab, config, options };
     this.lastConfigure = this.queued;
     this.controls = [];
+    // Leading edge: a change after a quiet moment goes out at once; during a drag the
+    // newest one goes out once per animation frame.
+    const now = performance.now();
+    if (this.open && !this.flushScheduled && now - (this.sentAt || 0) > 50) {
+      this.ws.send(JSON.stringify(this.queued));
+      this.queued = null;
+      this.sentAt = now;
+      return;
+    }
     this.schedule();
   }
 
@@ -72,6 +81,7 @@ export class LiveSocket {
       if (this.queued) {
         this.ws.send(JSON.stringify(this.queued));
         this.queued = null;
+        this.sentAt = performance.now();
       }
       for (const message of this.controls.splice(0)) this.ws.send(JSON.stringify(message));
     });

@@ -169,3 +169,15 @@ def test_explosion_is_reported_not_raised() -> None:
             h = layer.hist[q]
             assert h.mean is None or math.isfinite(h.mean)
         assert layer.grad_norm is None or math.isfinite(layer.grad_norm)
+
+
+def test_only_the_histograms_asked_for_are_counted() -> None:
+    small = replace(DEFAULT, widths=(40, 40), batch=50, input_dim=20)
+    some = run(replace(small, quantities=("activation",)))
+    full = run(small)
+    for a, b in zip(some.layers, full.layers, strict=True):
+        assert a.hist["activation"].counts is not None
+        np.testing.assert_array_equal(a.hist["activation"].counts, b.hist["activation"].counts)
+        assert a.hist["gradient"].counts is None
+        assert a.hist["gradient"].std == pytest.approx(b.hist["gradient"].std)  # moments stay
+        assert a.grad_norm == pytest.approx(b.grad_norm)

@@ -281,3 +281,21 @@ def test_optimizers_work_on_any_shape() -> None:
     np.testing.assert_allclose(step, 0.1, rtol=1e-5)
     k = stack([make("gd", {"lr": 0.1}), make("momentum", {"lr": 0.2})])
     assert np.shape(k.c.lr) == (2, 1)
+
+
+@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "newton"])
+def test_the_in_place_update_equals_the_pure_one(name: str) -> None:
+    """The training lab's allocation-free path computes the same steps."""
+    rng = np.random.default_rng(5)
+    opt = make(name, {"weight_decay": 0.01} if name not in ("adamw",) else {})
+    params = rng.standard_normal(50)
+    pure_state = opt.init(params)
+    fast_state = opt.init(params)
+    for _ in range(6):
+        grads = rng.standard_normal(50)
+        pure_step, pure_state, _ = opt.update(grads, pure_state, params, 0.05)
+        fast_step = opt.update_inplace(grads, fast_state, params, 0.05)
+        np.testing.assert_allclose(fast_step, pure_step, rtol=1e-12, atol=1e-15)
+        params = params - pure_step
+    np.testing.assert_allclose(fast_state.m, pure_state.m, rtol=1e-12)
+    np.testing.assert_allclose(fast_state.v, pure_state.v, rtol=1e-12)

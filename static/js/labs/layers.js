@@ -42,6 +42,8 @@ export class LayersLab {
   }
 
   send() {
+    // Count only the histograms on screen (the moments of all five always come).
+    this.config.histograms = [this.view.quantity];
     this.app.configure(this.lab, this.config, {}, this.view);
   }
 
@@ -104,7 +106,7 @@ export class LayersLab {
 
     const quantity = C.select({ key: "view.quantity", value: this.view.quantity,
       options: QUANTITIES.map((q) => ({ value: q, key: `q.${q}` })),
-      onChange: (v) => { this.view.quantity = v; this.app.saveView(this.lab, this.view); this.render(); } });
+      onChange: (v) => { this.view.quantity = v; this.send(); } });
     const logy = C.checkbox({ key: "view.logy", checked: this.view.logy,
       onChange: (v) => { this.view.logy = v; this.app.saveView(this.lab, this.view); this.render(); } });
 
@@ -184,10 +186,10 @@ export class LayersLab {
 
   renderHistograms(d) {
     const q = this.view.quantity;
+    if (!d.layers[0].hist[q].counts) return; // a frame counted for another quantity
     const edges = d.edges[q];
     const log = d.scales[q] === "log";
     const centres = edges.slice(0, -1).map((e, j) => (e + edges[j + 1]) / 2);
-    const width = edges[1] - edges[0];
     const layers = d.layers;
     const fractions = layers.map((l) => {
       const h = l.hist[q];
@@ -205,37 +207,50 @@ export class LayersLab {
       layout({ xaxis: { title: { text: xTitle } }, yaxis: { title: { text: t("axis.layer") } } }));
       return;
     }
-    const n = layers.length;
-    const rows = n > 10 ? 2 : 1;
-    const cols = Math.ceil(n / rows);
-    const ymax = Math.max(1e-9, ...fractions.map((f) => Math.max(...f.y))) * 1.08;
-    const traces = [];
-    const annotations = [];
-    const lay = layout({ grid: { rows, columns: cols, pattern: "independent", xgap: 0.1, ygap: 0.3 },
-      showlegend: false, bargap: 0, margin: { l: 46, r: 10, t: 34, b: 40 } });
+    // Small multiples on one shared axis: panel i spans [i, i + 0.86]. One trace and
+    // one axis redraw much faster than a subplot per layer.
     const lo = edges[0];
     const hi = edges[edges.length - 1];
-    const ticks = log ? [lo, (lo + hi) / 2, hi] : lo < 0 && hi > 0 ? [lo, 0, hi] : [lo, hi];
-    const tickText = ticks.map((v) => (log ? `1e${Math.round(v)}` : fmt(v, 2)));
+    const span = 0.86;
+    const toPanel = (i, v) => i + ((v - lo) / (hi - lo)) * span;
+    const traces = [];
+    const annotations = [];
+    const ymax = Math.max(1e-9, ...fractions.map((f) => Math.max(...f.y))) * 1.12;
+    const tickvals = [];
+    const ticktext = [];
     layers.forEach((l, i) => {
-      const axis = i === 0 ? "" : String(i + 1);
       const f = fractions[i];
-      traces.push({ type: "bar", x: centres, y: f.y, width, xaxis: `x${axis}`, yaxis: `y${axis}`,
-        marker: { color: colour(0) }, name: `${t("axis.layer")} ${l.index}`,
-        hovertemplate: `${t("axis.layer")} ${l.index}<br>%{x:.3g}<br>%{y:.2%}<extra></extra>` });
-      lay[`xaxis${axis}`] = { range: [lo, hi], tickfont: { size: theme.font - 3 }, tickvals: ticks,
-        ticktext: tickText, fixedrange: true };
-      lay[`yaxis${axis}`] = { range: [0, ymax], showticklabels: i % cols === 0, tickformat: ".0%",
-        tickfont: { size: theme.font - 3 }, fixedrange: true };
+      // A step outline, filled: one SVG path per layer instead of a rectangle per bar.
+      const x = [toPanel(i, lo)];
+      const y = [0];
+      f.y.forEach((v, j) => {
+        x.push(toPanel(i, edges[j]), toPanel(i, edges[j + 1]));
+        y.push(v, v);
+      });
+      x.push(toPanel(i, hi));
+      y.push(0);
+      traces.push({ x, y, mode: "lines", fill: "tozeroy", line: { color: colour(0), width: 1 },
+        fillcolor: colour(0), name: `${t("axis.layer")} ${l.index}`,
+        hovertemplate: `${t("axis.layer")} ${l.index}: %{y:.2%}<extra></extra>` });
+      // The layer number under each panel; the shared value range is in the subtitle.
+      tickvals.push(toPanel(i, (lo + hi) / 2));
+      ticktext.push(String(l.index));
       const outside = [];
       if (f.below > 0.0005) outside.push(`‹${(100 * f.below).toFixed(0)}%`);
       if (f.above > 0.0005) outside.push(`${(100 * f.above).toFixed(0)}%›`);
       if (f.nonfinite) outside.push(`NaN ${f.nonfinite}`);
-      annotations.push({ text: `<b>${l.index}</b>${outside.length ? " " + outside.join(" ") : ""}`,
-        xref: `x${axis} domain`, yref: `y${axis} domain`, x: 0.5, y: 1.0, yanchor: "bottom",
-        showarrow: false, font: { size: theme.font - 2 } });
+      if (outside.length) {
+        annotations.push({ text: outside.join(" "), x: toPanel(i, (lo + hi) / 2), y: ymax, yanchor: "bottom",
+          showarrow: false, font: { size: theme.font - 2, color: "#a4161a" } });
+      }
     });
-    lay.annotations = annotations;
+    const range = log ? `1e${Math.round(lo)} … 1e${Math.round(hi)}` : `${fmt(lo, 3)} … ${fmt(hi, 3)}`;
+    this.histSub.textContent = `${t(`q.${q}`)} · ${t("hist.panel")} ${range} · ${t(log ? "hist.log" : "hist.linear")}`;
+    const lay = layout({ showlegend: false, margin: { l: 52, r: 10, t: 18, b: 44 },
+      xaxis: { range: [-0.05, layers.length - (1 - span) + 0.05], tickvals, ticktext, tickangle: 0,
+        fixedrange: true, showgrid: false, zeroline: false, title: { text: t("axis.layer") } },
+      yaxis: { range: [0, ymax], tickformat: ".0%", fixedrange: true },
+      annotations });
     this.plots.hist.react(traces, lay);
   }
 

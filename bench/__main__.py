@@ -1,0 +1,62 @@
+"""`make bench`: every benchmark, one table, ratios measured in this run."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+from pathlib import Path
+
+from server.runtime import tune_allocator
+
+from . import e2e, layers, optimizers, streaming, surfaces, training
+from .common import Row, print_table
+
+SECTIONS = {
+    "layers": layers.rows,
+    "optimizers": optimizers.rows,
+    "surfaces": surfaces.rows,
+    "training": training.rows,
+    "e2e": e2e.rows,
+    "streaming": streaming.rows,
+}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes (the smoke test)")
+    parser.add_argument("--only", nargs="*", choices=list(SECTIONS), help="run these sections")
+    args = parser.parse_args(argv)
+    tune_allocator()
+    rows: list[Row] = []
+    for name, fn in SECTIONS.items():
+        if args.only and name not in args.only:
+            continue
+        print(f"… {name}", file=sys.stderr, flush=True)
+        rows.extend(fn(args.quick))
+    print(f"\nDeepScope benchmarks, {datetime.date.today().isoformat()}, {machine()}\n")
+    text = print_table(rows)
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / ("quick.md" if args.quick else "latest.md")).write_text(
+        f"{datetime.date.today().isoformat()}, {machine()}\n\n{text}\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
