@@ -57,8 +57,14 @@ def scaling(quick: bool) -> Row:
         alone = median_ms(lambda runs=runs: scalar_adam(runs, steps), repeat=3) / steps
         best = max(best, alone / together)
         parts.append(f"K={k}: {together * 1e3:.0f} µs/step, {alone / together:.1f}× a scalar loop")
-    return Row("Race of K Adam runs (grid of starts) on Rosenbrock: cost per step as K grows",
-               "; ".join(parts), "—", f"up to {best:.0f}×", "grows with K", None)
+    return Row(
+        "Race of K Adam runs (grid of starts) on Rosenbrock: cost per step as K grows",
+        "; ".join(parts),
+        "—",
+        f"up to {best:.0f}×",
+        "grows with K",
+        None,
+    )
 
 
 def scalar_adam(runs: list[RunConfig], steps: int) -> None:
@@ -99,8 +105,11 @@ def rows(quick: bool = False) -> list[Row]:
     scalar = median_ms(lambda: scalar_loop(runs, steps), repeat=max(3, repeat // 2))
     first = [RunConfig(n, {"lr": SLOW_LR[n]} if n in SLOW_LR else {}) for n in FIRST_ORDER]
     body_first = DescendRequest.model_validate(
-        {"surface": "rosenbrock", "steps": steps,
-         "runs": [{"optimizer": r.optimizer, **r.hyper} for r in first]}
+        {
+            "surface": "rosenbrock",
+            "steps": steps,
+            "runs": [{"optimizer": r.optimizer, **r.hyper} for r in first],
+        }
     )
     full_first = median_ms(
         lambda: json.dumps(labs.run_descend(body_first).model_dump()), repeat=repeat

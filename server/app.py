@@ -16,6 +16,7 @@ from . import __version__
 from .api import errors, pages, routes, security, ws
 from .runtime import tune_allocator
 from .sessions.compute import ComputePool
+from .sessions.monitor import LoopMonitor
 from .sessions.registry import SessionRegistry
 from .settings import Settings
 
@@ -27,13 +28,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tune_allocator()
     pool = ComputePool(settings.compute_threads)
     registry = SessionRegistry(settings.max_sessions)
+    monitor = LoopMonitor()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        monitor.start()
         try:
             yield
         finally:
             await registry.shutdown()
+            await monitor.stop()
             pool.shutdown()
 
     app = FastAPI(
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.pool = pool
     app.state.sessions = registry
+    app.state.monitor = monitor
     errors.install(app)
     security.install(app, settings)
     app.include_router(routes.router)

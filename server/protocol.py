@@ -774,7 +774,11 @@ class TrainFrameData(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str
-    sessions: int
+    sessions: int = Field(description="live WebSocket sessions of this worker")
+    worker: int = Field(description="process id of this worker")
+    tasks: int = Field(description="asyncio tasks alive in this worker")
+    threads: int
+    loop_lag: dict[str, float] = Field(description="event-loop lag percentiles, last minute")
 
 
 def finite_or_none(x: float) -> float | None:

@@ -25,6 +25,9 @@ def describe(errors: list[Any]) -> str:
     """'depth: Input should be less than or equal to 50; …' from pydantic errors."""
     parts = []
     for err in errors:
+        if err.get("type") == "json_invalid":
+            parts.append("body: not valid JSON")
+            continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
         where = ".".join(loc) or "body"
         msg = str(err.get("msg", "invalid"))

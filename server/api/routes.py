@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,8 +37,15 @@ def _pool(request: Request) -> ComputePool:
 
 @router.get("/healthz", response_model=Health, tags=["meta"])
 async def healthz(request: Request) -> Health:
-    """Liveness: version and the number of live sessions on this worker."""
-    return Health(version=__version__, sessions=len(request.app.state.sessions))
+    """Liveness, version, and this worker's sessions, tasks, threads and loop lag."""
+    return Health(
+        version=__version__,
+        sessions=len(request.app.state.sessions),
+        worker=os.getpid(),
+        tasks=len(asyncio.all_tasks()),
+        threads=threading.active_count(),
+        loop_lag=request.app.state.monitor.percentiles(),
+    )
 
 
 @router.get("/api/catalog", tags=["meta"])

@@ -129,7 +129,8 @@ def normal_pdf(z: Array) -> Array:
 
 def _mills_ratio(u: NDArray[np.float64]) -> NDArray[np.float64]:
     """R(u) = Φ(u)/φ(u) for u ≤ 0 (float64)."""
-    t = (np.maximum(u, _R_LO) - _R_LO) / _R_STEP
+    nan = np.isnan(u)
+    t = (np.maximum(np.where(nan, 0.0, u), _R_LO) - _R_LO) / _R_STEP  # NaN in, NaN out (below)
     i = np.minimum(np.floor(t).astype(np.intp), _R_X.size - 2)
     s = t - i
     s2 = s * s
@@ -145,6 +146,8 @@ def _mills_ratio(u: NDArray[np.float64]) -> NDArray[np.float64]:
     if np.any(far):
         v = 1.0 / np.square(u[far])
         r[far] = -1.0 / u[far] * (1 - v + 3 * v * v - 15 * v * v * v)
+    if nan.any():
+        r[nan] = np.nan
     return r
 
 

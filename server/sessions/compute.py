@@ -1,8 +1,11 @@
-"""A bounded pool of threads for NumPy work, shared by REST requests and sessions.
+"""Bounded thread pools for NumPy work, shared by REST requests and sessions.
 
 NumPy releases the GIL in its heavy loops, so running labs here keeps the event
-loop free to pace other clients' frames; the bound keeps a burst of requests
-from taking every core and all the memory at once.
+loop free to pace frames. Two pools: *heavy* work (a layers-lab computation, a
+whole REST run: up to seconds) and *light* work (one streaming frame: a few ms),
+so a burst of layers configures never stalls the frames of the optimizer and
+training labs. The bounds keep a burst of requests from taking every core and all
+the memory at once.
 """
 
 from __future__ import annotations
@@ -18,14 +21,21 @@ T = TypeVar("T")
 
 
 class ComputePool:
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, light_threads: int = 2) -> None:
         self.threads = threads
-        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compute")
+        self._heavy = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compute")
+        self._light = ThreadPoolExecutor(max_workers=light_threads, thread_name_prefix="frames")
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run ``fn`` on a compute thread and await its result."""
+        """Run heavy ``fn`` on a compute thread and await its result."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(self._heavy, functools.partial(fn, *args, **kwargs))
+
+    async def run_light(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a short ``fn`` (one streaming frame) on the frame threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._light, functools.partial(fn, *args, **kwargs))
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._heavy.shutdown(wait=False, cancel_futures=True)
+        self._light.shutdown(wait=False, cancel_futures=True)

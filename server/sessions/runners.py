@@ -41,6 +41,7 @@ class Output:
 class Runner(ABC):
     lab: LabName
     streaming: bool = False
+    heavy: bool = False  # start() may take long: the heavy compute pool
 
     @abstractmethod
     def start(self) -> Output:
@@ -73,6 +74,7 @@ class LayersRunner(Runner):
     """Recomputes everything on every configure (no stepping)."""
 
     lab: LabName = "layers"
+    heavy = True
 
     def __init__(self, message: ConfigureLayers) -> None:
         self.config = labs.layers_config(message.config)

@@ -78,7 +78,9 @@ class Mailbox:
     """
 
     def __init__(self) -> None:
-        self.control: deque[str] = deque()
+        # Bounded: a flood of bad messages from a client that does not read cannot
+        # grow it (the oldest go first; the rate limit keeps this rare).
+        self.control: deque[str] = deque(maxlen=256)
         self.frame: str | None = None
         self.dropped_frames = 0
         self._ready = asyncio.Event()
@@ -233,7 +235,7 @@ class Session:
             self.pending = message
             self.config_seq += 1
         elif isinstance(message, Play):
-            if self.current is None and self.pending is None:
+            if self.config_seq == 0:  # (a configure may still be computing: that counts)
                 self._error("no_lab", "configure a lab before play")
                 return
             self.playing = True
@@ -243,7 +245,7 @@ class Session:
             self.pending_steps = 0
             self._status("paused", "paused")
         elif isinstance(message, StepMessage):
-            if self.current is None and self.pending is None:
+            if self.config_seq == 0:
                 self._error("no_lab", "configure a lab before step")
                 return
             self.playing = False
@@ -283,8 +285,9 @@ class Session:
             return
         seq = self.config_seq
         runner = make_runner(message)
+        run = self.pool.run if runner.heavy else self.pool.run_light
         try:
-            output = await self.pool.run(self._timed, runner.start)
+            output = await run(self._timed, runner.start)
         except (InputError, ValueError) as err:
             self._error("invalid", str(err))
             return
@@ -330,7 +333,7 @@ class Session:
     async def _advance(self, runner: Runner, n: int) -> bool:
         """Advance and post a frame; False if the run ended or failed."""
         try:
-            out, ms = await self.pool.run(self._timed, runner.advance, n)
+            out, ms = await self.pool.run_light(self._timed, runner.advance, n)
         except Exception:
             log.exception("session %s: step failed", self.id)
             self.playing = False

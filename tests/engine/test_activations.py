@@ -142,3 +142,13 @@ def test_fused_value_and_derivative_equal_the_separate_ones(name: str) -> None:
     f, df = act.value_and_derivative(z, p)
     np.testing.assert_allclose(f, act.f(z, p), rtol=1e-15, atol=1e-15)
     np.testing.assert_allclose(df, act.df(z, p), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_non_finite_inputs_give_non_finite_or_limit_outputs_without_raising(name: str) -> None:
+    """A diverged layer feeds inf and NaN forward: that is reported, never a crash."""
+    z = np.array([np.nan, np.inf, -np.inf, 0.5])
+    with np.errstate(all="ignore"):
+        f, df = activations.curve(name, z)
+    assert f.shape == df.shape == (4,)
+    assert np.isnan(f[0]) or name == "maxout"
