@@ -298,13 +298,15 @@ def _forward_stats(
         saturated = 0.0
         if act.saturated is not None:
             saturated = float(np.count_nonzero(act.saturated(z, h))) / h.size
-        nonzero = h != 0  # (N, H)
-        alive = np.any(nonzero, axis=0)  # a dead unit is zero for every sample
+        zeros = h.size - np.count_nonzero(h)
+        dead = 0
+        if zeros:  # a dead unit is zero for every sample (only possible if some zeros)
+            dead = int(h.shape[1] - np.count_nonzero(np.any(h != 0, axis=0)))
     return {
         "hist": hist,
         "saturated_fraction": saturated,
-        "dead_units": int(h.shape[1] - np.count_nonzero(alive)),
-        "zero_fraction": float(h.size - np.count_nonzero(nonzero)) / h.size,
+        "dead_units": dead,
+        "zero_fraction": float(zeros) / h.size,
     }
 
 

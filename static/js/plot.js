@@ -59,7 +59,12 @@ export class Plot {
     // Plotly.react to look at them again.
     this.revision = (this.revision || 0) + 1;
     this.pending = { data, layout: { ...lay, datarevision: this.revision } };
-    if (first) requestAnimationFrame(() => this.flush());
+    if (!first) return;
+    // Leading edge: after a quiet moment draw now; while frames stream, once per
+    // animation frame.
+    const now = performance.now();
+    if (now - (this.drawnAt || 0) > 100) queueMicrotask(() => this.flush());
+    else requestAnimationFrame(() => this.flush());
   }
 
   flush() {
@@ -75,6 +80,7 @@ export class Plot {
       Plotly.react(this.el, figure.data, figure.layout, config);
     }
     this.el.dataset.drawn = String(Number(this.el.dataset.drawn || 0) + 1);
+    this.drawnAt = performance.now();
   }
 
   png(name) {
