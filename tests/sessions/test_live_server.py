@@ -229,17 +229,19 @@ def test_session_cap_closes_1013(tmp_path: Path) -> None:
 
 def test_two_workers_serve_independent_sessions(tmp_path: Path) -> None:
     async def go(server: LiveServer) -> None:
-        pids: set[int] = set()
-        sockets = []
-        for i in range(40):
+        async def one() -> tuple[ClientConnection, int]:
             ws = await _open(server)
-            hello = json.loads(await ws.recv())
-            pids.add(hello["worker"])
-            sockets.append((ws, i))
-            if len(pids) == 2 and len(sockets) >= 4:
+            return ws, json.loads(await ws.recv())["worker"]
+
+        # Connections opened together spread over the workers (the kernel hands each
+        # accept to one of them); try a few batches until both have some.
+        sockets: list[tuple[ClientConnection, int]] = []
+        for _ in range(5):
+            sockets += await asyncio.gather(*(one() for _ in range(12)))
+            if len({pid for _, pid in sockets}) == 2:
                 break
-        assert len(pids) == 2
-        for ws, i in sockets:
+        assert len({pid for _, pid in sockets}) == 2
+        for i, (ws, _) in enumerate(sockets):
             await ws.send(
                 json.dumps(
                     {
@@ -254,7 +256,7 @@ def test_two_workers_serve_independent_sessions(tmp_path: Path) -> None:
                     }
                 )
             )
-        for ws, i in sockets:
+        for i, (ws, _) in enumerate(sockets):
             frame = await _until(ws, "frame")
             assert frame["data"]["runs"][0]["points"] == [[float(i)]]  # its own, not another's
             await ws.close()
