@@ -25,3 +25,18 @@ def test_engine_imports_only_numpy_and_the_standard_library() -> None:
                 if name.split(".")[0] in FORBIDDEN or name.startswith("server"):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
+
+
+STATIC_JS = Path(__file__).resolve().parents[1] / "static" / "js"
+
+
+def test_every_chart_module_exports_create_and_nothing_else_builds_figures() -> None:
+    charts = sorted((STATIC_JS / "charts").glob("*.js"))
+    assert len(charts) >= 8
+    for path in charts:
+        source = path.read_text()
+        assert "export function create(" in source, f"{path.name} has no create(el, opts)"
+        assert "update" in source, f"{path.name} returns no update(model)"
+    # Labs lay out controls and route frames; they never talk to Plotly themselves.
+    for path in sorted((STATIC_JS / "labs").glob("*.js")):
+        assert "Plotly." not in path.read_text(), f"{path.name} calls Plotly directly"

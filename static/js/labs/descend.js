@@ -1,11 +1,13 @@
 // Optimizer lab: runs racing on a surface — contour (or f(x)), loss, distance to the
 // nearest minimum, effective learning rates, the update equation with live numbers.
 import * as C from "../controls.js";
-import { Plot, colour, fmt, layout, theme } from "../plot.js";
+import { colour, fmt } from "../plot.js";
 import { t } from "../i18n.js";
+import * as paths from "../charts/paths.js";
+import * as series from "../charts/series.js";
+import * as surface3d from "../charts/surface3d.js";
 
 const MAX_RUNS = 16;
-const SYMBOL = { minimum: "circle", maximum: "triangle-up", saddle: "x", degenerate: "diamond" };
 
 export class DescendLab {
   constructor(app) {
@@ -215,9 +217,13 @@ export class DescendLab {
     this.s3dBox = s3d.box;
     root.append(main.box, loss.box, dist.box, eff.box, eq.box, s3d.box);
     this.mainSub = main.subtitle;
-    this.plots = { main: new Plot(main.plot), loss: new Plot(loss.plot), dist: new Plot(dist.plot),
-      eff: new Plot(eff.plot), s3d: new Plot(s3d.plot) };
-    this.plots.main.onClick = (event) => this.clickStart(event);
+    this.charts = {
+      paths: paths.create(main.plot, { onClick: (event) => this.clickStart(event) }),
+      loss: series.create(loss.plot),
+      distance: series.create(dist.plot),
+      effective: series.create(eff.plot),
+      surface3d: surface3d.create(s3d.plot),
+    };
     this.s3dBox.hidden = !this.view.surface3d;
   }
 
@@ -273,81 +279,30 @@ export class DescendLab {
   }
 
   renderMain() {
-    const g = this.grid;
-    if (!g) return;
-    const lw = theme.width;
-    const traces = [];
-    if (g.surface.dims === 1) {
-      traces.push({ x: g.x, y: g.z, mode: "lines", name: "f(x)", line: { color: "#555", width: lw } });
-      this.runsData.forEach((r, k) => {
-        const xs = r.points.map((p) => p[0]);
-        traces.push({ x: xs, y: r.loss, mode: "lines+markers", name: r.label, marker: { size: 6 },
-          line: { color: colour(k), width: 1 } });
-        const n = xs.length - 1;
-        if (n >= 0 && r.gradient[n]) {
-          const x0 = xs[n], f0 = r.loss[n], slope = r.gradient[n][0];
-          const span = (g.x[g.x.length - 1] - g.x[0]) * 0.12;
-          traces.push({ x: [x0 - span, x0 + span], y: [f0 - slope * span, f0 + slope * span], mode: "lines",
-            showlegend: false, line: { color: colour(k), width: lw, dash: "dot" }, hoverinfo: "skip" });
-        }
-      });
-      this.plots.main.react(traces, layout({ xaxis: { title: { text: "x" } }, yaxis: { title: { text: "f(x)" } } }));
-      return;
-    }
-    const zmin = Math.min(...g.z.flat().filter((v) => v !== null));
-    const zmax = Math.max(...g.z.flat().filter((v) => v !== null));
-    const delta = 1e-4 * (zmax - zmin) + 1e-12;
-    const z = this.view.logz ? g.z.map((row) => row.map((v) => (v === null ? null : Math.log10(v - zmin + delta)))) : g.z;
-    traces.push({ type: "contour", x: g.x, y: g.y, z, ncontours: 30, colorscale: "Greys", reversescale: true,
-      contours: { coloring: "heatmap", showlines: true }, line: { width: 0.5 }, opacity: 0.7,
-      colorbar: { title: { text: this.view.logz ? "log₁₀(f − min)" : "f" }, len: 0.8 }, hoverinfo: "x+y" });
-    this.runsData.forEach((r, k) => {
-      traces.push({ x: r.points.map((p) => p[0]), y: r.points.map((p) => p[1]), mode: "lines", name: r.label,
-        line: { color: colour(k), width: lw } });
-      const last = r.points[r.points.length - 1];
-      if (last) traces.push({ x: [last[0]], y: [last[1]], mode: "markers", showlegend: false, hoverinfo: "skip",
-        marker: { color: colour(k), size: 10, symbol: r.status === "diverged" ? "x-thin-open" : "circle",
-          line: { width: 3, color: colour(k) } } });
-    });
-    const start = this.runsData[0]?.points[0];
-    if (start) traces.push({ x: [start[0]], y: [start[1]], mode: "markers", name: t("start"),
-      marker: { symbol: "star", size: 14, color: "#000" } });
-    const cps = this.surface?.critical_points || [];
-    if (cps.length) traces.push({ x: cps.map((c) => c.point[0]), y: cps.map((c) => c.point[1]), mode: "markers",
-      name: t("critical"), text: cps.map((c) => t(`kind.${c.kind}`)), hovertemplate: "%{text} (%{x:.3f}, %{y:.3f})<extra></extra>",
-      marker: { symbol: cps.map((c) => SYMBOL[c.kind]), size: 11, color: "#fff", line: { width: 2, color: "#000" } } });
-    const [[x0, x1], [y0, y1]] = g.surface.domain;
-    this.plots.main.react(traces, layout({ xaxis: { range: [x0, x1], title: { text: "x₁" } },
-      yaxis: { range: [y0, y1], title: { text: "x₂" }, scaleanchor: undefined } }));
+    this.charts.paths.update({ grid: this.grid, surface: this.surface, runs: this.runsData, logz: this.view.logz });
   }
 
   renderLoss() {
     const fmin = this.minValue();
     const gap = fmin !== null;
-    const lw = theme.width;
-    const lossTraces = this.runsData.map((r, k) => ({
-      y: gap ? r.loss.map((v) => Math.max(v - fmin, 1e-16)) : r.loss, mode: "lines", name: r.label,
-      line: { color: colour(k), width: lw } }));
-    this.plots.loss.react(lossTraces, layout({ xaxis: { title: { text: t("axis.step") } },
-      yaxis: { type: gap ? "log" : "linear", title: { text: gap ? "f − f*" : "f" }, exponentformat: "power" } }));
-    const distTraces = this.runsData.filter((r) => r.distance.length).map((r, k) => ({
-      y: r.distance.map((v) => Math.max(v, 1e-16)), mode: "lines", name: r.label, line: { color: colour(k), width: lw } }));
-    this.plots.dist.react(distTraces, layout({ xaxis: { title: { text: t("axis.step") } },
-      yaxis: { type: "log", title: { text: t("axis.distance") }, exponentformat: "power" } }));
+    this.charts.loss.update({ ylog: gap, ytitle: gap ? "f − f*" : "f", series: this.runsData.map((r, k) => ({
+      name: r.label, index: k, y: gap ? r.loss.map((v) => Math.max(v - fmin, 1e-16)) : r.loss })) });
+    this.charts.distance.update({ ylog: true, ytitle: t("axis.distance"), series: this.runsData
+      .map((r, k) => ({ name: r.label, index: k, y: r.distance.map((v) => Math.max(v, 1e-16)) }))
+      .filter((s) => s.y.length) });
   }
 
   renderEffective() {
-    const traces = [];
+    const series = [];
     this.runsData.forEach((r, k) => {
       const dims = r.effective_lr[0] ? r.effective_lr[0].length : 0;
+      const x = r.effective_lr.map((_, i) => i).slice(1); // row 0 is the start: no step led there
       for (let j = 0; j < dims; j += 1) {
-        // row 0 is the start: no step led there
-        traces.push({ x: r.effective_lr.map((_, i) => i).slice(1), y: r.effective_lr.slice(1).map((e) => Math.abs(e[j])), mode: "lines",
-          name: dims > 1 ? `${r.label} x${j + 1}` : r.label, line: { color: colour(k), width: theme.width, dash: j ? "dash" : "solid" } });
+        series.push({ x, y: r.effective_lr.slice(1).map((e) => Math.abs(e[j])), index: k, dash: j ? "dash" : "solid",
+          name: dims > 1 ? `${r.label} x${j + 1}` : r.label });
       }
     });
-    this.plots.eff.react(traces, layout({ xaxis: { title: { text: t("axis.step") } },
-      yaxis: { type: "log", title: { text: t("axis.efflr") }, exponentformat: "power" } }));
+    this.charts.effective.update({ series, ylog: true, ytitle: t("axis.efflr") });
   }
 
   renderEquation() {
@@ -388,12 +343,7 @@ export class DescendLab {
 
   render3d() {
     this.s3dBox.hidden = !this.view.surface3d;
-    const g = this.grid;
-    if (!this.view.surface3d || !g || g.surface.dims !== 2) return;
-    const traces = [{ type: "surface", x: g.x, y: g.y, z: g.z, colorscale: "Viridis", opacity: 0.85, showscale: false }];
-    this.runsData.forEach((r, k) => traces.push({ type: "scatter3d", mode: "lines", name: r.label,
-      x: r.points.map((p) => p[0]), y: r.points.map((p) => p[1]), z: r.loss, line: { color: colour(k), width: 6 } }));
-    this.plots.s3d.react(traces, layout({ margin: { l: 0, r: 0, t: 0, b: 0 } }));
+    if (this.view.surface3d) this.charts.surface3d.update({ grid: this.grid, runs: this.runsData });
   }
 
   csv() {

@@ -1,8 +1,7 @@
 // Activation gallery: every activation and its derivative on one axis, with the
 // saturated regions shaded and the ReLU-sum overlay.
 import * as C from "../controls.js";
-import { Plot, colour, layout, theme } from "../plot.js";
-import { t } from "../i18n.js";
+import * as curves from "../charts/curves.js";
 
 export class GalleryLab {
   constructor(app) {
@@ -39,7 +38,7 @@ export class GalleryLab {
       C.fieldset("g.view", range.el, deriv.el, relusum.el), this.notes);
     const main = C.card("c.gallery", { wide: true, size: "tall" });
     charts.append(main.box);
-    this.plot = new Plot(main.plot);
+    this.chart = curves.create(main.plot);
     this.changed();
   }
 
@@ -62,41 +61,13 @@ export class GalleryLab {
   }
 
   render() {
-    const cat = this.app.catalog;
-    const x = this.x || [];
-    const traces = [];
-    const shapes = [];
-    const annotations = [];
-    const notes = [];
-    this.config.show.forEach((name, k) => {
-      const c = this.curves[name];
-      if (!c) return;
-      const spec = cat.activations.find((a) => a.name === name);
-      traces.push({ x, y: c.f, name, mode: "lines", line: { color: colour(k), width: theme.width + 1 } });
-      if (this.config.derivative) traces.push({ x, y: c.df, name: `${name}′`, mode: "lines",
-        line: { color: colour(k), width: theme.width, dash: "dash" } });
-      if (spec.saturates) {
-        // Shade where the unit is flat: |f′| < 0.01 (sigmoid: |z| > 4.6, tanh: |z| > 3).
-        let start = null;
-        x.forEach((xv, i) => {
-          const flat = Math.abs(c.df[i]) < 0.01;
-          if (flat && start === null) start = xv;
-          if ((!flat || i === x.length - 1) && start !== null) {
-            shapes.push({ type: "rect", xref: "x", yref: "paper", x0: start, x1: xv, y0: 0, y1: 1,
-              fillcolor: colour(k), opacity: 0.08, line: { width: 0 } });
-            start = null;
-          }
-        });
-      }
-      if (name === "sigmoid" && this.config.derivative) annotations.push({ x: 0, y: 0.25, text: "σ′(0) = 0.25", showarrow: true, ay: -30 });
-      notes.push(`${name}: ${spec.formula}. ${spec.notes.join(" ")}`);
+    const cat = this.app.catalog.activations;
+    this.chart.update({ x: this.x || [], curves: this.curves, show: this.config.show, catalog: cat,
+      derivative: this.config.derivative, relusum: this.config.relusum });
+    const notes = this.config.show.filter((n) => this.curves[n]).map((name) => {
+      const spec = cat.find((a) => a.name === name);
+      return `${name}: ${spec.formula}. ${spec.notes.join(" ")}`;
     });
-    if (this.config.relusum) {
-      traces.push({ x, y: x.map((v) => Math.max(0, v + 1) - Math.max(0, v - 1)), name: "max(0, x+1) − max(0, x−1)",
-        mode: "lines", line: { color: "#000", width: theme.width + 1, dash: "dot" } });
-    }
     this.notes.replaceChildren(...notes.map((n) => C.el("p", { text: n })), C.el("p", { i18n: "gallery.shade" }));
-    this.plot.react(traces, layout({ shapes, annotations, xaxis: { title: { text: "z" }, zeroline: true },
-      yaxis: { title: { text: "f(z), f′(z)" }, range: [-1.5, 2.5] } }));
   }
 }

@@ -1,11 +1,14 @@
 // Layers lab: histograms of every layer on fixed edges, moments against the theory,
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
-import { Plot, colour, fmt, layout, theme } from "../plot.js";
+import { fmt } from "../plot.js";
 import { t } from "../i18n.js";
+import * as gradnorm from "../charts/gradnorm.js";
+import * as healthChart from "../charts/health.js";
+import * as histograms from "../charts/histograms.js";
+import * as moments_ from "../charts/moments.js";
 
 const QUANTITIES = ["activation", "preactivation", "derivative", "gradient", "weight_gradient"];
-const MAX_PANELS = 20;
 
 export class LayersLab {
   constructor(app) {
@@ -159,10 +162,13 @@ export class LayersLab {
     this.readout = C.el("p", { class: "readout-line" });
     health.box.append(this.readout);
     root.append(hist.box, moments.box, health.box, grad.box);
-    this.histSub = hist.subtitle;
-    this.momentsSub = moments.subtitle;
-    this.plots = { hist: new Plot(hist.plot), moments: new Plot(moments.plot), health: new Plot(health.plot),
-      grad: new Plot(grad.plot) };
+    this.charts = {
+      histograms: histograms.create(hist.plot, { subtitle: hist.subtitle }),
+      moments: moments_.create(moments.plot, { subtitle: moments.subtitle }),
+      health: healthChart.create(health.plot),
+      gradnorm: gradnorm.create(grad.plot),
+    };
+    this.plots = Object.fromEntries(Object.entries(this.charts).map(([k, c]) => [k, c.plot]));
   }
 
   onFrame(frame) {
@@ -178,127 +184,17 @@ export class LayersLab {
   render() {
     const d = this.frame;
     if (!d) return;
-    this.renderHistograms(d);
-    this.renderMoments(d);
-    this.renderHealth(d);
-    this.renderGrad(d);
-  }
-
-  renderHistograms(d) {
-    const q = this.view.quantity;
-    if (!d.layers[0].hist[q].counts) return; // a frame counted for another quantity
-    const edges = d.edges[q];
-    const log = d.scales[q] === "log";
-    const centres = edges.slice(0, -1).map((e, j) => (e + edges[j + 1]) / 2);
-    const layers = d.layers;
-    const fractions = layers.map((l) => {
-      const h = l.hist[q];
-      const total = h.counts.reduce((a, b) => a + b, 0) + h.below + h.above + h.nonfinite || 1;
-      return { y: h.counts.map((c) => c / total), below: h.below / total, above: h.above / total,
-        nonfinite: h.nonfinite };
-    });
-    const xTitle = log ? t("axis.log10") : t(`q.${q}`);
-    this.histSub.textContent = `${t(`q.${q}`)} · ${t(log ? "hist.log" : "hist.linear")}`;
-    if (layers.length > MAX_PANELS) {
-      const z = fractions.map((f) => f.y);
-      this.plots.hist.react([{ type: "heatmap", x: centres, y: layers.map((l) => l.index), z,
-        colorscale: "Viridis", colorbar: { title: { text: t("axis.share") } },
-        hovertemplate: `${t("axis.layer")} %{y}<br>%{x:.3g}: %{z:.3p}<extra></extra>` }],
-      layout({ xaxis: { title: { text: xTitle } }, yaxis: { title: { text: t("axis.layer") } } }));
-      return;
-    }
-    // Small multiples on one shared axis: panel i spans [i, i + 0.86]. One trace and
-    // one axis redraw much faster than a subplot per layer.
-    const lo = edges[0];
-    const hi = edges[edges.length - 1];
-    const span = 0.86;
-    const toPanel = (i, v) => i + ((v - lo) / (hi - lo)) * span;
-    const traces = [];
-    const annotations = [];
-    const ymax = Math.max(1e-9, ...fractions.map((f) => Math.max(...f.y))) * 1.12;
-    const tickvals = [];
-    const ticktext = [];
-    layers.forEach((l, i) => {
-      const f = fractions[i];
-      // A step outline, filled: one SVG path per layer instead of a rectangle per bar.
-      const x = [toPanel(i, lo)];
-      const y = [0];
-      f.y.forEach((v, j) => {
-        x.push(toPanel(i, edges[j]), toPanel(i, edges[j + 1]));
-        y.push(v, v);
-      });
-      x.push(toPanel(i, hi));
-      y.push(0);
-      traces.push({ x, y, mode: "lines", fill: "tozeroy", line: { color: colour(0), width: 1 },
-        fillcolor: colour(0), name: `${t("axis.layer")} ${l.index}`,
-        hovertemplate: `${t("axis.layer")} ${l.index}: %{y:.2%}<extra></extra>` });
-      // The layer number under each panel; the shared value range is in the subtitle.
-      tickvals.push(toPanel(i, (lo + hi) / 2));
-      ticktext.push(String(l.index));
-      const outside = [];
-      if (f.below > 0.0005) outside.push(`‹${(100 * f.below).toFixed(0)}%`);
-      if (f.above > 0.0005) outside.push(`${(100 * f.above).toFixed(0)}%›`);
-      if (f.nonfinite) outside.push(`NaN ${f.nonfinite}`);
-      if (outside.length) {
-        annotations.push({ text: outside.join(" "), x: toPanel(i, (lo + hi) / 2), y: ymax, yanchor: "bottom",
-          showarrow: false, font: { size: theme.font - 2, color: "#a4161a" } });
-      }
-    });
-    const range = log ? `1e${Math.round(lo)} … 1e${Math.round(hi)}` : `${fmt(lo, 3)} … ${fmt(hi, 3)}`;
-    this.histSub.textContent = `${t(`q.${q}`)} · ${t("hist.panel")} ${range} · ${t(log ? "hist.log" : "hist.linear")}`;
-    const lay = layout({ showlegend: false, margin: { l: 52, r: 10, t: 18, b: 44 },
-      xaxis: { range: [-0.05, layers.length - (1 - span) + 0.05], tickvals, ticktext, tickangle: 0,
-        fixedrange: true, showgrid: false, zeroline: false, title: { text: t("axis.layer") } },
-      yaxis: { range: [0, ymax], tickformat: ".0%", fixedrange: true },
-      annotations });
-    this.plots.hist.react(traces, lay);
-  }
-
-  renderMoments(d) {
-    const x = d.layers.map((l) => l.index);
-    const lw = theme.width;
-    const traces = [
-      { x, y: d.layers.map((l) => l.hist.activation.std), name: t("m.act_std"), mode: "lines+markers",
-        line: { color: colour(0), width: lw } },
-      { x, y: d.layers.map((l) => l.hist.preactivation.std), name: t("m.pre_std"), mode: "lines+markers",
-        line: { color: colour(1), width: lw } },
-      { x, y: d.layers.map((l) => l.hist.activation.mean), name: t("m.act_mean"), mode: "lines+markers",
-        line: { color: colour(2), width: lw } },
-    ];
-    if (d.theory) {
-      traces.push({ x, y: d.theory.map((v) => Math.sqrt(v)), name: t("m.theory"), mode: "lines",
-        line: { color: colour(3), width: lw, dash: "dash" } });
-    }
-    this.momentsSub.textContent = d.theory_note;
-    const logy = this.view.logy;
-    this.plots.moments.react(traces, layout({ xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 },
-      yaxis: { type: logy ? "log" : "linear", exponentformat: "power" } }));
-  }
-
-  renderHealth(d) {
-    const x = d.layers.map((l) => l.index);
-    const traces = [
-      { type: "bar", x, y: d.layers.map((l) => l.saturated_fraction), name: t("h.saturated"), marker: { color: colour(3) } },
-      { type: "bar", x, y: d.layers.map((l) => l.dead_units / l.width), name: t("h.dead"), marker: { color: colour(7) } },
-      { type: "bar", x, y: d.layers.map((l) => l.zero_fraction), name: t("h.zero"), marker: { color: colour(5) } },
-    ];
-    this.plots.health.react(traces, layout({ barmode: "group", yaxis: { range: [0, 1], tickformat: ".0%" },
-      xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 } }));
+    this.charts.histograms.update({ data: d, quantity: this.view.quantity });
+    this.charts.moments.update({ data: d, logy: this.view.logy });
+    this.charts.health.update({ data: d });
+    this.charts.gradnorm.update({ data: d });
     const target = d.n_var_w_target;
-    const measured = d.layers[0].n_var_w;
     this.readout.replaceChildren(
-      C.el("span", { text: `n·Var(w) = ` }), C.el("b", { text: fmt(measured, 3) }),
+      C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
       C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
       C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
       C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
     );
-  }
-
-  renderGrad(d) {
-    const x = d.layers.map((l) => l.index);
-    const y = d.layers.map((l) => l.grad_norm);
-    this.plots.grad.react([{ x, y, mode: "lines+markers", name: "‖∂L/∂W‖", line: { color: colour(4), width: theme.width } }],
-      layout({ yaxis: { type: "log", exponentformat: "power" }, xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 } }));
   }
 
   csv() {

@@ -1,8 +1,11 @@
 // Training lab: a network learning a 2-D dataset — decision boundary, losses, dead
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
-import { Plot, colour, fmt, layout, theme } from "../plot.js";
+import { fmt } from "../plot.js";
 import { t } from "../i18n.js";
+import * as boundaryChart from "../charts/boundary.js";
+import * as distribution from "../charts/distribution.js";
+import * as series from "../charts/series.js";
 
 const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
 
@@ -132,10 +135,15 @@ export class TrainLab {
       onChange: (v) => { this.view.layer = Number(v); this.app.saveView(this.lab, this.view); this.renderDistribution(); } });
     dist.box.append(this.layerSelect.el);
     root.append(boundary.box, loss.box, dead.box, dist.box, grad.box, weights.box);
-    this.boundarySub = boundary.subtitle;
     this.weightsBox = weights.box;
-    this.plots = { boundary: new Plot(boundary.plot), loss: new Plot(loss.plot), dead: new Plot(dead.plot),
-      dist: new Plot(dist.plot), grad: new Plot(grad.plot), weights: new Plot(weights.plot) };
+    this.charts = {
+      boundary: boundaryChart.create(boundary.plot, { subtitle: boundary.subtitle }),
+      loss: series.create(loss.plot),
+      dead: series.create(dead.plot),
+      distribution: distribution.create(dist.plot),
+      grad: series.create(grad.plot),
+      weights: series.create(weights.plot),
+    };
   }
 
   onFrame(frame) {
@@ -170,105 +178,48 @@ export class TrainLab {
   }
 
   render() {
-    this.renderBoundary();
-    this.renderLoss();
-    this.renderDead();
+    const h = this.history;
+    this.charts.boundary.update({ latest: this.latest, points: this.points });
+    this.charts.loss.update({ ytitle: t("loss"), rangemode: "tozero", y2: { range: [0, 1], tickformat: ".0%" },
+      series: [
+        { x: h.step, y: h.train_loss, name: t("train_loss"), index: 0 },
+        { x: h.step, y: h.test_loss, name: t("test_loss"), index: 1 },
+        { x: h.step, y: h.accuracy, name: t("accuracy"), index: 2, dash: "dot", right: true },
+      ] });
+    const layers = h.dead.length ? h.dead[0].length : 0;
+    this.charts.dead.update({ ytitle: t("h.dead_units"), rangemode: "tozero",
+      series: Array.from({ length: layers }, (_, i) => ({ x: h.step, y: h.dead.map((row) => row[i]),
+        name: `${t("axis.layer")} ${i + 1}`, index: i })) });
     this.renderDistribution();
-    this.renderGrad();
+    const normed = h.grad.length ? h.grad[0].length : 0;
+    const gradSeries = [];
+    for (let i = 0; i < normed; i += 1) {
+      gradSeries.push({ x: h.step, y: h.grad.map((row) => row[i]), name: `‖∇W${i + 1}‖`, index: i });
+      gradSeries.push({ x: h.step, y: h.ratio.map((row) => row[i]), name: `‖ΔW${i + 1}‖/‖W${i + 1}‖`, index: i,
+        dash: "dot", width: 1 });
+    }
+    this.charts.grad.update({ series: gradSeries, ylog: true });
     this.renderWeights();
   }
 
-  renderBoundary() {
-    const d = this.latest;
-    const pts = this.points;
-    if (!d || !pts) return;
-    const [[x0, x1], [y0, y1]] = pts.domain;
-    const traces = [];
-    if (d.boundary) {
-      const n = d.boundary.length;
-      const xs = Array.from({ length: n }, (_, i) => x0 + ((x1 - x0) * i) / (n - 1));
-      const ys = Array.from({ length: n }, (_, i) => y0 + ((y1 - y0) * i) / (n - 1));
-      traces.push({ type: "heatmap", x: xs, y: ys, z: d.boundary, zmin: 0, zmax: 1, opacity: 0.75,
-        colorscale: [[0, theme.cvd ? "#E69F00" : "#ff7f0e"], [0.5, "#ffffff"], [1, theme.cvd ? "#0072B2" : "#1f77b4"]],
-        colorbar: { title: { text: "P(y = 1)" }, len: 0.8 }, hovertemplate: "(%{x:.2f}, %{y:.2f}) P = %{z:.2f}<extra></extra>" });
-    }
-    const marker = (labels, hollow) => ({ size: 7, color: labels.map((y) => (y > 0.5 ? colour(0) : colour(1))),
-      symbol: hollow ? "circle-open" : "circle", line: { width: hollow ? 2 : 1, color: "#222" } });
-    traces.push({ x: pts.X_train.map((p) => p[0]), y: pts.X_train.map((p) => p[1]), mode: "markers", name: t("train_set"),
-      marker: marker(pts.y_train, false) });
-    if (pts.X_test.length && pts.X_test !== pts.X_train) traces.push({ x: pts.X_test.map((p) => p[0]), y: pts.X_test.map((p) => p[1]),
-      mode: "markers", name: t("test_set"), marker: marker(pts.y_test, true) });
-    this.boundarySub.textContent = `${t("step")} ${d.step} · ${t("accuracy")} ${fmt(100 * d.accuracy, 3)}% · ${pts.n_params} ${t("params")}`;
-    this.plots.boundary.react(traces, layout({ xaxis: { range: [x0, x1], title: { text: "x₁" } },
-      yaxis: { range: [y0, y1], title: { text: "x₂" } } }));
-  }
-
-  renderLoss() {
-    const h = this.history;
-    const lw = theme.width;
-    this.plots.loss.react([
-      { x: h.step, y: h.train_loss, name: t("train_loss"), mode: "lines", line: { color: colour(0), width: lw } },
-      { x: h.step, y: h.test_loss, name: t("test_loss"), mode: "lines", line: { color: colour(1), width: lw } },
-      { x: h.step, y: h.accuracy, name: t("accuracy"), mode: "lines", yaxis: "y2", line: { color: colour(2), width: lw, dash: "dot" } },
-    ], layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: t("loss") }, rangemode: "tozero" },
-      yaxis2: { overlaying: "y", side: "right", range: [0, 1], tickformat: ".0%" }, margin: { l: 56, r: 48, t: 8, b: 42 } }));
-  }
-
-  renderDead() {
-    const h = this.history;
-    const layers = h.dead.length ? h.dead[0].length : 0;
-    const traces = Array.from({ length: layers }, (_, i) => ({ x: h.step, y: h.dead.map((row) => row[i]), mode: "lines",
-      name: `${t("axis.layer")} ${i + 1}`, line: { color: colour(i), width: theme.width } }));
-    this.plots.dead.react(traces, layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: t("h.dead_units") }, rangemode: "tozero" } }));
-  }
-
   renderDistribution() {
-    const h = this.history;
-    const layer = this.view.layer;
-    if (!h.hist.length || !this.latest?.histogram_edges) {
-      this.plots.dist.react([], layout());
-      return;
-    }
-    const edges = this.latest.histogram_edges;
-    const centres = edges.slice(0, -1).map((e, j) => (e + edges[j + 1]) / 2);
-    const z = centres.map((_, b) => h.hist.map((col) => {
-      const counts = col[layer] || [];
-      const total = counts.reduce((a, c) => a + c, 0) || 1;
-      return (counts[b] || 0) / total;
-    }));
-    this.plots.dist.react([{ type: "heatmap", x: h.step, y: centres, z, colorscale: "Viridis", zmin: 0,
-      colorbar: { title: { text: t("axis.share") }, len: 0.8 } }],
-    layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: `h, ${t("axis.layer")} ${layer + 1}` } } }));
-  }
-
-  renderGrad() {
-    const h = this.history;
-    const layers = h.grad.length ? h.grad[0].length : 0;
-    const traces = [];
-    for (let i = 0; i < layers; i += 1) {
-      traces.push({ x: h.step, y: h.grad.map((row) => row[i]), mode: "lines", name: `‖∇W${i + 1}‖`, line: { color: colour(i), width: theme.width } });
-      traces.push({ x: h.step, y: h.ratio.map((row) => row[i]), mode: "lines", name: `‖ΔW${i + 1}‖/‖W${i + 1}‖`,
-        line: { color: colour(i), width: 1, dash: "dot" } });
-    }
-    this.plots.grad.react(traces, layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { type: "log", exponentformat: "power" } }));
+    this.charts.distribution.update({ steps: this.history.step, columns: this.history.hist,
+      edges: this.latest?.histogram_edges, layer: this.view.layer });
   }
 
   renderWeights() {
     const h = this.history;
-    if (!h.weights.length) {
-      this.weightsBox.hidden = true;
-      return;
-    }
-    this.weightsBox.hidden = false;
+    this.weightsBox.hidden = !h.weights.length;
+    if (!h.weights.length) return;
     const units = Math.min(h.weights[0][0].length, 16);
     const traces = [];
     for (let j = 0; j < units; j += 1) {
       for (let i = 0; i < h.weights[0].length; i += 1) {
-        traces.push({ x: h.step, y: h.weights.map((W) => W[i][j]), mode: "lines", showlegend: i === 0,
-          name: `${t("unit")} ${j + 1}`, line: { color: colour(j), width: theme.width, dash: i ? "dash" : "solid" } });
+        traces.push({ x: h.step, y: h.weights.map((W) => W[i][j]), showlegend: i === 0, index: j,
+          name: `${t("unit")} ${j + 1}`, dash: i ? "dash" : "solid" });
       }
     }
-    this.plots.weights.react(traces, layout({ xaxis: { title: { text: t("axis.step") } }, yaxis: { title: { text: t("weights.axis") } } }));
+    this.charts.weights.update({ series: traces, ytitle: t("weights.axis") });
   }
 
   csv() {
