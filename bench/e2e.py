@@ -53,6 +53,34 @@ async def ws_latency(
     return times
 
 
+async def ws_preview_latency(server: LiveServer, n: int) -> tuple[list[float], list[float]]:
+    """Configure → forward-pass frame and → complete frame, with ``options.preview``."""
+    from websockets.asyncio.client import connect
+
+    partial, complete = [], []
+    async with connect(server.ws_url, origin=server.origin, compression=None) as ws:  # type: ignore[arg-type]
+        await ws.recv()
+        for i in range(n + 2):
+            message = {
+                "type": "configure",
+                "lab": "layers",
+                "config": {"scale": 0.01 * (1 + 0.001 * (i % 7)), "histograms": ["activation"]},
+                "options": {"preview": True},
+            }
+            t0 = time.perf_counter()
+            await ws.send(json.dumps(message))
+            while True:
+                m = json.loads(await ws.recv())
+                if m["type"] != "frame":
+                    continue
+                ms = (time.perf_counter() - t0) * 1e3
+                if i >= 2:
+                    (partial if m["partial"] else complete).append(ms)
+                if not m["partial"]:
+                    break
+    return partial, complete
+
+
 def browser_latency(server: LiveServer, n: int, shots: Path | None) -> list[float]:
     from playwright.sync_api import sync_playwright
 
@@ -102,10 +130,22 @@ def rows(quick: bool = False) -> list[Row]:
     with live_server() as server:
         lay = asyncio.run(ws_latency(server, layers, n, "scale"))
         opt = asyncio.run(ws_latency(server, descend, n, "seed"))
+        partial, complete = asyncio.run(ws_preview_latency(server, n))
         out.append(
             Row(
                 "WebSocket configure → frame, layers lab default (10 × 500, batch 1000)",
                 f"p50 {statistics.median(lay):.0f} ms, p95 {p95(lay):.0f} ms",
+                "—",
+                "—",
+                "—",
+                None,
+            )
+        )
+        out.append(
+            Row(
+                "WebSocket configure → forward-pass preview / complete frame, layers lab "
+                "(options.preview, as a browser on another machine asks)",
+                f"p50 {statistics.median(partial):.0f} ms / {statistics.median(complete):.0f} ms",
                 "—",
                 "—",
                 "—",

@@ -591,6 +591,13 @@ class StreamOptions(Strict):
     boundary: int = Field(40, ge=0, le=100, description="train: decision-boundary grid (0 = none)")
     histogram_bins: int = Field(30, ge=0, le=100, description="train: activation histogram bins")
     weights: bool = Field(True, description="train: send every weight of small nets")
+    preview: bool = Field(
+        False,
+        description=(
+            "layers: send the forward pass's statistics first (a frame with partial=true), "
+            "then the complete frame; a newer configure abandons the backward pass"
+        ),
+    )
 
 
 class ConfigureLayers(Strict):
@@ -671,6 +678,13 @@ class Frame(BaseModel):
     config_seq: int = Field(description="how many configure messages this frame reflects")
     step: int
     compute_ms: float
+    partial: bool = Field(
+        False,
+        description=(
+            "layers lab with options.preview: the forward pass only (no gradient "
+            "histograms or norms); the complete frame of the same config_seq follows"
+        ),
+    )
     data: dict[str, Any]
 
 

@@ -125,6 +125,10 @@ class LayersResult:
     saturation_rule: str
     loss: float | None
     elapsed_ms: float
+    complete: bool = True  # False: the forward pass only (no gradients yet)
+
+
+FORWARD_QUANTITIES = ("preactivation", "activation", "derivative")
 
 
 def quantity_bins(activation: str, n: int) -> dict[str, Bins]:
@@ -329,12 +333,19 @@ def _backward_stats(
     }
 
 
-def run(config: LayersConfig) -> LayersResult:
-    """Forward + backward + every statistic, for one configuration."""
+def run(
+    config: LayersConfig, on_forward: Callable[[LayersResult], None] | None = None
+) -> LayersResult:
+    """Forward + backward + every statistic, for one configuration.
+
+    ``on_forward``, if given, is called between the passes with a result that has
+    the forward statistics only (``complete=False``: no gradient histograms, no
+    gradient norms), so a live view can draw them while the backward pass runs. It
+    may raise to abandon the run (a newer configuration is waiting).
+    """
     started = time.perf_counter()
     dtype = np.dtype(config.dtype)
     act = activations.get(config.activation)
-    params = act.resolve(config.activation_params)
     specs = layer_specs(config)
     init = initializers.get(config.init)
     k = specs[0].pieces
@@ -362,38 +373,61 @@ def run(config: LayersConfig) -> LayersResult:
 
     bins = quantity_bins(config.activation, config.bins)
     # Statistics are taken as each layer finishes, while its arrays are hot in cache.
-    stats: dict[tuple[str, int], dict[str, Any]] = {}
+    forward_stats: list[dict[str, Any]] = [{} for _ in specs]
+    backward_stats: list[dict[str, Any]] = [{} for _ in specs]
 
     counted = set(config.quantities)
 
     def after_forward(i: int, cache: LayerCache) -> None:
-        stats["f", i] = _forward_stats(cache, act, bins, counted)
+        forward_stats[i] = _forward_stats(cache, act, bins, counted)
 
     def after_backward(i: int, cache: LayerCache, grads: LayerParams) -> None:
-        stats["b", i] = _backward_stats(cache, grads.W, bins, counted)
+        backward_stats[i] = _backward_stats(cache, grads.W, bins, counted)
 
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
         out, caches = forward(
             net, X, train=True, masks=masks, bn_stats=bn_stats, on_layer=after_forward
         )
         loss = 0.5 * float(np.sum(np.square(out, dtype=np.float64))) / config.batch
+    if on_forward is not None:
+        on_forward(_assemble(config, bins, base_variances, forward_stats, None, loss, started))
+    with np.errstate(**_QUIET):  # type: ignore[arg-type]
         dout = out / dtype.type(config.batch)  # ∂L/∂h_L for L = ½‖h_L‖²/N
         backward(net, dout, caches, need_input_grad=False, on_layer=after_backward)
+    return _assemble(config, bins, base_variances, forward_stats, backward_stats, loss, started)
 
+
+def _assemble(
+    config: LayersConfig,
+    bins: dict[str, Bins],
+    base_variances: list[float],
+    forward_stats: list[dict[str, Any]],
+    backward_stats: list[dict[str, Any]] | None,
+    loss: float,
+    started: float,
+) -> LayersResult:
+    """The result from per-layer statistics (``backward_stats=None``: forward only)."""
+    act = activations.get(config.activation)
+    init = initializers.get(config.init)
+    specs = layer_specs(config)
+    k = specs[0].pieces
     layers: list[LayerStats] = []
     fan_in = config.input_dim
     for i, spec in enumerate(specs):
-        f, b = stats["f", i], stats["b", i]
+        f = forward_stats[i]
+        b = backward_stats[i] if backward_stats is not None else {"hist": {}, "grad_norm": None}
         # W = base × factor exactly, so its measured variance is the base's × factor².
         factor = config.scale * init.std(fan_in, spec.width * k)
         layers.append(
             LayerStats(
                 index=i + 1,
                 width=spec.width,
-                hist={**f.pop("hist"), **b.pop("hist")},
+                hist={**f["hist"], **b["hist"]},
+                saturated_fraction=f["saturated_fraction"],
+                dead_units=f["dead_units"],
+                zero_fraction=f["zero_fraction"],
+                grad_norm=b["grad_norm"],
                 n_var_w=fan_in * base_variances[i] * factor * factor,
-                **f,
-                **b,
             )
         )
         fan_in = spec.width
@@ -412,10 +446,11 @@ def run(config: LayersConfig) -> LayersResult:
         theory=theory,
         theory_note=note,
         n_var_w_expected=expected,
-        target_gain=act.target_gain(params),
+        target_gain=act.target_gain(act.resolve(config.activation_params)),
         saturation_rule=act.saturation_rule,
         loss=_finite(loss),
         elapsed_ms=(time.perf_counter() - started) * 1e3,
+        complete=backward_stats is not None,
     )
 
 

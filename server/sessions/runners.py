@@ -8,12 +8,13 @@ Every value leaving here is finite (or None) and rounded for the wire.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
-from ..engine import race, training
+from ..engine import layers_lab, race, training
 from ..engine.histograms import Histogram
 from ..protocol import (
     ConfigureDescend,
@@ -36,6 +37,10 @@ class Output:
     data: dict[str, Any]
     ended: Literal["diverged", "finished"] | None = None
     reason: str = ""
+
+
+class Superseded(Exception):  # noqa: N818 (a signal, not an error)
+    """A newer configuration is waiting: this run's remaining work is not wanted."""
 
 
 class Runner(ABC):
@@ -78,13 +83,24 @@ class LayersRunner(Runner):
 
     def __init__(self, message: ConfigureLayers) -> None:
         self.config = labs.layers_config(message.config)
+        # Called on the compute thread with the forward pass's frame and its compute
+        # ms; it may raise Superseded to skip the backward pass.
+        self.on_preview: Callable[[Output, float], None] | None = None
 
     def start(self) -> Output:
-        from ..engine import layers_lab
+        on_forward = None
+        if self.on_preview is not None:
+            preview = self.on_preview
 
-        result = layers_lab.run(self.config)
+            def on_forward(partial: layers_lab.LayersResult) -> None:
+                preview(Output(0, self._data(partial)), partial.elapsed_ms)
+
+        return Output(0, self._data(layers_lab.run(self.config, on_forward)))
+
+    @staticmethod
+    def _data(result: layers_lab.LayersResult) -> dict[str, Any]:
         edges = {q: finite_list(b.edges, 10) for q, b in result.bins.items()}
-        data = {
+        return {
             "layers": [
                 {
                     "index": s.index,
@@ -107,7 +123,6 @@ class LayersRunner(Runner):
             "saturation_rule": result.saturation_rule,
             "loss": _num(result.loss),
         }
-        return Output(0, data)
 
 
 class DescendRunner(Runner):

@@ -19,6 +19,7 @@ import logging
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
@@ -45,7 +46,7 @@ from .compute import ComputePool
 from .encode import dumps
 from .labs import InputError
 from .ratelimit import TokenBucket
-from .runners import Output, Runner, make_runner
+from .runners import LayersRunner, Output, Runner, Superseded, make_runner
 
 log = logging.getLogger("deepscope.session")
 
@@ -285,9 +286,15 @@ class Session:
             return
         seq = self.config_seq
         runner = make_runner(message)
+        if isinstance(runner, LayersRunner) and message.options.preview:
+            runner.on_preview = self._previewer(runner, seq)
         run = self.pool.run if runner.heavy else self.pool.run_light
         try:
             output = await run(self._timed, runner.start)
+        except Superseded:
+            # Its forward preview is on screen; the newer configuration is next.
+            self.current, self.runner, self.current_seq = message, runner, seq
+            return
         except (InputError, ValueError) as err:
             self._error("invalid", str(err))
             return
@@ -302,6 +309,18 @@ class Session:
                 self.wake.set()  # keep playing the new configuration
             else:
                 self._status("paused", "ready")
+
+    def _previewer(self, runner: LayersRunner, seq: int) -> Callable[[Output, float], None]:
+        """Posts the forward-pass frame from the compute thread; gives up if outdated."""
+        loop = asyncio.get_running_loop()
+
+        def preview(out: Output, ms: float) -> None:
+            # Scheduled before the run's own result, so the partial frame goes first.
+            loop.call_soon_threadsafe(self._frame, runner.lab, out, ms, seq, True)
+            if self.pending is not None or self.reset_requested:
+                raise Superseded
+
+        return preview
 
     def _interrupted(self, runner: Runner) -> bool:
         return (
@@ -357,7 +376,9 @@ class Session:
 
     # --- output -------------------------------------------------------------------
 
-    def _frame(self, lab: LabName, out: Output, ms: float, config_seq: int) -> None:
+    def _frame(
+        self, lab: LabName, out: Output, ms: float, config_seq: int, partial: bool = False
+    ) -> None:
         self.frame_seq += 1
         self.last_step = out.step
         frame = Frame(
@@ -366,6 +387,7 @@ class Session:
             config_seq=config_seq,
             step=out.step,
             compute_ms=round(ms, 2),
+            partial=partial,
             data={},
         )
         # The data is plain, finite JSON already: splice it in rather than re-validate.

@@ -4,13 +4,14 @@ import * as C from "./controls.js";
 import { apply, getLang, setLang, t } from "./i18n.js";
 import { purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
-import { readUrl, state, urlFor, writeUrl } from "./state.js";
+import { flushUrl, readUrl, state, urlFor, writeUrl } from "./state.js";
 import { DescendLab } from "./labs/descend.js";
 import { GalleryLab } from "./labs/gallery.js";
 import { LayersLab } from "./labs/layers.js";
 import { TrainLab } from "./labs/train.js";
 
 const $ = (id) => document.getElementById(id);
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 class App {
   constructor(catalog) {
@@ -21,6 +22,10 @@ class App {
     this.frameTimes = [];
     this.lastAnnounce = 0;
     this.players = [];
+    // The layers lab's forward-pass preview helps when the server is another machine;
+    // on the server's own machine the browser's drawing would compete with the
+    // backward pass for the same cores, so one complete frame arrives sooner there.
+    this.previewFrames = !LOOPBACK.has(location.hostname);
     this.socket = new LiveSocket({ onMessage: (m) => this.onMessage(m), onState: (s, r) => this.onConnection(s, r) });
   }
 
@@ -57,12 +62,13 @@ class App {
     if (!fromUrl) writeUrl();
   }
 
-  configure(lab, config, options, view) {
+  // `wire` options go to the server but not into the shareable URL.
+  configure(lab, config, options, view, wire = {}) {
     state.configs[lab] = config;
     state.options[lab] = options;
     state.view[lab] = view;
     writeUrl();
-    if (lab !== "gallery") this.socket.configure(lab, config, options);
+    if (lab !== "gallery") this.socket.configure(lab, config, { ...options, ...wire });
   }
 
   saveView(lab, view) {
@@ -260,6 +266,7 @@ class App {
     theme.listeners.add(() => this.active?.render?.());
     $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
     $("share").addEventListener("click", async () => {
+      flushUrl();
       const url = urlFor();
       try {
         await navigator.clipboard.writeText(url);

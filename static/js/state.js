@@ -60,12 +60,22 @@ export function urlFor(s = state) {
   return url.toString();
 }
 
-let scheduled = false;
-export function writeUrl() {
-  if (scheduled) return;
-  scheduled = true;
-  requestAnimationFrame(() => {
-    scheduled = false;
-    history.replaceState(null, "", urlFor());
-  });
+// The address bar follows the state once a slider settles (a quarter second after
+// the last change): rewriting it on every step of a drag costs the browser process
+// CPU that the server's computation needs when both share a machine, and Chromium
+// throttles pages that call replaceState too often.
+const SETTLE_MS = 250;
+let timer = null;
+
+export function flushUrl() {
+  if (timer !== null) clearTimeout(timer);
+  timer = null;
+  history.replaceState(null, "", urlFor());
 }
+
+export function writeUrl() {
+  if (timer !== null) clearTimeout(timer);
+  timer = setTimeout(flushUrl, SETTLE_MS);
+}
+
+addEventListener("pagehide", () => { if (timer !== null) flushUrl(); });

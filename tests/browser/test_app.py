@@ -57,9 +57,62 @@ def test_moving_a_slider_changes_the_plot(watched: Watched) -> None:
         "layers",
         f"l.config.scale > 0.05 && l.frame.layers[9].hist.activation.std > 10 * {before}",
     )
-    page.wait_for_timeout(200)  # the URL is written on the next animation frame
+    # The address bar follows a quarter second after the slider settles.
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('config') === "
+        "JSON.stringify(window.deepscope.labs.layers.config)"
+    )
     in_url = json.loads(parse_qs(urlsplit(page.url).query)["config"][0])["scale"]
     assert in_url == page.evaluate("window.deepscope.labs.layers.config.scale") > 0.05
+    watched.check_clean()
+
+
+def test_layers_preview_draws_the_forward_pass_first_then_the_gradients(watched: Watched) -> None:
+    page = watched.open("?lab=layers")
+    wait_frame(page, "layers", "l.frame !== null")
+    page.wait_for_function("() => document.querySelectorAll('.plot[data-drawn]').length >= 4")
+    # What a student's laptop does when the server is another machine.
+    page.evaluate(
+        """() => {
+        const app = window.deepscope, l = app.labs.layers, onFrame = l.onFrame.bind(l);
+        app.previewFrames = true;
+        l.log = [];
+        l.onFrame = (f) => {
+          const drawn = Object.fromEntries(Object.entries(l.plots).map(
+            ([k, p]) => [k, Number(p.el.dataset.drawn)]));
+          onFrame(f);
+          l.log.push({ partial: f.partial, seq: f.config_seq,
+            quantities: Object.keys(f.data.layers[0].hist), drawn });
+        };
+      }"""
+    )
+    before = page.evaluate("window.deepscope.labs.layers.frame.layers[0].grad_norm")
+    page.get_by_label("Init scale (× the scheme's std)").focus()
+    page.keyboard.press("ArrowRight")
+    wait_frame(page, "layers", "l.log.some((e) => !e.partial)")
+    log = page.evaluate("window.deepscope.labs.layers.log")
+    assert [e["partial"] for e in log] == [True, False]
+    assert log[0]["seq"] == log[1]["seq"]
+    assert log[0]["quantities"] == ["preactivation", "activation", "derivative"]
+    assert "weight_gradient" in log[1]["quantities"]
+    # The forward charts were drawn from the preview, the gradient norms from the rest.
+    page.wait_for_function(
+        "(d) => { const p = window.deepscope.labs.layers.plots; return "
+        "Number(p.gradnorm.el.dataset.drawn) > d.gradnorm && "
+        "Number(p.histograms.el.dataset.drawn) === d.histograms + 1; }",
+        arg=log[0]["drawn"],
+    )
+    assert log[1]["drawn"]["histograms"] == log[0]["drawn"]["histograms"] + 1
+    assert log[1]["drawn"]["gradnorm"] == log[0]["drawn"]["gradnorm"]
+    after = page.evaluate("window.deepscope.labs.layers.frame.layers[0].grad_norm")
+    assert after != before and after > 0
+    # A gradient histogram comes with the complete frame only.
+    page.get_by_label("Histograms of").select_option("gradient")
+    page.wait_for_function(
+        "() => { const l = window.deepscope.labs.layers; return l.log.length >= 4 && "
+        "l.frame.layers[0].hist.gradient.counts !== null; }"
+    )
+    expect(page.locator(".card", has_text="upstream gradient").first).to_be_visible()
     watched.check_clean()
 
 
@@ -127,6 +180,10 @@ def test_presets_apply_and_their_url_reloads_to_the_same_state(watched: Watched)
         "layers",
         "l.config.activation === 'relu' && l.frame.layers[0].hist.activation.std > 0.7",
     )
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('config') === "
+        "JSON.stringify(window.deepscope.labs.layers.config)"
+    )
     url = page.url
     config = page.evaluate("JSON.stringify(window.deepscope.labs.layers.config)")
     page.goto(url)
@@ -148,7 +205,7 @@ def test_the_language_switch_changes_the_text(watched: Watched) -> None:
     page.locator("#lang").click()
     expect(page.locator("#tab-layers")).to_have_text("逐层")
     expect(page.get_by_text("深度（层数）")).to_be_visible()
-    assert "lang=zh" in page.url
+    page.wait_for_function("() => location.search.includes('lang=zh')")
     page.reload()
     page.wait_for_function("() => window.deepscope && window.deepscope.active")
     expect(page.locator("#tab-descend")).to_have_text("优化器")

@@ -181,3 +181,36 @@ def test_only_the_histograms_asked_for_are_counted() -> None:
         assert a.hist["gradient"].counts is None
         assert a.hist["gradient"].std == pytest.approx(b.hist["gradient"].std)  # moments stay
         assert a.grad_norm == pytest.approx(b.grad_norm)
+
+
+def test_the_forward_preview_has_the_forward_statistics_of_the_complete_run() -> None:
+    small = replace(DEFAULT, widths=(40, 40, 40), batch=50, input_dim=20, activation="relu")
+    previews = []
+    full = run(small, on_forward=previews.append)
+    assert len(previews) == 1
+    preview = previews[0]
+    assert not preview.complete and full.complete
+    assert preview.loss == full.loss and preview.theory == full.theory
+    for p, f in zip(preview.layers, full.layers, strict=True):
+        assert set(p.hist) == {"preactivation", "activation", "derivative"}
+        for q in p.hist:
+            np.testing.assert_array_equal(p.hist[q].counts, f.hist[q].counts)
+            assert p.hist[q].std == f.hist[q].std
+        assert (p.dead_units, p.zero_fraction, p.n_var_w) == (
+            f.dead_units,
+            f.zero_fraction,
+            f.n_var_w,
+        )
+        assert p.grad_norm is None and f.grad_norm is not None and f.grad_norm > 0
+    assert set(full.layers[0].hist) == set(QUANTITIES)
+
+
+def test_the_preview_callback_can_abandon_the_backward_pass() -> None:
+    class NewerConfigError(Exception):
+        pass
+
+    def abandon(_: object) -> None:
+        raise NewerConfigError
+
+    with pytest.raises(NewerConfigError):
+        run(replace(DEFAULT, widths=(40, 40), batch=50, input_dim=20), on_forward=abandon)

@@ -234,12 +234,19 @@ def test_two_workers_serve_independent_sessions(tmp_path: Path) -> None:
             return ws, json.loads(await ws.recv())["worker"]
 
         # Connections opened together spread over the workers (the kernel hands each
-        # accept to one of them); try a few batches until both have some.
+        # accept to one of them), once both have started: /healthz answering proves
+        # only one. Try batches for up to 60 s until both have some.
         sockets: list[tuple[ClientConnection, int]] = []
-        for _ in range(5):
-            sockets += await asyncio.gather(*(one() for _ in range(12)))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for ws, pid in await asyncio.gather(*(one() for _ in range(12))):
+                if len(sockets) < 6 or pid not in {p for _, p in sockets}:
+                    sockets.append((ws, pid))
+                else:
+                    await ws.close()
             if len({pid for _, pid in sockets}) == 2:
                 break
+            await asyncio.sleep(0.5)
         assert len({pid for _, pid in sockets}) == 2
         for i, (ws, _) in enumerate(sockets):
             await ws.send(

@@ -69,6 +69,65 @@ def test_hello_then_layers_frame(client: TestClient) -> None:
         assert len(data.layers[0].hist["activation"].counts) == 50
 
 
+def test_layers_preview_sends_the_forward_pass_then_the_complete_frame(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        send(ws, type="configure", lab="layers", config=SMALL_LAYERS, options={"preview": True})
+        first = Frame.model_validate(recv(ws))
+        second = Frame.model_validate(recv(ws))
+        assert first.partial and not second.partial
+        assert first.config_seq == second.config_seq == 1 and second.seq == first.seq + 1
+        preview = LayersFrameData.model_validate(first.data)
+        full = LayersFrameData.model_validate(second.data)
+        for p, f in zip(preview.layers, full.layers, strict=True):
+            assert set(p.hist) == {"preactivation", "activation", "derivative"}
+            assert p.hist["activation"] == f.hist["activation"]
+            assert p.grad_norm is None and f.grad_norm is not None
+        assert first.compute_ms <= second.compute_ms
+        # Without the option: one complete frame per configure, as before.
+        send(ws, type="configure", lab="layers", config=SMALL_LAYERS)
+        third = Frame.model_validate(recv(ws))
+        assert not third.partial and "gradient" in third.data["layers"][0]["hist"]
+
+
+def test_a_newer_configure_abandons_the_backward_pass(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from server.engine import layers_lab
+
+    slow_once = threading.Event()
+    forward = layers_lab.forward
+
+    def slow_forward(*args: Any, **kwargs: Any) -> Any:
+        if not slow_once.is_set():  # the first forward pass takes long enough for
+            slow_once.set()  # the second configure to arrive during it
+            threading.Event().wait(0.5)
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(layers_lab, "forward", slow_forward)
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        for scale in (1.0, 0.5):
+            send(
+                ws,
+                type="configure",
+                lab="layers",
+                options={"preview": True},
+                config={**SMALL_LAYERS, "scale": scale},
+            )
+        frames = []
+        while not frames or frames[-1].partial or frames[-1].config_seq != 2:
+            frames.append(Frame.model_validate(until(ws, "frame")))
+        assert [(f.config_seq, f.partial) for f in frames] in (
+            [(1, True), (2, True), (2, False)],
+            [(2, True), (2, False)],  # the first preview was replaced before it was sent
+        )
+
+
 def test_descend_play_pause_step_reset(client: TestClient) -> None:
     with client.websocket_connect("/ws", headers=ORIGIN) as ws:
         recv(ws)

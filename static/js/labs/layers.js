@@ -9,6 +9,10 @@ import * as histograms from "../charts/histograms.js";
 import * as moments_ from "../charts/moments.js";
 
 const QUANTITIES = ["activation", "preactivation", "derivative", "gradient", "weight_gradient"];
+const FORWARD_QUANTITIES = new Set(["activation", "preactivation", "derivative"]);
+const ALL_CHARTS = "all";
+const FORWARD_CHARTS = "forward";
+const BACKWARD_CHARTS = "backward";
 
 export class LayersLab {
   constructor(app) {
@@ -47,7 +51,9 @@ export class LayersLab {
   send() {
     // Count only the histograms on screen (the moments of all five always come).
     this.config.histograms = [this.view.quantity];
-    this.app.configure(this.lab, this.config, {}, this.view);
+    // preview: the forward pass's statistics arrive first and are drawn while the
+    // server runs the backward pass; the complete frame then adds the gradients.
+    this.app.configure(this.lab, this.config, {}, this.view, { preview: this.app.previewFrames });
   }
 
   buildControls(panel) {
@@ -172,8 +178,17 @@ export class LayersLab {
   }
 
   onFrame(frame) {
+    if (frame.partial) {
+      // Forward pass only: draw what it determines, keep the gradients' charts.
+      this.previewed = frame.config_seq;
+      this.render(frame.data, FORWARD_CHARTS);
+      return;
+    }
+    // After a preview of the same configuration only the gradients' charts are new.
+    const which = this.previewed === frame.config_seq ? BACKWARD_CHARTS : ALL_CHARTS;
+    this.previewed = null;
     this.frame = frame.data;
-    this.render();
+    this.render(this.frame, which);
     this.updateSnippet();
     const L = this.frame.layers;
     const last = L[L.length - 1];
@@ -181,20 +196,26 @@ export class LayersLab {
       last: fmt(last.hist.activation.std), sat: fmt(100 * last.saturated_fraction, 3) }));
   }
 
-  render() {
-    const d = this.frame;
+  render(d = this.frame, which = ALL_CHARTS) {
     if (!d) return;
-    this.charts.histograms.update({ data: d, quantity: this.view.quantity });
-    this.charts.moments.update({ data: d, logy: this.view.logy });
-    this.charts.health.update({ data: d });
-    this.charts.gradnorm.update({ data: d });
-    const target = d.n_var_w_target;
-    this.readout.replaceChildren(
-      C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
-      C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
-      C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
-      C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
-    );
+    const q = this.view.quantity;
+    const counted = d.layers[0].hist[q]?.counts;
+    // The histogram belongs to the pass that computes its quantity.
+    if (counted && (which === ALL_CHARTS || FORWARD_QUANTITIES.has(q) === (which === FORWARD_CHARTS))) {
+      this.charts.histograms.update({ data: d, quantity: q });
+    }
+    if (which !== BACKWARD_CHARTS) {
+      this.charts.moments.update({ data: d, logy: this.view.logy });
+      this.charts.health.update({ data: d });
+      const target = d.n_var_w_target;
+      this.readout.replaceChildren(
+        C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
+        C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
+        C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
+        C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
+      );
+    }
+    if (which !== FORWARD_CHARTS) this.charts.gradnorm.update({ data: d });
   }
 
   csv() {
