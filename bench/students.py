@@ -102,7 +102,9 @@ async def student(
                             "type": "configure",
                             "lab": lab,
                             "config": _nudge(lab, configs, i),
-                            "options": {"fps": fps, "steps_per_frame": 2},
+                            # The layers lab as a browser on another machine asks for it.
+                            "options": {"fps": fps, "steps_per_frame": 2}
+                            | ({"preview": True} if lab == "layers" else {}),
                         }
                     )
                 )
