@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import Any, get_args
+
+from pydantic import TypeAdapter
+from pydantic.fields import FieldInfo
 
 from server import protocol
 from server.engine import activations, datasets, initializers, optimizers, surfaces
@@ -28,3 +31,76 @@ def test_quantity_names_equal_the_layers_lab() -> None:
     from server.engine import layers_lab
 
     assert tuple(get_args(protocol.Quantity)) == layers_lab.QUANTITIES == protocol.QUANTITY_NAMES
+
+
+CLIENT_EXAMPLES = [
+    {"type": "configure", "lab": "layers", "config": {"depth": 3, "scale": 0.5}},
+    {
+        "type": "configure",
+        "lab": "layers",
+        "config": {"activation": "relu", "init": "he_normal"},
+        "options": {"preview": True},
+    },
+    {
+        "type": "configure",
+        "lab": "descend",
+        "config": {"surface": "rosenbrock", "runs": [{"optimizer": "adam", "lr": 0.05}]},
+        "options": {"fps": 20, "steps_per_frame": 3},
+    },
+    {"type": "configure", "lab": "train", "config": {"dataset": "xor", "hidden": [4]}},
+    {"type": "play"},
+    {"type": "pause"},
+    {"type": "step", "n": 7},
+    {"type": "reset"},
+]
+
+SERVER_EXAMPLES = [
+    protocol.Hello(
+        version="1",
+        session="s1",
+        worker=42,
+        limits=protocol.Limits(
+            max_message_bytes=65536,
+            rate_limit_per_s=30,
+            rate_limit_burst=60,
+            max_fps=60,
+            max_sessions=200,
+        ),
+    ),
+    protocol.Frame(lab="layers", seq=3, config_seq=2, step=0, compute_ms=4.5, data={"a": [1]}),
+    protocol.Frame(
+        lab="layers", seq=4, config_seq=2, step=0, compute_ms=2.0, partial=True, data={}
+    ),
+    protocol.Status(lab="descend", state="diverged", reason="loss overflowed", step=12),
+    protocol.ErrorMessage(code="invalid", message="config.depth: too large"),
+]
+
+
+def _members(union: Any) -> set[type]:
+    """The model classes of a (nested, Annotated) discriminated union."""
+    if isinstance(union, type):
+        return {union}
+    out: set[type] = set()
+    for arg in get_args(union):
+        if not isinstance(arg, FieldInfo):
+            out |= _members(arg)
+    return out
+
+
+def test_every_client_message_type_round_trips() -> None:
+    adapter: TypeAdapter[Any] = TypeAdapter(protocol.ClientMessage)
+    kinds = set()
+    for example in CLIENT_EXAMPLES:
+        message = adapter.validate_python(example)
+        kinds.add(type(message).__name__)
+        again = adapter.validate_json(message.model_dump_json())
+        assert again == message
+    assert kinds == {m.__name__ for m in _members(protocol.ClientMessage)}
+
+
+def test_every_server_message_type_round_trips() -> None:
+    adapter: TypeAdapter[Any] = TypeAdapter(protocol.ServerMessage)
+    for message in SERVER_EXAMPLES:
+        again = adapter.validate_json(message.model_dump_json())
+        assert type(again) is type(message) and again == message
+    assert {type(m) for m in SERVER_EXAMPLES} == _members(protocol.ServerMessage)
