@@ -29,9 +29,12 @@ export function layout(extra = {}) {
     font: { size: theme.font, family: "system-ui, sans-serif" },
     paper_bgcolor: "#fff",
     plot_bgcolor: "#fff",
-    legend: { orientation: "h", y: -0.22, font: { size: theme.font - 1 } },
+    // The legend sits at the bottom of the whole figure, below the x-axis title.
+    legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", font: { size: theme.font - 1 } },
     hovermode: "closest",
     ...extra,
+    // Room for the tick labels and the axis title, whatever the legend takes.
+    xaxis: { automargin: true, ...(extra.xaxis || {}) },
   };
 }
 

@@ -4,6 +4,9 @@ import { Plot, colour, fmt, layout, theme } from "../plot.js";
 import { t } from "../i18n.js";
 
 const MAX_PANELS = 20;
+
+// A share outside the edges: one decimal below 1% so a small one never reads "0%".
+const percent = (f) => `${(100 * f).toFixed(f < 0.01 ? 1 : 0)}%`;
 const SPAN = 0.86;
 
 export function create(el, { subtitle } = {}) {
@@ -56,8 +59,8 @@ export function create(el, { subtitle } = {}) {
       tickvals.push(toPanel(i, (lo + hi) / 2));
       ticktext.push(String(l.index));
       const outside = [];
-      if (f.below > 0.0005) outside.push(`‹${(100 * f.below).toFixed(0)}%`);
-      if (f.above > 0.0005) outside.push(`${(100 * f.above).toFixed(0)}%›`);
+      if (f.below > 0.0005) outside.push(`‹${percent(f.below)}`);
+      if (f.above > 0.0005) outside.push(`${percent(f.above)}›`);
       if (f.nonfinite) outside.push(`NaN ${f.nonfinite}`);
       if (outside.length) {
         annotations.push({ text: outside.join(" "), x: toPanel(i, (lo + hi) / 2), y: ymax, yanchor: "bottom",
