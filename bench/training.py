@@ -74,9 +74,10 @@ def rows(quick: bool = False) -> list[Row]:
     )
     big = replace(small, hidden=(500,) * 10, batch_size=100, n_samples=1000)
     out = []
-    for label, config, steps in (
-        ("2-8-8-1, batch 10", small, 200 if quick else 3000),
-        ("10 × 500, batch 100", big, 5 if quick else 60),
+    # SPEC §4 sets a target for the small net only; the big one is for information.
+    for label, config, steps, target in (
+        ("2-8-8-1, batch 10", small, 200 if quick else 3000, "≥ 1×"),
+        ("10 × 500, batch 100", big, 5 if quick else 60, "—"),
     ):
         ours = ours_steps_per_s(config, steps)
         theirs = torch_steps_per_s(config, steps)
@@ -87,7 +88,7 @@ def rows(quick: bool = False) -> list[Row]:
                     f"{ours:,.0f}/s",
                     "torch not installed",
                     "—",
-                    "≥ 1×",
+                    target,
                     None,
                 )
             )
@@ -98,8 +99,8 @@ def rows(quick: bool = False) -> list[Row]:
                     f"{ours:,.0f}/s",
                     f"{theirs:,.0f}/s",
                     f"{ours / theirs:.2f}×",
-                    "≥ 1×",
-                    ours >= theirs,
+                    target,
+                    ours >= theirs if target != "—" else None,
                 )
             )
     return out
