@@ -11,18 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from .common import Row
-from .live import LiveServer, live_server
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from .live import CHROMIUM, LiveServer, live_server
+from .live import CHROMIUM_FLAGS as FLAGS
 
 
 def p95(values: list[float]) -> float:

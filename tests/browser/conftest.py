@@ -10,19 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.live import ROOT, LiveServer, live_server
+from tests.live import CHROMIUM, ROOT, LiveServer, live_server
+from tests.live import CHROMIUM_FLAGS as FLAGS
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 ARTIFACTS = ROOT / "artifacts" / "screenshots"
 
 
