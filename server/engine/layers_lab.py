@@ -128,7 +128,7 @@ class LayersResult:
     complete: bool = True  # False: the forward pass only (no gradients yet)
 
 
-FORWARD_QUANTITIES = ("preactivation", "activation", "derivative")
+FORWARD_QUANTITIES = ("preactivation", "activation", "derivative")  # known after forward
 
 
 def quantity_bins(activation: str, n: int) -> dict[str, Bins]:
@@ -297,7 +297,7 @@ def _forward_stats(
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
         hist = {
             q: histogram(x, bins[q], with_counts=q in counted)
-            for q, x in (("preactivation", z), ("activation", h), ("derivative", cache.act.dh_dz))
+            for q, x in zip(FORWARD_QUANTITIES, (z, h, cache.act.dh_dz), strict=True)
         }
         saturated = 0.0
         if act.saturated is not None:
@@ -390,15 +390,20 @@ def run(
         )
         loss = 0.5 * float(np.sum(np.square(out, dtype=np.float64))) / config.batch
     if on_forward is not None:
-        on_forward(_assemble(config, bins, base_variances, forward_stats, None, loss, started))
+        on_forward(
+            _assemble(config, specs, bins, base_variances, forward_stats, None, loss, started)
+        )
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
         dout = out / dtype.type(config.batch)  # ∂L/∂h_L for L = ½‖h_L‖²/N
         backward(net, dout, caches, need_input_grad=False, on_layer=after_backward)
-    return _assemble(config, bins, base_variances, forward_stats, backward_stats, loss, started)
+    return _assemble(
+        config, specs, bins, base_variances, forward_stats, backward_stats, loss, started
+    )
 
 
 def _assemble(
     config: LayersConfig,
+    specs: tuple[LayerSpec, ...],
     bins: dict[str, Bins],
     base_variances: list[float],
     forward_stats: list[dict[str, Any]],
@@ -409,7 +414,6 @@ def _assemble(
     """The result from per-layer statistics (``backward_stats=None``: forward only)."""
     act = activations.get(config.activation)
     init = initializers.get(config.init)
-    specs = layer_specs(config)
     k = specs[0].pieces
     layers: list[LayerStats] = []
     fan_in = config.input_dim
