@@ -122,10 +122,11 @@ def test_a_newer_configure_abandons_the_backward_pass(
         frames = []
         while not frames or frames[-1].partial or frames[-1].config_seq != 2:
             frames.append(Frame.model_validate(until(ws, "frame")))
-        assert [(f.config_seq, f.partial) for f in frames] in (
-            [(1, True), (2, True), (2, False)],
-            [(2, True), (2, False)],  # the first preview was replaced before it was sent
-        )
+        seen = [(f.config_seq, f.partial) for f in frames]
+        # The first configuration's backward pass was abandoned: no complete frame of it.
+        # (A preview may have been replaced in the one-slot mailbox before it was sent.)
+        assert (1, False) not in seen and seen[-1] == (2, False)
+        assert seen == sorted(seen, key=lambda f: (f[0], not f[1]))  # in order
 
 
 def test_descend_play_pause_step_reset(client: TestClient) -> None:
