@@ -20,6 +20,32 @@ def median_ms(fn: Callable[[], object], repeat: int = 7, warmup: int = 2) -> flo
     return statistics.median(times)
 
 
+def paired_ms(
+    fn: Callable[[], object], reference: Callable[[], object], repeat: int = 7, warmup: int = 2
+) -> tuple[float, float, float]:
+    """(median ms of ``fn``, of ``reference``, median of the per-pair ratios fn / reference).
+
+    The two are run alternately, so a slow or fast spell of the machine (this VM's
+    speed drifts by tens of percent within minutes) affects both sides of a pair
+    alike; the ratio of each pair is the figure, not the ratio of two medians
+    taken minutes apart.
+    """
+    for _ in range(warmup):
+        fn()
+        reference()
+    ours, refs, ratios = [], [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        t1 = time.perf_counter()
+        reference()
+        t2 = time.perf_counter()
+        ours.append((t1 - t0) * 1e3)
+        refs.append((t2 - t1) * 1e3)
+        ratios.append((t1 - t0) / (t2 - t1))
+    return statistics.median(ours), statistics.median(refs), statistics.median(ratios)
+
+
 @dataclass
 class Row:
     what: str

@@ -581,11 +581,7 @@ class Program:
 
     def run(self, *values: Array | float) -> list[Array]:
         """As calling the program, without setting NumPy's error state (hot loops do)."""
-        r = self._template.copy()
-        r[: len(values)] = values
-        for slot, fn, a, b in self._ops:
-            r[slot] = fn(r[a]) if b < 0 else fn(r[a], r[b])
-        out = [r[i] for i in self._outputs]
+        out = self.run_raw(*values)
         shape: tuple[int, ...] | None = None
         for k, o in enumerate(out):
             if isinstance(o, np.ndarray) and o.shape == np.shape(values[0]):
@@ -595,6 +591,19 @@ class Program:
                 shape = np.broadcast_shapes(*(np.shape(v) for v in values))
             out[k] = np.broadcast_to(np.asarray(o, dtype=np.float64), shape)
         return out
+
+    def run_raw(self, *values: Array | float) -> list[Any]:
+        """The outputs as computed: a constant output stays a float (it broadcasts).
+
+        For a race's inner loop, which copies outputs into its own buffers or uses
+        them in arithmetic, where broadcasting them to full arrays would cost more
+        than the whole evaluation.
+        """
+        r = self._template.copy()
+        r[: len(values)] = values
+        for slot, fn, a, b in self._ops:
+            r[slot] = fn(r[a]) if b < 0 else fn(r[a], r[b])
+        return [r[i] for i in self._outputs]
 
 
 @dataclass(frozen=True)
@@ -611,6 +620,7 @@ class Compiled:
     value_and_gradient: Program  # -> [f, ∂f/∂v …]
     hessian: Program  # -> [H_ij for i ≤ j] in row order
     everything: Program  # -> [f, ∂f/∂v …, H_ij for i ≤ j]
+    derivatives: Program  # -> [∂f/∂v …, H_ij for i ≤ j] (a race with Newton runs)
 
 
 def compile_expression(
@@ -636,4 +646,5 @@ def compile_expression(
         value_and_gradient=Program([f, *grad], variables),
         hessian=Program(upper, variables),
         everything=Program([f, *grad, *upper], variables),
+        derivatives=Program([*grad, *upper], variables),
     )

@@ -410,11 +410,13 @@ class Optimizer:
         step = scale * (c.a_m * m + c.a_g * g)
         u = state.u
         if uses["adadelta"]:
-            delta = np.sqrt(state.u + c.eps) / np.sqrt(v + c.eps)
+            root_u, root_v = np.sqrt(state.u + c.eps), np.sqrt(v + c.eps)
+            delta = root_u / root_v  # Δ = delta·g
             u_new = c.beta * state.u + c.c_v * (delta * g) ** 2
             u = np.where(c.adadelta > 0, u_new, state.u)
-            step = np.where(c.adadelta > 0, lr_t * delta * g, step)
-            scale = np.where(c.adadelta > 0, lr_t * delta, scale)
+            lr_delta = lr_t * root_u / root_v
+            step = np.where(c.adadelta > 0, lr_delta * g, step)
+            scale = np.where(c.adadelta > 0, lr_delta, scale)
         if uses["newton"]:
             if hessian is None:
                 raise ValueError("Newton's method needs the Hessian")

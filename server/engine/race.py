@@ -22,12 +22,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import optimizers
+from .fused import FusedRule
 from .optimizers import Schedule
 from .surfaces import Surface
 
-Array = NDArray[np.floating]
+Array = NDArray[np.float64]
 Status = Literal["running", "converged", "diverged"]
 
+BLOCK = 64  # steps between the vectorized checks for stops
 GRAD_TOL = 1e-8  # converged: ‖∇f‖ below this …
 STEP_TOL = 1e-10  # … and the step below this × the domain's size
 
@@ -60,7 +62,15 @@ class Chunk:
 
 
 class Race:
-    """K runs on ``surface``; ``advance(n)`` steps all of them n times."""
+    """K runs on ``surface``; ``advance(n)`` steps all of them n times.
+
+    The inner loop is the few NumPy calls of one step (``fused.FusedRule``) and
+    nothing else: losses, the gradients at the recorded points, divergence and
+    convergence are worked out afterwards for a block of steps at a time, in one
+    vectorized pass, and a run found to have stopped inside a block is rolled
+    back to its last point (its later rows are overwritten and its state
+    cleared), which gives the same rows as checking every step.
+    """
 
     def __init__(self, surface: Surface, runs: Sequence[RunConfig], seed: int = 0) -> None:
         if not runs:
@@ -75,9 +85,9 @@ class Race:
             if len(start) != d:
                 raise ValueError(f"start needs {d} coordinate(s) on a {d}-D surface")
             starts.append(start)
-        self.theta = np.array(starts, dtype=np.float64)  # (K, d)
+        self.theta = np.array(starts, dtype=np.float64)  # (K, d), updated in place
         self.opt = optimizers.stack([optimizers.make(r.optimizer, r.hyper) for r in runs])
-        self.state = self.opt.init(self.theta)
+        self.rule = FusedRule(self.opt.c, (K, d))
         self.lr0 = np.asarray(self.opt.c.lr, dtype=np.float64)  # (K, 1)
         self.need_hessian = any(optimizers.get_spec(r.optimizer).needs_hessian for r in runs)
         self.has_nesterov = bool(np.any(self.opt.c.nesterov))
@@ -95,34 +105,24 @@ class Race:
         self.half = (bound[:, 1] - bound[:, 0]) / 2
         self.step_tol = STEP_TOL * max(hi - lo for lo, hi in surface.domain)
         self.minima = np.array([c.point for c in surface.minima]).reshape(-1, d)
+        compiled = surface.compiled
+        self._program = compiled.derivatives if self.need_hessian else compiled.gradient
+        self._look = np.empty_like(self.theta)
+        points = self._look if self.has_nesterov else self.theta
+        self._columns = [points[:, j] for j in range(d)]  # views: the program's inputs
+        self._g = np.empty_like(self.theta)
 
         self.status: list[Status] = ["running"] * K
         self.stopped_at: list[int | None] = [None] * K
         self.active = np.ones(K, dtype=bool)
         self.alive = np.ones((K, 1))  # 0 once a run stops
         self.row = 0  # index of the current iterate
-        self.hess: Array | None = None
-        self.look_grad = np.zeros_like(self.theta)
-        self.theta_next = self.theta
         with np.errstate(all="ignore"):
-            f, g, H = surface.evaluate(self.theta, self.need_hessian)
-        self.loss, self.grad, self.hess = f, g, H
+            f, g, _ = surface.evaluate(self.theta)
+        self.loss, self.grad = f, g  # at the current iterates
         self._check_start()
-        if self.has_nesterov:  # the first look-ahead point is θ₀ itself (m = 0)
-            self.look_grad = self.grad.copy()
 
     # --- bookkeeping ------------------------------------------------------------
-
-    def _stop(self, k: int, status: Status, row: int, restore: bool) -> None:
-        """Stop run k: it keeps its last point (``restore`` puts back the previous one)."""
-        self.status[k] = status
-        self.stopped_at[k] = row
-        self.active[k] = False
-        self.alive[k] = 0.0  # a zero learning rate from now on: its step is 0
-        for name in ("m", "v", "vmax", "u"):
-            getattr(self.state, name)[k] = 0.0
-        if restore:
-            self.theta_next[k] = self.theta[k]
 
     def _check_start(self) -> None:
         finite = np.all(np.isfinite(self.theta), axis=1) & np.isfinite(self.loss)
@@ -135,7 +135,7 @@ class Race:
     def _lr(self, rows: NDArray[np.int64]) -> Array:
         """(n, K) learning rates for the steps leaving rows ``rows``."""
         out = np.empty((rows.size, self.K))
-        done: dict[Schedule, Array] = {}
+        done: dict[Schedule, NDArray[np.floating]] = {}
         for k, sched in enumerate(self.schedules):
             if sched not in done:
                 done[sched] = sched.factor(rows)
@@ -166,79 +166,122 @@ class Race:
         )
 
     def advance(self, n: int) -> Chunk:
-        """Step every active run ``n`` times; returns the n new rows.
-
-        A stopped run gets a zero learning rate (``alive``), so its step is 0
-        without a per-step mask; the per-step checks are a handful of reductions.
-        """
+        """Step every active run ``n`` times; returns the n new rows."""
         K, d = self.K, self.d
-        points = np.empty((n + 1, K, d))
-        points[0] = self.theta
-        loss = np.empty((n, K))
-        grads = np.empty((n, K, d))
-        eff = np.empty((n, K, d))
-        rows = np.arange(self.row, self.row + n + 1)
-        lrs = self._lr(rows)[:, :, None]  # (n + 1, K, 1)
-        B1, B2 = self.opt.bias_corrections(rows[1:])
-        scalar_bias = np.ndim(B1) == 0
-        _surface, opt = self.surface, self.opt
-        grad_tol2 = GRAD_TOL * GRAD_TOL
+        c = self.opt.c
+        t = _Tables(
+            points=np.empty((n + 1, K, d)),
+            loss=np.empty((n, K)),
+            grad=np.empty((n, K, d)),
+            eff=np.empty((n, K, d)),
+            lr=self._lr(np.arange(self.row, self.row + n))[:, :, None] * self.alive,
+        )
+        t.points[0] = self.theta
+        B1, B2 = self.opt.bias_corrections(np.arange(self.row + 1, self.row + n + 1))
+        t.lr_b1 = t.lr * B1
+        scalar_b2 = np.ndim(B2) == 0
+        t.lr_mu = (t.lr * c.mu) * c.nesterov if self.has_nesterov else None
+        noise = self.noise * self.rng.standard_normal((n, K, d)) if self.noisy else None
+        rule, program, columns = self.rule, self._program, self._columns
+        theta, G, look, P = self.theta, self._g, self._look, t.points
+        lr, lr_b1, lr_mu, eff = t.lr, t.lr_b1, t.lr_mu, t.eff
+        hessian, clipping = self.need_hessian, self.clipping
         with np.errstate(all="ignore"):
-            for i in range(n):
-                alive = self.alive
-                lr_t = lrs[i] * alive
-                g: Array = self.look_grad if self.has_nesterov else self.grad
-                if self.noisy:
-                    g = g + self.noise * self.rng.standard_normal((K, d))
-                if self.clipping:
-                    g = optimizers.clip(g, self.clip_norm, self.clip_value)
-                bias = (B1, B2) if scalar_bias else (B1[i], B2[i])
-                step, self.state, scale = opt.update(
-                    g, self.state, self.theta, lr_t, self.hess, bias
-                )
-                # Converged: the gradient and the step both vanish (θ_t is final).
-                gn2 = np.einsum("kd,kd->k", self.grad, self.grad)
-                if gn2.min() <= grad_tol2:
-                    self._converge(gn2 <= grad_tol2, step)
-                    step = step * self.alive
-                self.theta_next = self.theta - step
-                self.row += 1
-                self._evaluate(lrs[i + 1] * self.alive)
-                points[i + 1], loss[i], grads[i], eff[i] = self.theta, self.loss, self.grad, scale
+            for first in range(0, n, BLOCK):
+                last = min(n, first + BLOCK)
+                for i in range(first, last):
+                    if lr_mu is not None:
+                        rule.look_ahead(theta, lr_mu[i], look)
+                    out = program.run_raw(*columns)
+                    for j in range(d):
+                        G[:, j] = out[j]
+                    g: NDArray[np.floating] = G
+                    if noise is not None:
+                        g = g + noise[i]
+                    if clipping:
+                        g = optimizers.clip(g, self.clip_norm, self.clip_value)
+                    step = rule.step(
+                        g,
+                        theta,
+                        lr_b1[i],
+                        B2 if scalar_b2 else B2[i],
+                        lr[i],
+                        eff[i],
+                        out[d:] if hessian else None,
+                    )
+                    np.subtract(theta, step, out=theta)
+                    P[i + 1] = theta
+                self._settle(t, first, last)
+        self.row += n
+        self.loss, self.grad = t.loss[-1].copy(), t.grad[-1].copy()
+        points = t.points
         steps = points[:-1] - points[1:]
         return Chunk(
-            self.row - n + 1, points[1:], loss, grads, steps, eff, self._distance(points[1:])
+            self.row - n + 1, points[1:], t.loss, t.grad, steps, t.eff, self._distance(points[1:])
         )
 
-    def _evaluate(self, next_lr: Array) -> None:
-        """f, ∇f (and ∇², and the look-ahead gradient) at the new points, in one pass."""
-        K = self.K
-        theta = self.theta_next
-        pts = theta
-        if self.has_nesterov:
-            look = self.opt.eval_point(theta, self.state, next_lr)
-            pts = np.concatenate([theta, look])
-        f, g, H = self.surface.evaluate(pts, self.need_hessian)
-        if self.has_nesterov:
-            f, self.look_grad, g = f[:K], g[K:], g[:K]
-            H = None if H is None else H[:K]
-        bad = ~(np.isfinite(f) & np.all(np.abs(theta - self.center) <= self.half, axis=1))
-        if bad.any():
-            finite = np.all(np.isfinite(theta), axis=1) & np.isfinite(f)
-            for k in np.flatnonzero(bad & self.active):
-                # A finite point outside the bound is kept (the path visibly leaves);
-                # a non-finite one is not.
-                self._stop(
-                    int(k), "diverged", self.row if finite[k] else self.row - 1, not finite[k]
-                )
-            if not finite.all():  # evaluate the restored points again
-                return self._evaluate(next_lr)
-        self.theta, self.loss, self.grad, self.hess = theta, f, g, H
+    def _settle(self, t: _Tables, first: int, last: int) -> None:
+        """Losses, gradients and stops for the steps first … last − 1 of ``advance``.
 
-    def _converge(self, small_grad: NDArray[np.bool_], step: Array) -> None:
-        still = small_grad & (np.linalg.norm(step, axis=1) <= self.step_tol) & self.active
-        for k in np.flatnonzero(still):
-            self._stop(int(k), "converged", self.row, restore=False)
+        Point index r in ``t.points`` is the race's row ``self.row + r``; loss and
+        gradient index r − 1 belong to it, and so does the step index r − 1 that
+        led to it. A run *converged* at r when its gradient there and the step
+        leaving r both vanish; it *diverged* at r when the point is non-finite (it
+        stops at r − 1, the last finite point) or leaves the bound (it stops at r,
+        the path visibly leaving). Whichever comes first wins.
+        """
+        P = t.points
+        stopped = ~self.active
+        if stopped.any():  # runs stopped earlier sit still (whatever their step was)
+            P[first + 1 : last + 1, stopped] = self.theta[stopped]
+        new = P[first + 1 : last + 1]  # (b, K, d)
+        f, *g = self.surface.compiled.value_and_gradient.run(*(new[..., j] for j in range(self.d)))
+        t.loss[first:last] = f
+        for j in range(self.d):
+            t.grad[first:last, :, j] = g[j]
+        if stopped.any():
+            t.eff[first:last, stopped] = 0.0
+        bad = ~(np.isfinite(f) & np.all(np.abs(new - self.center) <= self.half, axis=-1))
+        before = self.grad if first == 0 else t.grad[first - 1]
+        grads = np.concatenate([before[None], t.grad[first : last - 1]])  # at rows first … last − 1
+        small = np.einsum("bkd,bkd->bk", grads, grads) <= GRAD_TOL * GRAD_TOL
+        still = np.linalg.norm(P[first:last] - new, axis=-1) <= self.step_tol
+        converged = small & still
+        events = (bad | converged) & self.active
+        if not events.any():
+            return
+        for k in np.flatnonzero(events.any(axis=0)):
+            conv = np.flatnonzero(converged[:, k] & self.active[k])
+            div = np.flatnonzero(bad[:, k])
+            c = first + int(conv[0]) if conv.size else None
+            v = first + 1 + int(div[0]) if div.size else None
+            if c is not None and (v is None or c < v):
+                self._stop(t, int(k), "converged", keep=c, last_step=c, end=last)
+            elif v is not None:
+                finite = bool(np.all(np.isfinite(P[v, k])) and np.isfinite(t.loss[v - 1, k]))
+                keep = v if finite else v - 1
+                self._stop(t, int(k), "diverged", keep=keep, last_step=v - 1, end=last)
+
+    def _stop(
+        self, t: _Tables, k: int, status: Status, keep: int, last_step: int, end: int
+    ) -> None:
+        """Stop run k at point index ``keep``: later rows repeat it, its later steps are 0."""
+        self.status[k] = status
+        self.stopped_at[k] = self.row + keep
+        self.active[k] = False
+        self.alive[k] = 0.0
+        P = t.points
+        P[keep + 1 : end + 1, k] = P[keep, k]
+        loss = t.loss[keep - 1, k] if keep > 0 else self.loss[k]
+        grad = t.grad[keep - 1, k] if keep > 0 else self.grad[k]
+        t.loss[keep:end, k] = loss
+        t.grad[keep:end, k] = grad
+        t.eff[last_step + 1 : end, k] = 0.0
+        self.theta[k] = P[keep, k]
+        self.rule.reset(k)
+        for table in (t.lr, t.lr_b1, t.lr_mu):  # a zero learning rate from now on
+            if table is not None:
+                table[end:, k] = 0.0
 
     def frames(self, steps_per_frame: int) -> Iterator[Chunk]:
         """An endless generator of chunks (the live lab's frames); stops when all runs stop."""
@@ -249,6 +292,19 @@ class Race:
     @property
     def finished(self) -> bool:
         return not self.active.any()
+
+
+@dataclass
+class _Tables:
+    """One ``advance``: its rows so far, and the per-step learning-rate tables (n, K, 1)."""
+
+    points: Array  # (n + 1, K, d): index 0 is where the advance started
+    loss: Array
+    grad: Array
+    eff: Array
+    lr: Array
+    lr_b1: Array = field(default_factory=lambda: np.empty(0))
+    lr_mu: Array | None = None
 
 
 @dataclass

@@ -219,8 +219,8 @@ def run_descend(req: DescendRequest) -> DescendResponse:
                 else None
             ),
         }
-        runs.append(
-            RunOut(
+        runs.append(  # the engine's arrays, made finite above: no need to validate again
+            RunOut.model_construct(
                 optimizer=res.optimizer,
                 label=res.label,
                 status=res.status,

@@ -1,0 +1,222 @@
+"""The shared optimizer rule, fused for a race's inner loop.
+
+``optimizers.Optimizer.update`` is the rule as written down (SPEC §3), one
+expression per line, allocating its results. A race applies it thousands of
+times to a few dozen numbers, where each NumPy call costs far more than its
+arithmetic. ``FusedRule`` computes the same step with in-place calls on
+preallocated buffers, skips every term that no run in the race uses, and folds
+AdaDelta and Newton in with as few calls as they allow. Every run gets
+the numbers ``update`` gives it, to the last bit except Newton's (a 2 × 2
+solve written out instead of a matrix product); ``tests/engine/test_fused.py``
+checks that for every optimizer and option.
+
+AdaDelta is folded into the shared rule with s = √(u + ε_u):
+
+    den   = √(B2·v̄ + ε_in) + E
+    scale = lr·B1·s / den                  (the effective learning rate)
+    step  = scale·(a_m·m + a_g·g)
+    u     ← β_u·u + c_u·(s/den · (a_m·m + a_g·g))²
+
+AdaDelta runs have ε_in = ε_u = ε, E = 0, β_u = ρ, c_u = 1 − ρ, which is its
+Δ = √(E[Δ²] + ε)/√(E[g²] + ε)·g; the others have ε_in = 0, ε_u = 1 and
+β_u = c_u = 0, so u stays 0 and s = 1: (lr·B1·1)/den is their own lr·B1/den
+to the last bit. Newton's H⁻¹·g is solved in closed form for 1-D and 2-D
+surfaces, from the Hessian's entries as the surface program returns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .linalg import pinv_small
+from .optimizers import Coefficients
+
+Array = NDArray[np.float64]
+
+
+class FusedRule:
+    """The stacked rule for K runs on d coordinates, with its state (m, v, v̄, u)."""
+
+    def __init__(self, c: Coefficients, shape: tuple[int, int]) -> None:
+        K, d = shape
+        self.shape = shape
+
+        def col(name: str) -> Array:
+            return np.asarray(getattr(c, name), dtype=np.float64).reshape(K, 1)
+
+        self.mu, self.c_m = col("mu"), col("c_m")
+        self.beta, self.c_v = col("beta"), col("c_v")
+        self.a_m, self.a_g = col("a_m"), col("a_g")
+        self.wd, self.wd_decoupled = col("wd"), col("wd_decoupled")
+        adadelta = col("adadelta") > 0
+        eps = col("eps")
+        self.E = np.where(adadelta, 0.0, col("E"))
+        self.eps_in = np.where(adadelta, eps, 0.0)
+        self.eps_u = np.where(adadelta, eps, 1.0)
+        self.beta_u = np.where(adadelta, self.beta, 0.0)
+        self.c_u = np.where(adadelta, self.c_v, 0.0)
+        self.amsgrad = col("amsgrad") > 0
+        self.newton = col("newton") > 0
+
+        # Which parts any run uses: decided once, not every step.
+        self.uses_m = bool(np.any(self.c_m) or np.any(self.a_m))
+        v0 = col("v0")
+        self.adaptive = bool(np.any(self.c_v) or np.any(v0) or np.any(col("E") != 1.0))
+        self.uses_wd = bool(np.any(self.wd))
+        self.uses_wd_decoupled = bool(np.any(self.wd_decoupled))
+        self.uses_amsgrad = bool(np.any(self.amsgrad))
+        self.uses_adadelta = bool(np.any(adadelta))
+        self.uses_newton = bool(np.any(self.newton))
+        self.uses_bias2 = bool(np.any(col("bias2")))
+        self.uses_a_g = bool(np.any(self.a_g))
+
+        zeros = np.zeros(shape)
+        self.m = zeros.copy()
+        self.v = zeros + v0
+        self.vmax = self.v.copy()
+        self.u = zeros.copy()
+        self._tmp = np.empty(shape)
+        self._num = np.empty(shape)
+        self._den = np.empty(shape)
+        self._s = np.empty(shape)
+        self._step = np.empty(shape)
+        self._newton_step = np.empty(shape)
+        self._newton_scale = np.empty(shape)
+        self._newton_cols = [self._newton_step[:, j] for j in range(d)]
+        self._scale_cols = [self._newton_scale[:, j] for j in range(d)]
+
+    def reset(self, k: int) -> None:
+        """Run k stopped: its moments are cleared (a zero learning rate does the rest)."""
+        for a in (self.m, self.v, self.vmax, self.u):
+            a[k] = 0.0
+
+    def look_ahead(self, theta: Array, lr_mu: Array, out: Array) -> None:
+        """Nesterov's evaluation point θ − (lr·μ)·m into ``out`` (θ itself where lr_mu is 0)."""
+        np.multiply(lr_mu, self.m, out=self._tmp)
+        np.subtract(theta, self._tmp, out=out)
+
+    def step(
+        self,
+        g: NDArray[np.floating],
+        theta: Array,
+        lr_b1: Any,
+        b2: Any,
+        lr: Array,
+        scale: Array,
+        hessian: Sequence[Any] | None = None,
+    ) -> Array:
+        """One step for every run; writes the effective learning rate into ``scale``.
+
+        ``lr`` is lr_t (K, 1), ``lr_b1`` is lr_t·B1_t and ``b2`` is B2_t (a float or
+        (K, 1)); ``hessian`` holds the upper triangle H_ij (i ≤ j) when a run is
+        Newton's. Returns the step (a buffer reused next call): θ ← θ − step.
+        """
+        tmp = self._tmp
+        if self.uses_wd:
+            g = g + self.wd * theta
+        m = self.m
+        if self.uses_m:  # m ← μ·m + c_m·g
+            m *= self.mu
+            np.multiply(self.c_m, g, out=tmp)
+            m += tmp
+        den = self._den
+        if self.adaptive:  # v ← β·v + c_v·g², den = √(B2·v̄ + ε_in) + E
+            v = self.v
+            v *= self.beta
+            np.multiply(g, g, out=tmp)
+            tmp *= self.c_v
+            v += tmp
+            v_use = v
+            if self.uses_amsgrad:
+                np.maximum(self.vmax, v, out=self.vmax)
+                v_use = np.where(self.amsgrad, self.vmax, v)
+            src = v_use
+            if self.uses_bias2:
+                np.multiply(v_use, b2, out=den)
+                src = den
+            if self.uses_adadelta:
+                np.add(src, self.eps_in, out=den)
+                src = den
+            np.sqrt(src, out=den)
+            den += self.E
+            if self.uses_adadelta:
+                s = self._s
+                np.add(self.u, self.eps_u, out=s)
+                np.sqrt(s, out=s)
+                np.multiply(lr_b1, s, out=scale)
+                scale /= den
+            else:
+                np.divide(lr_b1, den, out=scale)
+        else:  # v stays 0 and E = 1: the scale is lr·B1
+            np.copyto(scale, lr_b1)
+        num = self._num  # a_m·m + a_g·g
+        if self.uses_m:
+            np.multiply(self.a_m, m, out=num)
+            if self.uses_a_g:
+                np.multiply(self.a_g, g, out=tmp)
+                num += tmp
+        else:
+            np.multiply(self.a_g, g, out=num)
+        step = self._step
+        np.multiply(scale, num, out=step)
+        if self.uses_adadelta:  # u ← β_u·u + c_u·(s/den·num)²
+            delta = self._s
+            delta /= den
+            delta *= num
+            np.square(delta, out=delta)
+            delta *= self.c_u
+            self.u *= self.beta_u
+            self.u += delta
+        if self.uses_newton:
+            if hessian is None:
+                raise ValueError("Newton's method needs the Hessian")
+            self._newton(g, lr, hessian)
+            np.copyto(step, self._newton_step, where=self.newton)
+            np.copyto(scale, self._newton_scale, where=self.newton)
+        if self.uses_wd_decoupled:
+            step += (lr * self.wd_decoupled) * theta
+        return step
+
+    def _newton(self, g: NDArray[np.floating], lr: Array, upper: Sequence[Any]) -> None:
+        """lr·H⁻¹·g and lr·diag(H⁻¹) into the Newton buffers (pseudo-inverse if singular)."""
+        K, d = self.shape
+        out, diag = self._newton_step, self._newton_scale
+        if d == 2:
+            a, b, e = upper
+            bb = b * b
+            det = a * e - bb
+            size2 = np.maximum(np.maximum(a * a, e * e), bb)  # the largest entry, squared
+            if (np.abs(det) > 1e-12 * size2).all():
+                inv_det = 1.0 / det
+                i00, p, i11 = e * inv_det, b * inv_det, a * inv_det  # H⁻¹ = [[i00, −p], [−p, i11]]
+                gx, gy = g[:, 0], g[:, 1]
+                np.subtract(i00 * gx, p * gy, out=self._newton_cols[0])
+                np.subtract(i11 * gy, p * gx, out=self._newton_cols[1])
+                out *= lr
+                lr1 = lr[:, 0]
+                np.multiply(i00, lr1, out=self._scale_cols[0])
+                np.multiply(i11, lr1, out=self._scale_cols[1])
+                return
+        elif d == 1:
+            (h,) = upper
+            h = np.broadcast_to(h, (K,))
+            tiny = np.abs(h) <= 1e-300
+            inv = np.where(tiny, 0.0, 1.0 / np.where(tiny, 1.0, h))[:, None]
+            np.multiply(inv, g, out=out)
+            out *= lr
+            np.multiply(lr, inv, out=diag)
+            return
+        H = np.empty((K, d, d))  # the general case, and singular 2-D ones
+        n = 0
+        for i in range(d):
+            for j in range(i, d):
+                H[:, i, j] = upper[n]
+                H[:, j, i] = upper[n]
+                n += 1
+        inverse = pinv_small(H)
+        np.multiply(lr, (inverse @ g[..., None])[..., 0], out=out)
+        np.multiply(lr, np.diagonal(inverse, axis1=-2, axis2=-1), out=diag)
