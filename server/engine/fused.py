@@ -52,27 +52,19 @@ class FusedRule:
         self.beta, self.c_v = col("beta"), col("c_v")
         self.a_m, self.a_g = col("a_m"), col("a_g")
         self.wd, self.wd_decoupled = col("wd"), col("wd_decoupled")
-        adadelta = col("adadelta") > 0
+        self.adadelta = col("adadelta") > 0
         eps = col("eps")
-        self.E = np.where(adadelta, 0.0, col("E"))
-        self.eps_in = np.where(adadelta, eps, 0.0)
-        self.eps_u = np.where(adadelta, eps, 1.0)
-        self.beta_u = np.where(adadelta, self.beta, 0.0)
-        self.c_u = np.where(adadelta, self.c_v, 0.0)
+        self.E_given = col("E")
+        self.E = np.where(self.adadelta, 0.0, self.E_given)
+        self.eps_in = np.where(self.adadelta, eps, 0.0)
+        self.eps_u = np.where(self.adadelta, eps, 1.0)
+        self.beta_u = np.where(self.adadelta, self.beta, 0.0)
+        self.c_u = np.where(self.adadelta, self.c_v, 0.0)
         self.amsgrad = col("amsgrad") > 0
         self.newton = col("newton") > 0
-
-        # Which parts any run uses: decided once, not every step.
-        self.uses_m = bool(np.any(self.c_m) or np.any(self.a_m))
         v0 = col("v0")
-        self.adaptive = bool(np.any(self.c_v) or np.any(v0) or np.any(col("E") != 1.0))
-        self.uses_wd = bool(np.any(self.wd))
-        self.uses_wd_decoupled = bool(np.any(self.wd_decoupled))
-        self.uses_amsgrad = bool(np.any(self.amsgrad))
-        self.uses_adadelta = bool(np.any(adadelta))
-        self.uses_newton = bool(np.any(self.newton))
         self.uses_bias2 = bool(np.any(col("bias2")))
-        self.uses_a_g = bool(np.any(self.a_g))
+        self._decide(initial_v=bool(np.any(v0)))
 
         zeros = np.zeros(shape)
         self.m = zeros.copy()
@@ -89,10 +81,36 @@ class FusedRule:
         self._newton_cols = [self._newton_step[:, j] for j in range(d)]
         self._scale_cols = [self._newton_scale[:, j] for j in range(d)]
 
-    def reset(self, k: int) -> None:
-        """Run k stopped: its moments are cleared (a zero learning rate does the rest)."""
+    def _decide(self, initial_v: bool = False) -> None:
+        """Which optional parts of the rule any run uses: decided here, not every step."""
+        self.uses_m = bool(np.any(self.c_m) or np.any(self.a_m))
+        self.adaptive = bool(np.any(self.c_v) or initial_v or np.any(self.E_given != 1.0))
+        self.uses_wd = bool(np.any(self.wd))
+        self.uses_wd_decoupled = bool(np.any(self.wd_decoupled))
+        self.uses_amsgrad = bool(np.any(self.amsgrad))
+        self.uses_adadelta = bool(np.any(self.adadelta))
+        self.uses_newton = bool(np.any(self.newton))
+        self.uses_a_g = bool(np.any(self.a_g))
+
+    def retire(self, k: int) -> None:
+        """Run k has stopped: from now on it is plain GD with its state cleared.
+
+        With the race's zero learning rate for it, its step is 0; and once every
+        run using a part of the rule (Newton's solve, AdaDelta's accumulator, the
+        moments …) has stopped, that part is no longer computed — Newton usually
+        converges in a handful of steps, and the rest of a race need not pay for
+        its Hessian.
+        """
         for a in (self.m, self.v, self.vmax, self.u):
             a[k] = 0.0
+        neutral = {"mu": 0.0, "c_m": 0.0, "beta": 0.0, "c_v": 0.0, "a_m": 0.0, "a_g": 1.0}
+        neutral |= {"wd": 0.0, "wd_decoupled": 0.0, "E_given": 1.0, "E": 1.0, "eps_in": 0.0}
+        neutral |= {"eps_u": 1.0, "beta_u": 0.0, "c_u": 0.0}
+        for name, value in neutral.items():
+            getattr(self, name)[k] = value
+        for mask in (self.adadelta, self.amsgrad, self.newton):
+            mask[k] = False
+        self._decide()
 
     def look_ahead(self, theta: Array, lr_mu: Array, out: Array) -> None:
         """Nesterov's evaluation point θ − (lr·μ)·m into ``out`` (θ itself where lr_mu is 0)."""
@@ -190,7 +208,8 @@ class FusedRule:
             bb = b * b
             det = a * e - bb
             size2 = np.maximum(np.maximum(a * a, e * e), bb)  # the largest entry, squared
-            if (np.abs(det) > 1e-12 * size2).all():
+            regular = np.abs(det) > 1e-12 * size2  # False for NaN too
+            if np.count_nonzero(regular) == np.size(regular):  # (cheaper than .all())
                 inv_det = 1.0 / det
                 i00, p, i11 = e * inv_det, b * inv_det, a * inv_det  # H⁻¹ = [[i00, −p], [−p, i11]]
                 gx, gy = g[:, 0], g[:, 1]

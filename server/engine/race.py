@@ -89,8 +89,6 @@ class Race:
         self.opt = optimizers.stack([optimizers.make(r.optimizer, r.hyper) for r in runs])
         self.rule = FusedRule(self.opt.c, (K, d))
         self.lr0 = np.asarray(self.opt.c.lr, dtype=np.float64)  # (K, 1)
-        self.need_hessian = any(optimizers.get_spec(r.optimizer).needs_hessian for r in runs)
-        self.has_nesterov = bool(np.any(self.opt.c.nesterov))
         self.clip_norm = np.array([[r.clip_norm or math.inf] for r in runs])
         self.clip_value = np.array([[r.clip_value or math.inf] for r in runs])
         self.clipping = bool(
@@ -105,12 +103,10 @@ class Race:
         self.half = (bound[:, 1] - bound[:, 0]) / 2
         self.step_tol = STEP_TOL * max(hi - lo for lo, hi in surface.domain)
         self.minima = np.array([c.point for c in surface.minima]).reshape(-1, d)
-        compiled = surface.compiled
-        self._program = compiled.derivatives if self.need_hessian else compiled.gradient
         self._look = np.empty_like(self.theta)
-        points = self._look if self.has_nesterov else self.theta
-        self._columns = [points[:, j] for j in range(d)]  # views: the program's inputs
+        self._frozen = self.theta.copy()  # where each stopped run stays
         self._g = np.empty_like(self.theta)
+        self._nesterov = np.asarray(self.opt.c.nesterov)[:, 0] > 0
 
         self.status: list[Status] = ["running"] * K
         self.stopped_at: list[int | None] = [None] * K
@@ -121,6 +117,17 @@ class Race:
             f, g, _ = surface.evaluate(self.theta)
         self.loss, self.grad = f, g  # at the current iterates
         self._check_start()
+        self._choose_kernel()
+
+    def _choose_kernel(self) -> None:
+        """What each step evaluates, for the runs still going: the Hessian only while a
+        Newton run is, the gradient at a look-ahead point only while a Nesterov run is."""
+        compiled = self.surface.compiled
+        self.need_hessian = self.rule.uses_newton
+        self._program = compiled.derivatives if self.need_hessian else compiled.gradient
+        self.has_nesterov = bool(np.any(self._nesterov & self.active))
+        points = self._look if self.has_nesterov else self.theta
+        self._columns = [points[:, j] for j in range(self.d)]  # views: the program's inputs
 
     # --- bookkeeping ------------------------------------------------------------
 
@@ -131,6 +138,7 @@ class Race:
             self.stopped_at[k] = 0
             self.active[k] = False
             self.alive[k] = 0.0
+            self.rule.retire(int(k))
 
     def _lr(self, rows: NDArray[np.int64]) -> Array:
         """(n, K) learning rates for the steps leaving rows ``rows``."""
@@ -182,13 +190,15 @@ class Race:
         scalar_b2 = np.ndim(B2) == 0
         t.lr_mu = (t.lr * c.mu) * c.nesterov if self.has_nesterov else None
         noise = self.noise * self.rng.standard_normal((n, K, d)) if self.noisy else None
-        rule, program, columns = self.rule, self._program, self._columns
+        rule = self.rule
         theta, G, look, P = self.theta, self._g, self._look, t.points
-        lr, lr_b1, lr_mu, eff = t.lr, t.lr_b1, t.lr_mu, t.eff
-        hessian, clipping = self.need_hessian, self.clipping
+        lr, lr_b1, eff = t.lr, t.lr_b1, t.eff
+        clipping = self.clipping
         with np.errstate(all="ignore"):
             for first in range(0, n, BLOCK):
                 last = min(n, first + BLOCK)
+                program, columns, hessian = self._program, self._columns, self.need_hessian
+                lr_mu = t.lr_mu if self.has_nesterov else None
                 for i in range(first, last):
                     if lr_mu is not None:
                         rule.look_ahead(theta, lr_mu[i], look)
@@ -232,8 +242,9 @@ class Race:
         """
         P = t.points
         stopped = ~self.active
-        if stopped.any():  # runs stopped earlier sit still (whatever their step was)
-            P[first + 1 : last + 1, stopped] = self.theta[stopped]
+        if stopped.any():  # runs stopped earlier sit still (even were their step not 0)
+            self.theta[stopped] = self._frozen[stopped]
+            P[first + 1 : last + 1, stopped] = self._frozen[stopped]
         new = P[first + 1 : last + 1]  # (b, K, d)
         f, *g = self.surface.compiled.value_and_gradient.run(*(new[..., j] for j in range(self.d)))
         t.loss[first:last] = f
@@ -277,8 +288,9 @@ class Race:
         t.loss[keep:end, k] = loss
         t.grad[keep:end, k] = grad
         t.eff[last_step + 1 : end, k] = 0.0
-        self.theta[k] = P[keep, k]
-        self.rule.reset(k)
+        self.theta[k] = self._frozen[k] = P[keep, k]
+        self.rule.retire(k)
+        self._choose_kernel()
         for table in (t.lr, t.lr_b1, t.lr_mu):  # a zero learning rate from now on
             if table is not None:
                 table[end:, k] = 0.0

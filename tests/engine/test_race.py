@@ -117,3 +117,23 @@ def test_streaming_chunks_continue_the_same_run() -> None:
 def test_starts_must_match_the_dimension() -> None:
     with pytest.raises(ValueError, match="coordinate"):
         Race(surfaces.build("rosenbrock"), [RunConfig("gd", start=(1.0,))])
+
+
+def test_parts_of_the_rule_are_dropped_when_their_runs_stop() -> None:
+    """Newton converges in a few steps; the race then stops evaluating the Hessian,
+    and the other runs' rows are the same as without it."""
+    s = surfaces.build("rosenbrock")
+    runs = [RunConfig("newton"), RunConfig("nesterov", {"lr": 0.001}), RunConfig("adam")]
+    race = Race(s, runs)
+    assert race.need_hessian and race.has_nesterov
+    race.advance(100)
+    assert race.status[0] == "converged" and not race.need_hessian
+    assert race.has_nesterov
+    later = race.advance(50)  # the stopped run sits still, with a zero step
+    np.testing.assert_array_equal(later.points[:, 0], np.broadcast_to(race.theta[0], (50, 2)))
+    assert not later.step[:, 0].any() and not later.effective_lr[:, 0].any()
+    together = descend(s, runs, 300)
+    for run, res in zip(runs, together, strict=True):
+        alone = descend(s, [run], 300)[0]
+        np.testing.assert_array_equal(res.points, alone.points)
+        np.testing.assert_array_equal(res.effective_lr, alone.effective_lr)
