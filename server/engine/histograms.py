@@ -147,25 +147,34 @@ def _count_by_comparison(
     return out
 
 
-def _count_by_index(values: NDArray[np.floating], bins: Bins, top: float) -> NDArray[np.int64]:
-    """Counts of all pseudo-bins via arithmetic indices and bincount."""
+def _count_by_index(
+    values: NDArray[np.floating], bins: Bins, low: float, top: float
+) -> NDArray[np.int64]:
+    """Counts of all pseudo-bins via arithmetic indices and bincount.
+
+    ``low`` and ``top`` are the smallest and largest value: when every value lies
+    within the edges, no index needs clipping.
+    """
+    k = bins.n / (bins.hi - bins.lo)
     if bins.scale == "log":
         with np.errstate(divide="ignore"):
             t = np.log10(values)  # values is already a fresh |x| array
+        t *= t.dtype.type(k)
+        inside = low >= bins.value_edges[0] and top < bins.value_edges[-1]
     else:
-        t = values.copy()
-    k = bins.n / (bins.hi - bins.lo)
+        t = np.multiply(values, values.dtype.type(k))
+        inside = low >= bins.lo and top < bins.hi
     offset = -bins.lo * k
     # index = floor((v − lo)·k) + 1, clipped: 0 = below, 1..n = the bins, n + 1 = above.
     # When −lo·k is a whole number (0 is an edge, the usual case) floor before shifting,
     # so a value a hair below an edge is not rounded onto it by the addition.
-    t *= t.dtype.type(k)
     if abs(offset - round(offset)) < 1e-9:
         np.floor(t, out=t)
         t += t.dtype.type(round(offset) + 1)
     else:
         t += t.dtype.type(offset + 1)
-    np.clip(t, 0, bins.n + 1, out=t)
+    if not inside:
+        np.clip(t, 0, bins.n + 1, out=t)
     idx = t.astype(np.intp)
     if top >= bins.value_edges[-1]:  # the last bin is closed: v == hi counts in it
         idx[values == values.dtype.type(bins.value_edges[-1])] = bins.n
@@ -201,7 +210,7 @@ def histogram(
     if last - first + 1 <= SPARSE_BINS:
         counts = _count_by_comparison(values, bins, first, last)
     else:
-        counts = _count_by_index(values, bins, highest)
+        counts = _count_by_index(values, bins, lowest, highest)
 
     mean: float | None = None
     std: float | None = None
