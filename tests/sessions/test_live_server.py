@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import signal
 import time
@@ -191,12 +192,16 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(server: L
         before = proc.memory_info().rss
         # Stop reading: frames pile up in the socket, then the server's sends block.
         ws.transport.pause_reading()  # type: ignore[attr-defined]
-        await asyncio.sleep(1.5)
-        early = proc.memory_info().rss
-        await asyncio.sleep(3.5)
-        late = proc.memory_info().rss
-        assert late - early < 5 * 2**20  # frames are dropped, not queued
-        assert late - before < 40 * 2**20
+        samples = []
+        for _ in range(4):
+            await asyncio.sleep(1.5)
+            samples.append(proc.memory_info().rss)
+        # Queued frames (~170 kB at 30 frames/s) would add ~7 MB every 1.5 s; the
+        # allocator may grow an arena once at any moment, so what is asked is that
+        # the server is not growing steadily, and stays bounded.
+        steps = [b - a for a, b in itertools.pairwise(samples)]
+        assert min(steps) < 2 * 2**20, steps  # frames are dropped, not queued
+        assert samples[-1] - before < 40 * 2**20
         ws.transport.resume_reading()  # type: ignore[attr-defined]
         with pytest.raises(ConnectionClosed) as info:
             while True:
