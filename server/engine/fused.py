@@ -64,7 +64,7 @@ class FusedRule:
         self.newton = col("newton") > 0
         v0 = col("v0")
         self.uses_bias2 = bool(np.any(col("bias2")))
-        self._decide(initial_v=bool(np.any(v0)))
+        self.decide(initial_v=bool(np.any(v0)))
 
         zeros = np.zeros(shape)
         self.m = zeros.copy()
@@ -81,7 +81,7 @@ class FusedRule:
         self._newton_cols = [self._newton_step[:, j] for j in range(d)]
         self._scale_cols = [self._newton_scale[:, j] for j in range(d)]
 
-    def _decide(self, initial_v: bool = False) -> None:
+    def decide(self, initial_v: bool = False) -> None:
         """Which optional parts of the rule any run uses: decided here, not every step."""
         self.uses_m = bool(np.any(self.c_m) or np.any(self.a_m))
         self.adaptive = bool(np.any(self.c_v) or initial_v or np.any(self.E_given != 1.0))
@@ -92,7 +92,7 @@ class FusedRule:
         self.uses_newton = bool(np.any(self.newton))
         self.uses_a_g = bool(np.any(self.a_g))
 
-    def retire(self, k: int) -> None:
+    def retire(self, k: int, decide: bool = True) -> None:
         """Run k has stopped: from now on it is plain GD with its state cleared.
 
         With the race's zero learning rate for it, its step is 0; and once every
@@ -110,7 +110,8 @@ class FusedRule:
             getattr(self, name)[k] = value
         for mask in (self.adadelta, self.amsgrad, self.newton):
             mask[k] = False
-        self._decide()
+        if decide:  # (``decide=False``: the caller retires several, then calls decide)
+            self.decide()
 
     def look_ahead(self, theta: Array, lr_mu: Array, out: Array) -> None:
         """Nesterov's evaluation point θ − (lr·μ)·m into ``out`` (θ itself where lr_mu is 0)."""

@@ -495,6 +495,14 @@ def _bias(beta: Coef, on: Coef, t: Any) -> Coef:
     """1/(1 − βᵗ) where bias correction is on, else 1."""
     if not np.any(on):
         return 1.0
+    if np.ndim(beta) == 2 and np.ndim(t) == 3:  # a race's (n, K, 1) table
+        # Powers once per distinct β (a grid of K Adam runs shares one), then spread.
+        keys = np.where(np.asarray(on) > 0, beta, np.nan)[:, 0]
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = 1.0 / (1.0 - np.power(distinct, t[:, :, 0]))  # (n, distinct)
+        corr = np.where(np.isnan(distinct), 1.0, corr)
+        return corr[:, inverse.reshape(-1)][:, :, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = 1.0 / (1.0 - np.power(beta, t))
     return np.where(np.asarray(on) > 0, corr, 1.0)
@@ -508,8 +516,13 @@ def make(name: str, hyper: Mapping[str, Any] | None = None) -> Optimizer:
 
 def stack(optimizers: Sequence[Optimizer]) -> Optimizer:
     """K optimizers as one whose coefficients are (K, 1) arrays: a race in one update."""
+    distinct: dict[int, int] = {}  # the same Optimizer object repeated: one row each
+    for o in optimizers:
+        distinct.setdefault(id(o), len(distinct))
+    rows = np.array([distinct[id(o)] for o in optimizers])
+    unique = list({id(o): o for o in optimizers}.values())
     columns = {
-        f.name: np.array([[float(getattr(o.c, f.name))] for o in optimizers])
+        f.name: np.array([[float(getattr(o.c, f.name))] for o in unique])[rows]
         for f in fields(Coefficients)
     }
     return Optimizer("+".join(o.name for o in optimizers), Coefficients(**columns))

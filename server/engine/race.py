@@ -86,7 +86,14 @@ class Race:
                 raise ValueError(f"start needs {d} coordinate(s) on a {d}-D surface")
             starts.append(start)
         self.theta = np.array(starts, dtype=np.float64)  # (K, d), updated in place
-        self.opt = optimizers.stack([optimizers.make(r.optimizer, r.hyper) for r in runs])
+        made: dict[tuple[str, tuple[tuple[str, Any], ...]], optimizers.Optimizer] = {}
+        for r in runs:  # one per distinct setting (a grid of starts shares one)
+            key = (r.optimizer, tuple(sorted(r.hyper.items())))
+            if key not in made:
+                made[key] = optimizers.make(r.optimizer, r.hyper)
+        self.opt = optimizers.stack(
+            [made[(r.optimizer, tuple(sorted(r.hyper.items())))] for r in runs]
+        )
         self.rule = FusedRule(self.opt.c, (K, d))
         self.lr0 = np.asarray(self.opt.c.lr, dtype=np.float64)  # (K, 1)
         self.clip_norm = np.array([[r.clip_norm or math.inf] for r in runs])
@@ -98,6 +105,10 @@ class Race:
         self.noisy = bool(np.any(self.noise > 0))
         self.rng = np.random.default_rng(seed)
         self.schedules = [r.schedule for r in runs]
+        groups: dict[Schedule, list[int]] = {}
+        for k, sched in enumerate(self.schedules):
+            groups.setdefault(sched, []).append(k)
+        self._schedule_groups = {sched: np.array(ks) for sched, ks in groups.items()}
         bound = np.array(surface.bound)  # (d, 2)
         self.center = bound.mean(axis=1)
         self.half = (bound[:, 1] - bound[:, 0]) / 2
@@ -143,18 +154,15 @@ class Race:
     def _lr(self, rows: NDArray[np.int64]) -> Array:
         """(n, K) learning rates for the steps leaving rows ``rows``."""
         out = np.empty((rows.size, self.K))
-        done: dict[Schedule, NDArray[np.floating]] = {}
-        for k, sched in enumerate(self.schedules):
-            if sched not in done:
-                done[sched] = sched.factor(rows)
-            out[:, k] = done[sched]
+        for sched, ks in self._schedule_groups.items():
+            out[:, ks] = sched.factor(rows)[:, None]
         return out * self.lr0[:, 0]
 
     def _distance(self, points: Array) -> Array | None:
         if self.minima.size == 0:
             return None
         diff = points[..., None, :] - self.minima  # (n, K, M, d)
-        out: Array = np.min(np.linalg.norm(diff, axis=-1), axis=-1)
+        out: Array = np.sqrt(np.min(np.einsum("nkmd,nkmd->nkm", diff, diff), axis=-1))
         return out
 
     # --- stepping --------------------------------------------------------------
@@ -256,7 +264,8 @@ class Race:
         before = self.grad if first == 0 else t.grad[first - 1]
         grads = np.concatenate([before[None], t.grad[first : last - 1]])  # at rows first … last − 1
         small = np.einsum("bkd,bkd->bk", grads, grads) <= GRAD_TOL * GRAD_TOL
-        still = np.linalg.norm(P[first:last] - new, axis=-1) <= self.step_tol
+        moved = P[first:last] - new
+        still = np.einsum("bkd,bkd->bk", moved, moved) <= self.step_tol * self.step_tol
         converged = small & still
         events = (bad | converged) & self.active
         if not events.any():
@@ -272,6 +281,8 @@ class Race:
                 finite = bool(np.all(np.isfinite(P[v, k])) and np.isfinite(t.loss[v - 1, k]))
                 keep = v if finite else v - 1
                 self._stop(t, int(k), "diverged", keep=keep, last_step=v - 1, end=last)
+        self.rule.decide()  # once for all the runs retired here
+        self._choose_kernel()
 
     def _stop(
         self, t: _Tables, k: int, status: Status, keep: int, last_step: int, end: int
@@ -289,8 +300,7 @@ class Race:
         t.grad[keep:end, k] = grad
         t.eff[last_step + 1 : end, k] = 0.0
         self.theta[k] = self._frozen[k] = P[keep, k]
-        self.rule.retire(k)
-        self._choose_kernel()
+        self.rule.retire(k, decide=False)
         for table in (t.lr, t.lr_b1, t.lr_mu):  # a zero learning rate from now on
             if table is not None:
                 table[end:, k] = 0.0
