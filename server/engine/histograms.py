@@ -186,6 +186,12 @@ def histogram(
 ) -> Histogram:
     """Count ``x`` (any shape) into ``bins`` (``with_counts=False``: the moments only)."""
     flat = x.reshape(-1)
+    if not with_counts and flat.size:
+        # The moments alone: finite moments mean every value is finite (an inf or a
+        # NaN would carry into the sums), so the min/max passes are not needed.
+        m, sd = moments(flat)
+        if math.isfinite(m) and math.isfinite(sd):
+            return Histogram(bins, None, 0, 0, 0, m, sd)
     nonfinite = 0
     if flat.size:
         lowest, highest = float(flat.min()), float(flat.max())

@@ -96,3 +96,14 @@ def test_both_counting_paths_agree(
     assert by_comparison.total == by_index.total == x.size
     np.testing.assert_array_equal(by_comparison.counts, by_index.counts)
     assert (by_comparison.below, by_comparison.above) == (by_index.below, by_index.above)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_moments_only_still_sets_non_finite_values_apart(dtype: type) -> None:
+    bins = Bins(-1.0, 1.0, 4)
+    clean = histogram(np.array([0.5, -0.5, 1e30], dtype=dtype), bins, with_counts=False)
+    assert clean.counts is None and clean.nonfinite == 0
+    assert clean.mean == pytest.approx(1e30 / 3, rel=1e-6)  # huge but finite: kept
+    dirty = histogram(np.array([1.0, np.inf, np.nan, 3.0], dtype=dtype), bins, with_counts=False)
+    assert dirty.nonfinite == 2
+    assert dirty.mean == pytest.approx(2.0) and dirty.std == pytest.approx(1.0)
