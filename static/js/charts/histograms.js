@@ -1,5 +1,5 @@
 // Layers lab: one histogram per layer, small multiples on one shared axis (panel i
-// spans [i, i + 0.86]), on the lab's fixed edges. One path per layer.
+// spans [i, i + 0.86]), on the lab's fixed edges. One path for all the layers.
 import { Plot, colour, fmt, layout, theme } from "../plot.js";
 import { t } from "../i18n.js";
 
@@ -38,23 +38,26 @@ export function create(el, { subtitle } = {}) {
     }
     const toPanel = (i, v) => i + ((v - lo) / (hi - lo)) * SPAN;
     const ymax = Math.max(1e-9, ...fractions.map((f) => Math.max(...f.y))) * 1.12;
-    const traces = [];
+    // Every layer's step outline, filled, in one trace: each outline starts and ends
+    // on y = 0, so joining them adds no area, and plotly draws one path instead of
+    // one per layer (a redraw costs per trace).
+    const x = [];
+    const y = [];
+    const layerOf = [];
     const annotations = [];
     const tickvals = [];
     const ticktext = [];
     layers.forEach((l, i) => {
       const f = fractions[i];
-      // A step outline, filled: one SVG path per layer instead of a rectangle per bar.
-      const x = [toPanel(i, lo)];
-      const y = [0];
+      x.push(toPanel(i, lo));
+      y.push(0);
       f.y.forEach((v, j) => {
         x.push(toPanel(i, edges[j]), toPanel(i, edges[j + 1]));
         y.push(v, v);
       });
       x.push(toPanel(i, hi));
       y.push(0);
-      traces.push({ x, y, mode: "lines", fill: "tozeroy", line: { color: colour(0), width: 1 }, fillcolor: colour(0),
-        name: `${t("axis.layer")} ${l.index}`, hovertemplate: `${t("axis.layer")} ${l.index}: %{y:.2%}<extra></extra>` });
+      while (layerOf.length < x.length) layerOf.push(l.index);
       // The layer number under each panel; the shared value range is in the subtitle.
       tickvals.push(toPanel(i, (lo + hi) / 2));
       ticktext.push(String(l.index));
@@ -67,6 +70,8 @@ export function create(el, { subtitle } = {}) {
           showarrow: false, font: { size: theme.font - 2, color: "#a4161a" } });
       }
     });
+    const traces = [{ x, y, customdata: layerOf, mode: "lines", fill: "tozeroy", line: { color: colour(0), width: 1 },
+      fillcolor: colour(0), hovertemplate: `${t("axis.layer")} %{customdata}: %{y:.2%}<extra></extra>` }];
     plot.react(traces, layout({ showlegend: false, margin: { l: 52, r: 10, t: 18, b: 44 },
       xaxis: { range: [-0.05, layers.length - (1 - SPAN) + 0.05], tickvals, ticktext, tickangle: 0,
         fixedrange: true, showgrid: false, zeroline: false, title: { text: t("axis.layer") } },
