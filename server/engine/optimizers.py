@@ -35,6 +35,7 @@ from .linalg import pinv_small
 
 Array = NDArray[np.floating]
 Coef = Any  # a float, or a (K, 1) array for a race
+_Distinct = tuple[NDArray[np.floating], NDArray[np.intp]]  # distinct values, each row's index
 
 
 @dataclass(frozen=True)
@@ -380,8 +381,27 @@ class Optimizer:
         With stacked coefficients the results are (n, K, 1) tables, so a race can
         look them up instead of computing powers every step.
         """
-        t = np.asarray(t)[:, None, None] if np.ndim(self.c.mu) else np.asarray(t)
+        if np.ndim(self.c.mu):
+            steps = np.asarray(t)[:, None]
+            b1, b2 = (1.0 if d is None else _bias_table(*d, steps) for d in self._distinct_betas)
+            return b1, b2
+        t = np.asarray(t)
         return _bias(self.c.mu, self.c.bias1, t), _bias(self.c.beta, self.c.bias2, t)
+
+    @cached_property
+    def _distinct_betas(self) -> tuple[_Distinct | None, _Distinct | None]:
+        """A stack's β1 and β2 as (distinct values, each run's index), NaN where bias
+        correction is off (None if it is off for every run): a grid of K Adam runs
+        then takes one power per step, not K."""
+
+        def split(beta: Coef, on: Coef) -> _Distinct | None:
+            if not np.any(on):
+                return None
+            keys = np.where(np.asarray(on) > 0, beta, np.nan)[:, 0]
+            distinct, inverse = np.unique(keys, return_inverse=True)
+            return distinct, inverse.reshape(-1)
+
+        return split(self.c.mu, self.c.bias1), split(self.c.beta, self.c.bias2)
 
     def update(
         self,
@@ -495,17 +515,18 @@ def _bias(beta: Coef, on: Coef, t: Any) -> Coef:
     """1/(1 − βᵗ) where bias correction is on, else 1."""
     if not np.any(on):
         return 1.0
-    if np.ndim(beta) == 2 and np.ndim(t) == 3:  # a race's (n, K, 1) table
-        # Powers once per distinct β (a grid of K Adam runs shares one), then spread.
-        keys = np.where(np.asarray(on) > 0, beta, np.nan)[:, 0]
-        distinct, inverse = np.unique(keys, return_inverse=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            corr = 1.0 / (1.0 - np.power(distinct, t[:, :, 0]))  # (n, distinct)
-        corr = np.where(np.isnan(distinct), 1.0, corr)
-        return corr[:, inverse.reshape(-1)][:, :, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = 1.0 / (1.0 - np.power(beta, t))
     return np.where(np.asarray(on) > 0, corr, 1.0)
+
+
+def _bias_table(distinct: Array, inverse: NDArray[np.intp], steps: NDArray[Any]) -> Array:
+    """(n, K, 1) table of 1/(1 − βᵗ) for steps (n, 1), from a stack's distinct β."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = 1.0 / (1.0 - np.power(distinct, steps))  # (n, distinct)
+    corr = np.where(np.isnan(distinct), 1.0, corr)
+    out: Array = corr[:, inverse][:, :, None]
+    return out
 
 
 def make(name: str, hyper: Mapping[str, Any] | None = None) -> Optimizer:
