@@ -70,6 +70,11 @@ def print_table(rows: list[Row]) -> str:
     for r in rows:
         cells = [r.what, r.ours, r.reference, r.ratio, r.target, verdict(r.ok)]
         lines.append("| " + " | ".join(cells) + " |")
+    if any("(paired" in r.what for r in rows):
+        lines.append(
+            "\n(paired): each run of ours is timed next to a run of the reference; "
+            "the ratio is the median of those per-pair ratios."
+        )
     text = "\n".join(lines)
     print(text)
     return text

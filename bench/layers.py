@@ -77,8 +77,7 @@ def rows(quick: bool = False) -> list[Row]:
     label = f"{len(config.widths)} × {config.widths[0]}, batch {config.batch}"
     out = [
         Row(
-            f"Layers lab {label}: fwd + bwd + all statistics vs bare float32 matmuls "
-            "(median of paired runs)",
+            f"Layers lab {label}: fwd + bwd + all statistics vs bare float32 matmuls (paired)",
             f"{ours:.1f} ms",
             f"{bare:.1f} ms",
             f"{ratio:.2f}×",
@@ -86,7 +85,7 @@ def rows(quick: bool = False) -> list[Row]:
             ratio <= 1.5,
         ),
         Row(
-            f"Layers lab {label} vs naive float64 + np.histogram (median of paired runs)",
+            f"Layers lab {label} vs naive float64 + np.histogram (paired)",
             f"{ours:.1f} ms",
             f"{slow:.1f} ms",
             f"{1 / naive_ratio:.2f}× faster",
