@@ -62,15 +62,14 @@ class FusedRule:
         self.c_u = np.where(self.adadelta, self.c_v, 0.0)
         self.amsgrad = col("amsgrad") > 0
         self.newton = col("newton") > 0
-        v0 = col("v0")
         self.uses_bias2 = bool(np.any(col("bias2")))
-        self.decide(initial_v=bool(np.any(v0)))
 
         zeros = np.zeros(shape)
         self.m = zeros.copy()
-        self.v = zeros + v0
+        self.v = zeros + col("v0")
         self.vmax = self.v.copy()
         self.u = zeros.copy()
+        self.decide()
         self._tmp = np.empty(shape)
         self._num = np.empty(shape)
         self._den = np.empty(shape)
@@ -81,10 +80,11 @@ class FusedRule:
         self._newton_cols = [self._newton_step[:, j] for j in range(d)]
         self._scale_cols = [self._newton_scale[:, j] for j in range(d)]
 
-    def decide(self, initial_v: bool = False) -> None:
+    def decide(self) -> None:
         """Which optional parts of the rule any run uses: decided here, not every step."""
         self.uses_m = bool(np.any(self.c_m) or np.any(self.a_m))
-        self.adaptive = bool(np.any(self.c_v) or initial_v or np.any(self.E_given != 1.0))
+        # Not adaptive: v stays 0 and E = 1 for every run, so the scale is lr·B1.
+        self.adaptive = bool(np.any(self.c_v) or np.any(self.v) or np.any(self.E_given != 1.0))
         self.uses_wd = bool(np.any(self.wd))
         self.uses_wd_decoupled = bool(np.any(self.wd_decoupled))
         self.uses_amsgrad = bool(np.any(self.amsgrad))

@@ -87,13 +87,13 @@ class Race:
             starts.append(start)
         self.theta = np.array(starts, dtype=np.float64)  # (K, d), updated in place
         made: dict[tuple[str, tuple[tuple[str, Any], ...]], optimizers.Optimizer] = {}
-        for r in runs:  # one per distinct setting (a grid of starts shares one)
+        stacked = []
+        for r in runs:  # one Optimizer per distinct setting (a grid of starts shares one)
             key = (r.optimizer, tuple(sorted(r.hyper.items())))
             if key not in made:
                 made[key] = optimizers.make(r.optimizer, r.hyper)
-        self.opt = optimizers.stack(
-            [made[(r.optimizer, tuple(sorted(r.hyper.items())))] for r in runs]
-        )
+            stacked.append(made[key])
+        self.opt = optimizers.stack(stacked)
         self.rule = FusedRule(self.opt.c, (K, d))
         self.lr0 = np.asarray(self.opt.c.lr, dtype=np.float64)  # (K, 1)
         self.clip_norm = np.array([[r.clip_norm or math.inf] for r in runs])
