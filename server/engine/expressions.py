@@ -619,7 +619,6 @@ class Compiled:
     gradient: Program  # -> [∂f/∂v for v in variables]
     value_and_gradient: Program  # -> [f, ∂f/∂v …]
     hessian: Program  # -> [H_ij for i ≤ j] in row order
-    everything: Program  # -> [f, ∂f/∂v …, H_ij for i ≤ j]
     derivatives: Program  # -> [∂f/∂v …, H_ij for i ≤ j] (a race with Newton runs)
 
 
@@ -645,6 +644,5 @@ def compile_expression(
         gradient=Program(list(grad), variables),
         value_and_gradient=Program([f, *grad], variables),
         hessian=Program(upper, variables),
-        everything=Program([f, *grad, *upper], variables),
         derivatives=Program([*grad, *upper], variables),
     )

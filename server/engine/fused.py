@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .linalg import pinv_small
+from .linalg import pinv_small, symmetric
 from .optimizers import Coefficients
 
 Array = NDArray[np.float64]
@@ -230,13 +230,6 @@ class FusedRule:
             out *= lr
             np.multiply(lr, inv, out=diag)
             return
-        H = np.empty((K, d, d))  # the general case, and singular 2-D ones
-        n = 0
-        for i in range(d):
-            for j in range(i, d):
-                H[:, i, j] = upper[n]
-                H[:, j, i] = upper[n]
-                n += 1
-        inverse = pinv_small(H)
+        inverse = pinv_small(symmetric(upper, (K,), d))  # the general case, singular 2-D ones
         np.multiply(lr, (inverse @ g[..., None])[..., 0], out=out)
         np.multiply(lr, np.diagonal(inverse, axis1=-2, axis2=-1), out=diag)

@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 Array = NDArray[np.floating]
+
+
+def symmetric(upper: Sequence[Any], shape: tuple[int, ...], d: int) -> NDArray[np.float64]:
+    """(…, d, d) symmetric matrices from their upper triangles H_ij, i ≤ j, in row order
+    (each entry an array of ``shape`` or a constant)."""
+    H = np.empty((*shape, d, d))
+    k = 0
+    for i in range(d):
+        for j in range(i, d):
+            H[..., i, j] = upper[k]
+            H[..., j, i] = upper[k]
+            k += 1
+    return H
 
 
 def pinv_small(H: Array) -> Array:

@@ -124,9 +124,7 @@ class Race:
         self.active = np.ones(K, dtype=bool)
         self.alive = np.ones((K, 1))  # 0 once a run stops
         self.row = 0  # index of the current iterate
-        with np.errstate(all="ignore"):
-            f, g, _ = surface.evaluate(self.theta)
-        self.loss, self.grad = f, g  # at the current iterates
+        self.loss, self.grad = surface.value_and_gradient(self.theta)  # at the iterates
         self._check_start()
         self._choose_kernel()
 

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .expressions import Compiled, ExpressionError, compile_expression, to_text
-from .linalg import pinv_small
+from .linalg import pinv_small, symmetric
 
 Array = NDArray[np.float64]
 Kind = Literal["minimum", "maximum", "saddle", "degenerate"]
@@ -92,32 +92,8 @@ class Surface:
 
     def hessian(self, points: Array) -> Array:
         """∇²f at points (..., d) -> (..., d, d)."""
-        return self._square(self.compiled.hessian(*self._columns(points)), points.shape[:-1])
-
-    def _square(self, upper: Sequence[Array], shape: tuple[int, ...]) -> Array:
-        d = self.dims
-        H = np.empty((*shape, d, d))
-        k = 0
-        for i in range(d):
-            for j in range(i, d):
-                H[..., i, j] = upper[k]
-                H[..., j, i] = upper[k]
-                k += 1
-        return H
-
-    def evaluate(self, points: Array, hessian: bool = False) -> tuple[Array, Array, Array | None]:
-        """(f, ∇f, ∇²f or None) at points (K, d) in one pass; the caller sets np.errstate."""
-        cols = self._columns(points)
-        if not hessian:
-            f, *g = self.compiled.value_and_gradient.run(*cols)
-            return f, np.stack(g, axis=-1), None
-        out = self.compiled.everything.run(*cols)
-        d = self.dims
-        return (
-            out[0],
-            np.stack(out[1 : 1 + d], axis=-1),
-            self._square(out[1 + d :], points.shape[:-1]),
-        )
+        upper = self.compiled.hessian(*self._columns(points))
+        return symmetric(upper, points.shape[:-1], self.dims)
 
     def grid(self, resolution: int) -> tuple[list[Array], Array]:
         """Axes and f on a resolution (× resolution) grid over the domain: one vectorized call."""
