@@ -122,7 +122,6 @@ class Race:
         self.status: list[Status] = ["running"] * K
         self.stopped_at: list[int | None] = [None] * K
         self.active = np.ones(K, dtype=bool)
-        self.alive = np.ones((K, 1))  # 0 once a run stops
         self.row = 0  # index of the current iterate
         self.loss, self.grad = surface.value_and_gradient(self.theta)  # at the iterates
         self._check_start()
@@ -146,7 +145,6 @@ class Race:
             self.status[k] = "diverged"
             self.stopped_at[k] = 0
             self.active[k] = False
-            self.alive[k] = 0.0
             self.rule.retire(int(k))
 
     def _lr(self, rows: NDArray[np.int64]) -> Array:
@@ -188,7 +186,7 @@ class Race:
             loss=np.empty((n, K)),
             grad=np.empty((n, K, d)),
             eff=np.empty((n, K, d)),
-            lr=self._lr(np.arange(self.row, self.row + n))[:, :, None] * self.alive,
+            lr=self._lr(np.arange(self.row, self.row + n))[:, :, None] * self.active[:, None],
         )
         t.points[0] = self.theta
         B1, B2 = self.opt.bias_corrections(np.arange(self.row + 1, self.row + n + 1))
@@ -289,7 +287,6 @@ class Race:
         self.status[k] = status
         self.stopped_at[k] = self.row + keep
         self.active[k] = False
-        self.alive[k] = 0.0
         P = t.points
         P[keep + 1 : end + 1, k] = P[keep, k]
         loss = t.loss[keep - 1, k] if keep > 0 else self.loss[k]
