@@ -1,6 +1,6 @@
 // Controls built from the catalog's field ranges: every one a labelled native input,
 // reachable and operable by keyboard; log-scale sliders show the value they set.
-import { t } from "./i18n.js";
+import { t, tx } from "./i18n.js";
 import { fmt } from "./plot.js";
 
 let counter = 0;
@@ -73,8 +73,9 @@ export function select({ key, options, value, onChange }) {
       for (const o of list) {
         const option = document.createElement("option");
         option.value = String(o.value);
-        option.textContent = o.label ?? (o.key ? t(o.key) : String(o.value));
+        option.textContent = o.source ? tx(o.source) : o.label ?? (o.key ? t(o.key) : String(o.value));
         if (o.key) option.dataset.i18n = o.key;
+        if (o.source) option.dataset.tx = o.source;
         input.append(option);
       }
     },
@@ -160,6 +161,7 @@ export function el(tag, props = {}, ...children) {
     if (k === "class") node.className = v;
     else if (k === "i18n") { node.dataset.i18n = v; node.textContent = t(v); }
     else if (k === "text") node.textContent = v;
+    else if (k === "tx") { node.dataset.tx = v; node.textContent = tx(v); } // a catalog text (English)
     else node.setAttribute(k, v);
   }
   node.append(...children.filter((c) => c !== null && c !== undefined));

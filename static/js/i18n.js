@@ -156,6 +156,105 @@ const ZH = {
 const CATALOG = { en: EN, zh: ZH };
 let lang = "en";
 
+// The server's catalog (activation and surface notes, optimizer and surface titles,
+// the variance-law note) is written in English; its 简体中文 lives here, keyed by the
+// English text itself (as gettext does). "{name}" stands for a registry name.
+const ZH_TEXT = {
+  // activations
+  "A deep linear net is still a linear map: straight decision boundaries.": "深层线性网络仍是一个线性映射：决策边界是直线。",
+  "σ′ peaks at 0.25, so gradients shrink ≥ 4× per layer.": "σ′ 的最大值是 0.25，所以梯度每过一层至少缩小 4 倍。",
+  "Flat outside [−5, 5]; outputs are never zero-centred.": "在 [−5, 5] 之外几乎是平的；输出从不以零为中心。",
+  "Zero-centred, but saturates at ±1 where tanh′ ≈ 0.": "以零为中心，但在 ±1 处饱和，那里 tanh′ ≈ 0。",
+  "Does not saturate for z > 0; a unit that is 0 for every input is dead.": "z > 0 时不饱和；对每个输入都输出 0 的单元是死亡单元。",
+  "ReLU′(0) = 0.": "ReLU′(0) = 0。",
+  "A small slope for z < 0: never dies.": "z < 0 时保留一个小斜率：不会死亡。",
+  "Leaky ReLU whose slope α is a parameter of each layer.": "斜率 α 是每层参数的 Leaky ReLU。",
+  "Saturates softly to −α for z ≪ 0; outputs closer to zero-mean.": "z ≪ 0 时平缓地饱和到 −α；输出更接近零均值。",
+  "Self-normalising with LeCun-normal init.": "配合 LeCun 正态初始化时自归一化。",
+  "The exact erf form, not the tanh approximation.": "精确的 erf 形式，不是 tanh 近似。",
+  "Also called swish.": "又称 swish。",
+  "A smooth ReLU; its derivative is σ(z).": "平滑的 ReLU；其导数是 σ(z)。",
+  "Generalises ReLU and leaky ReLU; no saturation, no death; k× the weights.": "推广了 ReLU 和 leaky ReLU；不饱和、不会死亡；权重是 k 倍。",
+  "The gallery draws k lines tangent to softplus.": "图中画出与 softplus 相切的 k 条直线。",
+  // optimizers
+  "gradient descent": "梯度下降", "momentum": "动量法", "Nesterov momentum": "Nesterov 动量",
+  "Newton's method": "牛顿法",
+  "Same iterates as v ← ρv − lr·g; θ ← θ + v at constant lr.": "学习率不变时，与 v ← ρv − lr·g；θ ← θ + v 的迭代相同。",
+  "The gradient is taken at the look-ahead point θ − lr·ρ·v (the slide's '+' is a sign error).": "梯度在前瞻点 θ − lr·ρ·v 处计算（幻灯片上的“+”是符号错误）。",
+  "G only grows, so the effective step lr/(√G + ε) decays toward 0.": "G 只增不减，所以有效步长 lr/(√G + ε) 逐渐衰减到 0。",
+  "A leaky average of g²: the effective step levels off instead of dying.": "g² 的滑动平均：有效步长趋于平稳，而不是衰减到零。",
+  "No learning rate in the original (lr = 1); ε sits inside the roots.": "原始算法没有学习率（lr = 1）；ε 在根号之内。",
+  "Momentum + RMSProp + bias correction.": "动量 + RMSProp + 偏差修正。",
+  "Without bias correction the first step is (1 − β1)/√(1 − β2) ≈ 3.16 × lr.": "不做偏差修正时，第一步是 (1 − β1)/√(1 − β2) ≈ 3.16 × lr。",
+  "Adam with a Nesterov-style look-ahead folded into the first moment.": "把 Nesterov 式前瞻并入一阶矩的 Adam。",
+  "On a quadratic, one step with lr = 1 lands on the minimum.": "在二次函数上，lr = 1 的一步就落在最小值上。",
+  "H⁻¹ is the pseudo-inverse; on a saddle Newton walks *toward* it.": "H⁻¹ 取伪逆；在鞍点附近，牛顿法会*走向*鞍点。",
+  // surfaces
+  "quadratic bowl": "二次碗形", "six-hump camel": "六峰驼背函数", "monkey saddle": "猴鞍面", "plateau": "平台",
+  "Minimum at x = 5, f(5) = −24, f″ = 2: GD is x ← (1 − 2γ)x + 10γ.": "最小值在 x = 5，f(5) = −24，f″ = 2：梯度下降为 x ← (1 − 2γ)x + 10γ。",
+  "lr 0.5 lands on 5 in one step; lr 1 oscillates forever; lr > 1 diverges.": "lr 0.5 一步落到 5；lr 1 永远振荡；lr > 1 发散。",
+  "The only minimum is x* ≈ 37.5; near 0 the curve is flat but is no minimum.": "唯一的最小值是 x* ≈ 37.5；0 附近曲线很平，但那里不是最小值。",
+  "From −20: lr 1e-5 crawls along the shoulder, 3e-4 converges, 4e-4 ends in a 2-cycle around x*.": "从 −20 出发：lr 1e-5 沿肩部缓慢爬行，3e-4 收敛，4e-4 最终在 x* 附近做 2-周期振荡。",
+  "From 20: lr 0.5 gives x₁ = 0 (f′ = 40); lr 0.25 gives 20, 10, 5, 2.5.": "从 20 出发：lr 0.5 得到 x₁ = 0（f′ = 40）；lr 0.25 得到 20, 10, 5, 2.5。",
+  "lr 0.1 from (−9, 6): ∇f = (−28, 12), x₁ = (−6.2, 4.8), ∇f(x₁) = (−22.4, 9.6).": "lr 0.1，从 (−9, 6) 出发：∇f = (−28, 12)，x₁ = (−6.2, 4.8)，∇f(x₁) = (−22.4, 9.6)。",
+  "From (−8, 5), f = 31.4: lr 0.9 zig-zags but converges, lr 0.5 zeroes x₂ in one step, lr 1 oscillates in x₂ forever.": "从 (−8, 5) 出发，f = 31.4：lr 0.9 之字形前进但收敛，lr 0.5 一步把 x₂ 归零，lr 1 在 x₂ 方向永远振荡。",
+  "Started exactly on x₁ = 0, GD slides into the saddle and stops; started 0.001 off, it escapes.": "恰好从 x₁ = 0 出发，梯度下降滑进鞍点并停住；偏离 0.001 出发，它就能逃出。",
+  "Critical points (0, 0.25), (−2, 0.375), (2, −0.625) with f = 0, 2, 6: all saddles (the slide's (−2, 0.125) is wrong).": "临界点 (0, 0.25)、(−2, 0.375)、(2, −0.625)，f = 0, 2, 6：全是鞍点（幻灯片上的 (−2, 0.125) 是错的）。",
+  "Curvatures 1 and the condition number; GD's largest stable lr is 2/condition.": "曲率为 1 和条件数；梯度下降的最大稳定学习率是 2/条件数。",
+  "A curved, flat-bottomed valley: easy to find, hard to follow to (a, a²).": "一条弯曲、底部平坦的山谷：容易找到，却难以沿它走到 (a, a²)。",
+  "Global minimum (3, 0.5); steep walls, flat plateaus: learning rates matter.": "全局最小值 (3, 0.5)；陡峭的壁、平坦的高原：学习率很关键。",
+  "Four equal minima: where you end up depends on where you start.": "四个相等的最小值：最终停在哪里取决于从哪里出发。",
+  "A plain quadratic with minimum (1, 3): Newton lands on it in one step.": "普通的二次函数，最小值 (1, 3)：牛顿法一步到达。",
+  "Six local minima, two of them global at ±(0.0898, −0.7126).": "六个局部最小值，其中两个是全局最小值，位于 ±(0.0898, −0.7126)。",
+  "A local minimum near every integer point; the global one is (0, 0).": "每个整数点附近都有一个局部最小值；全局最小值是 (0, 0)。",
+  "A nearly flat outer region full of dimples around a deep central funnel.": "外围几乎平坦、布满小凹坑，中央是一个很深的漏斗。",
+  "Nine critical points: four minima, four saddles, one maximum.": "九个临界点：四个极小、四个鞍点、一个极大。",
+  "A degenerate critical point at (0, 0): the Hessian is zero there.": "(0, 0) 是退化临界点：那里的 Hessian 为零。",
+  "Almost flat far from the well: GD crawls, adaptive methods rescale the tiny gradient and move.": "远离井口处几乎平坦：梯度下降缓慢爬行，自适应方法放大微小的梯度而继续前进。",
+  // the variance law of the layers lab
+  "linear regime: Var(z_k) = n·Var(w)·g·Var(z_{k−1}); exact only while f ≈ linear": "线性区：Var(z_k) = n·Var(w)·g·Var(z_{k−1})；仅当 f 近似线性时精确",
+  "batch norm: Var(z) = γ² at every layer": "批归一化：每层 Var(z) = γ²",
+  "no simple variance law for {name}": "{name} 没有简单的方差规律",
+  "no simple variance law with skip connections": "有跳跃连接时没有简单的方差规律",
+  "the variance law assumes zero bias": "方差规律假设偏置为零",
+  "constant weights are not zero-mean": "常数权重的均值不为零",
+};
+
+// "{name}" entries as patterns, tried when no entry matches a text exactly.
+const escapeRe = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const ZH_PATTERNS = Object.entries(ZH_TEXT).filter(([en]) => en.includes("{name}")).map(([en, zh]) =>
+  [new RegExp(`^${escapeRe(en).replace(escapeRe("{name}"), "([\\w.]+)")}$`), zh]);
+
+function translateOne(text) {
+  if (ZH_TEXT[text] !== undefined) return ZH_TEXT[text];
+  for (const [re, zh] of ZH_PATTERNS) {
+    const m = re.exec(text);
+    if (m) return zh.replace("{name}", m[1]);
+  }
+  return null;
+}
+
+const SENTENCE = /(?<=\.) (?=\S)/;
+
+// A text from the server's catalog in the current language: English as sent, or
+// its translation (whole, else sentence by sentence; an untranslated sentence
+// stays English).
+export function tx(text) {
+  if (lang === "en" || !text) return text;
+  const whole = translateOne(text);
+  if (whole !== null) return whole;
+  return text.split(SENTENCE).map((s) => translateOne(s) ?? s).join("");
+}
+
+// Which catalog texts have no translation (for the tests).
+export function untranslated(texts) {
+  return texts.filter((text) => {
+    if (!text) return false;
+    if (translateOne(text) !== null) return false;
+    return text.split(SENTENCE).some((s) => translateOne(s) === null);
+  });
+}
+
 export function setLang(value) {
   lang = value === "zh" ? "zh" : "en";
   document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
@@ -178,6 +277,7 @@ export function t(key, vars = null) {
 
 export function apply(root = document) {
   for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of root.querySelectorAll("[data-tx]")) node.textContent = tx(node.dataset.tx);
 }
 
 export const strings = CATALOG;

@@ -33,8 +33,10 @@ export function layout(extra = {}) {
     legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", font: { size: theme.font - 1 } },
     hovermode: "closest",
     ...extra,
-    // Room for the tick labels and the axis title, whatever the legend takes.
+    // Room for the tick labels and the axis title, whatever the legend takes (and
+    // for long y tick labels such as 5×10⁻¹¹ in the projector's larger font).
     xaxis: { automargin: true, ...(extra.xaxis || {}) },
+    yaxis: { automargin: true, ...(extra.yaxis || {}) },
   };
 }
 

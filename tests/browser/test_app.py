@@ -4,12 +4,15 @@ round-trip, the language switches, keys play and step, bad input is explained.""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from server.catalog import build_catalog
+from server.engine import layers_lab
 from tests.browser.conftest import FLAGS, Watched
 from tests.live import live_server
 
@@ -211,6 +214,48 @@ def test_the_language_switch_changes_the_text(watched: Watched) -> None:
     expect(page.locator("#tab-descend")).to_have_text("优化器")
     page.locator("#lang").click()
     expect(page.locator("#tab-layers")).to_have_text("Layers")
+    watched.check_clean()
+
+
+PROPER_NAMES = {"AdaGrad", "RMSProp", "AdaDelta", "Adam", "AdamW", "NAdam", "AMSGrad", "Rosenbrock"}
+PROPER_NAMES |= {"Beale", "Himmelblau", "Booth", "Rastrigin", "Ackley", "Styblinski–Tang"}
+
+
+def catalog_texts() -> list[str]:
+    """Every English text of the server's catalog and the layers lab that the page shows."""
+    catalog = build_catalog()
+    texts = [" ".join(a["notes"]) for a in catalog["activations"]]
+    for kind in ("optimizers", "surfaces"):
+        for entry in catalog[kind]:
+            texts.append(" ".join(entry["notes"]))
+            title = entry["title"]
+            if title not in PROPER_NAMES and re.search("[A-Za-z]{3,}", title):
+                texts.append(title)
+    for change in (
+        {},
+        {"batchnorm": "train"},
+        {"activation": "gelu"},
+        {"residual": True},
+        {"bias": 0.5},
+        {"init": "constant"},
+    ):
+        texts.append(layers_lab.theory_variance(layers_lab.LayersConfig(**change))[1])
+    return [t for t in texts if t]
+
+
+def test_every_catalog_text_the_page_shows_has_its_chinese(watched: Watched) -> None:
+    page = watched.open("?lab=gallery&lang=zh")
+    page.wait_for_function("() => window.deepscope && window.deepscope.active")
+    texts = catalog_texts()
+    assert len(texts) > 40
+    missing = page.evaluate(
+        "async (texts) => (await import('/static/js/i18n.js')).untranslated(texts)", texts
+    )
+    assert missing == []
+    # and they are shown translated: the gallery's notes, the optimizer lab's surface note
+    expect(page.get_by_text("以零为中心，但在 ±1 处饱和", exact=False)).to_be_visible()
+    page.locator("#tab-descend").click()
+    expect(page.get_by_text("一条弯曲、底部平坦的山谷", exact=False)).to_be_visible()
     watched.check_clean()
 
 

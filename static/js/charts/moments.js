@@ -1,6 +1,6 @@
 // Layers lab: mean and std per layer, with the theory √Var(z) and a log-y option.
 import { Plot, colour, layout, theme } from "../plot.js";
-import { t } from "../i18n.js";
+import { t, tx } from "../i18n.js";
 
 export function create(el, { subtitle } = {}) {
   const plot = new Plot(el);
@@ -17,7 +17,7 @@ export function create(el, { subtitle } = {}) {
       line(data.layers.map((l) => l.hist.activation.mean), "m.act_mean", 2),
     ];
     if (data.theory) traces.push(line(data.theory.map((v) => Math.sqrt(v)), "m.theory", 3, "dash"));
-    if (subtitle) subtitle.textContent = data.theory_note;
+    if (subtitle) subtitle.textContent = tx(data.theory_note);
     plot.react(traces, layout({ xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 },
       yaxis: { type: logy ? "log" : "linear", exponentformat: "power" } }));
   }

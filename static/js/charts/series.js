@@ -13,7 +13,7 @@ export function create(el) {
       showlegend: s.showlegend ?? true,
       line: { color: s.colour ?? colour(s.index ?? 0), width: s.width ?? theme.width, dash: s.dash || "solid" },
     }));
-    const lay = layout({ xaxis: { title: { text: t("axis.step") } },
+    const lay = layout({ xaxis: { title: { text: t("axis.step") }, rangemode: "nonnegative" },
       yaxis: { type: ylog ? "log" : "linear", title: { text: ytitle }, exponentformat: "power", rangemode } });
     if (y2) {
       lay.yaxis2 = { overlaying: "y", side: "right", ...y2 };

@@ -2,6 +2,7 @@
 // saturated regions shaded and the ReLU-sum overlay.
 import * as C from "../controls.js";
 import * as curves from "../charts/curves.js";
+import { tx } from "../i18n.js";
 
 export class GalleryLab {
   constructor(app) {
@@ -66,7 +67,7 @@ export class GalleryLab {
       derivative: this.config.derivative, relusum: this.config.relusum });
     const notes = this.config.show.filter((n) => this.curves[n]).map((name) => {
       const spec = cat.find((a) => a.name === name);
-      return `${name}: ${spec.formula}. ${spec.notes.join(" ")}`;
+      return `${name}: ${spec.formula}. ${tx(spec.notes.join(" "))}`;
     });
     this.notes.replaceChildren(...notes.map((n) => C.el("p", { text: n })), C.el("p", { i18n: "gallery.shade" }));
   }

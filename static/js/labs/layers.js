@@ -2,7 +2,7 @@
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
 import { fmt } from "../plot.js";
-import { t } from "../i18n.js";
+import { t, tx } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
@@ -157,7 +157,10 @@ export class LayersLab {
       value: this.config.activation_params[p.name] ?? p.default,
       onInput: (v) => { this.config.activation_params[p.name] = v; this.send(); },
     }).el));
-    if (this.actNote) this.actNote.textContent = act.notes.join(" ");
+    if (this.actNote) {
+      this.actNote.dataset.tx = act.notes.join(" ");
+      this.actNote.textContent = tx(this.actNote.dataset.tx);
+    }
   }
 
   buildCharts(root) {

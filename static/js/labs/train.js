@@ -86,7 +86,7 @@ export class TrainLab {
     const l1 = C.slider({ key: "f.l1", min: 0, max: 0.05, step: 0.0005, value: c.l1, onInput: (v) => this.set({ l1: v }) });
     const l2 = C.slider({ key: "f.l2", min: 0, max: 0.1, step: 0.001, value: c.l2, onInput: (v) => this.set({ l2: v }) });
     const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
-      options: cat.optimizers.map((o) => ({ value: o.name, label: o.title })),
+      options: cat.optimizers.map((o) => ({ value: o.name, source: o.title })),
       onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.send(); } });
     this.lrCtl = C.slider({ key: "f.lr", min: 1e-5, max: 10, log: true, value: c.optimizer.lr ?? 0.01,
       onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
