@@ -169,12 +169,13 @@ export function el(tag, props = {}, ...children) {
 }
 
 // A chart card: a heading (translated), an optional subtitle slot, and a plot element.
-export function card(key, { wide = false, size = "", sub = null } = {}) {
+export function card(key, { wide = false, size = "", sub = null, subKey = null } = {}) {
   const plot = el("div", { class: `plot ${size}`.trim() });
   const heading = el("h3", {}, el("span", { i18n: key }));
   const subtitle = el("span", { class: "sub" });
   heading.append(subtitle);
   if (sub) subtitle.textContent = sub;
+  if (subKey) { subtitle.dataset.i18n = subKey; subtitle.textContent = t(subKey); }
   const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key) }, heading, plot);
   return { box, plot, subtitle };
 }

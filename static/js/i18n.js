@@ -68,7 +68,7 @@ const EN = {
   "live.train": "Step {step}: loss {loss}, test accuracy {acc} %, {dead} dead units.",
   diverged: "Diverged", train_set: "training points", test_set: "test points", accuracy: "accuracy",
   params: "parameters", train_loss: "training loss", test_loss: "test loss", loss: "loss", unit: "unit",
-  "weights.axis": "w (solid from x₁, dashed from x₂)",
+  "weights.axis": "w", "weights.sub": "solid: from x₁ · dashed: from x₂",
   // gallery
   "f.range": "x range ±", "view.derivative": "Show f′ (dashed)", "view.relusum": "ReLU sum max(0, x+1) − max(0, x−1)",
   "c.gallery": "Activations and their derivatives",
@@ -143,7 +143,7 @@ const ZH = {
   "live.train": "第 {step} 步：损失 {loss}，测试准确率 {acc}%，死亡单元 {dead} 个。",
   diverged: "已发散", train_set: "训练点", test_set: "测试点", accuracy: "准确率",
   params: "个参数", train_loss: "训练损失", test_loss: "测试损失", loss: "损失", unit: "单元",
-  "weights.axis": "w（实线来自 x₁，虚线来自 x₂）",
+  "weights.axis": "w", "weights.sub": "实线：来自 x₁ · 虚线：来自 x₂",
   "f.range": "x 范围 ±", "view.derivative": "显示 f′（虚线）", "view.relusum": "ReLU 之和 max(0, x+1) − max(0, x−1)",
   "c.gallery": "激活函数及其导数",
   "gallery.shade": "阴影：饱和型单元的平坦区（|f′| < 0.01）。",

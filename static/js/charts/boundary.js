@@ -13,7 +13,7 @@ export function create(el, { subtitle } = {}) {
     if (latest.boundary) {
       const n = latest.boundary.length;
       const axis = (a, b) => Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
-      traces.push({ type: "heatmap", x: axis(x0, x1), y: axis(y0, y1), z: latest.boundary, zmin: 0, zmax: 1,
+      traces.push({ type: "heatmap", x: axis(x0, x1), y: axis(y0, y1), z: latest.boundary, zmin: 0, zmax: 1, zsmooth: "best",
         opacity: 0.75, colorbar: { title: { text: "P(y = 1)" }, len: 0.8 },
         colorscale: [[0, theme.cvd ? "#E69F00" : "#ff7f0e"], [0.5, "#ffffff"], [1, theme.cvd ? "#0072B2" : "#1f77b4"]],
         hovertemplate: "(%{x:.2f}, %{y:.2f}) P = %{z:.2f}<extra></extra>" });

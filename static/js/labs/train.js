@@ -130,7 +130,7 @@ export class TrainLab {
     const dead = C.card("c.dead");
     const dist = C.card("c.distribution");
     const grad = C.card("c.train_grad");
-    const weights = C.card("c.weights");
+    const weights = C.card("c.weights", { subKey: "weights.sub" });
     this.layerSelect = C.select({ key: "view.layer", value: this.view.layer, options: [{ value: 0, label: "1" }],
       onChange: (v) => { this.view.layer = Number(v); this.app.saveView(this.lab, this.view); this.renderDistribution(); } });
     dist.box.append(this.layerSelect.el);
@@ -180,7 +180,7 @@ export class TrainLab {
   render() {
     const h = this.history;
     this.charts.boundary.update({ latest: this.latest, points: this.points });
-    this.charts.loss.update({ ytitle: t("loss"), rangemode: "tozero", y2: { range: [0, 1], tickformat: ".0%" },
+    this.charts.loss.update({ ytitle: t("loss"), rangemode: "tozero", y2: { range: [0, 1.02], tick0: 0, dtick: 0.25, tickformat: ".0%" },
       series: [
         { x: h.step, y: h.train_loss, name: t("train_loss"), index: 0 },
         { x: h.step, y: h.test_loss, name: t("test_loss"), index: 1 },
