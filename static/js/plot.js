@@ -25,7 +25,10 @@ export function colour(i) {
 
 export function layout(extra = {}) {
   return {
-    margin: { l: 66, r: 16, t: 8, b: 42 },
+    // The left margin holds y tick labels such as 5×10⁻¹¹ and the axis title; it grows
+    // with the font (the projector's) instead of by y automargin, which re-lays the
+    // figure out whenever streamed tick labels change width.
+    margin: { l: Math.round(66 * (theme.font / 12)), r: 16, t: 8, b: 42 },
     font: { size: theme.font, family: "system-ui, sans-serif" },
     paper_bgcolor: "#fff",
     plot_bgcolor: "#fff",
@@ -33,10 +36,8 @@ export function layout(extra = {}) {
     legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", font: { size: theme.font - 1 } },
     hovermode: "closest",
     ...extra,
-    // Room for the tick labels and the axis title, whatever the legend takes (and
-    // for long y tick labels such as 5×10⁻¹¹ in the projector's larger font).
+    // Room for the tick labels and the axis title, whatever the legend takes.
     xaxis: { automargin: true, ...(extra.xaxis || {}) },
-    yaxis: { automargin: true, ...(extra.yaxis || {}) },
   };
 }
 
@@ -58,12 +59,15 @@ export class Plot {
     this.onClick = null;
   }
 
-  react(data, lay) {
+  react(data, lay, { recalc = false } = {}) {
     const first = this.pending === null;
     // Data arrays are often appended to in place: a new datarevision tells
-    // Plotly.react to look at them again.
-    this.revision = (this.revision || 0) + 1;
-    this.pending = { data, layout: { ...lay, datarevision: this.revision } };
+    // Plotly.react to look at them again — and makes it recompute every trace. A
+    // chart built with {immutable: true} passes new arrays for what changed and the
+    // same arrays for what did not (a contour), which Plotly then leaves alone.
+    // A new figure (a new surface) recalculates everything even then.
+    if (!this.options.immutable || recalc) this.revision = (this.revision || 0) + 1;
+    this.pending = { data, layout: { ...lay, datarevision: this.revision || 0 } };
     if (!first) return;
     // Leading edge: after a quiet moment draw now; while frames stream, once per
     // animation frame.

@@ -136,6 +136,36 @@ def test_optimizer_lab_races_and_keys_play_pause_step_reset(watched: Watched) ->
     watched.check_clean()
 
 
+def test_a_streaming_race_redraws_the_paths_without_recomputing_the_contour(
+    watched: Watched,
+) -> None:
+    # Recomputing the contour on every frame (~150 ms) left the page seconds behind
+    # the stream: a key pressed to pause took effect 5 s later.
+    page = watched.open("?lab=descend")
+    wait_frame(page, "descend", "l.runsData.length === 3 && l.grid !== null")
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot') !== null")
+    page.evaluate(
+        "() => { const el = document.querySelector('.js-plotly-plot');"
+        " window._contour = el.calcdata[0]; window._drawn = Number(el.dataset.drawn); }"
+    )
+    page.get_by_role("button", name="Play").click()
+    wait_frame(page, "descend", "l.runsData[0].points.length > 100")
+    page.wait_for_function(
+        "() => Number(document.querySelector('.js-plotly-plot').dataset.drawn) > window._drawn + 3"
+    )
+    assert page.evaluate(
+        "() => document.querySelector('.js-plotly-plot').calcdata[0] === window._contour"
+    )
+    # the paths did move
+    assert page.evaluate("document.querySelector('.js-plotly-plot').data[1].x.length") > 100
+    # a new view of the surface does recompute it
+    page.get_by_label("Log-scale contours").uncheck()
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot').calcdata[0] !== window._contour"
+    )
+    watched.check_clean()
+
+
 def test_a_bad_custom_expression_shows_its_error(watched: Watched) -> None:
     page = watched.open("?lab=descend")
     wait_frame(page, "descend", "l.grid !== null")
