@@ -48,6 +48,11 @@ const CONFIG = {
   toImageButtonOptions: { format: "png", scale: 2, filename: "deepscope" },
 };
 
+// Page-wide: streamed redraws (of every chart) wait until this time, so that at
+// most about half of the page's time goes to drawing and keys, clicks and the
+// socket are served promptly while a race or a training run streams.
+let quietUntil = 0;
+
 // A plot bound to an element: react() stores the newest figure and draws it on the
 // next animation frame, so a burst of frames costs one redraw.
 export class Plot {
@@ -69,10 +74,13 @@ export class Plot {
     if (!this.options.immutable || recalc) this.revision = (this.revision || 0) + 1;
     this.pending = { data, layout: { ...lay, datarevision: this.revision || 0 } };
     if (!first) return;
-    // Leading edge: after a quiet moment draw now; while frames stream, once per
-    // animation frame.
+    // Leading edge: after a quiet moment draw now. While frames stream, draw on an
+    // animation frame, and only once the page has had as much time to itself as
+    // the redraws took (see quietUntil): frames that come faster than Plotly can
+    // draw them are merged into the next redraw instead of queueing up.
     const now = performance.now();
     if (now - (this.drawnAt || 0) > 100) queueMicrotask(() => this.flush());
+    else if (quietUntil > now) setTimeout(() => requestAnimationFrame(() => this.flush()), quietUntil - now);
     else requestAnimationFrame(() => this.flush());
   }
 
@@ -81,6 +89,7 @@ export class Plot {
     this.pending = null;
     if (!figure || !this.el.isConnected) return;
     const config = { ...CONFIG, ...(this.options.config || {}) };
+    const started = performance.now();
     if (!this.drawn) {
       Plotly.newPlot(this.el, figure.data, figure.layout, config);
       this.drawn = true;
@@ -90,6 +99,7 @@ export class Plot {
     }
     this.el.dataset.drawn = String(Number(this.el.dataset.drawn || 0) + 1);
     this.drawnAt = performance.now();
+    quietUntil = Math.max(quietUntil, this.drawnAt) + (this.drawnAt - started);
   }
 
   png(name) {
