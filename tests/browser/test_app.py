@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -201,6 +203,34 @@ def test_gallery_draws_every_checked_activation(watched: Watched) -> None:
     page.wait_for_function("() => Object.keys(window.deepscope.labs.gallery.curves).length === 4")
     watched.shot("gallery")
     watched.check_clean()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "?lab=layers",
+        '?lab=layers&config={"activation":"relu","init":"he_normal","scale":1,"depth":6}',
+    ],
+)
+def test_the_numpy_snippet_reproduces_the_lab(watched: Watched, query: str) -> None:
+    """The "reproduce in NumPy" snippet, run as a student would, gives the lab's stds."""
+    page = watched.open(query)
+    wait_frame(page, "layers", "l.frame !== null")
+    code = page.locator("pre.snippet").text_content() or ""
+    assert "import numpy as np" in code
+    stds = page.evaluate("window.deepscope.labs.layers.frame.layers.map(l => l.hist.activation.std)")
+    # as pasted (matplotlib is not installed here: the snippet must still run)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    mine = [float(v) for v in re.findall(r"'([0-9.e+-]+)'", out)]
+    assert len(mine) == len(stds)
+    # Different random draws (the engine's float32 streams): agreement within sampling
+    # noise — tight at the first layer, looser deeper down, where each layer's random
+    # scale (a few % at width 500) compounds along the net.
+    assert mine[0] == pytest.approx(stds[0], rel=0.03)
+    for theirs, ours in zip(mine, stds, strict=True):
+        assert theirs == pytest.approx(ours, rel=0.2)
 
 
 def test_presets_apply_and_their_url_reloads_to_the_same_state(watched: Watched) -> None:

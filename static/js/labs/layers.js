@@ -249,7 +249,6 @@ export class LayersLab {
       "# The layers lab in plain NumPy (CS231n style).",
       plain ? "" : "# This setting uses options the snippet leaves out (it shows the plain net).",
       "import numpy as np",
-      "import matplotlib.pyplot as plt",
       `rng = np.random.default_rng(${c.seed})`,
       `x = ${input}`,
       `widths = ${JSON.stringify(widths)}`,
@@ -261,8 +260,13 @@ export class LayersLab {
       `    h = ${act || "np.tanh(a)"}`,
       "    stds.append(h.std())",
       "    fan_in = fan_out",
-      "print(['%.5f' % s for s in stds])",
-      "plt.plot(range(1, len(stds) + 1), stds, 'o-'); plt.xlabel('layer'); plt.ylabel('std'); plt.show()",
+      "print(['%.4g' % s for s in stds])",
+      "try:  # the plot, if matplotlib is installed",
+      "    import matplotlib.pyplot as plt",
+      "except ImportError:",
+      "    plt = None",
+      "if plt is not None:",
+      "    plt.plot(range(1, len(stds) + 1), stds, 'o-'); plt.xlabel('layer'); plt.ylabel('std'); plt.show()",
     ].filter(Boolean).join("\n");
   }
 }
