@@ -218,7 +218,9 @@ def test_the_numpy_snippet_reproduces_the_lab(watched: Watched, query: str) -> N
     wait_frame(page, "layers", "l.frame !== null")
     code = page.locator("pre.snippet").text_content() or ""
     assert "import numpy as np" in code
-    stds = page.evaluate("window.deepscope.labs.layers.frame.layers.map(l => l.hist.activation.std)")
+    stds = page.evaluate(
+        "window.deepscope.labs.layers.frame.layers.map(l => l.hist.activation.std)"
+    )
     # as pasted (matplotlib is not installed here: the snippet must still run)
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
