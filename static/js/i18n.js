@@ -218,18 +218,31 @@ const ZH_TEXT = {
   "no simple variance law with skip connections": "有跳跃连接时没有简单的方差规律",
   "the variance law assumes zero bias": "方差规律假设偏置为零",
   "constant weights are not zero-mean": "常数权重的均值不为零",
+  // the training lab's divergence
+  "{what} overflowed at step {step}: the learning rate ({lr}) is too high for this network":
+    "{what}在第 {step} 步溢出：学习率（{lr}）对这个网络来说太高了",
+  "the loss": "损失", "the weights": "权重",
 };
 
-// "{name}" entries as patterns, tried when no entry matches a text exactly.
+// Entries with {placeholders} are patterns, tried when no entry matches a text
+// exactly; what a placeholder stands for is translated too when it can be.
 const escapeRe = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const ZH_PATTERNS = Object.entries(ZH_TEXT).filter(([en]) => en.includes("{name}")).map(([en, zh]) =>
-  [new RegExp(`^${escapeRe(en).replace(escapeRe("{name}"), "([\\w.]+)")}$`), zh]);
+const ZH_PATTERNS = Object.entries(ZH_TEXT).filter(([en]) => /\{\w+\}/.test(en)).map(([en, zh]) => [
+  new RegExp(`^${escapeRe(en).replace(/\\\{(\w+)\\\}/g, "(.+?)")}$`),
+  [...en.matchAll(/\{(\w+)\}/g)].map((m) => m[1]),
+  zh,
+]);
 
 function translateOne(text) {
   if (ZH_TEXT[text] !== undefined) return ZH_TEXT[text];
-  for (const [re, zh] of ZH_PATTERNS) {
+  for (const [re, names, zh] of ZH_PATTERNS) {
     const m = re.exec(text);
-    if (m) return zh.replace("{name}", m[1]);
+    if (m) {
+      return zh.replace(/\{(\w+)\}/g, (_, name) => {
+        const value = m[1 + names.indexOf(name)];
+        return ZH_TEXT[value] ?? value;
+      });
+    }
   }
   return null;
 }
@@ -243,7 +256,8 @@ export function tx(text) {
   if (lang === "en" || !text) return text;
   const whole = translateOne(text);
   if (whole !== null) return whole;
-  return text.split(SENTENCE).map((s) => translateOne(s) ?? s).join("");
+  return text.split(SENTENCE).map((s) => translateOne(s) ?? s)
+    .reduce((out, s) => (out === "" || out.endsWith("。") ? out + s : `${out} ${s}`), "");
 }
 
 // Which catalog texts have no translation (for the tests).

@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from server.catalog import build_catalog
-from server.engine import layers_lab
+from server.engine import layers_lab, training
 from tests.browser.conftest import FLAGS, Watched
 from tests.live import live_server
 
@@ -302,6 +302,12 @@ def catalog_texts() -> list[str]:
         {"init": "constant"},
     ):
         texts.append(layers_lab.theory_variance(layers_lab.LayersConfig(**change))[1])
+    diverging = training.TrainConfig(
+        activation="linear", scale=3.0, steps=500, optimizer=training.RunConfig("gd", {"lr": 5.0})
+    )
+    reason = list(training.train(diverging, every=10))[-1].reason
+    assert "learning rate" in reason
+    texts.append(reason)
     return [t for t in texts if t]
 
 

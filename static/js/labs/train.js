@@ -2,7 +2,7 @@
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
 import { fmt } from "../plot.js";
-import { t } from "../i18n.js";
+import { t, tx } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
 import * as series from "../charts/series.js";
@@ -173,7 +173,7 @@ export class TrainLab {
   }
 
   onStatus(status) {
-    this.status.textContent = status.state === "diverged" ? `${t("diverged")}: ${status.reason}` : "";
+    this.status.textContent = status.state === "diverged" ? `${t("diverged")}: ${tx(status.reason)}` : "";
     this.status.classList.toggle("error-text", status.state === "diverged");
   }
 
