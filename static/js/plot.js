@@ -64,15 +64,14 @@ export class Plot {
     this.onClick = null;
   }
 
-  react(data, lay, { recalc = false } = {}) {
+  react(data, lay) {
     const first = this.pending === null;
     // Data arrays are often appended to in place: a new datarevision tells
-    // Plotly.react to look at them again — and makes it recompute every trace. A
-    // chart built with {immutable: true} passes new arrays for what changed and the
-    // same arrays for what did not (a contour), which Plotly then leaves alone.
-    // A new figure (a new surface) recalculates everything even then.
-    if (!this.options.immutable || recalc) this.revision = (this.revision || 0) + 1;
-    this.pending = { data, layout: { ...lay, datarevision: this.revision || 0 } };
+    // Plotly.react to look at them again. (Plotly recomputes every trace of a
+    // figure when any of its data changes, so a contour under streamed paths costs
+    // its full ~150 ms each redraw; the pacing below keeps that from piling up.)
+    this.revision = (this.revision || 0) + 1;
+    this.pending = { data, layout: { ...lay, datarevision: this.revision } };
     if (!first) return;
     // Leading edge: after a quiet moment draw now. While frames stream, draw on an
     // animation frame, and only once the page has had as much time to itself as

@@ -138,33 +138,26 @@ def test_optimizer_lab_races_and_keys_play_pause_step_reset(watched: Watched) ->
     watched.check_clean()
 
 
-def test_a_streaming_race_redraws_the_paths_without_recomputing_the_contour(
-    watched: Watched,
-) -> None:
-    # Recomputing the contour on every frame (~150 ms) left the page seconds behind
-    # the stream: a key pressed to pause took effect 5 s later.
+def test_a_streaming_race_draws_its_paths_and_the_page_keeps_up(watched: Watched) -> None:
     page = watched.open("?lab=descend")
     wait_frame(page, "descend", "l.runsData.length === 3 && l.grid !== null")
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot') !== null")
-    page.evaluate(
+    drawn_points = (
         "() => { const el = document.querySelector('.js-plotly-plot');"
-        " window._contour = el.calcdata[0]; window._drawn = Number(el.dataset.drawn); }"
+        " return el.calcdata ? el.calcdata[1].length : 0; }"
     )
     page.get_by_role("button", name="Play").click()
     wait_frame(page, "descend", "l.runsData[0].points.length > 100")
-    page.wait_for_function(
-        "() => Number(document.querySelector('.js-plotly-plot').dataset.drawn) > window._drawn + 3"
+    # what is drawn follows the data (the paths, not only the contour, are redrawn)
+    page.wait_for_function(f"() => ({drawn_points})() > 100")
+    first = page.evaluate(drawn_points)
+    page.wait_for_function(f"(n) => ({drawn_points})() > n", arg=first)
+    # While it streams, the page still has time for itself: a timer fires promptly
+    # (redraws are paced; before, frames queued up and a timer waited ~6 s).
+    lag = page.evaluate(
+        "() => new Promise(r => { const t = performance.now();"
+        " setTimeout(() => r(performance.now() - t), 0); })"
     )
-    assert page.evaluate(
-        "() => document.querySelector('.js-plotly-plot').calcdata[0] === window._contour"
-    )
-    # the paths did move
-    assert page.evaluate("document.querySelector('.js-plotly-plot').data[1].x.length") > 100
-    # a new view of the surface does recompute it
-    page.get_by_label("Log-scale contours").uncheck()
-    page.wait_for_function(
-        "() => document.querySelector('.js-plotly-plot').calcdata[0] !== window._contour"
-    )
+    assert lag < 2000
     watched.check_clean()
 
 

@@ -6,12 +6,10 @@ import { t } from "../i18n.js";
 const SYMBOL = { minimum: "circle", maximum: "triangle-up", saddle: "x", degenerate: "diamond" };
 
 export function create(el, { onClick } = {}) {
-  // Immutable: the contour trace keeps its arrays between frames, so streaming a
-  // race redraws the paths (~10 ms) instead of recomputing the contour (~150 ms).
-  const plot = new Plot(el, { immutable: true });
+  const plot = new Plot(el);
   if (onClick) plot.onClick = onClick;
+  // The contour trace is built once per surface and view, not on every frame.
   let contour = { grid: null, logz: null, trace: null };
-  let shown = null; // the grid and view the figure was last fully computed for
 
   function contourTrace(grid, logz) {
     if (contour.grid === grid && contour.logz === logz) return contour.trace;
@@ -29,15 +27,13 @@ export function create(el, { onClick } = {}) {
 
   function update({ grid, surface, runs, logz }) {
     if (!grid) return;
-    const recalc = !shown || shown.grid !== grid || shown.logz !== logz;
-    shown = { grid, logz };
     const lw = theme.width;
     const traces = [];
     if (grid.surface.dims === 1) {
       traces.push({ x: grid.x, y: grid.z, mode: "lines", name: "f(x)", line: { color: "#555", width: lw } });
       runs.forEach((r, k) => {
         const xs = r.points.map((p) => p[0]);
-        traces.push({ x: xs, y: r.loss.slice(), mode: "lines+markers", name: r.label, marker: { size: 6 },
+        traces.push({ x: xs, y: r.loss, mode: "lines+markers", name: r.label, marker: { size: 6 },
           line: { color: colour(k), width: 1 } });
         const n = xs.length - 1;
         if (n >= 0 && r.gradient[n]) {
@@ -49,7 +45,7 @@ export function create(el, { onClick } = {}) {
             showlegend: false, hoverinfo: "skip", line: { color: colour(k), width: lw, dash: "dot" } });
         }
       });
-      plot.react(traces, layout({ xaxis: { title: { text: "x" } }, yaxis: { title: { text: "f(x)" } } }), { recalc });
+      plot.react(traces, layout({ xaxis: { title: { text: "x" } }, yaxis: { title: { text: "f(x)" } } }));
       return;
     }
     traces.push(contourTrace(grid, logz));
@@ -70,7 +66,7 @@ export function create(el, { onClick } = {}) {
       marker: { symbol: cps.map((c) => SYMBOL[c.kind]), size: 11, color: "#fff", line: { width: 2, color: "#000" } } });
     const [[x0, x1], [y0, y1]] = grid.surface.domain;
     plot.react(traces, layout({ xaxis: { range: [x0, x1], title: { text: "x₁" } },
-      yaxis: { range: [y0, y1], title: { text: "x₂" } } }), { recalc });
+      yaxis: { range: [y0, y1], title: { text: "x₂" } } }));
   }
 
   return { plot, update };
