@@ -161,6 +161,23 @@ def test_a_streaming_race_draws_its_paths_and_the_page_keeps_up(watched: Watched
     watched.check_clean()
 
 
+def test_a_click_on_the_contour_moves_every_runners_start(watched: Watched) -> None:
+    page = watched.open("?lab=descend")
+    wait_frame(page, "descend", "l.runsData.length === 3 && l.grid !== null")
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot .nsewdrag') !== null")
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    assert box is not None
+    # Rosenbrock's domain is [−2, 2] × [−1, 3]: a quarter in from the left, half way up
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.5)
+    wait_frame(page, "descend", "l.config.start && l.runsData[0].points[0][0] !== -1.5")
+    start = page.evaluate("window.deepscope.labs.descend.config.start")
+    assert start[0] == pytest.approx(-1.0, abs=0.05)
+    assert start[1] == pytest.approx(1.0, abs=0.05)
+    wait_frame(page, "descend", f"l.runsData.every(r => r.points[0][0] === {start[0]})")
+    page.wait_for_function("() => decodeURIComponent(location.search).includes('\"start\"')")
+    watched.check_clean()
+
+
 def test_a_bad_custom_expression_shows_its_error(watched: Watched) -> None:
     page = watched.open("?lab=descend")
     wait_frame(page, "descend", "l.grid !== null")
