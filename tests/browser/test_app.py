@@ -337,6 +337,36 @@ def test_every_catalog_text_the_page_shows_has_its_chinese(watched: Watched) -> 
     watched.check_clean()
 
 
+VISIBLE_TEXT = """() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+    const text = n.textContent.trim();
+    const el = n.parentElement;
+    if (!text || !el || el.closest("script, style, .sr-only, pre, option")) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    out.push(text);
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("lab", ["layers", "descend", "train", "gallery"])
+def test_the_chinese_ui_shows_no_english_sentences(watched: Watched, lab: str) -> None:
+    page = watched.open(f"?lab={lab}&lang=zh")
+    page.wait_for_function("() => window.deepscope && window.deepscope.active")
+    page.wait_for_function("() => document.querySelectorAll('.plot[data-drawn]').length >= 1")
+    page.wait_for_timeout(500)
+    texts = page.evaluate(VISIBLE_TEXT)
+    # Two English words in a row (names such as tanh, momentum or leaky_relu are
+    # identifiers and stay as they are, and so do formulas such as "relu: max(0, z)").
+    two_words = re.compile(r"[A-Za-z]{3,}[ ,;:]+[A-Za-z]{3,}(?![A-Za-z(])")
+    english = sorted({t for t in texts if two_words.search(t)})
+    assert english == []
+    watched.check_clean()
+
+
 def test_every_control_is_labelled_and_tabs_work_by_keyboard(watched: Watched) -> None:
     page = watched.open("?lab=train")
     wait_frame(page, "train", "l.latest !== null")
