@@ -11,7 +11,15 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 from .engine import activations as _activations
 from .engine import datasets as _datasets
@@ -371,7 +379,29 @@ class CustomSurfaceRequest(Strict):
         return value
 
 
-SurfaceChoice = SurfaceName | CustomSurfaceRequest
+def _surface_kind(value: Any) -> str | None:
+    """A name is a built-in surface, an object a typed one: validate against that one only.
+
+    (As a plain union, a bad typed surface was reported against both members: a
+    list of every built-in name, then the real problem.)
+    """
+    if isinstance(value, str):
+        return "builtin"
+    if isinstance(value, dict | CustomSurfaceRequest):
+        return "custom"
+    return None
+
+
+SurfaceChoice = Annotated[
+    Annotated[SurfaceName, Tag("builtin")] | Annotated[CustomSurfaceRequest, Tag("custom")],
+    Discriminator(
+        _surface_kind,
+        custom_error_type="surface_type",
+        custom_error_message='a surface name, or an object {"expr": …} for a typed surface',
+    ),
+]
+# Tags of the unions above, which error messages leave out of a field's path.
+UNION_TAGS = frozenset({"builtin", "custom"})
 
 
 class SurfaceParamsMixin(Strict):

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..protocol import UNION_TAGS
 from ..sessions.encode import dumps
 from ..sessions.labs import InputError
 
@@ -28,7 +29,7 @@ def describe(errors: list[Any]) -> str:
         if err.get("type") == "json_invalid":
             parts.append("body: not valid JSON")
             continue
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        loc = [str(p) for p in err.get("loc", ()) if p != "body" and p not in UNION_TAGS]
         where = ".".join(loc) or "body"
         msg = str(err.get("msg", "invalid"))
         msg = msg.removeprefix("Value error, ")

@@ -26,6 +26,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from .. import __version__
 from ..protocol import (
+    UNION_TAGS,
     ClientMessage,
     ConfigureDescend,
     ConfigureLayers,
@@ -119,6 +120,7 @@ def describe_errors(err: ValidationError) -> str:
             loc = loc[1:]
             if loc and loc[0] in ("layers", "descend", "train"):
                 loc = loc[1:]
+        loc = [p for p in loc if p not in UNION_TAGS]
         msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
         parts.append(f"{'.'.join(loc) or 'message'}: {msg}")
     return "; ".join(parts[:5])

@@ -108,6 +108,28 @@ def test_hostile_expressions_are_refused(client: TestClient, expr: str) -> None:
     assert "surface" in r.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("surface", "error"),
+    [
+        ({"expr": ""}, "surface.expr: String should have at least 1 character"),
+        ({"expresion": "x"}, "surface.expr: Field required"),
+        (5, 'surface: a surface name, or an object {"expr": …} for a typed surface'),
+        ("nope", "surface: Input should be 'quadratic_1d'"),
+    ],
+)
+def test_a_bad_surface_is_reported_against_what_was_sent(
+    client: TestClient, surface: object, error: str
+) -> None:
+    # Not against both kinds of surface: a typed one that is wrong does not list the
+    # built-in names, and a wrong name does not ask for "expr".
+    r = client.post("/api/descend", json={"surface": surface, "runs": [{"optimizer": "gd"}]})
+    assert r.status_code == 422
+    message = r.json()["error"]
+    assert message.startswith(error)
+    assert ("rosenbrock" in message) == (surface == "nope")
+    assert "CustomSurfaceRequest" not in message and "literal[" not in message
+
+
 def test_custom_expression_races(client: TestClient) -> None:
     body = {
         "surface": {"expr": "x**2 + 10*y**2", "domain": [[-3, 3], [-3, 3]]},
