@@ -158,7 +158,7 @@ let lang = "en";
 
 // The server's catalog (activation and surface notes, optimizer and surface titles,
 // the variance-law note) is written in English; its 简体中文 lives here, keyed by the
-// English text itself (as gettext does). "{name}" stands for a registry name.
+// English text itself (as gettext does). A {slot} stands for a part that varies.
 const ZH_TEXT = {
   // activations
   "A deep linear net is still a linear map: straight decision boundaries.": "深层线性网络仍是一个线性映射：决策边界是直线。",
@@ -224,8 +224,8 @@ const ZH_TEXT = {
   "the loss": "损失", "the weights": "权重",
 };
 
-// Entries with {placeholders} are patterns, tried when no entry matches a text
-// exactly; what a placeholder stands for is translated too when it can be.
+// Entries with {slots} in them are patterns, tried when no entry matches a text
+// exactly; what a slot stands for is translated too when it can be.
 const escapeRe = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const ZH_PATTERNS = Object.entries(ZH_TEXT).filter(([en]) => /\{\w+\}/.test(en)).map(([en, zh]) => [
   new RegExp(`^${escapeRe(en).replace(/\\\{(\w+)\\\}/g, "(.+?)")}$`),

@@ -61,15 +61,14 @@ export class Plot {
     this.drawn = false;
     this.pending = null;
     this.options = options;
-    this.onClick = null;
   }
 
   react(data, lay) {
     const first = this.pending === null;
     // Data arrays are often appended to in place: a new datarevision tells
     // Plotly.react to look at them again. (Plotly recomputes every trace of a
-    // figure when any of its data changes, so a contour under streamed paths costs
-    // its full ~150 ms each redraw; the pacing below keeps that from piling up.)
+    // figure when any of its data changes: nothing costly and static belongs in a
+    // streamed figure — see the optimizer lab's contour image in charts/paths.js.)
     this.revision = (this.revision || 0) + 1;
     this.pending = { data, layout: { ...lay, datarevision: this.revision } };
     if (!first) return;
@@ -92,7 +91,6 @@ export class Plot {
     if (!this.drawn) {
       Plotly.newPlot(this.el, figure.data, figure.layout, config);
       this.drawn = true;
-      if (this.onClick) this.el.on("plotly_click", this.onClick);
     } else {
       Plotly.react(this.el, figure.data, figure.layout, config);
     }

@@ -11,7 +11,7 @@ export function create(el, { onClick } = {}) {
   // shows under the paths: Plotly recomputes every trace of a figure whenever any
   // data changes, and a contour costs ~150 ms, so as a trace it made a streamed
   // race redraw 4–5 times a second instead of at the frame rate.
-  let contour = { grid: null, logz: null, image: null, zrange: null, loading: null };
+  let contour = { grid: null, logz: null, image: null, zrange: null };
   let latest = null; // the newest arguments of update(), to redraw when the image is ready
 
   function contourFigure(grid, logz) {
@@ -42,8 +42,8 @@ export function create(el, { onClick } = {}) {
     const scale = Math.min(2, window.devicePixelRatio || 1) * 1.5;
     const width = Math.round(Math.max(400, size?.w || 800) * scale);
     const height = Math.round(Math.max(200, size?.h || 300) * scale);
-    const mine = { grid, logz, image: null, zrange: range, loading: null };
-    mine.loading = Plotly.toImage(figure, { format: "png", width, height }).then((url) => {
+    const mine = { grid, logz, image: null, zrange: range };
+    Plotly.toImage(figure, { format: "png", width, height }).then((url) => {
       mine.image = url;
       if (contour === mine && latest) update(latest);
     }).catch(() => {}); // an image that could not be drawn leaves the paths on white
