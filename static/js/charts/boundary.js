@@ -20,10 +20,14 @@ export function create(el, { subtitle } = {}) {
     }
     const marker = (labels, hollow) => ({ size: 7, color: labels.map((y) => (y > 0.5 ? colour(0) : colour(1))),
       symbol: hollow ? "circle-open" : "circle", line: { width: hollow ? 2 : 1, color: "#222" } });
+    // The points are coloured by class; their legend entries are grey (filled: training,
+    // hollow: test), not the colour of whichever point happens to come first.
+    const key = (name, hollow) => ({ x: [null], y: [null], mode: "markers", name, hoverinfo: "skip",
+      marker: { size: 7, color: "#888", symbol: hollow ? "circle-open" : "circle", line: { width: hollow ? 2 : 1, color: "#222" } } });
     traces.push({ x: points.X_train.map((p) => p[0]), y: points.X_train.map((p) => p[1]), mode: "markers",
-      name: t("train_set"), marker: marker(points.y_train, false) });
+      name: t("train_set"), showlegend: false, marker: marker(points.y_train, false) }, key(t("train_set"), false));
     if (points.X_test.length) traces.push({ x: points.X_test.map((p) => p[0]), y: points.X_test.map((p) => p[1]),
-      mode: "markers", name: t("test_set"), marker: marker(points.y_test, true) });
+      mode: "markers", name: t("test_set"), showlegend: false, marker: marker(points.y_test, true) }, key(t("test_set"), true));
     if (subtitle) subtitle.textContent = `${t("step")} ${latest.step} · ${t("accuracy")} ${fmt(100 * latest.accuracy, 3)}% · ${points.n_params} ${t("params")}`;
     plot.react(traces, layout({ xaxis: { range: [x0, x1], title: { text: "x₁" } },
       yaxis: { range: [y0, y1], title: { text: "x₂" } } }));
