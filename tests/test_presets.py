@@ -1,10 +1,15 @@
-"""Every lecture preset is a valid configuration of its lab, in both languages."""
+"""Every lecture preset is a valid configuration of its lab, says the same in both
+languages, and shows what it says: its claims hold on its own configuration."""
 
 from __future__ import annotations
 
+import copy
+import re
+from typing import Any
+
 import pytest
 
-from server import protocol
+from server import claims, protocol
 from server.presets import PRESETS
 from server.sessions import labs
 
@@ -13,20 +18,89 @@ MODELS = {
     "descend": protocol.DescendRequest,
     "train": protocol.TrainRequest,
 }
+IDS = [p["id"] for p in PRESETS]
+BY_ID = {p["id"]: p for p in PRESETS}
+LAYERS = [p for p in PRESETS if p["lab"] == "layers"]
 
 
-@pytest.mark.parametrize("preset", PRESETS, ids=[p["id"] for p in PRESETS])
-def test_preset_is_valid_and_translated(preset: dict) -> None:  # type: ignore[type-arg]
+@pytest.mark.parametrize("preset", PRESETS, ids=IDS)
+def test_preset_is_valid_and_translated(preset: dict[str, Any]) -> None:
     model = MODELS[preset["lab"]]
     config = model.model_validate(preset["config"])
     for key in ("title", "notice"):
         assert preset[key]["en"] and preset[key]["zh"]
     if "options" in preset:
         protocol.StreamOptions.model_validate(preset["options"])
+    if "compare" in preset:
+        model.model_validate(preset["compare"])
+        for lang in ("en", "zh"):
+            assert len(preset["labels"][lang]) == 2
     if preset["lab"] == "descend":
         assert isinstance(config, protocol.DescendRequest)
         surface = labs.build_surface(config.surface, config.surface_params)
         labs.check_starts(config, surface)
+
+
+NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=IDS)
+def test_both_languages_quote_the_same_numbers(preset: dict[str, Any]) -> None:
+    """A translation that drifts (an edited number in one language only) fails here."""
+    for key in ("title", "notice"):
+        en, zh = (sorted(NUMBER.findall(preset[key][lang])) for lang in ("en", "zh"))
+        assert en == zh, f"{preset['id']} {key}: en {en} vs zh {zh}"
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=IDS)
+def test_every_claim_of_a_preset_holds_on_its_own_configuration(preset: dict[str, Any]) -> None:
+    assert preset["claims"], "a preset's text makes claims: list them as checks"
+    failed = [
+        f"{claim['check']}: {verdict.observed}"
+        for claim, verdict in claims.check_preset(preset)
+        if not verdict.ok
+    ]
+    assert failed == [], f"{preset['id']} says what its picture does not show: {failed}"
+
+
+@pytest.mark.parametrize("preset", LAYERS, ids=[p["id"] for p in LAYERS])
+def test_a_layers_preset_opens_the_view_its_claims_are_about(preset: dict[str, Any]) -> None:
+    quantity = preset["view"]["quantity"]
+    assert quantity in claims.HISTOGRAMMED
+    about = {c["what"].split(".")[0] for c in preset["claims"] if "what" in c}
+    assert quantity in about, f"{preset['id']} opens on {quantity} but claims {about}"
+
+
+@pytest.mark.parametrize("k", range(len(LAYERS)), ids=[p["id"] for p in LAYERS])
+def test_layers_claims_fail_on_another_preset_configuration(k: int) -> None:
+    """The checks can fail: a preset's claims do not all hold for the next preset's net."""
+    preset, other = LAYERS[k], LAYERS[(k + 1) % len(LAYERS)]
+    moved = {**preset, "config": other["config"]}
+    assert not all(v.ok for _, v in claims.check_preset(moved))
+
+
+DESCEND = [p for p in PRESETS if p["lab"] == "descend"]
+
+
+@pytest.mark.parametrize("preset", DESCEND, ids=[p["id"] for p in DESCEND])
+def test_descend_claims_fail_when_the_learning_rates_change(preset: dict[str, Any]) -> None:
+    moved = copy.deepcopy(preset)
+    for run in moved["config"]["runs"]:
+        if run["optimizer"] != "newton":
+            run["lr"] = run.get("lr", 1.0) * 0.6
+    assert not all(v.ok for _, v in claims.check_preset(moved))
+
+
+def test_the_old_lecture_configurations_fail_the_claims_they_were_given() -> None:
+    """What the first version shipped: the texts were not true of these pictures."""
+    adaptive = copy.deepcopy(BY_ID["adaptive"])  # on the plateau AdaGrad won
+    adaptive["config"] = {**adaptive["config"], "surface": "plateau", "start": None}
+    adaptive["config"]["runs"][1]["lr"] = 0.01
+    assert not all(v.ok for _, v in claims.check_preset(adaptive))
+    linear = copy.deepcopy(BY_ID["deep-linear"])  # on the circle: P ≈ 0.5 everywhere, no line
+    linear["config"]["dataset"] = "circle"
+    linear["claims"] = [{"check": "straight_boundary"}]
+    assert not claims.check_preset(linear)[0][1].ok
 
 
 def test_the_spec_presets_are_all_there() -> None:
@@ -57,3 +131,14 @@ def test_the_spec_presets_are_all_there() -> None:
         "adaptive",
     ):
         assert needed in ids
+
+
+def test_claims_name_only_known_checks_and_runs() -> None:
+    for preset in PRESETS:
+        labels = set()
+        if preset["lab"] == "descend":
+            labels = {r.get("label") or r["optimizer"] for r in preset["config"]["runs"]}
+        for claim in preset["claims"]:
+            assert claim["check"] in claims.CHECKS, claim
+            if "run" in claim:
+                assert claim["run"] in labels, (preset["id"], claim)

@@ -1,0 +1,398 @@
+"""What a preset says, checked on what its picture shows.
+
+A preset's ``claims`` are data: a list of ``{"check": name, ...parameters}``. Each
+names a check from ``CHECKS`` below, a plain function over the *frames the page
+receives* for that configuration (the runners' wire data, replayed the way a
+session streams it: ``start()`` then ``advance(steps_per_frame)`` until the run
+ends). ``tests/test_presets.py`` evaluates every preset's claims on its own
+configuration, so a preset cannot say what its own picture does not show.
+
+Checks are named functions, never ``eval``: a claim's parameters are numbers,
+names of frame quantities and layer ranges. Quantities are addressed as
+
+* layers lab: ``"<quantity>.<stat>"`` (quantity one of the histogrammed ones,
+  stat ``mean`` or ``std``) or a per-layer field (``saturated_fraction``,
+  ``zero_fraction``, ``dead_units``, ``grad_norm``);
+* optimizer lab: a run by its label, then ``loss``, ``x`` / ``y`` (the point's
+  coordinates), ``effective_lr`` (first coordinate) or ``distance``;
+* training lab: a frame field (``accuracy``, ``train_loss``, ``dead_units``…).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from . import protocol
+from .sessions import runners
+
+HISTOGRAMMED = ("activation", "preactivation", "derivative", "gradient", "weight_gradient")
+CONFIGURE: TypeAdapter[Any] = TypeAdapter(protocol.Configure)
+MAX_FRAMES = 20_000  # a replay that streams longer than this is a preset mistake
+
+
+@dataclass
+class Trace:
+    """Every frame's data the page would receive, in order, and how the run ended."""
+
+    lab: str
+    config: dict[str, Any]
+    frames: list[dict[str, Any]]
+    ended: str | None = None
+    reason: str = ""
+    # optimizer lab: each run's whole history, stitched from the frames' chunks
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def replay(
+    lab: str, config: dict[str, Any], options: dict[str, Any] | None = None, *, frames: int = 0
+) -> Trace:
+    """Run ``config`` as a session would stream it; ``frames`` > 0 stops after that many."""
+    message = {"type": "configure", "lab": lab, "config": config, "options": options or {}}
+    if lab == "layers":  # the page asks for one quantity's histograms; a claim may need any
+        message["config"] = {**config, "histograms": list(HISTOGRAMMED)}
+    parsed = CONFIGURE.validate_python(message)
+    runner = runners.make_runner(parsed)
+    out = runner.start()
+    trace = Trace(lab, config, [out.data])
+    steps = max(1, parsed.options.steps_per_frame)
+    while runner.streaming and out.ended is None and len(trace.frames) < MAX_FRAMES:
+        if frames and len(trace.frames) >= frames:
+            break
+        out = runner.advance(steps)
+        trace.frames.append(out.data)
+    trace.ended, trace.reason = out.ended, out.reason
+    if lab == "descend":
+        trace.runs = _stitch(trace.frames)
+    return trace
+
+
+def _stitch(frames: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each run's points, loss, effective lr and distance over all frames, by label."""
+    runs: dict[str, dict[str, Any]] = {}
+    for data in frames:
+        for run in data["runs"]:
+            r = runs.setdefault(
+                run["label"],
+                {"points": [], "loss": [], "gradient": [], "effective_lr": [], "distance": []},
+            )
+            r["status"], r["stopped_at"] = run["status"], run["stopped_at"]
+            for key in ("points", "loss", "gradient", "effective_lr"):
+                r[key].extend(run[key])
+            r["distance"].extend(run["distance"] or [])
+    return runs
+
+
+# --- reading quantities ---------------------------------------------------------------
+
+
+def layer_series(frame: dict[str, Any], what: str) -> list[float]:
+    """One value per layer (layer 1 first)."""
+    layers = frame["layers"]
+    if "." in what:
+        quantity, stat = what.split(".")
+        return [_f(layer["hist"][quantity][stat]) for layer in layers]
+    return [_f(layer[what]) for layer in layers]
+
+
+def run_series(trace: Trace, run: str, what: str) -> list[float]:
+    """One value per step of one run of a race (the start first)."""
+    r = trace.runs[run]
+    if what in ("x", "y"):
+        return [_f(p[0 if what == "x" else 1]) for p in r["points"]]
+    if what in ("grad_x", "grad_y"):
+        return [_f(g[0 if what == "grad_x" else 1]) for g in r["gradient"]]
+    if what == "effective_lr":
+        return [_f(v[0] if isinstance(v, list) else v) for v in r["effective_lr"]]
+    return [_f(v) for v in r[what]]
+
+
+def _f(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
+def _layers(values: list[float], layers: Sequence[int] | None) -> list[tuple[int, float]]:
+    """(1-based layer, value) for layers lo..hi inclusive; negative counts from the end."""
+    n = len(values)
+    lo, hi = layers or (1, n)
+    lo, hi = (lo if lo > 0 else n + 1 + lo), (hi if hi > 0 else n + 1 + hi)
+    return [(k, values[k - 1]) for k in range(lo, hi + 1)]
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    observed: str
+
+
+def _within(value: float, between: Sequence[float]) -> bool:
+    return bool(np.isfinite(value)) and between[0] <= value <= between[1]
+
+
+def _show(values: Sequence[float]) -> str:
+    return ", ".join(f"{v:.4g}" for v in values)
+
+
+# --- checks: layers lab ------------------------------------------------------------------
+
+
+def each_layer(
+    trace: Trace, what: str, between: Sequence[float], layers: Sequence[int] | None = None
+) -> Verdict:
+    """Every layer in ``layers`` has ``what`` in [lo, hi]."""
+    picked = _layers(layer_series(trace.frames[-1], what), layers)
+    ok = all(_within(v, between) for _, v in picked)
+    return Verdict(ok, f"{what} per layer: {_show([v for _, v in picked])}")
+
+
+def layer_ratio(
+    trace: Trace, what: str, between: Sequence[float], layers: Sequence[int] | None = None
+) -> Verdict:
+    """value(k) / value(k − 1), deeper over shallower, in [lo, hi] for every k in ``layers``."""
+    values = layer_series(trace.frames[-1], what)
+    picked = [k for k, _ in _layers(values, layers or (2, len(values))) if k >= 2]
+    ratios = [values[k - 1] / values[k - 2] if values[k - 2] else math.inf for k in picked]
+    return Verdict(all(_within(r, between) for r in ratios), f"{what} ratios: {_show(ratios)}")
+
+
+def end_ratio(trace: Trace, what: str, between: Sequence[float]) -> Verdict:
+    """value(last layer) / value(first layer) in [lo, hi]."""
+    values = layer_series(trace.frames[-1], what)
+    ratio = values[-1] / values[0] if values[0] else math.inf
+    return Verdict(_within(ratio, between), f"{what} last / first = {ratio:.4g}")
+
+
+def same_as(
+    trace: Trace,
+    what: str,
+    other: dict[str, Any],
+    between: Sequence[float],
+    layers: Sequence[int] | None = None,
+) -> Verdict:
+    """value / value of the same configuration with ``other``'s changes, per layer, in [lo, hi]."""
+    frame = trace.frames[-1]
+    theirs = layer_series(replay("layers", {**trace.config, **other}).frames[-1], what)
+    ours = layer_series(frame, what)
+    ratios = [ours[k - 1] / theirs[k - 1] for k, _ in _layers(ours, layers)]
+    return Verdict(all(_within(r, between) for r in ratios), f"{what} / other: {_show(ratios)}")
+
+
+# --- checks: optimizer lab -----------------------------------------------------------------
+
+
+def status(trace: Trace, run: str, equals: str, by: int | None = None) -> Verdict:
+    """The run ends with this status (and, with ``by``, stopped at or before that step)."""
+    r = trace.runs[run]
+    ok = r["status"] == equals and (by is None or (r["stopped_at"] or math.inf) <= by)
+    return Verdict(ok, f"{run}: {r['status']} at step {r['stopped_at']}")
+
+
+def converged_at(trace: Trace, run: str, step: int) -> Verdict:
+    """The run converged exactly at ``step``."""
+    r = trace.runs[run]
+    return Verdict(
+        r["status"] == "converged" and r["stopped_at"] == step,
+        f"{run}: {r['status']} at step {r['stopped_at']}",
+    )
+
+
+def value_at(
+    trace: Trace, run: str, what: str, step: int, near: float, tol: float = 1e-9
+) -> Verdict:
+    """The run's ``what`` at ``step`` (negative: from the end) is ``near`` ± tol."""
+    values = run_series(trace, run, what)
+    v = values[step]
+    return Verdict(abs(v - near) <= tol, f"{run} {what}[{step}] = {v:.10g}")
+
+
+def final(trace: Trace, run: str, what: str, between: Sequence[float]) -> Verdict:
+    """The run's last ``what`` lies in [lo, hi]."""
+    v = run_series(trace, run, what)[-1]
+    return Verdict(_within(v, between), f"{run} final {what} = {v:.4g}")
+
+
+def cycles(
+    trace: Trace, run: str, what: str, values: Sequence[float], tol: float = 1e-6, last: int = 10
+) -> Verdict:
+    """The run's last ``last`` values alternate between two values (a 2-cycle, forever)."""
+    tail = run_series(trace, run, what)[-last:]
+    a, b = values
+    fits = [abs(v - (a if i % 2 == 0 else b)) <= tol for i, v in enumerate(tail)]
+    swapped = [abs(v - (b if i % 2 == 0 else a)) <= tol for i, v in enumerate(tail)]
+    return Verdict(all(fits) or all(swapped), f"{run} last {what}: {_show(tail)}")
+
+
+def two_cycle(trace: Trace, run: str, what: str, last: int = 20, gap: float = 1e-3) -> Verdict:
+    """The run ends bouncing between two distinct values, not converging to one."""
+    tail = np.array(run_series(trace, run, what)[-last:])
+    even, odd = tail[0::2], tail[1::2]
+    steady = np.ptp(even) < gap * 0.1 and np.ptp(odd) < gap * 0.1
+    apart = abs(float(even.mean()) - float(odd.mean())) > gap
+    return Verdict(
+        bool(steady and apart), f"{run} last {what}: {_show(tail[-4:].tolist())} (ends alternating)"
+    )
+
+
+def same_curve(trace: Trace, run: str, other: str, what: str, rtol: float = 1e-9) -> Verdict:
+    """Two runs have the same ``what`` at every step (up to rounding)."""
+    a, b = np.array(run_series(trace, run, what)), np.array(run_series(trace, other, what))
+    n = min(len(a), len(b))
+    ok = bool(n > 1 and np.allclose(a[:n], b[:n], rtol=rtol, atol=1e-300))
+    return Verdict(
+        ok, f"{run} vs {other} {what}: first {_show(a[:3].tolist())} / {_show(b[:3].tolist())}"
+    )
+
+
+def final_ratio(trace: Trace, run: str, other: str, what: str, between: Sequence[float]) -> Verdict:
+    """run's last ``what`` / other's last ``what`` in [lo, hi]."""
+    a, b = run_series(trace, run, what)[-1], run_series(trace, other, what)[-1]
+    ratio = a / b if b else math.inf
+    return Verdict(_within(ratio, between), f"{run} / {other} final {what} = {ratio:.4g}")
+
+
+def decay(trace: Trace, run: str, what: str, between: Sequence[float], frm: int = 1) -> Verdict:
+    """The run's last ``what`` / its value at step ``frm``, in [lo, hi]."""
+    values = run_series(trace, run, what)
+    ratio = values[-1] / values[frm] if values[frm] else math.inf
+    return Verdict(_within(ratio, between), f"{run} {what}[-1] / [{frm}] = {ratio:.4g}")
+
+
+def first_step(trace: Trace, run: str, lr: float, between: Sequence[float]) -> Verdict:
+    """The run's first step length, in units of lr, lies in [lo, hi]."""
+    p = np.array(trace.runs[run]["points"][:2], dtype=float)
+    length = float(np.abs(p[1] - p[0]).max()) / lr
+    return Verdict(_within(length, between), f"{run} first step = {length:.4g} × lr")
+
+
+# --- checks: training lab ---------------------------------------------------------------------
+
+
+def identical_units(trace: Trace, layers: Sequence[int]) -> Verdict:
+    """In every frame the hidden layers' units have identical incoming weights and biases."""
+    worst = 0.0
+    for data in trace.frames:
+        for k in layers:
+            W, b = np.array(data["weights"][k - 1]), np.array(data["biases"][k - 1])
+            rows = np.concatenate([W.reshape(-1, W.shape[-1]).T, b.reshape(-1, 1)], axis=1)
+            worst = max(worst, float(np.ptp(rows, axis=0).max()))
+    return Verdict(worst == 0.0, f"largest spread between units: {worst:.3g}")
+
+
+def zero_gradient(trace: Trace, layers: Sequence[int]) -> Verdict:
+    """The hidden layers' weights never move (their gradient is exactly zero)."""
+    first = trace.frames[0]
+    moved = max(
+        float(np.abs(np.array(data["weights"][k - 1]) - np.array(first["weights"][k - 1])).max())
+        for data in trace.frames
+        for k in layers
+    )
+    return Verdict(moved == 0.0, f"largest hidden-weight change: {moved:.3g}")
+
+
+def dead_share(
+    trace: Trace, frame: int, between: Sequence[float], layers: Sequence[int] | None = None
+) -> Verdict:
+    """At frame ``frame`` (negative: from the end), dead hidden units / hidden units in [lo, hi]."""
+    data = trace.frames[frame]
+    widths = protocol.TrainRequest.model_validate(trace.config).hidden
+    picked = range(len(widths)) if layers is None else [k - 1 for k in layers]
+    share = sum(data["dead_units"][k] for k in picked) / sum(widths[k] for k in picked)
+    return Verdict(_within(share, between), f"frame {frame}: dead share {share:.3g}")
+
+
+def never_recover(trace: Trace, layer: int) -> Verdict:
+    """Once dead, a unit of hidden layer ``layer`` stays dead: its dead count never falls."""
+    counts = [data["dead_units"][layer - 1] for data in trace.frames]
+    falls = [i for i in range(1, len(counts)) if counts[i] < counts[i - 1]]
+    return Verdict(
+        not falls, f"layer {layer} dead: {counts[0]} → {max(counts)}; falls at frames {falls[:5]}"
+    )
+
+
+def metric(trace: Trace, what: str, between: Sequence[float], frame: int = -1) -> Verdict:
+    """A frame's scalar ``what`` (accuracy, train_loss…) lies in [lo, hi]."""
+    v = _f(trace.frames[frame][what])
+    return Verdict(_within(v, between), f"frame {frame}: {what} = {v:.4g}")
+
+
+def straight_boundary(trace: Trace, spread: float = 0.8, tol: float = 0.02) -> Verdict:
+    """The last frame's P = 0.5 contour is one straight line, and P varies across the plot.
+
+    The boundary grid's rows follow y; the crossing of 0.5 along each row is found by
+    linear interpolation, then a line is fitted to the crossings (residual in units
+    of the plot's width).
+    """
+    P = np.array(trace.frames[-1]["boundary"], dtype=float)
+    (x0, x1), (y0, y1) = trace.frames[0]["data"]["domain"]
+    xs, ys = np.linspace(x0, x1, P.shape[1]), np.linspace(y0, y1, P.shape[0])
+    points = []
+    for row, y in zip(P, ys, strict=True):
+        s = np.sign(row - 0.5)
+        cross = np.nonzero(s[:-1] * s[1:] < 0)[0]
+        if len(cross) > 1:
+            return Verdict(False, f"row y = {y:.3g} crosses 0.5 {len(cross)} times")
+        if len(cross) == 1:
+            i = int(cross[0])
+            t = (0.5 - row[i]) / (row[i + 1] - row[i])
+            points.append((xs[i] + t * (xs[i + 1] - xs[i]), y))
+    if len(points) < 3:
+        return Verdict(False, f"P spans {P.min():.3g} … {P.max():.3g}: no boundary in view")
+    pts = np.array(points)
+    A = np.column_stack([pts[:, 1], np.ones(len(pts))])
+    coef, *_ = np.linalg.lstsq(A, pts[:, 0], rcond=None)
+    residual = float(np.abs(A @ coef - pts[:, 0]).max()) / (x1 - x0)
+    ok = residual <= tol and float(P.max() - P.min()) >= spread
+    return Verdict(ok, f"P {P.min():.3g} … {P.max():.3g}, line residual {residual:.3g}")
+
+
+Check = Callable[..., Verdict]
+
+CHECKS: dict[str, Check] = {
+    f.__name__: f
+    for f in (
+        each_layer,
+        layer_ratio,
+        end_ratio,
+        same_as,
+        status,
+        converged_at,
+        value_at,
+        final,
+        cycles,
+        two_cycle,
+        same_curve,
+        final_ratio,
+        decay,
+        first_step,
+        identical_units,
+        zero_gradient,
+        dead_share,
+        never_recover,
+        metric,
+        straight_boundary,
+    )
+}
+
+
+def check_preset(preset: dict[str, Any]) -> list[tuple[dict[str, Any], Verdict]]:
+    """Every claim of a preset, on its own configuration and options.
+
+    A claim with ``"on"`` is about a variant the preset's text names ("switch to
+    leaky_relu: it never dies"): it is checked on the configuration with those changes.
+    """
+    lab, options = preset["lab"], preset.get("options")
+    traces: dict[str, Trace] = {}
+    results = []
+    for claim in preset["claims"]:
+        variant = claim.get("on", {})
+        key = repr(sorted(variant.items()))
+        if key not in traces:
+            traces[key] = replay(lab, {**preset["config"], **variant}, options)
+        params = {k: v for k, v in claim.items() if k not in ("check", "on")}
+        results.append((claim, CHECKS[claim["check"]](traces[key], **params)))
+    return results
