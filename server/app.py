@@ -14,6 +14,8 @@ from fastapi import FastAPI
 
 from . import __version__
 from .api import errors, pages, routes, security, ws
+from .presets import PRESETS
+from .protocol import LayersRequest
 from .runtime import tune_allocator
 from .sessions.compute import ComputePool
 from .sessions.monitor import LoopMonitor
@@ -23,16 +25,29 @@ from .settings import Settings
 log = logging.getLogger("deepscope")
 
 
+def preset_pictures() -> list[LayersRequest]:
+    """The lecture presets' layers configurations, as the page asks for them."""
+    return [
+        LayersRequest.model_validate({**p["config"], "histograms": [p["view"]["quantity"]]})
+        for p in PRESETS
+        if p["lab"] == "layers"
+    ]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     tune_allocator()
-    pool = ComputePool(settings.compute_threads)
+    pool = ComputePool(
+        settings.compute_threads, layers_cache_bytes=int(settings.layers_cache_mb * 2**20)
+    )
     registry = SessionRegistry(settings.max_sessions)
     monitor = LoopMonitor()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         monitor.start()
+        if settings.prewarm_presets:
+            pool.layers.prewarm(preset_pictures())
         try:
             yield
         finally:

@@ -621,11 +621,11 @@ class StreamOptions(Strict):
     boundary: int = Field(40, ge=0, le=100, description="train: decision-boundary grid (0 = none)")
     histogram_bins: int = Field(30, ge=0, le=100, description="train: activation histogram bins")
     weights: bool = Field(True, description="train: send every weight of small nets")
-    preview: bool = Field(
+    drag: bool = Field(
         False,
         description=(
-            "layers: send the forward pass's statistics first (a frame with partial=true), "
-            "then the complete frame; a newer configure abandons the backward pass"
+            "layers: a slider is being dragged: only the coarse frame is computed now; "
+            "the complete one follows once no newer configure came for a moment"
         ),
     )
 
@@ -708,13 +708,6 @@ class Frame(BaseModel):
     config_seq: int = Field(description="how many configure messages this frame reflects")
     step: int
     compute_ms: float
-    partial: bool = Field(
-        False,
-        description=(
-            "layers lab with options.preview: the forward pass only (no gradient "
-            "histograms or norms); the complete frame of the same config_seq follows"
-        ),
-    )
     data: dict[str, Any]
 
 
@@ -754,13 +747,17 @@ class LayerFrameRow(BaseModel):
     width: int
     hist: dict[str, CountsOut]  # preactivation, activation, derivative, gradient, weight_gradient
     saturated_fraction: float
-    dead_units: int
+    dead_units: int | None = Field(description="null on a coarse frame (a subsample overstates it)")
     zero_fraction: float
     grad_norm: float | None
     n_var_w: float
 
 
 class LayersFrameData(BaseModel):
+    """Every layers-lab configure is answered by a coarse frame (when the batch is large),
+    then by the complete one: the same statistics on the first ``samples`` rows of the
+    same batch, then on all ``batch`` rows."""
+
     layers: list[LayerFrameRow]
     edges: dict[str, list[float]]
     scales: dict[str, Literal["linear", "log"]]
@@ -770,6 +767,9 @@ class LayersFrameData(BaseModel):
     n_var_w_target: float | None
     saturation_rule: str
     loss: float | None
+    detail: Literal["coarse", "complete"]
+    samples: int = Field(description="rows of the batch these statistics were taken on")
+    batch: int
 
 
 class DescendRunFrame(BaseModel):
@@ -823,6 +823,13 @@ class Health(BaseModel):
     tasks: int = Field(description="asyncio tasks alive in this worker")
     threads: int
     loop_lag: dict[str, float] = Field(description="event-loop lag percentiles, last minute")
+    layers_cache: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "layers-lab pictures: cache hits, misses, joins (identical work in flight), "
+            "computed, abandoned, cached entries and bytes, queued and running jobs"
+        ),
+    )
 
 
 def finite_or_none(x: float) -> float | None:

@@ -26,6 +26,18 @@ class Settings(BaseSettings):
     )
     max_sessions: int = Field(120, ge=1, le=10_000, description="WebSocket sessions per worker")
     compute_threads: int = Field(2, ge=1, le=64, description="threads running NumPy work")
+    layers_cache_mb: float = Field(
+        64.0, ge=0, le=65_536, description="layers-lab pictures kept for every session (MiB)"
+    )
+    drag_settle_s: float = Field(
+        0.3,
+        ge=0,
+        le=10,
+        description="layers: a dragged slider at rest this long gets its complete frame",
+    )
+    prewarm_presets: bool = Field(
+        True, description="compute the lecture presets' layers pictures at start-up, when idle"
+    )
     max_message_bytes: int = Field(64 * 1024, ge=1024, le=16 * 1024 * 1024)
     rate_limit_per_s: float = Field(
         30.0, gt=0, le=10_000, description="sustained client messages per second"

@@ -45,6 +45,7 @@ async def healthz(request: Request) -> Health:
         tasks=len(asyncio.all_tasks()),
         threads=threading.active_count(),
         loop_lag=request.app.state.monitor.percentiles(),
+        layers_cache=request.app.state.pool.layers.stats(),
     )
 
 

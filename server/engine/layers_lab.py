@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from . import activations, initializers
 from .histograms import Bins, Histogram, histogram, moments
+from .layers import activation_backward, batchnorm_backward
 from .network import (
     BNStats,
     LayerCache,
@@ -108,7 +109,7 @@ class LayerStats:
     width: int
     hist: dict[str, Histogram]
     saturated_fraction: float
-    dead_units: int
+    dead_units: int | None  # None on a coarse run: a subsample overstates "zero for all"
     zero_fraction: float
     grad_norm: float | None  # ‖∂L/∂W‖_F (None once it overflows)
     n_var_w: float  # fan_in · Var(W) measured on this layer's weights
@@ -125,7 +126,31 @@ class LayersResult:
     saturation_rule: str
     loss: float | None
     elapsed_ms: float
-    complete: bool = True  # False: the forward pass only (no gradients yet)
+    samples: int  # rows of the batch the statistics were taken on
+    batch: int  # rows of the whole batch
+
+    @property
+    def coarse(self) -> bool:
+        return self.samples < self.batch
+
+
+class Abandoned(Exception):  # noqa: N818 (a signal, not an error)
+    """Nobody wants this run's result any more (checked between layers)."""
+
+
+COARSE_FRACTION = 8  # a coarse run uses about an eighth of the batch…
+COARSE_MIN_ROWS = 100  # …but never fewer rows than this
+
+
+def coarse_rows(batch: int) -> int | None:
+    """Rows of a coarse run for this batch, or None when the batch is small anyway.
+
+    The coarse run costs about ``1 / COARSE_FRACTION`` of the complete one; a batch
+    of at most ``2 · COARSE_MIN_ROWS`` rows is cheap enough to compute whole.
+    """
+    if batch <= 2 * COARSE_MIN_ROWS:
+        return None
+    return max(COARSE_MIN_ROWS, round(batch / COARSE_FRACTION))
 
 
 FORWARD_QUANTITIES = ("preactivation", "activation", "derivative")  # known after forward
@@ -263,13 +288,14 @@ def _weight_bases(
     return bases, [float(v) for v in variances]
 
 
-def _inputs(config: LayersConfig, stream: int, dtype: np.dtype[Any]) -> Array:
+def _inputs(config: LayersConfig, stream: int, dtype: np.dtype[Any], rows: int) -> Array:
+    """The batch's first ``rows`` rows (a coarse run's subsample is the same batch's)."""
     shape = (config.batch, config.input_dim)
     unit = DRAWS.get(
         ("inputs", config.seed, stream, config.input.distribution, shape),
         lambda: [config.input.unit_draw(shape, _rng(config.seed, stream))],
     )[0]
-    return config.input.from_unit(unit, dtype)
+    return config.input.from_unit(unit[:rows], dtype)
 
 
 def _dropout_masks(config: LayersConfig, dtype: np.dtype[Any]) -> list[Array | None]:
@@ -289,8 +315,39 @@ def _dropout_masks(config: LayersConfig, dtype: np.dtype[Any]) -> list[Array | N
 _QUIET = {"over": "ignore", "invalid": "ignore", "under": "ignore", "divide": "ignore"}
 
 
+def _batch_sum_scale(cache: LayerCache, dW: Array, batch: int) -> float:
+    """How much larger ‖∂L/∂W‖ is over the whole batch than over this subsample.
+
+    ∂L/∂W = Σᵢ tᵢ with tᵢ = xᵢ dzᵢᵀ, one term per sample. Over n samples
+    E‖Σ tᵢ‖² = n·m + n(n − 1)·c, with m = E‖tᵢ‖² = E[‖xᵢ‖²‖dzᵢ‖²] and c the mean
+    inner product of two different terms (their coherent part). Both are estimated
+    from the b rows at hand, and the whole batch's ‖∂L/∂W‖ predicted from them: a
+    sum of incoherent terms grows as √N, a coherent one as N, so neither N/b nor
+    √(N/b) alone would do.
+    """
+    with np.errstate(**_QUIET):  # type: ignore[arg-type]
+        assert cache.grad_h is not None
+        dz = activation_backward(cache.grad_h, cache.act)
+        if cache.bn is not None:
+            dz = batchnorm_backward(dz, cache.bn)[0]
+        x2 = np.einsum("ij,ij->i", cache.x, cache.x, dtype=np.float64)
+        dz2 = np.einsum("ij,ij->i", dz, dz, dtype=np.float64)
+        b = len(x2)
+        m = float(np.dot(x2, dz2)) / b
+        s2 = float(np.sum(np.square(dW, dtype=np.float64)))
+    if not (math.isfinite(m) and math.isfinite(s2)) or s2 <= 0 or b < 2:
+        return batch / b
+    c = (s2 - b * m) / (b * (b - 1))
+    whole = max(batch * m + batch * (batch - 1) * c, s2)  # never below the subsample's own
+    return math.sqrt(whole / s2)
+
+
 def _forward_stats(
-    cache: LayerCache, act: activations.Activation, bins: dict[str, Bins], counted: set[str]
+    cache: LayerCache,
+    act: activations.Activation,
+    bins: dict[str, Bins],
+    counted: set[str],
+    dead: bool = True,
 ) -> dict[str, Any]:
     """Histograms of z, h = f(z), f′(z); saturation, dead units, zero fraction."""
     z, h = cache.act.z, cache.h
@@ -303,13 +360,13 @@ def _forward_stats(
         if act.saturated is not None:
             saturated = float(np.count_nonzero(act.saturated(z, h))) / h.size
         zeros = h.size - np.count_nonzero(h)
-        dead = 0
-        if zeros:  # a dead unit is zero for every sample (only possible if some zeros)
-            dead = int(h.shape[1] - np.count_nonzero(np.any(h != 0, axis=0)))
+        dead_units: int | None = None
+        if dead:  # a dead unit is zero for every sample (only possible if some zeros)
+            dead_units = int(h.shape[1] - np.count_nonzero(np.any(h != 0, axis=0))) if zeros else 0
     return {
         "hist": hist,
         "saturated_fraction": saturated,
-        "dead_units": dead,
+        "dead_units": dead_units,
         "zero_fraction": float(zeros) / h.size,
     }
 
@@ -334,16 +391,24 @@ def _backward_stats(
 
 
 def run(
-    config: LayersConfig, on_forward: Callable[[LayersResult], None] | None = None
+    config: LayersConfig,
+    samples: int | None = None,
+    abandoned: Callable[[], bool] | None = None,
 ) -> LayersResult:
     """Forward + backward + every statistic, for one configuration.
 
-    ``on_forward``, if given, is called between the passes with a result that has
-    the forward statistics only (``complete=False``: no gradient histograms, no
-    gradient norms), so a live view can draw them while the backward pass runs. It
-    may raise to abandon the run (a newer configuration is waiting).
+    ``samples`` < batch makes a *coarse* run: the same network and the first
+    ``samples`` rows of the very same input batch (and dropout masks), so every
+    statistic is an estimate of the complete run's. Per-sample quantities are the
+    complete run's own: ∂L/∂h_L = h_L/N with N the whole batch. ∂L/∂W, a sum over
+    the samples, is rescaled to the whole batch's (``_batch_sum_scale``). Dead
+    units (zero for *every* sample) are not reported: a subsample overstates them.
+
+    ``abandoned()`` is asked after every layer of both passes; when it says yes the
+    run stops with ``Abandoned`` (a newer configuration made it unwanted).
     """
     started = time.perf_counter()
+    rows = config.batch if samples is None else max(1, min(samples, config.batch))
     dtype = np.dtype(config.dtype)
     act = activations.get(config.activation)
     specs = layer_specs(config)
@@ -362,13 +427,13 @@ def run(
         bn_beta=config.bn_beta,
         bases=bases,
     )
-    X = _inputs(config, _INPUTS, dtype)
+    X = _inputs(config, _INPUTS, dtype, rows)
     if config.batchnorm == "eval":
         # Fixed statistics, estimated from a separate batch of the same inputs:
         # what the running averages of a trained net converge to.
-        X_cal = _inputs(config, _CALIBRATION, dtype)
+        X_cal = _inputs(config, _CALIBRATION, dtype, rows)
         forward(net, X_cal, train=False, bn_stats="batch", update_running=True, bn_momentum=1.0)
-    masks = _dropout_masks(config, dtype)
+    masks = [None if m is None else m[:rows] for m in _dropout_masks(config, dtype)]
     bn_stats: BNStats = "running" if config.batchnorm == "eval" else "batch"
 
     bins = quantity_bins(config.activation, config.bins)
@@ -377,27 +442,32 @@ def run(
     backward_stats: list[dict[str, Any]] = [{} for _ in specs]
 
     counted = set(config.quantities)
+    coarse = rows < config.batch
+
+    def check() -> None:
+        if abandoned is not None and abandoned():
+            raise Abandoned
 
     def after_forward(i: int, cache: LayerCache) -> None:
-        forward_stats[i] = _forward_stats(cache, act, bins, counted)
+        forward_stats[i] = _forward_stats(cache, act, bins, counted, dead=not coarse)
+        check()
 
     def after_backward(i: int, cache: LayerCache, grads: LayerParams) -> None:
-        backward_stats[i] = _backward_stats(cache, grads.W, bins, counted)
+        dW = grads.W
+        if coarse:
+            dW = dW * dW.dtype.type(_batch_sum_scale(cache, dW, config.batch))
+        backward_stats[i] = _backward_stats(cache, dW, bins, counted)
+        check()
 
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
         out, caches = forward(
             net, X, train=True, masks=masks, bn_stats=bn_stats, on_layer=after_forward
         )
-        loss = 0.5 * float(np.sum(np.square(out, dtype=np.float64))) / config.batch
-    if on_forward is not None:
-        on_forward(
-            _assemble(config, specs, bins, base_variances, forward_stats, None, loss, started)
-        )
-    with np.errstate(**_QUIET):  # type: ignore[arg-type]
+        loss = 0.5 * float(np.sum(np.square(out, dtype=np.float64))) / rows
         dout = out / dtype.type(config.batch)  # ∂L/∂h_L for L = ½‖h_L‖²/N
         backward(net, dout, caches, need_input_grad=False, on_layer=after_backward)
     return _assemble(
-        config, specs, bins, base_variances, forward_stats, backward_stats, loss, started
+        config, specs, bins, base_variances, forward_stats, backward_stats, loss, started, rows
     )
 
 
@@ -407,11 +477,12 @@ def _assemble(
     bins: dict[str, Bins],
     base_variances: list[float],
     forward_stats: list[dict[str, Any]],
-    backward_stats: list[dict[str, Any]] | None,
+    backward_stats: list[dict[str, Any]],
     loss: float,
     started: float,
+    rows: int,
 ) -> LayersResult:
-    """The result from per-layer statistics (``backward_stats=None``: forward only)."""
+    """The result from per-layer statistics."""
     act = activations.get(config.activation)
     init = initializers.get(config.init)
     k = specs[0].pieces
@@ -419,7 +490,7 @@ def _assemble(
     fan_in = config.input_dim
     for i, spec in enumerate(specs):
         f = forward_stats[i]
-        b = backward_stats[i] if backward_stats is not None else {"hist": {}, "grad_norm": None}
+        b = backward_stats[i]
         # W = base × factor exactly, so its measured variance is the base's × factor².
         factor = config.scale * init.std(fan_in, spec.width * k)
         layers.append(
@@ -454,7 +525,8 @@ def _assemble(
         saturation_rule=act.saturation_rule,
         loss=_finite(loss),
         elapsed_ms=(time.perf_counter() - started) * 1e3,
-        complete=backward_stats is not None,
+        samples=rows,
+        batch=config.batch,
     )
 
 

@@ -16,15 +16,21 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from .layers_service import LayersService
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 class ComputePool:
-    def __init__(self, threads: int, light_threads: int = 2) -> None:
+    def __init__(
+        self, threads: int, light_threads: int = 2, layers_cache_bytes: int = 64 * 2**20
+    ) -> None:
         self.threads = threads
         self._heavy = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compute")
         self._light = ThreadPoolExecutor(max_workers=light_threads, thread_name_prefix="frames")
+        # The live layers lab's pictures: cached, computed once, scheduled fairly.
+        self.layers = LayersService(threads, layers_cache_bytes)
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run heavy ``fn`` on a compute thread and await its result."""
@@ -39,3 +45,4 @@ class ComputePool:
     def shutdown(self) -> None:
         self._heavy.shutdown(wait=False, cancel_futures=True)
         self._light.shutdown(wait=False, cancel_futures=True)
+        self.layers.shutdown()

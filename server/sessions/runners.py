@@ -8,7 +8,6 @@ Every value leaving here is finite (or None) and rounded for the wire.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -83,22 +82,13 @@ class LayersRunner(Runner):
 
     def __init__(self, message: ConfigureLayers) -> None:
         self.config = labs.layers_config(message.config)
-        # Called on the compute thread with the forward pass's frame and its compute
-        # ms; it may raise Superseded to skip the backward pass.
-        self.on_preview: Callable[[Output, float], None] | None = None
 
     def start(self) -> Output:
-        on_forward = None
-        if self.on_preview is not None:
-            preview = self.on_preview
-
-            def on_forward(partial: layers_lab.LayersResult) -> None:
-                preview(Output(0, self._data(partial)), partial.elapsed_ms)
-
-        return Output(0, self._data(layers_lab.run(self.config, on_forward)))
+        """The complete frame (sessions get theirs through ``layers_service``)."""
+        return Output(0, self.data(layers_lab.run(self.config)))
 
     @staticmethod
-    def _data(result: layers_lab.LayersResult) -> dict[str, Any]:
+    def data(result: layers_lab.LayersResult) -> dict[str, Any]:
         edges = {q: finite_list(b.edges, 10) for q, b in result.bins.items()}
         return {
             "layers": [
@@ -122,6 +112,9 @@ class LayersRunner(Runner):
             "n_var_w_target": result.target_gain,
             "saturation_rule": result.saturation_rule,
             "loss": _num(result.loss),
+            "detail": "coarse" if result.coarse else "complete",
+            "samples": result.samples,
+            "batch": result.batch,
         }
 
 

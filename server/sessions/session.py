@@ -19,7 +19,6 @@ import logging
 import os
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
@@ -35,6 +34,7 @@ from ..protocol import (
     Frame,
     Hello,
     LabName,
+    LayersRequest,
     Limits,
     Pause,
     Play,
@@ -46,8 +46,9 @@ from ..settings import Settings
 from .compute import ComputePool
 from .encode import dumps
 from .labs import InputError
+from .layers_service import Detail, Picture, plan
 from .ratelimit import TokenBucket
-from .runners import LayersRunner, Output, Runner, Superseded, make_runner
+from .runners import LayersRunner, Output, Runner, make_runner
 
 log = logging.getLogger("deepscope.session")
 
@@ -158,6 +159,7 @@ class Session:
         self.started = time.monotonic()
         self.messages_in = 0
         self.frames_out = 0
+        self.last_picture: Picture | None = None
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -287,16 +289,12 @@ class Session:
         if message is None:
             return
         seq = self.config_seq
-        runner = make_runner(message)
-        if isinstance(runner, LayersRunner) and message.options.preview:
-            runner.on_preview = self._previewer(runner, seq)
-        run = self.pool.run if runner.heavy else self.pool.run_light
-        try:
-            output = await run(self._timed, runner.start)
-        except Superseded:
-            # Its forward preview is on screen; the newer configuration is next.
-            self.current, self.runner, self.current_seq = message, runner, seq
+        if isinstance(message, ConfigureLayers):
+            await self._configure_layers(message, seq)
             return
+        runner = make_runner(message)
+        try:
+            output = await self.pool.run_light(self._timed, runner.start)
         except (InputError, ValueError) as err:
             self._error("invalid", str(err))
             return
@@ -312,17 +310,80 @@ class Session:
             else:
                 self._status("paused", "ready")
 
-    def _previewer(self, runner: LayersRunner, seq: int) -> Callable[[Output, float], None]:
-        """Posts the forward-pass frame from the compute thread; gives up if outdated."""
-        loop = asyncio.get_running_loop()
+    # --- the layers lab: coarse first, computed once for the whole server ----------
 
-        def preview(out: Output, ms: float) -> None:
-            # Scheduled before the run's own result, so the partial frame goes first.
-            loop.call_soon_threadsafe(self._frame, runner.lab, out, ms, seq, True)
-            if self.pending is not None or self.reset_requested:
-                raise Superseded
+    async def _configure_layers(self, message: ConfigureLayers, seq: int) -> None:
+        """The coarse frame (when the batch is large), then the complete one.
 
-        return preview
+        While a slider is dragged (``options.drag``) the complete frame waits until
+        no newer configure has come for ``drag_settle_s``. A newer configure (or a
+        reset) abandons whatever this one still waits for.
+        """
+        try:
+            runner = LayersRunner(message)  # validates the sizes against the ceiling
+        except (InputError, ValueError) as err:
+            self._error("invalid", str(err))
+            return
+        self.current, self.runner, self.current_seq = message, runner, seq
+        req = message.config
+        try:
+            if plan(req) is not None:
+                coarse = await self._picture(req, "coarse")
+                if coarse is None:
+                    return
+                if coarse is not self.last_picture:  # (already on screen after a drag)
+                    self._post_picture(coarse, seq)
+                if message.options.drag and not await self._rests(self.settings.drag_settle_s):
+                    return
+            complete = await self._picture(req, "complete")
+            if complete is not None:
+                self._post_picture(complete, seq)
+        except (InputError, ValueError) as err:
+            self._error("invalid", str(err))
+        except Exception:
+            log.exception("session %s: layers picture failed", self.id)
+            self._error("internal", "the lab failed to start; try other settings")
+
+    def _superseded(self) -> bool:
+        return self.pending is not None or self.reset_requested
+
+    async def _picture(self, req: LayersRequest, detail: Detail) -> Picture | None:
+        """The shared picture, or None once a newer configure or a reset makes it unwanted."""
+        service = self.pool.layers
+        got = service.request(self.id, req, detail)
+        if isinstance(got, Picture):
+            return got
+        job = got
+        try:
+            while not self._superseded():
+                woken = asyncio.ensure_future(self.wake.wait())
+                either: set[asyncio.Future[Any]] = {job.future, woken}
+                done, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+                woken.cancel()
+                if job.future in done:
+                    return job.future.result()
+                if not self._superseded():
+                    self.wake.clear()  # play, pause or step: nothing for this lab
+            return None
+        finally:
+            if not job.future.done():
+                service.release(self.id, job)
+
+    async def _rests(self, seconds: float) -> bool:
+        """True once no configure or reset has come for ``seconds``."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0 and not self._superseded():
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=left)
+            except TimeoutError:
+                break
+            if not self._superseded():
+                self.wake.clear()
+        return not self._superseded()
+
+    def _post_picture(self, picture: Picture, config_seq: int) -> None:
+        self.last_picture = picture
+        self._post_frame("layers", 0, picture.compute_ms, config_seq, picture.data_json)
 
     def _interrupted(self, runner: Runner) -> bool:
         return (
@@ -378,23 +439,25 @@ class Session:
 
     # --- output -------------------------------------------------------------------
 
-    def _frame(
-        self, lab: LabName, out: Output, ms: float, config_seq: int, partial: bool = False
+    def _frame(self, lab: LabName, out: Output, ms: float, config_seq: int) -> None:
+        self._post_frame(lab, out.step, ms, config_seq, dumps(out.data))
+
+    def _post_frame(
+        self, lab: LabName, step: int, ms: float, config_seq: int, data_json: str
     ) -> None:
         self.frame_seq += 1
-        self.last_step = out.step
+        self.last_step = step
         frame = Frame(
             lab=lab,
             seq=self.frame_seq,
             config_seq=config_seq,
-            step=out.step,
+            step=step,
             compute_ms=round(ms, 2),
-            partial=partial,
             data={},
         )
         # The data is plain, finite JSON already: splice it in rather than re-validate.
         head = frame.model_dump_json()[: -len('"data":{}}')]
-        self.mailbox.put_frame(head + '"data":' + dumps(out.data) + "}")
+        self.mailbox.put_frame(head + '"data":' + data_json + "}")
 
     def _status(self, state: str, reason: str, step: int | None = None) -> None:
         lab = self.runner.lab if self.runner is not None else None

@@ -9,7 +9,14 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from server.engine.layers_lab import QUANTITIES, LayersConfig, run, theory_variance
+from server.engine.layers_lab import (
+    QUANTITIES,
+    Abandoned,
+    LayersConfig,
+    coarse_rows,
+    run,
+    theory_variance,
+)
 
 DEFAULT = LayersConfig()  # tanh, N(0, 0.01²), 10 × 500, inputs 1000 × 500 N(0, 1)
 
@@ -183,34 +190,52 @@ def test_only_the_histograms_asked_for_are_counted() -> None:
         assert a.grad_norm == pytest.approx(b.grad_norm)
 
 
-def test_the_forward_preview_has_the_forward_statistics_of_the_complete_run() -> None:
-    small = replace(DEFAULT, widths=(40, 40, 40), batch=50, input_dim=20, activation="relu")
-    previews = []
-    full = run(small, on_forward=previews.append)
-    assert len(previews) == 1
-    preview = previews[0]
-    assert not preview.complete and full.complete
-    assert preview.loss == full.loss and preview.theory == full.theory
-    for p, f in zip(preview.layers, full.layers, strict=True):
-        assert set(p.hist) == {"preactivation", "activation", "derivative"}
-        for q in p.hist:
-            np.testing.assert_array_equal(p.hist[q].counts, f.hist[q].counts)
-            assert p.hist[q].std == f.hist[q].std
-        assert (p.dead_units, p.zero_fraction, p.n_var_w) == (
-            f.dead_units,
-            f.zero_fraction,
-            f.n_var_w,
+def test_a_coarse_run_is_the_first_rows_of_the_same_batch() -> None:
+    """Forward statistics equal a run whose batch *is* those rows; ∂L/∂h keeps the whole
+    batch's 1/N (so it is the complete run's own, per sample); dead units are left out."""
+    config = replace(DEFAULT, widths=(60, 60, 60), batch=800, input_dim=40, activation="relu")
+    rows = coarse_rows(config.batch)
+    assert rows == 100
+    coarse = run(config, rows)
+    alone = run(replace(config, batch=rows))
+    assert coarse.coarse and (coarse.samples, coarse.batch) == (100, 800)
+    for c, a in zip(coarse.layers, alone.layers, strict=True):
+        for q in ("preactivation", "activation", "derivative"):
+            np.testing.assert_array_equal(c.hist[q].counts, a.hist[q].counts)
+        assert c.hist["gradient"].std == pytest.approx(
+            a.hist["gradient"].std * rows / 800, rel=1e-4
         )
-        assert p.grad_norm is None and f.grad_norm is not None and f.grad_norm > 0
-    assert set(full.layers[0].hist) == set(QUANTITIES)
+        assert c.dead_units is None and a.dead_units is not None
+    last = run(config).layers[0]  # the complete run's first layer is not the subsample's
+    assert not np.array_equal(
+        last.hist["activation"].counts, coarse.layers[0].hist["activation"].counts
+    )
 
 
-def test_the_preview_callback_can_abandon_the_backward_pass() -> None:
-    class NewerConfigError(Exception):
-        pass
+def test_coarse_rows_are_an_eighth_never_fewer_than_100_and_none_for_a_small_batch() -> None:
+    assert coarse_rows(1000) == 125
+    assert coarse_rows(4000) == 500
+    assert coarse_rows(600) == 100
+    assert coarse_rows(200) is None and coarse_rows(50) is None
 
-    def abandon(_: object) -> None:
-        raise NewerConfigError
 
-    with pytest.raises(NewerConfigError):
-        run(replace(DEFAULT, widths=(40, 40), batch=50, input_dim=20), on_forward=abandon)
+def test_the_weight_gradient_norm_is_estimated_for_the_whole_batch() -> None:
+    """A sum of incoherent per-sample terms grows as √N, a coherent one as N: the coarse
+    run's ‖∂L/∂W‖ predicts the complete one's either way (a plain N/b would be √8 off)."""
+    for act, init in (("tanh", "lecun_normal"), ("relu", "he_normal")):
+        config = replace(DEFAULT, activation=act, init=init, scale=1.0, widths=(200,) * 4)
+        full, coarse = run(config), run(config, coarse_rows(config.batch))
+        for f, c in zip(full.layers, coarse.layers, strict=True):
+            assert c.grad_norm == pytest.approx(f.grad_norm, rel=0.15)
+
+
+def test_an_abandoned_run_stops_after_the_layer_it_is_in() -> None:
+    asked = []
+
+    def abandoned() -> bool:
+        asked.append(1)
+        return len(asked) >= 2  # the second layer of the forward pass says stop
+
+    with pytest.raises(Abandoned):
+        run(replace(DEFAULT, widths=(40,) * 6, batch=50, input_dim=20), None, abandoned)
+    assert len(asked) == 2

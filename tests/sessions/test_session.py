@@ -34,7 +34,14 @@ RACE = {
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     app = create_app(
-        Settings(allowed_hosts=["testserver"], max_sessions=3, max_fps=60, rate_limit_burst=400)
+        Settings(
+            allowed_hosts=["testserver"],
+            max_sessions=3,
+            max_fps=60,
+            rate_limit_burst=400,
+            prewarm_presets=False,
+            drag_settle_s=0.2,
+        )
     )
     with TestClient(app) as c:
         yield c
@@ -69,30 +76,49 @@ def test_hello_then_layers_frame(client: TestClient) -> None:
         assert len(data.layers[0].hist["activation"].counts) == 50
 
 
-def test_layers_preview_sends_the_forward_pass_then_the_complete_frame(
-    client: TestClient,
-) -> None:
+LECTURE_BATCH = {**SMALL_LAYERS, "batch": 800}  # large enough for a coarse frame first
+
+
+def test_a_layers_configure_is_answered_coarse_first_then_complete(client: TestClient) -> None:
     with client.websocket_connect("/ws", headers=ORIGIN) as ws:
         recv(ws)
-        send(ws, type="configure", lab="layers", config=SMALL_LAYERS, options={"preview": True})
+        send(ws, type="configure", lab="layers", config=LECTURE_BATCH)
         first = Frame.model_validate(recv(ws))
         second = Frame.model_validate(recv(ws))
-        assert first.partial and not second.partial
+        coarse = LayersFrameData.model_validate(first.data)
+        complete = LayersFrameData.model_validate(second.data)
+        assert (coarse.detail, coarse.samples, coarse.batch) == ("coarse", 100, 800)
+        assert (complete.detail, complete.samples) == ("complete", 800)
         assert first.config_seq == second.config_seq == 1 and second.seq == first.seq + 1
-        preview = LayersFrameData.model_validate(first.data)
-        full = LayersFrameData.model_validate(second.data)
-        for p, f in zip(preview.layers, full.layers, strict=True):
-            assert set(p.hist) == {"preactivation", "activation", "derivative"}
-            assert p.hist["activation"] == f.hist["activation"]
-            assert p.grad_norm is None and f.grad_norm is not None
-        assert first.compute_ms <= second.compute_ms
-        # Without the option: one complete frame per configure, as before.
+        assert all(layer.dead_units is None for layer in coarse.layers)  # complete frames only
+        assert all(layer.dead_units is not None for layer in complete.layers)
+        # A small batch is cheap anyway: one complete frame.
         send(ws, type="configure", lab="layers", config=SMALL_LAYERS)
-        third = Frame.model_validate(recv(ws))
-        assert not third.partial and "gradient" in third.data["layers"][0]["hist"]
+        only = LayersFrameData.model_validate(recv(ws)["data"])
+        assert (only.detail, only.samples) == ("complete", 50)
 
 
-def test_a_newer_configure_abandons_the_backward_pass(
+def test_while_dragging_only_coarse_frames_until_the_slider_rests(client: TestClient) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        for scale in (0.02, 0.03, 0.04):
+            send(
+                ws,
+                type="configure",
+                lab="layers",
+                config={**LECTURE_BATCH, "scale": scale},
+                options={"drag": True},
+            )
+        frames = [Frame.model_validate(until(ws, "frame"))]
+        while frames[-1].data["detail"] != "complete":
+            frames.append(Frame.model_validate(until(ws, "frame")))
+        details = [(f.config_seq, f.data["detail"]) for f in frames]
+        # Every frame before the last is coarse; the complete one is the resting slider's.
+        assert all(d == "coarse" for _, d in details[:-1]) and details[-1] == (3, "complete")
+        assert frames[-1].data == frames[-1].data | {"detail": "complete"}
+
+
+def test_a_newer_configure_abandons_the_older_one(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import threading
@@ -112,21 +138,38 @@ def test_a_newer_configure_abandons_the_backward_pass(
     with client.websocket_connect("/ws", headers=ORIGIN) as ws:
         recv(ws)
         for scale in (1.0, 0.5):
-            send(
-                ws,
-                type="configure",
-                lab="layers",
-                options={"preview": True},
-                config={**SMALL_LAYERS, "scale": scale},
-            )
+            send(ws, type="configure", lab="layers", config={**LECTURE_BATCH, "scale": scale})
         frames = []
-        while not frames or frames[-1].partial or frames[-1].config_seq != 2:
+        while not frames or frames[-1].data["detail"] != "complete":
             frames.append(Frame.model_validate(until(ws, "frame")))
-        seen = [(f.config_seq, f.partial) for f in frames]
-        # The first configuration's backward pass was abandoned: no complete frame of it.
-        # (A preview may have been replaced in the one-slot mailbox before it was sent.)
-        assert (1, False) not in seen and seen[-1] == (2, False)
-        assert seen == sorted(seen, key=lambda f: (f[0], not f[1]))  # in order
+        seen = [(f.config_seq, f.data["detail"]) for f in frames]
+        # Nothing of the first configuration reached the client; the second is whole.
+        assert seen == [(2, "coarse"), (2, "complete")]
+        health = client.get("/healthz").json()["layers_cache"]
+        assert health["abandoned"] >= 1
+
+
+def test_identical_configures_from_several_sessions_are_computed_once(
+    client: TestClient,
+) -> None:
+    config = {**LECTURE_BATCH, "seed": 11}
+    sockets = [client.websocket_connect("/ws", headers=ORIGIN) for _ in range(3)]
+    opened = [ws.__enter__() for ws in sockets]
+    try:
+        for ws in opened:
+            recv(ws)
+            send(ws, type="configure", lab="layers", config=config)
+        datas = []
+        for ws in opened:
+            until(ws, "frame")
+            datas.append(until(ws, "frame")["data"])
+        assert datas[0] == datas[1] == datas[2] and datas[0]["detail"] == "complete"
+        work = client.get("/healthz").json()["layers_cache"]
+        assert work["computed"] == 2  # one coarse and one complete picture for all three
+        assert work["hits"] + work["joins"] == 4
+    finally:
+        for ws in sockets:
+            ws.__exit__(None, None, None)
 
 
 def test_descend_play_pause_step_reset(client: TestClient) -> None:
@@ -296,14 +339,14 @@ def test_a_failing_lab_reports_to_its_own_client_only(
 ) -> None:
     from server.sessions import runners
 
-    def boom(self: object) -> None:
+    def boom(*_: object) -> None:
         raise RuntimeError("injected")
 
     with client.websocket_connect("/ws", headers=ORIGIN) as healthy:
         recv(healthy)
         with client.websocket_connect("/ws", headers=ORIGIN) as victim:
             recv(victim)
-            monkeypatch.setattr(runners.LayersRunner, "start", boom)
+            monkeypatch.setattr(runners.LayersRunner, "data", staticmethod(boom))
             send(victim, type="configure", lab="layers", config=SMALL_LAYERS)
             err = until(victim, "error")
             assert err["code"] == "internal" and "injected" not in err["message"]

@@ -1,0 +1,276 @@
+"""Layers-lab pictures for the whole server: computed once, coarse first, scheduled fairly.
+
+A layers-lab frame is a pure function of (configuration, detail), so
+
+* a **cache** (least recently used out, bounded in bytes) keyed by the canonical
+  configuration serves an identical request from any session, already encoded
+  (a hit costs no NumPy and no JSON);
+* identical requests **in flight** are computed once and every waiter gets the
+  result (*single flight*);
+* a **scheduler** runs the work on its own threads: coarse work before complete
+  work before background pre-warming; within a priority the session served least
+  recently goes first (round-robin), and a session has at most one request queued
+  per priority (a newer one replaces it), so one session's burst never delays
+  another session's coarse frame. One thread is kept for coarse work whenever
+  there are two or more, so a coarse answer never waits behind a complete one.
+* work nobody waits for any more is dropped from the queue, or abandoned between
+  two layers if it is already running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..engine import layers_lab
+from ..protocol import LayersRequest
+from . import labs
+from .encode import dumps
+from .runners import LayersRunner
+
+log = logging.getLogger("deepscope.layers")
+
+Detail = Literal["coarse", "complete"]
+COARSE, COMPLETE, PREWARM = 0, 1, 2  # priorities, most urgent first
+PREWARM_OWNER = "prewarm"
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One computed frame's data, encoded once, shared by every session that asks."""
+
+    data_json: str
+    detail: Detail
+    samples: int
+    compute_ms: float
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data_json) + 200  # the text and the entry's bookkeeping
+
+
+def canonical(req: LayersRequest) -> str:
+    """The configuration as one string: equal requests (defaults filled in) are equal."""
+    return req.model_dump_json()
+
+
+def plan(req: LayersRequest) -> int | None:
+    """Rows of the coarse frame for this configuration, or None (batch small: no coarse)."""
+    return layers_lab.coarse_rows(req.batch)
+
+
+@dataclass(eq=False)
+class Job:
+    key: str
+    req: LayersRequest
+    detail: Detail
+    priority: int
+    owner: str  # the session whose turn the job takes in the round-robin
+    future: asyncio.Future[Picture]
+    waiters: set[str] = field(default_factory=set)
+    keep: bool = False  # pre-warming: computed even if nobody waits
+    abandon: threading.Event = field(default_factory=threading.Event)
+    running: bool = False
+
+
+@dataclass
+class Counts:
+    hits: int = 0
+    misses: int = 0
+    joins: int = 0  # requests that joined identical work already in flight
+    computed: int = 0
+    abandoned: int = 0
+
+
+class PictureCache:
+    """Pictures by key, least recently used out past ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, Picture] = OrderedDict()
+        self.bytes = 0
+
+    def get(self, key: str) -> Picture | None:
+        picture = self._items.get(key)
+        if picture is not None:
+            self._items.move_to_end(key)
+        return picture
+
+    def put(self, key: str, picture: Picture) -> None:
+        if picture.nbytes > self.max_bytes or key in self._items:
+            return
+        self._items[key] = picture
+        self.bytes += picture.nbytes
+        while self.bytes > self.max_bytes:
+            _, old = self._items.popitem(last=False)
+            self.bytes -= old.nbytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class LayersService:
+    def __init__(self, threads: int, cache_bytes: int) -> None:
+        self.threads = threads
+        # With two threads or more, one is kept free of complete work for coarse work.
+        self.max_complete = max(1, threads - 1)
+        self.cache = PictureCache(cache_bytes)
+        self.counts = Counts()
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="layers")
+        self._jobs: dict[str, Job] = {}  # queued or running, by key
+        self._queues: dict[int, list[Job]] = {COARSE: [], COMPLETE: [], PREWARM: []}
+        self._running: set[Job] = set()
+        self._served: dict[str, int] = {}  # owner -> when it was last served
+        self._tick = itertools.count()
+
+    # --- asking ---------------------------------------------------------------------
+
+    def cached(self, req: LayersRequest, detail: Detail) -> Picture | None:
+        return self.cache.get(f"{detail}:{canonical(req)}")
+
+    def request(self, session: str, req: LayersRequest, detail: Detail) -> Job | Picture:
+        """A cached picture at once, or the job that will compute it (await ``job.future``).
+
+        The caller must ``release`` a job it stops waiting for.
+        """
+        key = f"{detail}:{canonical(req)}"
+        picture = self.cache.get(key)
+        if picture is not None:
+            self.counts.hits += 1
+            return picture
+        priority = COARSE if detail == "coarse" else COMPLETE
+        job = self._jobs.get(key)
+        if job is not None:
+            self.counts.joins += 1
+            job.waiters.add(session)
+            if not job.running and priority < job.priority:
+                self._queues[job.priority].remove(job)
+                job.priority, job.owner = priority, session
+                self._queues[priority].append(job)
+                self._dispatch()
+            return job
+        self.counts.misses += 1
+        # A session has at most one request queued per priority: a newer one replaces it.
+        for old in [j for j in self._queues[priority] if j.owner == session]:
+            self.release(session, old)
+        job = self._new_job(key, req, detail, priority, session)
+        job.waiters.add(session)
+        return job
+
+    def release(self, session: str, job: Job) -> None:
+        """``session`` no longer waits for ``job``; work nobody waits for stops."""
+        job.waiters.discard(session)
+        if job.waiters or job.keep or job.future.done():
+            if job.owner == session and job.waiters and not job.running:
+                job.owner = next(iter(job.waiters))
+            return
+        self._jobs.pop(job.key, None)
+        self.counts.abandoned += 1
+        if job.running:
+            job.abandon.set()  # the thread stops after its current layer
+        else:
+            self._queues[job.priority].remove(job)
+            job.future.cancel()
+
+    def prewarm(self, requests: Iterable[LayersRequest]) -> None:
+        """Compute these in the background, when nothing else waits (start-up: presets)."""
+        for req in requests:
+            for detail in ("coarse", "complete"):
+                key = f"{detail}:{canonical(req)}"
+                if (detail == "coarse" and plan(req) is None) or key in self._jobs:
+                    continue
+                if self.cache.get(key) is None:
+                    self._new_job(key, req, detail, PREWARM, PREWARM_OWNER).keep = True
+
+    # --- scheduling -------------------------------------------------------------------
+
+    def _new_job(
+        self, key: str, req: LayersRequest, detail: Detail, priority: int, owner: str
+    ) -> Job:
+        job = Job(key, req, detail, priority, owner, asyncio.get_running_loop().create_future())
+        self._jobs[key] = job
+        self._queues[priority].append(job)
+        self._dispatch()
+        return job
+
+    def _next(self) -> Job | None:
+        running_complete = sum(1 for j in self._running if j.priority != COARSE)
+        for priority in (COARSE, COMPLETE, PREWARM):
+            queue = self._queues[priority]
+            if not queue:
+                continue
+            if priority != COARSE and running_complete >= self.max_complete:
+                return None
+            if priority == PREWARM and (self._running or any(self._queues[COMPLETE])):
+                return None  # only when the server is otherwise idle
+            job = min(queue, key=lambda j: self._served.get(j.owner, -1))
+            queue.remove(job)
+            return job
+        return None
+
+    def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while len(self._running) < self.threads and (job := self._next()) is not None:
+            job.running = True
+            self._running.add(job)
+            self._served[job.owner] = next(self._tick)
+            done = loop.run_in_executor(self._executor, self._compute, job)
+            done.add_done_callback(functools.partial(self._finished, job))
+
+    def _finished(self, job: Job, done: asyncio.Future[Picture]) -> None:
+        self._running.discard(job)
+        if self._jobs.get(job.key) is job:
+            del self._jobs[job.key]
+        if len(self._served) > 10_000:  # sessions come and go: forget the oldest turns
+            for owner in sorted(self._served, key=self._served.__getitem__)[:5_000]:
+                del self._served[owner]
+        if not job.future.done():
+            if done.cancelled():
+                job.future.cancel()
+            elif (err := done.exception()) is not None:
+                job.future.set_exception(err)
+            else:
+                picture = done.result()
+                self.cache.put(job.key, picture)
+                self.counts.computed += 1
+                job.future.set_result(picture)
+        if not job.future.cancelled():
+            job.future.exception()  # retrieved: an abandoned job's error is nobody's
+        self._dispatch()
+
+    def _compute(self, job: Job) -> Picture:
+        """On a worker thread: the frame's data, encoded."""
+        started = time.perf_counter()
+        samples = plan(job.req) if job.detail == "coarse" else None
+        config = labs.layers_config(job.req)
+        result = layers_lab.run(config, samples, job.abandon.is_set)
+        data_json = dumps(LayersRunner.data(result))
+        ms = (time.perf_counter() - started) * 1e3
+        return Picture(data_json, job.detail, result.samples, round(ms, 2))
+
+    # --- what it did --------------------------------------------------------------------
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "hits": self.counts.hits,
+            "misses": self.counts.misses,
+            "joins": self.counts.joins,
+            "computed": self.counts.computed,
+            "abandoned": self.counts.abandoned,
+            "cached": len(self.cache),
+            "cache_bytes": self.cache.bytes,
+            "queued": sum(len(q) for q in self._queues.values()),
+            "running": len(self._running),
+        }
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)

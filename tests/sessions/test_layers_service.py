@@ -1,0 +1,169 @@
+"""Layers-lab pictures for the whole server: single flight, a bounded cache, abandonment
+and a fair, prioritized schedule (in-process, on real threads)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+
+from server.engine.layers_lab import Abandoned
+from server.protocol import LayersRequest
+from server.sessions.layers_service import Job, LayersService, Picture
+from server.sessions.runners import LayersRunner
+
+SMALL = {"depth": 3, "width": 40, "batch": 400, "input_dim": 20}
+
+
+def req(**changes: Any) -> LayersRequest:
+    return LayersRequest.model_validate({**SMALL, **changes})
+
+
+def run(coro: Coroutine[Any, Any, Any]) -> Any:
+    return asyncio.run(coro)
+
+
+async def picture(got: Job | Picture) -> Picture:
+    return got if isinstance(got, Picture) else await got.future
+
+
+def test_identical_requests_in_flight_are_computed_once() -> None:
+    async def go() -> None:
+        service = LayersService(threads=2, cache_bytes=2**24)
+        asks = [service.request(f"s{i}", req(), "complete") for i in range(10)]
+        pictures = [await picture(a) for a in asks]
+        assert all(p is pictures[0] for p in pictures)  # one result, shared
+        assert (service.counts.computed, service.counts.misses) == (1, 1)
+        assert service.counts.joins == 9
+        again = service.request("s11", req(), "complete")  # now from the cache
+        assert again is pictures[0] and service.counts.hits == 1
+        service.shutdown()
+
+    run(go())
+
+
+def test_a_complete_picture_is_the_runner_s_frame_encoded() -> None:
+    async def go() -> None:
+        service = LayersService(threads=1, cache_bytes=2**24)
+        got = await picture(service.request("s", req(seed=4), "complete"))
+        expected = LayersRunner.data(_run(req(seed=4)))
+        assert json.loads(got.data_json) == json.loads(json.dumps(expected))
+        assert (got.detail, got.samples) == ("complete", 400)
+        coarse = await picture(service.request("s", req(seed=4), "coarse"))
+        data = json.loads(coarse.data_json)
+        assert (data["detail"], data["samples"], data["batch"]) == ("coarse", 100, 400)
+        assert all(layer["dead_units"] is None for layer in data["layers"])
+        service.shutdown()
+
+    run(go())
+
+
+def _run(r: LayersRequest) -> Any:
+    from server.engine import layers_lab
+    from server.sessions import labs
+
+    return layers_lab.run(labs.layers_config(r))
+
+
+def test_the_cache_stays_within_its_bytes_under_a_stream_of_distinct_configurations() -> None:
+    async def go() -> None:
+        one = await picture(LayersService(1, 2**24).request("s", req(), "complete"))
+        budget = 3 * one.nbytes + 10
+        service = LayersService(threads=2, cache_bytes=budget)
+        for seed in range(25):
+            await picture(service.request("s", req(seed=seed), "complete"))
+            assert service.cache.bytes <= budget
+        assert 1 <= len(service.cache) <= 3
+        assert service.request("s", req(seed=24), "complete").__class__ is Picture  # newest kept
+        assert isinstance(service.request("s", req(seed=0), "complete"), Job)  # oldest gone
+        service.shutdown()
+
+    run(go())
+
+
+def test_work_nobody_waits_for_is_dropped_or_abandoned() -> None:
+    async def go() -> None:
+        service = LayersService(threads=1, cache_bytes=2**24)
+        big = {"depth": 30, "width": 300, "batch": 1000, "input_dim": 300}
+        running = service.request("a", req(**big), "complete")
+        queued = service.request("b", req(seed=1), "complete")
+        assert isinstance(running, Job) and isinstance(queued, Job)
+        await asyncio.sleep(0)  # running is on the thread, queued waits
+        assert running.running and not queued.running
+        service.release("b", queued)  # queued: removed, never computed
+        assert queued.future.cancelled()
+        service.release("a", running)  # running: stops after the layer it is in
+        with pytest.raises(Abandoned):
+            await running.future
+        assert service.counts.abandoned == 2 and service.counts.computed == 0
+        assert service.stats()["queued"] == 0 and service.stats()["running"] == 0
+        service.shutdown()
+
+    run(go())
+
+
+def test_a_shared_job_goes_on_while_someone_still_waits() -> None:
+    async def go() -> None:
+        service = LayersService(threads=1, cache_bytes=2**24)
+        a = service.request("a", req(seed=7), "complete")
+        b = service.request("b", req(seed=7), "complete")
+        assert a is b and isinstance(a, Job)
+        service.release("a", a)
+        assert isinstance(await a.future, Picture) and service.counts.abandoned == 0
+        service.shutdown()
+
+    run(go())
+
+
+def test_coarse_work_first_and_a_flooding_session_does_not_delay_another() -> None:
+    async def go() -> None:
+        service = LayersService(threads=1, cache_bytes=2**24)
+        order: list[str] = []
+
+        def track(name: str, got: Job | Picture) -> Job:
+            assert isinstance(got, Job)
+            got.future.add_done_callback(
+                lambda f: order.append(name) if not f.cancelled() else None
+            )
+            return got
+
+        track("flood-0", service.request("flood", req(seed=100), "complete"))  # runs now
+        await asyncio.sleep(0)
+        # The flooder sends 30 more; each replaces its own queued request.
+        for i in range(1, 31):
+            track(f"flood-{i}", service.request("flood", req(seed=100 + i), "coarse"))
+        late = track("other-complete", service.request("other", req(seed=1), "complete"))
+        coarse = track("other-coarse", service.request("other2", req(seed=2), "coarse"))
+        await asyncio.gather(late.future, coarse.future, return_exceptions=True)
+        await asyncio.sleep(0.05)
+        # flood-0 was running; then the least recently served sessions' coarse work,
+        # then the complete work. Only the flooder's newest coarse request was kept.
+        assert order[0] == "flood-0"
+        assert order.index("other-coarse") < order.index("other-complete")
+        assert order.index("other-coarse") <= 2
+        assert [n for n in order if n.startswith("flood")] == ["flood-0", "flood-30"]
+        service.shutdown()
+
+    run(go())
+
+
+def test_prewarm_runs_only_when_nothing_else_waits() -> None:
+    async def go() -> None:
+        service = LayersService(threads=1, cache_bytes=2**24)
+        first = service.request("s", req(seed=1), "complete")
+        service.prewarm([req(seed=2), req(seed=3)])
+        second = service.request("s2", req(seed=4), "coarse")
+        assert isinstance(first, Job) and isinstance(second, Job)
+        await second.future
+        assert service.counts.computed == 2  # the pre-warming still waits
+        while service.stats()["queued"] or service.stats()["running"]:
+            await asyncio.sleep(0.02)
+        for seed in (2, 3):  # coarse and complete of each, cached
+            assert service.cached(req(seed=seed), "coarse") is not None
+            assert service.cached(req(seed=seed), "complete") is not None
+        service.shutdown()
+
+    run(go())
