@@ -90,6 +90,14 @@ export class Plot {
     return this.uiRevisions;
   }
 
+  // A count of restarts of a streamed run, seen as its extent (the last step drawn)
+  // going back: a new race or training run autoranges, the next frames of one do not.
+  restarts(extent) {
+    if (this.extent !== undefined && extent < this.extent) this.restartCount = (this.restartCount || 0) + 1;
+    this.extent = extent;
+    return this.restartCount || 0;
+  }
+
   react(data, lay) {
     const first = this.pending === null;
     // Data arrays are often appended to in place: a new datarevision tells

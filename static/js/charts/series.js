@@ -13,7 +13,11 @@ export function create(el) {
       showlegend: s.showlegend ?? true,
       line: { color: s.colour ?? colour(s.index ?? 0), width: s.width ?? theme.width, dash: s.dash || "solid" },
     }));
-    const lay = layout({ xaxis: { title: { text: t("axis.step") }, rangemode: "nonnegative" },
+    // The user's zoom survives the frames of one run; a new run (the last step goes
+    // back), other series or another axis autorange again.
+    const extent = Math.max(0, ...series.map((s) => (s.x ? s.x[s.x.length - 1] ?? 0 : s.y.length - 1)));
+    const key = [plot.restarts(extent), ylog, ytitle, ...series.map((s) => s.name)].join("|");
+    const lay = layout({ uirevision: plot.uirevision(key), xaxis: { title: { text: t("axis.step") }, rangemode: "nonnegative" },
       yaxis: { type: ylog ? "log" : "linear", title: { text: ytitle }, exponentformat: "power", rangemode } });
     if (y2) {
       lay.yaxis2 = { overlaying: "y", side: "right", ...y2 };
