@@ -285,9 +285,11 @@ export class DescendLab {
   renderLoss() {
     const fmin = this.minValue();
     const gap = fmin !== null;
+    // f − f* below float64's rounding of f near f* is noise: the chart floors it there
     this.charts.loss.update({ ylog: gap, ytitle: gap ? "f − f*" : "f", series: this.runsData.map((r, k) => ({
-      name: r.label, index: k, y: gap ? r.loss.map((v) => Math.max(v - fmin, 1e-16)) : r.loss })) });
-    this.charts.distance.update({ ylog: true, ytitle: t("axis.distance"), series: this.runsData
+      name: r.label, index: k, y: gap ? r.loss.map((v) => v - fmin) : r.loss })),
+    floor: gap ? { value: 1e-15 * Math.max(1, Math.abs(fmin)), label: t("loss.floor"), hint: t("loss.floor_hint") } : null });
+    this.charts.distance.update({ ylog: true, ytitle: t("axis.distance"), empty: gap ? null : t("distance.none"), series: this.runsData
       .map((r, k) => ({ name: r.label, index: k, y: r.distance.map((v) => Math.max(v, 1e-16)) }))
       .filter((s) => s.y.length) });
   }
