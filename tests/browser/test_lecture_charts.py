@@ -246,6 +246,29 @@ def test_the_users_zoom_survives_a_streaming_race_and_a_new_surface_autoranges(
     watched.check_clean()
 
 
+def test_the_users_zoom_survives_a_training_run(watched: Watched) -> None:
+    page = watched.open('?lab=train&config={"steps":100000}')  # it streams till paused
+    wait_lab(page, "train", "l.latest !== null")
+    loss = card("Loss and accuracy")
+    boundary = card("Decision boundary")
+    page.get_by_role("button", name="Play").click()
+    wait_lab(page, "train", "l.latest.step >= 100")
+    points_range = ranges(page, boundary)
+    drag(page, loss, (0.1, 0.1), (0.6, 0.7))
+    drag(page, boundary, (0.2, 0.2), (0.5, 0.5))
+    zoomed = ranges(page, loss)
+    zoomed_boundary = ranges(page, boundary)
+    assert zoomed[0][0] > 0  # the zoom box, not the autorange from 0
+    assert zoomed_boundary[0][0] > points_range[0][0]
+    drawn = wait_drawn(page, loss)
+    wait_drawn(page, loss, drawn + 3)
+    wait_drawn(page, boundary, wait_drawn(page, boundary) + 3)
+    assert ranges(page, loss) == zoomed
+    assert ranges(page, boundary) == zoomed_boundary
+    page.get_by_role("button", name="Pause").click()
+    watched.check_clean()
+
+
 # --- 4. histograms ------------------------------------------------------------------------
 
 
