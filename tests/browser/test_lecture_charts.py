@@ -355,9 +355,9 @@ def test_the_distance_chart_says_when_the_surface_has_no_minimum(
     watched.check_clean()
 
 
-def test_the_loss_is_floored_at_machine_precision(watched: Watched) -> None:
-    # Newton lands on Booth's minimum (f* = 0) in one step: f − f* = 0 exactly, which a
-    # log axis would draw as a plunge to 1e-16 (or not at all)
+def test_the_loss_and_the_distance_are_floored_at_machine_precision(watched: Watched) -> None:
+    # Newton lands on Booth's minimum (f* = 0) in one step, up to rounding: f − f* ≈
+    # 1e-27, which a log axis would draw as a plunge of 30 decades
     page = watched.open(
         '?lab=descend&config={"surface":"booth","steps":40,'
         '"runs":[{"optimizer":"newton","lr":1},{"optimizer":"gd","lr":0.05}]}'
@@ -375,6 +375,23 @@ def test_the_loss_is_floored_at_machine_precision(watched: Watched) -> None:
     newton = next(t for t in fig["traces"] if t["name"].startswith("newton"))
     assert min(newton["y"]) == pytest.approx(1e-15)
     assert all(v >= 1e-15 for t in fig["traces"] for v in t["y"] if v is not None)
+    # GD with lr 0.5 on x² lands exactly on 0 in one step: the distance (and the loss)
+    # is 0 there, drawn at the floor, not as a plunge
+    page = watched.open(
+        '?lab=descend&config={"surface":"parabola_1d","steps":20,"runs":[{"optimizer":"gd","lr":0.5}]}'
+    )
+    wait_lab(page, "descend", "l.runsData.length === 1 && l.grid !== null")
+    page.get_by_role("button", name="Play").click()
+    wait_lab(page, "descend", "l.runsData[0].status !== 'running'")
+    dist = card("Distance to the nearest minimum")
+    page.wait_for_function(
+        "(s) => (document.querySelector(s)._fullLayout.annotations || [])"
+        ".some((a) => a.text === 'machine precision')",
+        arg=dist,
+    )
+    assert page.evaluate("window.deepscope.labs.descend.runsData[0].distance[1]") == 0
+    gd = figure(page, dist)["traces"][0]
+    assert gd["y"][1] == pytest.approx(1e-15)
     watched.check_clean()
 
 
