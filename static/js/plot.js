@@ -147,7 +147,8 @@ export class Plot {
     if (Math.abs(extra - this.legendExtra) < 4) return;
     this.legendExtra = extra;
     this.el.style.setProperty("--legend-extra", `${extra}px`);
-    Plotly.Plots.resize(this.el);
+    // (a hidden plot is resized when it is drawn again, shown)
+    if (this.el.offsetParent !== null) Plotly.Plots.resize(this.el).catch(() => {});
   }
 
   png(name) {
