@@ -50,6 +50,8 @@ export function layout(extra = {}) {
     // The legend sits at the bottom of the whole figure, below the x-axis title.
     legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", font: { size: theme.font - 1 } },
     hovermode: "closest",
+    // hover labels are text too: they grow with the projector's type
+    hoverlabel: { font: { size: theme.font + 1 } },
     ...extra,
     // Room for the tick labels and the axis title, whatever the legend takes.
     xaxis: { automargin: true, ...(extra.xaxis || {}) },

@@ -52,7 +52,7 @@ def figure(page: Page, selector: str) -> Any:
             traces: e.data.map((t) => ({ name: t.name, y: t.y ? Array.from(t.y) : [],
               colour: t.line && t.line.color, dash: t.line && t.line.dash })),
             yrange: fl.yaxis.range, ytype: fl.yaxis.type, xrange: fl.xaxis.range,
-            font: fl.font.size, plotHeight: fl._size.h,
+            font: fl.font.size, hoverFont: fl.hoverlabel.font.size, plotHeight: fl._size.h,
             annotations: (fl.annotations || []).map((a) => a.text),
             yticks: [...e.querySelectorAll('.ytick text')].map((t) => t.textContent),
             xticks: [...e.querySelectorAll('.xtick text')].map((t) => t.textContent),
@@ -147,6 +147,7 @@ def test_projector_mode_grows_every_text_not_only_the_plots(watched: Watched) ->
     wait_drawn(page, sel)
     before = page.evaluate(FONT_SIZES, TEXTS)
     plot_font = figure(page, sel)["font"]
+    hover_font = figure(page, sel)["hoverFont"]
     drawn = wait_drawn(page, sel)
     page.locator("#projector").check()
     wait_drawn(page, sel, drawn)
@@ -154,6 +155,7 @@ def test_projector_mode_grows_every_text_not_only_the_plots(watched: Watched) ->
     small = {k: (before[k], after[k]) for k in TEXTS if after[k] < 1.3 * before[k]}
     assert small == {}, f"texts that did not grow: {small}"
     assert figure(page, sel)["font"] > 1.3 * plot_font
+    assert figure(page, sel)["hoverFont"] > 1.3 * hover_font
     assert page.evaluate("document.documentElement.classList.contains('projector')")
     watched.shot("lecture-projector-layers")
     # and back

@@ -155,7 +155,7 @@ export function create(el, { subtitle } = {}) {
       { x, y, mode: "lines", fill: "tozeroy", line: { color: colour(0), width: 1 }, fillcolor: colour(0), hoverinfo: "skip" },
       // on the top axis (an axis is drawn only with a trace on it), over the same range
       { x: hx, y: hy, text: hover, xaxis: "x2", mode: "markers", marker: { size: 1, opacity: 0, color: colour(0) }, name: "bins",
-        hoverlabel: { bgcolor: "#fff", bordercolor: colour(0), font: { color: "#1b1d21", size: theme.font } },
+        hoverlabel: { bgcolor: "#fff", bordercolor: colour(0), font: { color: "#1b1d21", size: theme.font + 1 } },
         hovertemplate: "%{text}<extra></extra>", showlegend: false },
     ];
     const xrange = [-0.05, layers.length - (1 - SPAN) + 0.05];
