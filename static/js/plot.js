@@ -10,6 +10,9 @@ export const theme = {
   listeners: new Set(),
   set(changes) {
     Object.assign(this, changes);
+    // On the root element too: the page's type is sized in rem, and the root's font
+    // size is computed from the --scale the projector class sets.
+    document.documentElement.classList.toggle("projector", this.projector);
     document.body.classList.toggle("projector", this.projector);
     for (const fn of this.listeners) fn();
   },
@@ -17,6 +20,18 @@ export const theme = {
   get width() { return this.projector ? 4 : 2; },
   get font() { return this.projector ? 17 : 12; },
 };
+
+// Twelve distinct styles for charts that show up to twelve things at once (the
+// activation gallery): the palette's eight colours as solid lines, then four more
+// colours, dash-dotted, so that no two share both colour and dash.
+const EXTRA_CVD = ["#882255", "#332288", "#777777", "#44AA99"];
+const EXTRA_CLASSIC = ["#bcbd22", "#17becf", "#393b79", "#843c39"];
+export function style(i) {
+  const base = theme.palette;
+  if (i < base.length) return { colour: base[i], dash: "solid", alt: "dash" };
+  const extra = theme.cvd ? EXTRA_CVD : EXTRA_CLASSIC;
+  return { colour: extra[(i - base.length) % extra.length], dash: "dashdot", alt: "dot" };
+}
 
 export function colour(i) {
   const p = theme.palette;
@@ -35,6 +50,8 @@ export function layout(extra = {}) {
     // The legend sits at the bottom of the whole figure, below the x-axis title.
     legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", font: { size: theme.font - 1 } },
     hovermode: "closest",
+    // hover labels are text too: they grow with the projector's type
+    hoverlabel: { font: { size: theme.font + 1 } },
     ...extra,
     // Room for the tick labels and the axis title, whatever the legend takes.
     xaxis: { automargin: true, ...(extra.xaxis || {}) },
@@ -61,6 +78,26 @@ export class Plot {
     this.drawn = false;
     this.pending = null;
     this.options = options;
+    this.legendExtra = 0;
+  }
+
+  // A layout.uirevision for `key`: while the key stays the same, Plotly keeps the
+  // user's zoom and pan across redraws (a streamed race, a training run); a new key
+  // (another surface, view or configuration) lets the axes autorange again.
+  uirevision(key) {
+    if (key !== this.uiKey) {
+      this.uiKey = key;
+      this.uiRevisions = (this.uiRevisions || 0) + 1;
+    }
+    return this.uiRevisions;
+  }
+
+  // A count of restarts of a streamed run, seen as its extent (the last step drawn)
+  // going back: a new race or training run autoranges, the next frames of one do not.
+  restarts(extent) {
+    if (this.extent !== undefined && extent < this.extent) this.restartCount = (this.restartCount || 0) + 1;
+    this.extent = extent;
+    return this.restartCount || 0;
   }
 
   react(data, lay) {
@@ -95,8 +132,25 @@ export class Plot {
       Plotly.react(this.el, figure.data, figure.layout, config);
     }
     this.el.dataset.drawn = String(Number(this.el.dataset.drawn || 0) + 1);
+    this.growForLegend();
     this.drawnAt = performance.now();
     quietUntil = Math.max(quietUntil, this.drawnAt) + (this.drawnAt - started);
+  }
+
+  // A legend of several rows (the legend sits below the plot) takes its height from
+  // the plot area: the element grows by what the legend needs beyond one row, so
+  // the plot keeps its size (in projector mode too, where the legend's type is large).
+  growForLegend() {
+    const fl = this.el._fullLayout;
+    const legend = fl && fl.showlegend !== false ? fl.legend : null;
+    const height = legend && legend._height ? legend._height : 0;
+    const row = 1.6 * theme.font + 12;
+    const extra = Math.round(Math.max(0, height - row));
+    if (Math.abs(extra - this.legendExtra) < 4) return;
+    this.legendExtra = extra;
+    this.el.style.setProperty("--legend-extra", `${extra}px`);
+    // (a hidden plot is resized when it is drawn again, shown)
+    if (this.el.offsetParent !== null) Plotly.Plots.resize(this.el).catch(() => {});
   }
 
   png(name) {
@@ -106,6 +160,36 @@ export class Plot {
 
 export function purge(root) {
   for (const el of root.querySelectorAll(".js-plotly-plot")) Plotly.purge(el);
+}
+
+const SUPERSCRIPT = { "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹" };
+export const superscript = (n) => String(n).replace(/[-0-9]/g, (c) => SUPERSCRIPT[c]);
+
+// 10^k as people write it: 1, 10, 10², 10⁻⁶.
+export function power10(k) {
+  if (k === 0) return "1";
+  if (k === 1) return "10";
+  return `10${superscript(k)}`;
+}
+
+// A large or small number as m·10ᵏ (3·10¹³), else as fmt gives it.
+export function sci(x, digits = 2) {
+  if (x === null || x === undefined || !Number.isFinite(x)) return fmt(x);
+  const a = Math.abs(x);
+  if (a === 0 || (a >= 1e-3 && a < 1e5)) return fmt(x, digits + 1);
+  let k = Math.floor(Math.log10(a));
+  let m = Number((x / 10 ** k).toPrecision(digits));
+  if (Math.abs(m) >= 10) { m /= 10; k += 1; }
+  return m === 1 ? power10(k) : `${m}·${power10(k)}`;
+}
+
+// A "nice" tick step (1, 2 or 5 × 10ᵏ) giving about `count` ticks over `span`.
+export function niceStep(span, count) {
+  const raw = span / Math.max(1, count);
+  const k = Math.floor(Math.log10(raw));
+  const base = raw / 10 ** k;
+  const m = base <= 1 ? 1 : base <= 2 ? 2 : base <= 5 ? 5 : 10;
+  return m * 10 ** k;
 }
 
 // Numbers for people: 4 significant digits, exponents where they help.

@@ -6,6 +6,10 @@ import { t } from "../i18n.js";
 export function create(el, { subtitle } = {}) {
   const plot = new Plot(el);
 
+  // The user's zoom survives the steps of a run; a new dataset (a new run) resets it.
+  let runs = 0;
+  let lastPoints = null;
+
   function update({ latest, points }) {
     if (!latest || !points) return;
     const [[x0, x1], [y0, y1]] = points.domain;
@@ -29,7 +33,8 @@ export function create(el, { subtitle } = {}) {
     if (points.X_test.length) traces.push({ x: points.X_test.map((p) => p[0]), y: points.X_test.map((p) => p[1]),
       mode: "markers", name: t("test_set"), showlegend: false, marker: marker(points.y_test, true) }, key(t("test_set"), true));
     if (subtitle) subtitle.textContent = `${t("step")} ${latest.step} · ${t("accuracy")} ${fmt(100 * latest.accuracy, 3)}% · ${points.n_params} ${t("params")}`;
-    plot.react(traces, layout({ xaxis: { range: [x0, x1], title: { text: "x₁" } },
+    if (points !== lastPoints) { runs += 1; lastPoints = points; }
+    plot.react(traces, layout({ uirevision: plot.uirevision(runs), xaxis: { range: [x0, x1], title: { text: "x₁" } },
       yaxis: { range: [y0, y1], title: { text: "x₂" } } }));
   }
 

@@ -13,6 +13,14 @@ export function create(el, { onClick } = {}) {
   // race redraw 4–5 times a second instead of at the frame rate.
   let contour = { grid: null, logz: null, image: null, zrange: null };
   let latest = null; // the newest arguments of update(), to redraw when the image is ready
+  // The user's zoom and pan survive the race's frames (Plotly's uirevision) until the
+  // surface (its grid) or the contour's scale changes.
+  let grids = 0;
+  let lastGrid = null;
+  const uirevision = (grid, logz) => {
+    if (grid !== lastGrid) { grids += 1; lastGrid = grid; }
+    return plot.uirevision(`${grids}|${logz}`);
+  };
 
   function contourFigure(grid, logz) {
     let zmin = Infinity;
@@ -88,7 +96,8 @@ export function create(el, { onClick } = {}) {
             showlegend: false, hoverinfo: "skip", line: { color: colour(k), width: lw, dash: "dot" } });
         }
       });
-      plot.react(traces, layout({ xaxis: { title: { text: "x" } }, yaxis: { title: { text: "f(x)" } } }));
+      plot.react(traces, layout({ uirevision: uirevision(grid, logz), xaxis: { title: { text: "x" } },
+        yaxis: { title: { text: "f(x)" } } }));
       return;
     }
     const [[x0, x1], [y0, y1]] = grid.surface.domain;
@@ -114,7 +123,7 @@ export function create(el, { onClick } = {}) {
       marker: { symbol: cps.map((c) => SYMBOL[c.kind]), size: 11, color: "#fff", line: { width: 2, color: "#000" } } });
     const images = bg.image ? [{ source: bg.image, xref: "x", yref: "y", x: x0, y: y1, sizex: x1 - x0, sizey: y1 - y0,
       sizing: "stretch", layer: "below", opacity: 0.7 }] : [];
-    plot.react(traces, layout({ images, xaxis: { range: [x0, x1], title: { text: "x₁" }, showgrid: false },
+    plot.react(traces, layout({ images, uirevision: uirevision(grid, logz), xaxis: { range: [x0, x1], title: { text: "x₁" }, showgrid: false },
       yaxis: { range: [y0, y1], title: { text: "x₂" }, showgrid: false } }));
   }
 

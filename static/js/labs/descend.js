@@ -285,11 +285,16 @@ export class DescendLab {
   renderLoss() {
     const fmin = this.minValue();
     const gap = fmin !== null;
+    // f − f* below float64's rounding of f near f* is noise: the chart floors it there
     this.charts.loss.update({ ylog: gap, ytitle: gap ? "f − f*" : "f", series: this.runsData.map((r, k) => ({
-      name: r.label, index: k, y: gap ? r.loss.map((v) => Math.max(v - fmin, 1e-16)) : r.loss })) });
-    this.charts.distance.update({ ylog: true, ytitle: t("axis.distance"), series: this.runsData
-      .map((r, k) => ({ name: r.label, index: k, y: r.distance.map((v) => Math.max(v, 1e-16)) }))
-      .filter((s) => s.y.length) });
+      name: r.label, index: k, y: gap ? r.loss.map((v) => v - fmin) : r.loss })),
+    floor: gap ? { value: 1e-15 * Math.max(1, Math.abs(fmin)), label: t("loss.floor"), hint: t("loss.floor_hint") } : null });
+    // and so is a distance below the rounding of θ near the minimum
+    const scale = Math.max(1, ...(this.surface?.critical_points || []).filter((c) => c.kind === "minimum")
+      .flatMap((c) => c.point.map(Math.abs)));
+    this.charts.distance.update({ ylog: true, ytitle: t("axis.distance"), empty: gap ? null : t("distance.none"),
+      floor: { value: 1e-15 * scale, label: t("loss.floor"), hint: t("loss.floor_hint_distance") },
+      series: this.runsData.map((r, k) => ({ name: r.label, index: k, y: r.distance })).filter((s) => s.y.length) });
   }
 
   renderEffective() {
