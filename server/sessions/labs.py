@@ -27,6 +27,7 @@ from ..protocol import (
     LayersResponse,
     NormalInput,
     OptimizerChoice,
+    Problem,
     RunOut,
     SurfaceChoice,
     SurfaceInfo,
@@ -122,12 +123,24 @@ def run_activation(req: ActivationRequest) -> ActivationResponse:
 
 
 class InputError(ValueError):
-    """Input that validated field by field but does not work together; names the field."""
+    """Input that validated field by field but does not work together; names the field.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``code`` and ``params`` let the page word it in its language (a ``Problem``).
+    """
+
+    def __init__(
+        self, field: str, message: str, code: str = "invalid_input", **params: float | str
+    ) -> None:
         self.field = field
         self.message = message
+        self.code = code
+        self.params = params
         super().__init__(f"{field}: {message}")
+
+    def problem(self, prefix: str = "") -> Problem:
+        return Problem(
+            field=f"{prefix}{self.field}", code=self.code, params=self.params, message=self.message
+        )
 
 
 @lru_cache(maxsize=64)
@@ -145,9 +158,11 @@ def build_surface(choice: SurfaceChoice, params: dict[str, float]) -> surfaces.S
     try:
         return _custom_surface(choice.expr, domain, choice.dims)
     except ExpressionError as err:
-        raise InputError("surface.expr", str(err)) from None
+        raise InputError("surface.expr", str(err), "expression") from None
+    except surfaces.DomainError as err:
+        raise InputError("surface.domain", str(err), "domain_dims", dims=err.dims) from None
     except ValueError as err:
-        raise InputError("surface.domain", str(err)) from None
+        raise InputError("surface.domain", str(err), "domain") from None
 
 
 def surface_info(surface: surfaces.Surface) -> SurfaceInfo:
@@ -192,7 +207,12 @@ def check_starts(req: DescendRequest, surface: surfaces.Surface) -> None:
         start = run.start or req.start
         if start is not None and len(start) != surface.dims:
             where = f"runs.{i}.start" if run.start else "start"
-            raise InputError(where, f"needs {surface.dims} coordinate(s) on this surface")
+            raise InputError(
+                where,
+                f"needs {surface.dims} coordinate(s) on this surface",
+                "start_dims",
+                dims=surface.dims,
+            )
 
 
 def run_descend(req: DescendRequest) -> DescendResponse:
