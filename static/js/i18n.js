@@ -11,6 +11,39 @@ const EN = {
   "conn.full": "class full", compute: "compute", fps: "frames/s",
   full: "The class is full: this server is already serving its maximum number of students. DeepScope will retry by itself.",
   "error.prefix": "Server says",
+  // errors, worded from the server's code and numbers (its English is the fallback)
+  "err.less_than_equal": "must be at most {le}", "err.less_than": "must be less than {lt}",
+  "err.greater_than_equal": "must be at least {ge}", "err.greater_than": "must be greater than {gt}",
+  "err.missing": "is required", "err.extra_forbidden": "is not a known field",
+  "err.literal_error": "must be one of {expected}", "err.int_parsing": "must be a whole number",
+  "err.int_type": "must be a whole number", "err.int_from_float": "must be a whole number",
+  "err.float_parsing": "must be a number", "err.float_type": "must be a number",
+  "err.finite_number": "must be a finite number", "err.bool_type": "must be true or false",
+  "err.bool_parsing": "must be true or false", "err.string_type": "must be text",
+  "err.string_too_short": "is too short", "err.string_too_long": "is too long (at most {max_length} characters)",
+  "err.too_short": "needs at least {min_length} entries", "err.too_long": "takes at most {max_length} entries",
+  "err.list_type": "must be a list", "err.dict_type": "must be an object", "err.json_invalid": "is not valid JSON",
+  "err.union_tag_invalid": "has an unknown kind", "err.surface_type": "must be a surface name or an object {\"expr\": …}",
+  "err.layer_elements": "depth × width × batch = {value} exceeds the ceiling {limit}: reduce depth, width or batch",
+  "err.layer_params": "the network would have {value} weights, over the ceiling {limit}: reduce depth, width or input dimension",
+  "err.depth_widths": "depth ({depth}) must equal the number of widths ({widths})",
+  "err.low_not_below_high": "low ({low}) must be less than high ({high})",
+  "err.domain_order": "each range needs low < high",
+  "err.typed_surface_params": "a typed surface takes no parameters",
+  "err.descend_rows": "steps × runs = {value} rows exceeds {limit}: fewer steps or runs",
+  "err.train_work": "steps × batch × parameters = {value} exceeds {limit}: fewer steps, a smaller batch or a smaller network",
+  "err.newton_params": "Newton needs the full Hessian: at most {limit} parameters, this network has {value}",
+  "err.start_dims": "needs {dims} coordinate(s) on this surface",
+  "err.domain_dims": "needs {dims} range(s): the expression uses {vars}",
+  "err.expression": "cannot be read: {message}",
+  "vars.1": "x only", "vars.2": "x and y",
+  "err.code.internal": "the lab failed; try other settings", "err.code.no_lab": "choose a lab first",
+  "err.code.bad_json": "the message is not valid JSON",
+  // the layers lab fits the server's size ceiling
+  "size.batch": "Batch reduced to {batch} (you asked for {wanted}) to fit depth {depth} × width {width} under the ceiling of {limit} values.",
+  "size.depth": "Depth limited to {value}: more layers would exceed the ceiling of {limit} weights.",
+  "size.width": "Width limited to {value}: wider layers would exceed the ceiling of {limit} weights.",
+  "size.input_dim": "Input dimension limited to {value}: more would exceed the ceiling of {limit} weights.",
   // layers lab
   "g.network": "Network", "g.inputs": "Inputs", "g.units": "Units", "g.init": "Initialisation",
   "g.tricks": "Normalisation and friends", "g.run": "Run", "g.view": "View", "g.export": "Export",
@@ -40,12 +73,16 @@ const EN = {
   "live.layers": "{n} layers: activation std {first} in layer 1, {last} in the last; {sat} % saturated there.",
   // optimizer lab
   "f.surface": "Surface", "surface.custom": "Type your own…", "f.expr": "f(x, y) =", "f.domain": "Domain [[x₀, x₁], [y₀, y₁]]",
+  "f.expr1": "f(x) =", "f.domain1": "Domain [[x₀, x₁]]",
+  "domain.bad1": "This expression uses x only: give one range, e.g. [[-5, 5]] (or leave the box empty).",
+  "domain.bad2": "This expression uses x and y: give two ranges, e.g. [[-5, 5], [-5, 5]] (or leave the box empty).",
   apply: "Apply", "expr.help": "Use x and y, numbers, + − * / ** ^, parentheses, pi, e and",
   "f.steps": "Steps", "f.steps_per_frame": "Steps per frame", "run.add": "Add a runner",
   "view.logz": "Log-scale contours", "view.surface3d": "3-D surface",
   click_start: "Click the contour to move every runner's start.",
   "sp.condition": "condition number", "sp.rotation": "rotation (°)", "sp.a": "a", "sp.b": "b",
   "f.optimizer": "Optimizer", "run.remove": "Remove", "run.select": "Show", "f.lr": "Learning rate",
+  "f.lr_newton": "Step scale lr (1 = the full Newton step)",
   "run.more": "More hyper-parameters", "f.momentum": "momentum ρ", "f.rho": "decay ρ", "f.beta1": "β₁ (first moment)",
   "f.beta2": "β₂ (second moment)", "f.eps": "ε", "f.weight_decay": "weight decay", "f.bias_correction": "bias correction",
   "f.initial_accumulator": "initial accumulator", "f.schedule": "Schedule", "sched.constant": "constant",
@@ -89,6 +126,37 @@ const ZH = {
   "conn.full": "班级已满", compute: "计算", fps: "帧/秒",
   full: "班级已满：服务器已达到可服务学生数上限。DeepScope 会自动重试。",
   "error.prefix": "服务器提示",
+  "err.less_than_equal": "不能大于 {le}", "err.less_than": "必须小于 {lt}",
+  "err.greater_than_equal": "不能小于 {ge}", "err.greater_than": "必须大于 {gt}",
+  "err.missing": "为必填项", "err.extra_forbidden": "不是已知字段",
+  "err.literal_error": "必须是以下之一：{expected}", "err.int_parsing": "必须是整数",
+  "err.int_type": "必须是整数", "err.int_from_float": "必须是整数",
+  "err.float_parsing": "必须是数字", "err.float_type": "必须是数字",
+  "err.finite_number": "必须是有限的数", "err.bool_type": "必须是 true 或 false",
+  "err.bool_parsing": "必须是 true 或 false", "err.string_type": "必须是文本",
+  "err.string_too_short": "太短", "err.string_too_long": "太长（最多 {max_length} 个字符）",
+  "err.too_short": "至少需要 {min_length} 项", "err.too_long": "最多 {max_length} 项",
+  "err.list_type": "必须是列表", "err.dict_type": "必须是对象", "err.json_invalid": "不是有效的 JSON",
+  "err.union_tag_invalid": "类型未知", "err.surface_type": "必须是曲面名称或对象 {\"expr\": …}",
+  "err.layer_elements": "depth × width × batch = {value}，超过上限 {limit}：请减小深度、宽度或批大小",
+  "err.layer_params": "网络将有 {value} 个权重，超过上限 {limit}：请减小深度、宽度或输入维度",
+  "err.depth_widths": "深度（{depth}）必须等于宽度列表的长度（{widths}）",
+  "err.low_not_below_high": "下限（{low}）必须小于上限（{high}）",
+  "err.domain_order": "每个区间都必须满足 下限 < 上限",
+  "err.typed_surface_params": "自定义曲面不接受参数",
+  "err.descend_rows": "steps × runs = {value} 行，超过 {limit}：请减少步数或参赛者",
+  "err.train_work": "steps × batch × parameters = {value}，超过 {limit}：请减少步数、减小批大小或缩小网络",
+  "err.newton_params": "牛顿法需要完整的 Hessian：最多 {limit} 个参数，这个网络有 {value} 个",
+  "err.start_dims": "在这个曲面上需要 {dims} 个坐标",
+  "err.domain_dims": "需要 {dims} 个区间：表达式用到的变量是 {vars}",
+  "err.expression": "无法解析：{message}",
+  "vars.1": "x", "vars.2": "x 和 y",
+  "err.code.internal": "实验出错了；请换一组设置", "err.code.no_lab": "请先选择一个实验",
+  "err.code.bad_json": "消息不是有效的 JSON",
+  "size.batch": "批大小已减到 {batch}（你选的是 {wanted}），以便深度 {depth} × 宽度 {width} 不超过 {limit} 个数值的上限。",
+  "size.depth": "深度限制为 {value}：再多的层会超过 {limit} 个权重的上限。",
+  "size.width": "宽度限制为 {value}：更宽的层会超过 {limit} 个权重的上限。",
+  "size.input_dim": "输入维度限制为 {value}：再大会超过 {limit} 个权重的上限。",
   "g.network": "网络", "g.inputs": "输入", "g.units": "神经元", "g.init": "初始化",
   "g.tricks": "归一化等技巧", "g.run": "运行", "g.view": "视图", "g.export": "导出",
   "g.surface": "曲面", "g.runs": "参赛者", "g.data": "数据", "g.optimizer": "优化器", "g.params": "参数",
@@ -116,12 +184,16 @@ const ZH = {
   "h.dead_units": "死亡单元数", target: "目标", no_target: "没有简单目标值", "h.rule": "饱和指",
   "live.layers": "共 {n} 层：第 1 层激活标准差 {first}，最后一层 {last}；最后一层饱和比例 {sat}%。",
   "f.surface": "曲面", "surface.custom": "自己输入…", "f.expr": "f(x, y) =", "f.domain": "定义域 [[x₀, x₁], [y₀, y₁]]",
+  "f.expr1": "f(x) =", "f.domain1": "定义域 [[x₀, x₁]]",
+  "domain.bad1": "这个表达式只用到 x：请给出一个区间，如 [[-5, 5]]（或留空）。",
+  "domain.bad2": "这个表达式用到 x 和 y：请给出两个区间，如 [[-5, 5], [-5, 5]]（或留空）。",
   apply: "应用", "expr.help": "可使用 x、y、数字、+ − * / ** ^、括号、pi、e 以及",
   "f.steps": "步数", "f.steps_per_frame": "每帧步数", "run.add": "添加参赛者",
   "view.logz": "等高线用对数", "view.surface3d": "三维曲面",
   click_start: "点击等高线图可移动所有参赛者的起点。",
   "sp.condition": "条件数", "sp.rotation": "旋转角（°）", "sp.a": "a", "sp.b": "b",
   "f.optimizer": "优化器", "run.remove": "移除", "run.select": "显示", "f.lr": "学习率",
+  "f.lr_newton": "步长缩放 lr（1 = 完整的牛顿步）",
   "run.more": "更多超参数", "f.momentum": "动量 ρ", "f.rho": "衰减率 ρ", "f.beta1": "β₁（一阶矩）",
   "f.beta2": "β₂（二阶矩）", "f.eps": "ε", "f.weight_decay": "权重衰减", "f.bias_correction": "偏差修正",
   "f.initial_accumulator": "累加器初值", "f.schedule": "学习率调度", "sched.constant": "常数",
@@ -188,7 +260,8 @@ const ZH_TEXT = {
   "Without bias correction the first step is (1 − β1)/√(1 − β2) ≈ 3.16 × lr.": "不做偏差修正时，第一步是 (1 − β1)/√(1 − β2) ≈ 3.16 × lr。",
   "Adam with a Nesterov-style look-ahead folded into the first moment.": "把 Nesterov 式前瞻并入一阶矩的 Adam。",
   "On a quadratic, one step with lr = 1 lands on the minimum.": "在二次函数上，lr = 1 的一步就落在最小值上。",
-  "H⁻¹ is the pseudo-inverse; on a saddle Newton walks *toward* it.": "H⁻¹ 取伪逆；在鞍点附近，牛顿法会*走向*鞍点。",
+  "H⁻¹ is the pseudo-inverse; near a saddle Newton walks toward it, not away.": "H⁻¹ 取伪逆；在鞍点附近，牛顿法会走向鞍点，而不是远离它。",
+  "lr scales the Newton step (damped Newton); lr = 1 is the pure step.": "lr 缩放牛顿步长（阻尼牛顿法）；lr = 1 即纯牛顿步。",
   // surfaces
   "quadratic bowl": "二次碗形", "six-hump camel": "六峰驼背函数", "monkey saddle": "猴鞍面", "plateau": "平台",
   "Minimum at x = 5, f(5) = −24, f″ = 2: GD is x ← (1 − 2γ)x + 10γ.": "最小值在 x = 5，f(5) = −24，f″ = 2：梯度下降为 x ← (1 − 2γ)x + 10γ。",
@@ -287,6 +360,29 @@ export function t(key, vars = null) {
   }
   if (vars) text = text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
   return text;
+}
+
+// A number as the error messages quote it: 10,000,000 rather than 10000000.
+const quoted = (v) => (typeof v === "number" && Number.isInteger(v) && Math.abs(v) >= 10000 ? v.toLocaleString("en-US") : String(v));
+
+// One line for a server error — an ``error`` message or a REST error body — in the
+// current language: each problem's field, then its code worded from the catalog with
+// the server's numbers; a code the catalog does not know keeps the server's English.
+export function errorText(error) {
+  const problems = error?.problems || [];
+  if (!problems.length) {
+    const key = `err.code.${error?.code}`;
+    return lang !== "en" && CATALOG[lang][key] ? CATALOG[lang][key] : (error?.message ?? error?.error ?? "");
+  }
+  return problems.map((p) => {
+    const field = p.field.replace(/^config\./, "");
+    const key = `err.${p.code}`;
+    if (EN[key] === undefined) return `${field}: ${p.message}`;
+    const vars = Object.fromEntries(Object.entries(p.params || {}).map(([k, v]) => [k, quoted(v)]));
+    vars.message = p.message;
+    if (p.code === "domain_dims") vars.vars = t(`vars.${p.params.dims}`);
+    return `${field}: ${t(key, vars)}`;
+  }).join(lang === "zh" ? "；" : "; ");
 }
 
 export function apply(root = document) {

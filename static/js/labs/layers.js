@@ -33,6 +33,7 @@ export class LayersLab {
   mount(root, config, view) {
     this.config = { ...this.defaults(), ...config };
     if (this.config.widths) this.config.depth = this.config.widths.length;
+    this.wantedBatch = this.config.batch; // what the student asked for (the ceiling may lower it)
     this.view = { quantity: "activation", logy: false, ...view };
     const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
     const charts = C.el("div", { class: "charts" });
@@ -45,10 +46,62 @@ export class LayersLab {
   set(changes) {
     Object.assign(this.config, changes);
     if ("depth" in changes || "width" in changes) delete this.config.widths;
-    this.send();
+    if ("batch" in changes) this.wantedBatch = changes.batch;
+    this.send(Object.keys(changes)[0]);
   }
 
-  send() {
+  // Keep the network inside the server's size ceilings (/api/catalog limits), so a
+  // slider never asks for what the server refuses: too many weights shrink the size
+  // that moved; too many values (depth × width × batch) lower the batch, which comes
+  // back up to what the student asked for once there is room. Each says so in a note.
+  fitSizes(moved) {
+    const c = this.config;
+    const cat = this.app.catalog;
+    const lim = cat.limits;
+    const act = cat.activations.find((a) => a.name === c.activation);
+    const kParam = act?.params.find((p) => p.name === "k");
+    const k = c.activation === "maxout" ? Number(c.activation_params.k ?? kParam?.default ?? 1) : 1;
+    const widths = () => c.widths || Array(c.depth).fill(c.width);
+    const weights = () => {
+      let fanIn = c.input_dim;
+      let n = 0;
+      for (const w of widths()) { n += fanIn * w * k; fanIn = w; }
+      return n;
+    };
+    const notes = [];
+    if (!c.widths && weights() > lim.max_layer_params) {
+      const key = ["width", "input_dim"].includes(moved) ? moved : "depth";
+      const min = key === "depth" ? 1 : 2;
+      while (c[key] > min && weights() > lim.max_layer_params) c[key] -= 1;
+      this.ctl[key].set(c[key]);
+      notes.push([`size.${key}`, { value: c[key], limit: lim.max_layer_params.toLocaleString("en-US") }]);
+    }
+    const perSample = widths().reduce((a, b) => a + b, 0) * k;
+    const batchMin = cat.labs.layers.fields.batch.min;
+    const fits = Math.max(batchMin, Math.floor(lim.max_layer_elements / perSample));
+    const wanted = this.wantedBatch ?? c.batch;
+    const batch = Math.min(wanted, fits);
+    if (batch !== c.batch) {
+      c.batch = batch;
+      this.ctl.batch.set(batch);
+    }
+    if (batch < wanted) {
+      notes.push(["size.batch", { batch, wanted, depth: widths().length, width: Math.max(...widths()),
+        limit: lim.max_layer_elements.toLocaleString("en-US") }]);
+    }
+    this.sizeNotes = notes;
+    this.renderSizeNote();
+  }
+
+  renderSizeNote() {
+    if (!this.sizeNote) return;
+    const notes = this.sizeNotes || [];
+    this.sizeNote.hidden = !notes.length;
+    this.sizeNote.textContent = notes.map(([key, vars]) => t(key, vars)).join(" ");
+  }
+
+  send(moved = null) {
+    this.fitSizes(moved);
     // Count only the histograms on screen (the moments of all five always come).
     this.config.histograms = [this.view.quantity];
     // preview: the forward pass's statistics arrive first and are drawn while the
@@ -69,6 +122,8 @@ export class LayersLab {
       value: c.input_dim, onInput: (v) => this.set({ input_dim: v }) });
     ctl.batch = C.slider({ key: "f.batch", min: f.batch.min, max: f.batch.max, log: true, integer: true,
       value: c.batch, onInput: (v) => this.set({ batch: v }) });
+    this.sizeNote = C.el("p", { class: "hint", role: "status", "data-testid": "size-note" });
+    this.sizeNote.hidden = true;
 
     const dist = C.select({ key: "f.input", value: c.input.distribution,
       options: [{ value: "normal", key: "input.normal" }, { value: "uniform", key: "input.uniform" }],
@@ -127,7 +182,7 @@ export class LayersLab {
 
     panel.append(
       C.el("h2", { i18n: "tab.layers" }),
-      C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el),
+      C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el, this.sizeNote),
       C.fieldset("g.inputs", dist.el, this.inputFields),
       C.fieldset("g.units", ctl.activation.el, this.actParams, this.actNote),
       C.fieldset("g.init", ctl.init.el, ctl.scale.el, ctl.bias.el),
@@ -200,6 +255,7 @@ export class LayersLab {
   }
 
   render(d = this.frame, which = ALL_CHARTS) {
+    this.renderSizeNote();
     if (!d) return;
     const q = this.view.quantity;
     const counted = d.layers[0].hist[q]?.counts;
