@@ -652,11 +652,27 @@ class TrainFinal(BaseModel):
     biases: list[list[float | None]] | None = None
 
 
+class BlowUpOut(BaseModel):
+    """A run whose loss blew up without overflowing (it goes on; this explains it)."""
+
+    step: int = Field(description="the step it was caught at")
+    loss: float = Field(description="the smoothed mini-batch loss then")
+    loss_peak: float = Field(description="the highest mini-batch loss until then")
+    loss_start: float = Field(description="the first mini-batch's loss")
+    update_ratio: float | None = Field(description="‖Δθ‖/‖θ‖ of that step (healthy ≈ 1e-3)")
+    units: Literal["saturated", "dead"]
+    unit_share: float = Field(description="share of the worst hidden layer's units")
+    unit_layer: int = Field(description="that layer, 1-based (0: no hidden layer)")
+    lr: float
+    message: str = Field(description="the English explanation")
+
+
 class TrainResponse(BaseModel):
     history: list[HistoryRow]
     final: TrainFinal
     status: Literal["finished", "diverged"]
     reason: str
+    warning: BlowUpOut | None = Field(None, description="a blow-up that stayed finite")
     n_params: int
     elapsed_ms: float
 
@@ -889,6 +905,9 @@ class TrainFrameData(BaseModel):
     biases: list[list[float | None]] | None = None
     data: dict[str, Any] | None = Field(
         None, description="in the first frame: X_train, y_train, X_test, y_test, domain"
+    )
+    warning: BlowUpOut | None = Field(
+        None, description="from the step a finite blow-up was caught on (the run goes on)"
     )
 
 

@@ -17,6 +17,7 @@ from ..engine.histograms import Histogram
 from ..protocol import (
     ActivationRequest,
     ActivationResponse,
+    BlowUpOut,
     CriticalPointOut,
     DescendRequest,
     DescendResponse,
@@ -311,6 +312,23 @@ def train_config(req: TrainRequest, steps: int | None = None) -> training.TrainC
     )
 
 
+def blowup_out(b: training.BlowUp | None) -> BlowUpOut | None:
+    if b is None:
+        return None
+    return BlowUpOut(
+        step=b.step,
+        loss=round(b.loss, 6),
+        loss_peak=round(b.loss_peak, 6),
+        loss_start=round(b.loss_start, 6),
+        update_ratio=None if b.update_ratio is None else round(b.update_ratio, 6),
+        units=b.units,
+        unit_share=round(b.unit_share, 4),
+        unit_layer=b.unit_layer,
+        lr=b.lr,
+        message=b.message,
+    )
+
+
 def history_row(frame: training.TrainFrame) -> HistoryRow:
     return HistoryRow(
         step=frame.step,
@@ -359,6 +377,7 @@ def run_train(req: TrainRequest) -> TrainResponse:
         final=final,
         status=status,
         reason=reason,
+        warning=blowup_out(trainer.blowup),
         n_params=trainer.net.n_params,
         elapsed_ms=(time.perf_counter() - started) * 1e3,
     )

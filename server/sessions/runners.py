@@ -234,6 +234,9 @@ class TrainRunner(Runner):
             "grad_norm": [_num(g) for g in f.grad_norm],
             "update_ratio": [_num(r) for r in f.update_ratio],
         }
+        warning = labs.blowup_out(f.blowup)
+        if warning is not None:
+            data["warning"] = warning.model_dump()
         if f.histograms is not None:
             data["histograms"] = [_counts(h) for h in f.histograms]
             data["histogram_edges"] = (

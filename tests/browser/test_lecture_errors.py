@@ -3,7 +3,9 @@ optimizer lab's small defects, blow-ups and float32's limits."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import quote
 
 from playwright.sync_api import Page, expect
 
@@ -210,4 +212,45 @@ def test_newtons_lr_is_named_for_what_it_does(watched: Watched) -> None:
     equation = page.locator(".equation")
     expect(equation).to_contain_text("牛顿法会走向鞍点")
     assert "*" not in equation.text_content().replace("H⁻¹·g", "")
+    watched.check_clean()
+
+
+# --- 4. a blow-up that stays finite -------------------------------------------------------
+
+
+def train_url(optimizer: dict[str, Any], lang: str = "en") -> str:
+    config = json.dumps({"optimizer": optimizer, "steps": 400})
+    return f"?lab=train&lang={lang}&config={quote(config)}"
+
+
+def test_gd_at_lr_10_on_the_circle_is_explained_and_goes_on(watched: Watched) -> None:
+    page = watched.open(train_url({"optimizer": "gd", "lr": 10}))
+    wait_frame(page, "train", "l.latest !== null")
+    status = page.get_by_test_id("train-status")
+    expect(status).to_have_text("")
+    page.get_by_role("button", name="Play").click()
+    wait_frame(page, "train", "l.latest.step >= 400")
+    warning = page.evaluate("window.deepscope.labs.train.latest.warning")
+    assert warning["units"] == "saturated" and warning["unit_layer"] == 2
+    expect(status).to_contain_text(f"Blew up: the loss spiked at step {warning['step']} to ")
+    expect(status).to_contain_text("Each update is 0.33× the weights")
+    expect(status).to_contain_text("100 % of layer 2's units are saturated")
+    expect(status).to_contain_text("The learning rate (10) is too high for this network: try 1.")
+    # it ran to the end: finished, and the explanation stays
+    expect(page.get_by_test_id("play-state")).to_have_text("finished")
+    expect(status).to_contain_text("Blew up")
+    watched.shot("lecture-errors-blowup")
+    page.locator("#lang").click()
+    expect(status).to_contain_text("损失爆炸: 损失在第")
+    expect(status).to_contain_text("第 2 层有 100% 的单元饱和")
+    watched.check_clean()
+
+
+def test_a_healthy_run_shows_no_warning(watched: Watched) -> None:
+    page = watched.open(train_url({"optimizer": "adam", "lr": 0.01}))
+    wait_frame(page, "train", "l.latest !== null")
+    page.get_by_role("button", name="Play").click()
+    wait_frame(page, "train", "l.latest.step >= 400")
+    assert page.evaluate("window.deepscope.labs.train.latest.warning") is None
+    expect(page.get_by_test_id("train-status")).to_have_text("")
     watched.check_clean()
