@@ -272,6 +272,20 @@ class HistogramOut(BaseModel):
     scale: Literal["linear", "log"]
 
 
+class LayerFlagOut(BaseModel):
+    """What the working precision did to a quantity at a layer."""
+
+    quantity: Quantity
+    kind: Literal["underflow", "underflow_some"] = Field(
+        description=(
+            "underflow: every value is exactly 0 though computed from values that are not "
+            "(below the dtype's smallest number); underflow_some: a share of the "
+            "activations is exactly 0 though the activation is never 0 (σ, tanh…)"
+        )
+    )
+    share: float = Field(description="of the layer's values")
+
+
 class LayerOut(BaseModel):
     index: int = Field(description="1-based layer number")
     width: int
@@ -281,10 +295,16 @@ class LayerOut(BaseModel):
     gradient: HistogramOut
     weight_gradient: HistogramOut
     saturated_fraction: float
-    dead_units: int = Field(description="units that are zero for every sample")
-    zero_fraction: float = Field(description="fraction of zeros over samples and units")
+    dead_units: int = Field(description="units that are exactly 0 for every sample")
+    zero_fraction: float = Field(
+        description=(
+            "zeros per sample: the share of (sample, unit) values h that are exactly 0 "
+            "(a ReLU that is off; for σ, tanh… only float underflow, then flagged)"
+        )
+    )
     grad_norm: float | None = Field(description="‖∂L/∂W‖ (null once it overflows)")
     n_var_w: float = Field(description="fan_in · Var(W) measured on this layer")
+    flags: list[LayerFlagOut] = Field(default_factory=list)
 
 
 class LayersResponse(BaseModel):
@@ -854,6 +874,7 @@ class LayerFrameRow(BaseModel):
     zero_fraction: float
     grad_norm: float | None
     n_var_w: float
+    flags: list[LayerFlagOut] = Field(default_factory=list)
 
 
 class LayersFrameData(BaseModel):

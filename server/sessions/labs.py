@@ -23,6 +23,7 @@ from ..protocol import (
     DescendResponse,
     HistogramOut,
     HistoryRow,
+    LayerFlagOut,
     LayerOut,
     LayersRequest,
     LayersResponse,
@@ -94,6 +95,7 @@ def layers_response(result: layers_lab.LayersResult) -> LayersResponse:
             zero_fraction=s.zero_fraction,
             grad_norm=s.grad_norm,
             n_var_w=s.n_var_w,
+            flags=[LayerFlagOut(quantity=f.quantity, kind=f.kind, share=f.share) for f in s.flags],
         )
         for s in result.layers
     ]

@@ -111,6 +111,10 @@ class LayersRunner(Runner):
                     "zero_fraction": _num(s.zero_fraction),
                     "grad_norm": _num(s.grad_norm),
                     "n_var_w": _num(s.n_var_w),
+                    "flags": [
+                        {"quantity": f.quantity, "kind": f.kind, "share": _num(f.share)}
+                        for f in s.flags
+                    ],
                 }
                 for s in result.layers
             ],

@@ -254,3 +254,67 @@ def test_a_healthy_run_shows_no_warning(watched: Watched) -> None:
     assert page.evaluate("window.deepscope.labs.train.latest.warning") is None
     expect(page.get_by_test_id("train-status")).to_have_text("")
     watched.check_clean()
+
+
+# --- 5. float32's limits -----------------------------------------------------------------
+
+
+def test_depth_50_says_where_float32_underflows_and_float64_shows_it(watched: Watched) -> None:
+    page = watched.open("?lab=layers")
+    wait_frame(page, "layers", "l.frame !== null")
+    slide(page, "Depth (layers)", 50)
+    wait_frame(page, "layers", "l.frame.layers.length === 50 && l.frame.layers[0].flags.length")
+    grad = page.get_by_test_id("flags-gradnorm")
+    expect(grad).to_have_text(
+        "Layers 1–50: every value of the weight gradient ∂L/∂W is exactly 0 in float32. It "
+        "underflowed: its true values are below float32's smallest number (1.4·10⁻⁴⁵). Switch "
+        "the precision to float64 to see them. A log axis cannot show 0, so those layers have "
+        "nothing to draw here."
+    )
+    # the histogram of ∂L/∂h names the layers where it is exactly 0
+    page.get_by_label("Histograms of").select_option("gradient")
+    wait_frame(page, "layers", "l.frame.layers[0].hist.gradient.counts !== null")
+    hist = page.get_by_test_id("flags-histograms")
+    expect(hist).to_contain_text("upstream gradient ∂L/∂h is exactly 0 in float32")
+    under = page.evaluate(
+        f"{LAYERS}.frame.layers.filter(l => l.flags.some(f => f.quantity === 'gradient'))"
+        ".map(l => l.index)"
+    )
+    assert under == list(range(1, len(under) + 1)) and 20 < len(under) < 45
+    expect(hist).to_contain_text(f"Layers 1–{len(under)}:")
+    watched.shot("lecture-errors-float32")
+    # float64: the same network, every gradient on the chart, no flag
+    page.get_by_label("Precision").select_option("float64")
+    wait_frame(
+        page,
+        "layers",
+        "l.config.dtype === 'float64' && l.frame.layers.length === 50 && "
+        "l.frame.layers.every(x => x.grad_norm > 0)",
+        timeout=60_000,
+    )
+    expect(grad).to_be_hidden()
+    expect(hist).to_be_hidden()
+    assert "float64" in page.evaluate("decodeURIComponent(location.search)")
+    watched.check_clean()
+
+
+def test_the_flags_and_the_zeros_definition_in_chinese(watched: Watched) -> None:
+    page = watched.open("?lab=layers&lang=zh")
+    wait_frame(page, "layers", "l.frame !== null")
+    expect(page.locator(".card").nth(2)).to_contain_text("每个样本的零值比例：某层")
+    slide(page, "深度（层数）", 50)
+    wait_frame(page, "layers", "l.frame.layers.length === 50 && l.frame.layers[0].flags.length")
+    expect(page.get_by_test_id("flags-gradnorm")).to_contain_text(
+        "第 1–50 层：权重梯度 ∂L/∂W 在 float32 中全部恰好为 0。"
+    )
+    expect(page.get_by_label("精度")).to_have_value("float32")
+    watched.check_clean()
+
+
+def test_a_sigmoid_reports_no_zeros(watched: Watched) -> None:
+    config = json.dumps({"activation": "sigmoid", "scale": 1})
+    page = watched.open(f"?lab=layers&config={quote(config)}")
+    wait_frame(page, "layers", "l.frame !== null && l.config.activation === 'sigmoid'")
+    zeros = page.evaluate(f"{LAYERS}.frame.layers.map(l => l.zero_fraction)")
+    assert max(zeros) < 1e-3  # it was 18 %: σ(z) < 6e-8 rounded to 0
+    watched.check_clean()

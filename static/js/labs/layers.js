@@ -11,6 +11,17 @@ import * as moments_ from "../charts/moments.js";
 const QUANTITIES = ["activation", "preactivation", "derivative", "gradient", "weight_gradient"];
 const FORWARD_QUANTITIES = new Set(["activation", "preactivation", "derivative"]);
 const ALL_CHARTS = "all";
+// [1, 2, 3, 5, 7, 8] → "1–3, 5, 7–8"
+const layerRanges = (indices) => {
+  const parts = [];
+  for (let i = 0; i < indices.length; i += 1) {
+    let j = i;
+    while (j + 1 < indices.length && indices[j + 1] === indices[j] + 1) j += 1;
+    parts.push(j > i ? `${indices[i]}–${indices[j]}` : String(indices[i]));
+    i = j;
+  }
+  return parts.join(", ");
+};
 const FORWARD_CHARTS = "forward";
 const BACKWARD_CHARTS = "backward";
 
@@ -164,6 +175,9 @@ export class LayersLab {
       ctl.seed.set(seed);
       this.set({ seed });
     });
+    ctl.dtype = C.select({ key: "f.dtype", value: c.dtype,
+      options: this.app.catalog.labs.layers.fields.dtype.choices.map((d) => ({ value: d, key: `dtype.${d}` })),
+      onChange: (v) => this.set({ dtype: v }) });
     ctl.bins = C.select({ key: "f.bins", value: c.bins,
       options: [20, 30, 50, 100].map((n) => ({ value: n, label: String(n) })),
       onChange: (v) => this.set({ bins: Number(v) }) });
@@ -187,7 +201,7 @@ export class LayersLab {
       C.fieldset("g.units", ctl.activation.el, this.actParams, this.actNote),
       C.fieldset("g.init", ctl.init.el, ctl.scale.el, ctl.bias.el),
       C.fieldset("g.tricks", ctl.batchnorm.el, ctl.dropout.el, ctl.dropout_mode.el, ctl.residual.el),
-      C.fieldset("g.run", ctl.seed.el, reseed, ctl.bins.el),
+      C.fieldset("g.run", ctl.seed.el, reseed, ctl.dtype.el, C.el("p", { class: "hint", i18n: "dtype.hint" }), ctl.bins.el),
       C.fieldset("g.view", quantity.el, logy.el),
       C.fieldset("g.export", exportRow, details),
       C.el("p", { class: "hint", i18n: "layers.loss" }),
@@ -224,7 +238,16 @@ export class LayersLab {
     const health = C.card("c.health");
     const grad = C.card("c.gradnorm");
     this.readout = C.el("p", { class: "readout-line" });
-    health.box.append(this.readout);
+    health.box.append(this.readout, C.el("p", { class: "hint", i18n: "h.zero.hint" }));
+    // What the precision did, under the chart it shows in (a log axis cannot draw a 0).
+    const note = (card, id) => {
+      const el = C.el("p", { class: "hint error-text", role: "note", "data-testid": `flags-${id}` });
+      el.hidden = true;
+      card.box.append(el);
+      return el;
+    };
+    this.flagNotes = { histograms: note(hist, "histograms"), moments: note(moments, "moments"),
+      health: note(health, "health"), gradnorm: note(grad, "gradnorm") };
     root.append(hist.box, moments.box, health.box, grad.box);
     this.charts = {
       histograms: histograms.create(hist.plot, { subtitle: hist.subtitle }),
@@ -275,6 +298,39 @@ export class LayersLab {
       );
     }
     if (which !== FORWARD_CHARTS) this.charts.gradnorm.update({ data: d });
+    this.renderFlags(d);
+  }
+
+  // Per-layer flags from the server, worded under each chart they affect.
+  renderFlags(d) {
+    const dtype = this.config.dtype || "float32";
+    const vars = { dtype, tiny: dtype === "float64" ? "4.9·10⁻³²⁴" : "1.4·10⁻⁴⁵" };
+    const lines = (quantities, kinds) => {
+      const out = [];
+      for (const q of quantities) {
+        for (const kind of kinds) {
+          const rows = d.layers.filter((l) => (l.flags || []).some((f) => f.quantity === q && f.kind === kind));
+          if (!rows.length) continue;
+          const share = Math.max(...rows.map((l) => l.flags.find((f) => f.quantity === q && f.kind === kind).share));
+          out.push(t(`flag.${kind}`, { ...vars, layers: layerRanges(rows.map((l) => l.index)), q: t(`q.${q}`),
+            act: this.config.activation, share: fmt(100 * share, 2) }));
+        }
+      }
+      return out;
+    };
+    const show = (el, texts) => {
+      el.hidden = !texts.length;
+      el.textContent = texts.join(" ");
+    };
+    const q = this.view.quantity;
+    const hist = lines([q], ["underflow", "underflow_some"]);
+    if (hist.length && (q === "gradient" || q === "weight_gradient")) hist.push(t("flag.logaxis"));
+    show(this.flagNotes.histograms, hist);
+    show(this.flagNotes.moments, lines(["preactivation", "activation"], ["underflow"]));
+    show(this.flagNotes.health, lines(["activation"], ["underflow", "underflow_some"]));
+    const grad = lines(["weight_gradient"], ["underflow"]);
+    if (grad.length) grad.push(t("flag.logaxis"));
+    show(this.flagNotes.gradnorm, grad);
   }
 
   csv() {
