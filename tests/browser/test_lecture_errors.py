@@ -215,6 +215,18 @@ def test_newtons_lr_is_named_for_what_it_does(watched: Watched) -> None:
     watched.check_clean()
 
 
+def test_the_training_lab_names_newtons_lr_too(watched: Watched) -> None:
+    page = watched.open("?lab=train")
+    wait_frame(page, "train", "l.latest !== null")
+    expect(page.get_by_text("Learning rate", exact=True)).to_have_count(1)
+    page.get_by_label("Optimizer", exact=True).select_option("newton")
+    expect(page.get_by_text("Step scale lr (1 = the full Newton step)", exact=True)).to_have_count(
+        1
+    )
+    expect(page.get_by_text("Learning rate", exact=True)).to_have_count(0)
+    watched.check_clean()
+
+
 # --- 4. a blow-up that stays finite -------------------------------------------------------
 
 

@@ -89,9 +89,17 @@ export class TrainLab {
     const l2 = C.slider({ key: "f.l2", min: 0, max: 0.1, step: 0.001, value: c.l2, onInput: (v) => this.set({ l2: v }) });
     const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
       options: cat.optimizers.map((o) => ({ value: o.name, source: o.title })),
-      onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.send(); } });
+      onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.nameLr(); this.send(); } });
     this.lrCtl = C.slider({ key: "f.lr", min: 1e-5, max: 10, log: true, value: c.optimizer.lr ?? 0.01,
       onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
+    // Newton's lr scales its step (1 = the full Newton step), as in the optimizer lab.
+    this.nameLr = () => {
+      const spec = cat.optimizers.find((o) => o.name === this.config.optimizer.optimizer);
+      const span = this.lrCtl.el.querySelector("label span");
+      span.dataset.i18n = spec?.needs_hessian ? "f.lr_newton" : "f.lr";
+      span.textContent = t(span.dataset.i18n);
+    };
+    this.nameLr();
     const batch = C.slider({ key: "f.batch_size", min: 1, max: 500, log: true, integer: true, value: c.batch_size,
       onInput: (v) => this.set({ batch_size: v }) });
     const steps = C.slider({ key: "f.steps", min: 10, max: 100000, log: true, integer: true, value: c.steps,
