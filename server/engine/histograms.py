@@ -64,7 +64,16 @@ class Bins:
             return -1
         if v > self.hi:
             return self.n
-        return min(int((v - self.lo) * self.n / (self.hi - self.lo)), self.n - 1)
+        b = min(int((v - self.lo) * self.n / (self.hi - self.lo)), self.n - 1)
+        # v − lo rounds away a v a hair from an inner edge (−1e-18 − (−1) is 1.0), which
+        # put every value of a layer collapsed onto 0 into one bin: settle on the edges
+        # themselves, as the counting does.
+        edges = self.edges
+        if b > 0 and v < edges[b]:
+            b -= 1
+        elif b < self.n - 1 and v >= edges[b + 1]:
+            b += 1
+        return b
 
 
 @dataclass

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from server.engine import activations, layers_lab
-from server.engine.histograms import moments
+from server.engine.histograms import Bins, histogram, moments
 
 DEEP = {"widths": (500,) * 50, "batch": 400}  # the lecture's tanh, N(0, 0.01²), 50 deep
 
@@ -81,3 +81,15 @@ def test_depth_50_in_float32_flags_the_gradients_that_underflow_and_float64_none
 def test_true_zeros_are_not_flagged(config: dict[str, object]) -> None:
     r = layers_lab.run(layers_lab.LayersConfig(**config))  # type: ignore[arg-type]
     assert [s.flags for s in r.layers] == [[]] * len(r.layers)
+
+
+def test_a_layer_collapsed_onto_zero_still_splits_at_the_edge_zero() -> None:
+    # tanh at N(0, 0.01²) from layer ~27 on: |h| < 1e-16 around the edge 0 of [−1, 1]
+    bins = Bins(-1.0, 1.0, 50)
+    for scale in (1e-12, 1e-18, 1e-30):
+        x = (np.random.default_rng(0).standard_normal(1000) * scale).astype(np.float32)
+        h = histogram(x, bins)
+        assert h.counts is not None
+        negative = int(np.count_nonzero(x < 0))
+        assert (h.counts[24], h.counts[25]) == (negative, 1000 - negative), scale
+    assert bins.bin_of(-1e-18) == 24 and bins.bin_of(0.0) == 25 and bins.bin_of(1e-18) == 25

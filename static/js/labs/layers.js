@@ -2,7 +2,7 @@
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
 import { fmt } from "../plot.js";
-import { t, tx } from "../i18n.js";
+import { getLang, t, tx } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
@@ -108,7 +108,7 @@ export class LayersLab {
     if (!this.sizeNote) return;
     const notes = this.sizeNotes || [];
     this.sizeNote.hidden = !notes.length;
-    this.sizeNote.textContent = notes.map(([key, vars]) => t(key, vars)).join(" ");
+    this.sizeNote.textContent = notes.map(([key, vars]) => t(key, vars)).join(getLang() === "zh" ? "" : " ");
   }
 
   send(moved = null) {
@@ -320,7 +320,7 @@ export class LayersLab {
     };
     const show = (el, texts) => {
       el.hidden = !texts.length;
-      el.textContent = texts.join(" ");
+      el.textContent = texts.join(getLang() === "zh" ? "" : " ");
     };
     const q = this.view.quantity;
     const hist = lines([q], ["underflow", "underflow_some"]);
