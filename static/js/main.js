@@ -1,7 +1,7 @@
 // DeepScope's page: wires the state (URL), the socket, the labs, the presets and
 // the classroom features (language, projector, palette, keyboard, live region).
 import * as C from "./controls.js";
-import { apply, errorText, getLang, setLang, t } from "./i18n.js";
+import { apply, errorText, getLang, setLang, t, tx } from "./i18n.js";
 import { purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
 import { flushUrl, readUrl, state, urlFor, writeUrl } from "./state.js";
@@ -97,7 +97,7 @@ class App {
     } else if (message.type === "status") {
       this.setPlayerState(message.state);
       this.active?.onStatus?.(message);
-      if (message.state === "diverged") this.banner(`${t("diverged")}: ${message.reason}`, false);
+      if (message.state === "diverged") this.banner(`${t("diverged")}: ${tx(message.reason)}`, false);
     } else if (message.type === "error") {
       if (message.code === "rate_limited") return;
       this.showError(message);
