@@ -23,11 +23,6 @@ class SafeJSONResponse(JSONResponse):
         return dumps(content).encode("utf-8")
 
 
-def describe(errors: list[Any]) -> str:
-    """'depth: Input should be less than or equal to 50; …' from pydantic errors."""
-    return problems.describe(problems.problems(errors))
-
-
 def plain_errors(errors: list[Any]) -> list[dict[str, Any]]:
     """Pydantic's error dicts with only JSON-safe fields (no ctx objects, no input echo)."""
     return [

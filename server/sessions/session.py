@@ -120,12 +120,8 @@ MESSAGE_TAGS = (
 
 
 def message_problems(err: ValidationError) -> list[Problem]:
+    """A message's validation errors, their fields without the tags pydantic puts in loc."""
     return problems.problems(err.errors(), MESSAGE_TAGS, whole="message")
-
-
-def describe_errors(err: ValidationError) -> str:
-    """'config.depth: Input should be …' without the union tags pydantic puts in loc."""
-    return problems.describe(message_problems(err))
 
 
 class Session:
