@@ -20,6 +20,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from .engine import activations as _activations
 from .engine import datasets as _datasets
@@ -107,6 +108,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, populate_by_name=True)
 
 
+def problem(code: str, message: str, **params: float | str) -> PydanticCustomError:
+    """A validation error with a stable ``code`` and the numbers it quotes (``params``).
+
+    The page words it in its own language from the code and params (an error's
+    ``problems``); ``message`` is the English text. ``field`` in params names the
+    field when the error belongs to one field of a model-wide check.
+    """
+    return PydanticCustomError(code, message.replace("{", "(").replace("}", ")"), params)
+
+
 def _check_activation_params(name: str, params: dict[str, float]) -> dict[str, float]:
     try:
         return _activations.get(name).resolve(params)
@@ -135,7 +146,13 @@ class UniformInput(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> UniformInput:
         if not self.low < self.high:
-            raise ValueError("input.low must be less than input.high")
+            raise problem(
+                "low_not_below_high",
+                "low must be less than high",
+                field="low",
+                low=self.low,
+                high=self.high,
+            )
         return self
 
 
@@ -201,22 +218,39 @@ class LayersRequest(Strict):
             and "depth" in self.model_fields_set
             and self.depth != len(self.widths)
         ):
-            raise ValueError("depth must equal len(widths) when both are given")
+            raise problem(
+                "depth_widths",
+                "depth must equal len(widths) when both are given",
+                field="depth",
+                depth=self.depth,
+                widths=len(self.widths),
+            )
         self.activation_params = _check_activation_params(self.activation, self.activation_params)
         k = _activations.pieces(self.activation, self.activation_params)
         widths = self.layer_widths
         elements = sum(widths) * self.batch * k
         if elements > MAX_LAYER_ELEMENTS:
-            raise ValueError(
+            raise problem(
+                "layer_elements",
                 f"depth × width × batch = {elements:,} exceeds the ceiling "
-                f"{MAX_LAYER_ELEMENTS:,}: reduce depth, width or batch"
+                f"{MAX_LAYER_ELEMENTS:,}: reduce depth, width or batch",
+                field="batch",
+                value=elements,
+                limit=MAX_LAYER_ELEMENTS,
+                depth=len(widths),
+                width=max(widths),
+                batch=self.batch,
             )
         fan_ins = [self.input_dim, *widths[:-1]]
         params = sum(f * w * k for f, w in zip(fan_ins, widths, strict=True))
         if params > MAX_LAYER_PARAMS:
-            raise ValueError(
+            raise problem(
+                "layer_params",
                 f"the network has {params:,} weights, over the ceiling {MAX_LAYER_PARAMS:,}: "
-                "reduce depth, width or input_dim"
+                "reduce depth, width or input_dim",
+                field="width",
+                value=params,
+                limit=MAX_LAYER_PARAMS,
             )
         return self
 
@@ -238,6 +272,20 @@ class HistogramOut(BaseModel):
     scale: Literal["linear", "log"]
 
 
+class LayerFlagOut(BaseModel):
+    """What the working precision did to a quantity at a layer."""
+
+    quantity: Quantity
+    kind: Literal["underflow", "underflow_some"] = Field(
+        description=(
+            "underflow: every value is exactly 0 though computed from values that are not "
+            "(below the dtype's smallest number); underflow_some: a share of the "
+            "activations is exactly 0 though the activation is never 0 (σ, tanh…)"
+        )
+    )
+    share: float = Field(description="of the layer's values")
+
+
 class LayerOut(BaseModel):
     index: int = Field(description="1-based layer number")
     width: int
@@ -247,10 +295,16 @@ class LayerOut(BaseModel):
     gradient: HistogramOut
     weight_gradient: HistogramOut
     saturated_fraction: float
-    dead_units: int = Field(description="units that are zero for every sample")
-    zero_fraction: float = Field(description="fraction of zeros over samples and units")
+    dead_units: int = Field(description="units that are exactly 0 for every sample")
+    zero_fraction: float = Field(
+        description=(
+            "zeros per sample: the share of (sample, unit) values h that are exactly 0 "
+            "(a ReLU that is off; for σ, tanh… only float underflow, then flagged)"
+        )
+    )
     grad_norm: float | None = Field(description="‖∂L/∂W‖ (null once it overflows)")
     n_var_w: float = Field(description="fan_in · Var(W) measured on this layer")
+    flags: list[LayerFlagOut] = Field(default_factory=list)
 
 
 class LayersResponse(BaseModel):
@@ -375,7 +429,7 @@ class CustomSurfaceRequest(Strict):
     def _ordered(cls, value: list[list[float]] | None) -> list[list[float]] | None:
         for lo, hi in value or []:
             if not lo < hi:
-                raise ValueError("each domain range needs low < high")
+                raise problem("domain_order", "each domain range needs low < high", low=lo, high=hi)
         return value
 
 
@@ -400,8 +454,9 @@ SurfaceChoice = Annotated[
         custom_error_message='a surface name, or an object {"expr": …} for a typed surface',
     ),
 ]
-# Tags of the unions above, which error messages leave out of a field's path.
-UNION_TAGS = frozenset({"builtin", "custom"})
+# Tags of the unions (surface kinds, input distributions), which error messages leave
+# out of a field's path.
+UNION_TAGS = frozenset({"builtin", "custom", "normal", "uniform"})
 
 
 class SurfaceParamsMixin(Strict):
@@ -416,7 +471,11 @@ class SurfaceParamsMixin(Strict):
             except ValueError as err:
                 raise ValueError(f"surface_params: {err}") from None
         elif self.surface_params:
-            raise ValueError("surface_params: a typed surface takes no parameters")
+            raise problem(
+                "typed_surface_params",
+                "surface_params: a typed surface takes no parameters",
+                field="surface_params",
+            )
         return self
 
 
@@ -436,9 +495,13 @@ class DescendRequest(SurfaceParamsMixin):
     def _size(self) -> DescendRequest:
         rows = (self.steps // self.every + 1) * len(self.runs)
         if rows > MAX_DESCEND_ROWS:
-            raise ValueError(
+            raise problem(
+                "descend_rows",
                 f"steps × runs = {rows:,} rows exceeds {MAX_DESCEND_ROWS:,}: "
-                "fewer steps or runs, or a larger 'every'"
+                "fewer steps or runs, or a larger 'every'",
+                field="steps",
+                value=rows,
+                limit=MAX_DESCEND_ROWS,
             )
         return self
 
@@ -553,15 +616,23 @@ class TrainRequest(Strict):
         self.activation_params = _check_activation_params(self.activation, self.activation_params)
         params = self.n_params
         if self.optimizer.optimizer == "newton" and params > MAX_NEWTON_PARAMS:
-            raise ValueError(
+            raise problem(
+                "newton_params",
                 f"optimizer: newton needs the full Hessian, so at most {MAX_NEWTON_PARAMS} "
-                f"parameters; this network has {params}"
+                f"parameters; this network has {params}",
+                field="optimizer",
+                value=params,
+                limit=MAX_NEWTON_PARAMS,
             )
         work = max(self.steps, 1) * min(self.batch_size, self.n_samples) * params
         if work > MAX_TRAIN_WORK:
-            raise ValueError(
+            raise problem(
+                "train_work",
                 f"steps × batch × parameters = {work:,} exceeds {MAX_TRAIN_WORK:,}: "
-                "fewer steps, a smaller batch or a smaller network"
+                "fewer steps, a smaller batch or a smaller network",
+                field="steps",
+                value=work,
+                limit=MAX_TRAIN_WORK,
             )
         return self
 
@@ -601,11 +672,27 @@ class TrainFinal(BaseModel):
     biases: list[list[float | None]] | None = None
 
 
+class BlowUpOut(BaseModel):
+    """A run whose loss blew up without overflowing (it goes on; this explains it)."""
+
+    step: int = Field(description="the step it was caught at")
+    loss: float = Field(description="the smoothed mini-batch loss then")
+    loss_peak: float = Field(description="the highest mini-batch loss until then")
+    loss_start: float = Field(description="the first mini-batch's loss")
+    update_ratio: float | None = Field(description="‖Δθ‖/‖θ‖ of that step (healthy ≈ 1e-3)")
+    units: Literal["saturated", "dead"]
+    unit_share: float = Field(description="share of the worst hidden layer's units")
+    unit_layer: int = Field(description="that layer, 1-based (0: no hidden layer)")
+    lr: float
+    message: str = Field(description="the English explanation")
+
+
 class TrainResponse(BaseModel):
     history: list[HistoryRow]
     final: TrainFinal
     status: Literal["finished", "diverged"]
     reason: str
+    warning: BlowUpOut | None = Field(None, description="a blow-up that stayed finite")
     n_params: int
     elapsed_ms: float
 
@@ -719,10 +806,39 @@ class Status(BaseModel):
     step: int = 0
 
 
+ProblemParam = float | int | str | bool | None
+
+
+class Problem(BaseModel):
+    """One thing wrong with a message or a body, for the page to word in its language."""
+
+    field: str = Field(description="dotted path, e.g. config.depth ('message': the whole one)")
+    code: str = Field(
+        description=(
+            "stable id: pydantic's error type (less_than_equal, literal_error, …) or ours "
+            "(layer_elements, layer_params, descend_rows, train_work, expression, …)"
+        )
+    )
+    params: dict[str, ProblemParam] = Field(
+        default_factory=dict, description="what the message quotes: limit, value, ge, le, …"
+    )
+    message: str = Field(description="the English text, without the field")
+
+
 class ErrorMessage(BaseModel):
     type: Literal["error"] = "error"
     code: Literal["bad_json", "invalid", "rate_limited", "internal", "no_lab"]
-    message: str
+    message: str = Field(description="English, naming the field: 'config.depth: …'")
+    field: str | None = Field(None, description="the first problem's field")
+    problems: list[Problem] = Field(default_factory=list, description="every problem (≤ 5)")
+
+
+class ErrorBody(BaseModel):
+    """The JSON of every REST error (422 for bad input)."""
+
+    error: str = Field(description="English, naming the field: 'depth: …'")
+    detail: list[dict[str, Any]] | None = Field(None, description="pydantic's loc, msg, type")
+    problems: list[Problem] = Field(default_factory=list)
 
 
 ServerMessage = Annotated[Hello | Frame | Status | ErrorMessage, Field(discriminator="type")]
@@ -751,6 +867,7 @@ class LayerFrameRow(BaseModel):
     zero_fraction: float
     grad_norm: float | None
     n_var_w: float
+    flags: list[LayerFlagOut] = Field(default_factory=list)
 
 
 class LayersFrameData(BaseModel):
@@ -809,6 +926,9 @@ class TrainFrameData(BaseModel):
     biases: list[list[float | None]] | None = None
     data: dict[str, Any] | None = Field(
         None, description="in the first frame: X_train, y_train, X_test, y_test, domain"
+    )
+    warning: BlowUpOut | None = Field(
+        None, description="from the step a finite blow-up was caught on (the run goes on)"
     )
 
 

@@ -10,7 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..protocol import UNION_TAGS
+from ..protocol import ErrorBody
+from ..sessions import problems
 from ..sessions.encode import dumps
 from ..sessions.labs import InputError
 
@@ -20,21 +21,6 @@ log = logging.getLogger("deepscope")
 class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         return dumps(content).encode("utf-8")
-
-
-def describe(errors: list[Any]) -> str:
-    """'depth: Input should be less than or equal to 50; …' from pydantic errors."""
-    parts = []
-    for err in errors:
-        if err.get("type") == "json_invalid":
-            parts.append("body: not valid JSON")
-            continue
-        loc = [str(p) for p in err.get("loc", ()) if p != "body" and p not in UNION_TAGS]
-        where = ".".join(loc) or "body"
-        msg = str(err.get("msg", "invalid"))
-        msg = msg.removeprefix("Value error, ")
-        parts.append(f"{where}: {msg}")
-    return "; ".join(parts)
 
 
 def plain_errors(errors: list[Any]) -> list[dict[str, Any]]:
@@ -53,15 +39,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errs = list(exc.errors())
-        return SafeJSONResponse(
-            status_code=422, content={"error": describe(errs), "detail": plain_errors(errs)}
-        )
+        found = problems.problems(errs)
+        body = ErrorBody(error=problems.describe(found), detail=plain_errors(errs), problems=found)
+        return SafeJSONResponse(status_code=422, content=body.model_dump())
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:
         loc = ["body", *exc.field.split(".")]
         detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
-        return SafeJSONResponse(status_code=422, content={"error": str(exc), "detail": detail})
+        body = ErrorBody(error=str(exc), detail=detail, problems=[exc.problem()])
+        return SafeJSONResponse(status_code=422, content=body.model_dump())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -176,10 +176,15 @@ def d_linear(z: Array, p: Params) -> Array:
 
 
 def sigmoid(z: Array, p: Params) -> Array:
-    # σ(z) = (1 + tanh(z/2)) / 2: no exp, so no overflow at ±1000.
-    h = np.tanh(z * _one(0.5, z))
-    h += 1
-    h *= 0.5
+    # σ(z) = 1/(1 + e^−z), which keeps its relative precision in the left tail: the
+    # former (1 + tanh(z/2))/2 rounded every σ(z) < ~6e-8 to exactly 0 in float32 (18 %
+    # "zeros" for a sigmoid, which is never 0). e^−z overflows to inf for z < −88
+    # (float32) and σ is then 0: a true underflow, below float32's smallest normal.
+    with np.errstate(over="ignore", under="ignore"):
+        h = np.negative(np.asarray(z))
+        np.exp(h, out=h)
+        h += 1
+        np.reciprocal(h, out=h)
     return h
 
 

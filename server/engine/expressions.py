@@ -482,24 +482,31 @@ def size(node: Node) -> int:
     return 1
 
 
-def to_text(node: Node) -> str:
-    """A readable rendering (fully parenthesised where precedence needs it)."""
+def to_text(node: Node, digits: int | None = None) -> str:
+    """A readable rendering (fully parenthesised where precedence needs it).
+
+    Numbers are written exactly (the shortest text that reads back to the same
+    float), or to ``digits`` significant digits for display: a rotated bowl reads
+    ``0.866*x + 0.5*y``, not ``0.8660254037844387*x + 0.49999999999999994*y``.
+    """
     if isinstance(node, Const):
-        text = repr(node.value)  # the shortest text that reads back to the same float
+        text = repr(node.value) if digits is None else f"{node.value:.{digits}g}"
         return text[:-2] if text.endswith(".0") else text
     if isinstance(node, Var):
         return node.name
     if isinstance(node, Neg):
-        return f"-{_wrap(node.arg, 3)}"
+        return f"-{_wrap(node.arg, 3, digits)}"
     if isinstance(node, Func):
-        return f"{node.name}({to_text(node.arg)})"
+        return f"{node.name}({to_text(node.arg, digits)})"
     prec = {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}[node.op]
-    left = _wrap(node.left, prec if node.op != "**" else prec + 1)
-    right = _wrap(node.right, prec + (0 if node.op in "+*" else 1) if node.op != "**" else prec)
+    left = _wrap(node.left, prec if node.op != "**" else prec + 1, digits)
+    right = _wrap(
+        node.right, prec + (0 if node.op in "+*" else 1) if node.op != "**" else prec, digits
+    )
     return f"{left} {node.op} {right}" if node.op in "+-" else f"{left}{node.op}{right}"
 
 
-def _wrap(node: Node, prec: int) -> str:
+def _wrap(node: Node, prec: int, digits: int | None = None) -> str:
     inner = (
         {"+": 1, "-": 1, "*": 2, "/": 2, "**": 4}.get(node.op, 5) if isinstance(node, Binary) else 5
     )
@@ -507,7 +514,7 @@ def _wrap(node: Node, prec: int) -> str:
         inner = 3
     if isinstance(node, Const) and node.value < 0:
         inner = 3
-    text = to_text(node)
+    text = to_text(node, digits)
     return f"({text})" if inner < prec else text
 
 

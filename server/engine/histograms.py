@@ -64,7 +64,16 @@ class Bins:
             return -1
         if v > self.hi:
             return self.n
-        return min(int((v - self.lo) * self.n / (self.hi - self.lo)), self.n - 1)
+        b = min(int((v - self.lo) * self.n / (self.hi - self.lo)), self.n - 1)
+        # v − lo rounds away a v a hair from an inner edge (−1e-18 − (−1) is 1.0), which
+        # put every value of a layer collapsed onto 0 into one bin: settle on the edges
+        # themselves, as the counting does.
+        edges = self.edges
+        if b > 0 and v < edges[b]:
+            b -= 1
+        elif b < self.n - 1 and v >= edges[b + 1]:
+            b += 1
+        return b
 
 
 @dataclass
@@ -98,6 +107,10 @@ def _ones32(n: int) -> NDArray[np.float32]:
     return ones[:n]
 
 
+# Below this mean square, float32's Σx² is no longer trustworthy (see ``moments``).
+TINY_SECOND = 1e-28
+
+
 def moments(x: NDArray[np.floating]) -> tuple[float, float]:
     """Mean and (biased) std of finite ``x``.
 
@@ -114,7 +127,12 @@ def moments(x: NDArray[np.floating]) -> tuple[float, float]:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow: the float64 path
             mean = float(np.dot(flat, _ones32(n))) / n
             second = float(np.dot(flat, flat)) / n
-        if math.isfinite(second) and math.isfinite(mean):
+        if second < TINY_SECOND and math.isfinite(mean):
+            # |x| ≲ 1e-14: float32 squares near 1e-38 lose digits, below 1e-45 they are 0
+            # (a std of exactly 0 for values of 1e-24): all zeros, or the float64 path.
+            if not np.any(flat):
+                return 0.0, 0.0
+        elif math.isfinite(second) and math.isfinite(mean):
             var = second - mean * mean
             if var > 1e-3 * second:
                 return mean, math.sqrt(var)

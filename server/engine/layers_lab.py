@@ -103,6 +103,24 @@ class LayersConfig:
     quantities: tuple[str, ...] = QUANTITIES  # histograms to count (moments: always all)
 
 
+FlagKind = Literal["underflow", "underflow_some"]
+
+
+@dataclass(frozen=True)
+class LayerFlag:
+    """Something the working precision did to a quantity at a layer.
+
+    ``underflow``: every value is exactly 0, though it is computed from values that
+    are not (the true values are below the dtype's smallest number, 1.4e-45 in
+    float32): a log axis has nothing to draw. ``underflow_some``: a share of the
+    activations is exactly 0 though the activation is never 0 (σ, tanh, softplus…).
+    """
+
+    quantity: Quantity
+    kind: FlagKind
+    share: float  # of the layer's values
+
+
 @dataclass
 class LayerStats:
     index: int  # 1-based
@@ -113,6 +131,7 @@ class LayerStats:
     zero_fraction: float
     grad_norm: float | None  # ‖∂L/∂W‖_F (None once it overflows)
     n_var_w: float  # fan_in · Var(W) measured on this layer's weights
+    flags: list[LayerFlag] = field(default_factory=list)
 
 
 @dataclass
@@ -507,6 +526,7 @@ def _assemble(
         )
         fan_in = spec.width
 
+    flag_underflow(layers, act, config)
     theory, note = theory_variance(config)
     expected = []
     fan_in = config.input_dim
@@ -528,6 +548,77 @@ def _assemble(
         samples=rows,
         batch=config.batch,
     )
+
+
+def zero_only_at_zero(act: activations.Activation, params: Mapping[str, float]) -> bool:
+    """True if f(z) = 0 only at z = 0 (σ, softplus: never), so a run of exact zeros in h
+    is the float underflowing; False for units that are 0 on a whole interval (ReLU)."""
+    if act.name == "relu":
+        return False
+    if act.name in ("leaky_relu", "prelu", "elu"):
+        return bool(act.resolve(params)["alpha"] != 0)
+    return True
+
+
+def flag_underflow(
+    layers: list[LayerStats],
+    act: activations.Activation,
+    config: LayersConfig,
+) -> None:
+    """Per-layer flags where a quantity is 0 only because the dtype cannot hold it.
+
+    A quantity that is exactly 0 everywhere is an underflow when what it is computed
+    from is not 0 (or underflowed itself): z_k = h_{k−1}W_k (+ b) from h_{k−1} and
+    W_k ≠ 0; ∂L/∂h_L = h_L/N from h_L; ∂L/∂h_k from ∂L/∂h_{k+1} and f′(z_{k+1});
+    ∂L/∂W_k from h_{k−1}, ∂L/∂h_k and f′(z_k). Read from the moments (mean = std = 0
+    iff every finite value is 0), so it costs nothing.
+    """
+
+    def zero(layer: LayerStats, q: str) -> bool:
+        h = layer.hist.get(q)
+        return h is not None and h.mean == 0.0 and h.std == 0.0 and h.nonfinite == 0
+
+    def known(layer: LayerStats, q: str) -> bool:
+        return q in layer.hist
+
+    weights = [layer.n_var_w > 0 for layer in layers]
+    params = act.resolve(config.activation_params)
+    only_at_zero = zero_only_at_zero(act, params)
+    under_h: list[bool] = []
+    for i, layer in enumerate(layers):
+        h_prev_zero = zero(layers[i - 1], "activation") if i else False
+        h_prev_under = under_h[i - 1] if i else False
+        z_under = zero(layer, "preactivation") and weights[i] and (h_prev_under or not h_prev_zero)
+        if z_under:
+            layer.flags.append(LayerFlag("preactivation", "underflow", 1.0))
+        h_under = zero(layer, "activation") and z_under
+        under_h.append(h_under)
+        if h_under:
+            layer.flags.append(LayerFlag("activation", "underflow", 1.0))
+        elif only_at_zero and weights[i] and layer.zero_fraction > 0:
+            layer.flags.append(LayerFlag("activation", "underflow_some", layer.zero_fraction))
+    under_g = [False] * len(layers)
+    for i in range(len(layers) - 1, -1, -1):
+        layer = layers[i]
+        if not (known(layer, "gradient") and zero(layer, "gradient")):
+            continue
+        if i == len(layers) - 1:
+            source = under_h[i] or not zero(layer, "activation")
+        else:
+            up = layers[i + 1]
+            source = under_g[i + 1] or (
+                not zero(up, "gradient") and not zero(up, "derivative") and weights[i + 1]
+            )
+        under_g[i] = source
+        if source:
+            layer.flags.append(LayerFlag("gradient", "underflow", 1.0))
+    for i, layer in enumerate(layers):
+        if not (known(layer, "weight_gradient") and zero(layer, "weight_gradient")):
+            continue
+        h_prev = (not zero(layers[i - 1], "activation") or under_h[i - 1]) if i else True
+        g = under_g[i] or not zero(layer, "gradient")
+        if h_prev and g and not zero(layer, "derivative"):
+            layer.flags.append(LayerFlag("weight_gradient", "underflow", 1.0))
 
 
 def _finite(x: float) -> float | None:

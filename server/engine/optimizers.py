@@ -323,7 +323,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             needs_hessian=True,
             notes=(
                 "On a quadratic, one step with lr = 1 lands on the minimum.",
-                "H⁻¹ is the pseudo-inverse; on a saddle Newton walks *toward* it.",
+                "H⁻¹ is the pseudo-inverse; near a saddle Newton walks toward it, not away.",
+                "lr scales the Newton step (damped Newton); lr = 1 is the pure step.",
             ),
         ),
     )

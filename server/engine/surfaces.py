@@ -236,7 +236,7 @@ class SurfaceSpec:
         return Surface(
             name=self.name,
             title=self.title,
-            formula=to_text(compiled.f) if self.params else self.expr,
+            formula=to_text(compiled.f, FORMULA_DIGITS) if self.params else self.expr,
             compiled=compiled,
             domain=self.domain,
             start=self.start,
@@ -249,6 +249,9 @@ def _bowl_constants(p: Mapping[str, float]) -> dict[str, float]:
     t = math.radians(p["rotation"])
     return {"c": math.cos(t), "s": math.sin(t), "k": p["condition"]}
 
+
+# Significant digits of the numbers in a parameterised surface's formula (display only).
+FORMULA_DIGITS = 4
 
 _SEED = "seed"
 SURFACE_SPECS: dict[str, SurfaceSpec] = {
@@ -482,6 +485,17 @@ def build(name: str, params: Mapping[str, float] | None = None) -> Surface:
     return surface
 
 
+class DomainError(ValueError):
+    """A typed surface's domain has the wrong number of ranges for its variables."""
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        variables = "x only" if dims == 1 else "x and y"
+        super().__init__(
+            f"domain needs {dims} range(s) for a {dims}-D surface (the expression uses {variables})"
+        )
+
+
 @dataclass(frozen=True)
 class CustomSurface:
     """A surface typed by a user."""
@@ -504,7 +518,7 @@ def build_custom(custom: CustomSurface) -> Surface:
     compiled = probe if dims == 2 else compile_expression(custom.expr, variables)
     domain = custom.domain or ((-5.0, 5.0),) * dims
     if len(domain) != dims:
-        raise ValueError(f"domain needs {dims} ranges for a {dims}-D surface")
+        raise DomainError(dims)
     start = custom.start or tuple(lo + 0.8 * (hi - lo) for lo, hi in domain)
     critical = refine_critical_points(
         compiled, search_candidates(domain, 25 if dims == 1 else 9), domain

@@ -41,6 +41,14 @@ Status = Literal["running", "diverged", "finished"]
 MAX_NEWTON_PARAMS = 300  # Newton's Hessian is taken by differences: 2P backward passes a step
 SMALL_NET_PARAMS = 10_000  # frames may carry every weight up to this size
 
+# A blow-up that stays finite: the mini-batch loss, smoothed over ~20 steps, climbs
+# above BLOWUP_FACTOR × where it started (a healthy run only ever goes down from its
+# start, ≈ ln 2 for a fresh net; a noisy one wobbles around it).
+BLOWUP_FACTOR = 5.0
+BLOWUP_SMOOTHING = 0.05  # weight of the newest batch loss in the running average
+BLOWUP_MIN_STEPS = 10  # the average needs a few batches before it means anything
+LOSS_FLOOR = 0.1  # a start below this counts as 0.1 (so a tiny start does not trip it)
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -78,6 +86,39 @@ class FrameOptions:
     layer_stats: bool = True  # dead units, zero fraction, gradient norm, update/weight ratio
 
 
+@dataclass(frozen=True)
+class BlowUp:
+    """What a run that blew up without overflowing looked like when it was caught."""
+
+    step: int
+    loss: float  # the smoothed mini-batch loss then
+    loss_peak: float  # the highest mini-batch loss until then
+    loss_start: float  # the first mini-batch's loss
+    update_ratio: float | None  # ‖Δθ‖/‖θ‖ of that step (healthy: ≈ 1e-3)
+    units: Literal["saturated", "dead"]  # saturating activations saturate, ReLUs die
+    unit_share: float  # of the worst hidden layer's (sample, unit) values / units
+    unit_layer: int  # that layer, 1-based (0: no hidden layer)
+    lr: float
+
+    @property
+    def message(self) -> str:
+        ratio = "" if self.update_ratio is None else f"{self.update_ratio:.2g}"
+        parts = [
+            f"the loss blew up at step {self.step}: it spiked to {self.loss_peak:.3g}, "
+            f"{self.loss_peak / max(self.loss_start, LOSS_FLOOR):.0f}× its start "
+            f"({self.loss_start:.3g})"
+        ]
+        if ratio:
+            parts.append(f"each update is {ratio}× the weights (‖Δθ‖/‖θ‖; healthy ≈ 0.001)")
+        if self.unit_layer:
+            share = f"{self.unit_share:.0%}"
+            parts.append(f"{share} of layer {self.unit_layer}'s units are {self.units}")
+        return (
+            "; ".join(parts)
+            + f". The learning rate ({self.lr:.3g}) is too high: try {self.lr / 10:.3g}"
+        )
+
+
 @dataclass
 class TrainFrame:
     step: int
@@ -97,6 +138,7 @@ class TrainFrame:
     boundary: Array | None = None  # (res, res) P(y = 1) over the domain
     weights: list[Array] | None = None
     biases: list[Array] | None = None
+    blowup: BlowUp | None = None  # set from the step it was caught on
 
 
 def layer_specs(config: TrainConfig) -> tuple[LayerSpec, ...]:
@@ -180,6 +222,9 @@ class Trainer:
         self.reason = ""
         self.wmask = self.net.weight_mask
         self.lr = self.lr0
+        self.loss_start: float | None = None
+        self.loss_smooth = self.loss_peak = 0.0
+        self.blowup: BlowUp | None = None
 
     @property
     def running(self) -> bool:
@@ -311,6 +356,49 @@ class Trainer:
             )
             return
         self.last_grad, self.last_step = grad, step
+        self._watch(loss, lr_t)
+
+    def _watch(self, loss: float, lr_t: float) -> None:
+        """Catch a blow-up that stays finite (the loss climbs far above its start)."""
+        if self.blowup is not None:
+            return
+        if self.loss_start is None:
+            self.loss_start = self.loss_smooth = self.loss_peak = loss
+            return
+        self.loss_smooth += BLOWUP_SMOOTHING * (loss - self.loss_smooth)
+        self.loss_peak = max(self.loss_peak, loss)
+        if self.step_count < BLOWUP_MIN_STEPS:
+            return
+        if self.loss_smooth > BLOWUP_FACTOR * max(self.loss_start, LOSS_FLOOR):
+            self.blowup = self._explain_blowup(lr_t)
+
+    def _explain_blowup(self, lr_t: float) -> BlowUp:
+        """The update/weight ratio of this step and the worst layer's saturated or dead units."""
+        assert self.loss_start is not None and self.last_step is not None
+        theta = self.net.flat
+        with np.errstate(all="ignore"):
+            wn = float(np.linalg.norm(theta))
+            ratio = float(np.linalg.norm(self.last_step)) / wn if wn > 0 else math.inf
+            _, caches = forward(self.net, self.X, train=False)
+            act = activations.get(self.config.activation)
+            shares: list[float] = []
+            for c in caches[:-1]:  # the hidden layers
+                if act.saturated is not None:
+                    shares.append(float(np.mean(act.saturated(c.act.z, c.h))))
+                else:  # units that are 0 on every training input
+                    shares.append(float(np.mean(~np.any(c.h != 0, axis=0))))
+        layer = int(np.argmax(shares)) + 1 if shares else 0
+        return BlowUp(
+            step=self.step_count,
+            loss=self.loss_smooth,
+            loss_peak=self.loss_peak,
+            loss_start=self.loss_start,
+            update_ratio=ratio if math.isfinite(ratio) else None,
+            units="saturated" if act.saturated is not None else "dead",
+            unit_share=shares[layer - 1] if layer else 0.0,
+            unit_layer=layer,
+            lr=lr_t,
+        )
 
     # --- what a frame shows ------------------------------------------------------
 
@@ -335,6 +423,7 @@ class Trainer:
             train_accuracy=float(np.mean((z_train > 0) == (self.y > 0.5))),
             accuracy=float(np.mean((z_test > 0) == (self.y_test > 0.5))),
             lr=self.lr,
+            blowup=self.blowup,
         )
         if options.layer_stats:
             self._layer_stats(frame, hidden)

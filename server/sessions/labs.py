@@ -17,16 +17,19 @@ from ..engine.histograms import Histogram
 from ..protocol import (
     ActivationRequest,
     ActivationResponse,
+    BlowUpOut,
     CriticalPointOut,
     DescendRequest,
     DescendResponse,
     HistogramOut,
     HistoryRow,
+    LayerFlagOut,
     LayerOut,
     LayersRequest,
     LayersResponse,
     NormalInput,
     OptimizerChoice,
+    Problem,
     RunOut,
     SurfaceChoice,
     SurfaceInfo,
@@ -92,6 +95,7 @@ def layers_response(result: layers_lab.LayersResult) -> LayersResponse:
             zero_fraction=s.zero_fraction,
             grad_norm=s.grad_norm,
             n_var_w=s.n_var_w,
+            flags=[LayerFlagOut(quantity=f.quantity, kind=f.kind, share=f.share) for f in s.flags],
         )
         for s in result.layers
     ]
@@ -122,12 +126,24 @@ def run_activation(req: ActivationRequest) -> ActivationResponse:
 
 
 class InputError(ValueError):
-    """Input that validated field by field but does not work together; names the field."""
+    """Input that validated field by field but does not work together; names the field.
 
-    def __init__(self, field: str, message: str) -> None:
+    ``code`` and ``params`` let the page word it in its language (a ``Problem``).
+    """
+
+    def __init__(
+        self, field: str, message: str, code: str = "invalid_input", **params: float | str
+    ) -> None:
         self.field = field
         self.message = message
+        self.code = code
+        self.params = params
         super().__init__(f"{field}: {message}")
+
+    def problem(self, prefix: str = "") -> Problem:
+        return Problem(
+            field=f"{prefix}{self.field}", code=self.code, params=self.params, message=self.message
+        )
 
 
 @lru_cache(maxsize=64)
@@ -145,9 +161,11 @@ def build_surface(choice: SurfaceChoice, params: dict[str, float]) -> surfaces.S
     try:
         return _custom_surface(choice.expr, domain, choice.dims)
     except ExpressionError as err:
-        raise InputError("surface.expr", str(err)) from None
+        raise InputError("surface.expr", str(err), "expression") from None
+    except surfaces.DomainError as err:
+        raise InputError("surface.domain", str(err), "domain_dims", dims=err.dims) from None
     except ValueError as err:
-        raise InputError("surface.domain", str(err)) from None
+        raise InputError("surface.domain", str(err), "domain") from None
 
 
 def surface_info(surface: surfaces.Surface) -> SurfaceInfo:
@@ -192,7 +210,12 @@ def check_starts(req: DescendRequest, surface: surfaces.Surface) -> None:
         start = run.start or req.start
         if start is not None and len(start) != surface.dims:
             where = f"runs.{i}.start" if run.start else "start"
-            raise InputError(where, f"needs {surface.dims} coordinate(s) on this surface")
+            raise InputError(
+                where,
+                f"needs {surface.dims} coordinate(s) on this surface",
+                "start_dims",
+                dims=surface.dims,
+            )
 
 
 def run_descend(req: DescendRequest) -> DescendResponse:
@@ -291,6 +314,23 @@ def train_config(req: TrainRequest, steps: int | None = None) -> training.TrainC
     )
 
 
+def blowup_out(b: training.BlowUp | None) -> BlowUpOut | None:
+    if b is None:
+        return None
+    return BlowUpOut(
+        step=b.step,
+        loss=round(b.loss, 6),
+        loss_peak=round(b.loss_peak, 6),
+        loss_start=round(b.loss_start, 6),
+        update_ratio=None if b.update_ratio is None else round(b.update_ratio, 6),
+        units=b.units,
+        unit_share=round(b.unit_share, 4),
+        unit_layer=b.unit_layer,
+        lr=b.lr,
+        message=b.message,
+    )
+
+
 def history_row(frame: training.TrainFrame) -> HistoryRow:
     return HistoryRow(
         step=frame.step,
@@ -339,6 +379,7 @@ def run_train(req: TrainRequest) -> TrainResponse:
         final=final,
         status=status,
         reason=reason,
+        warning=blowup_out(trainer.blowup),
         n_params=trainer.net.n_params,
         elapsed_ms=(time.perf_counter() - started) * 1e3,
     )

@@ -101,6 +101,10 @@ class LayersRunner(Runner):
                     "zero_fraction": _num(s.zero_fraction),
                     "grad_norm": _num(s.grad_norm),
                     "n_var_w": _num(s.n_var_w),
+                    "flags": [
+                        {"quantity": f.quantity, "kind": f.kind, "share": _num(f.share)}
+                        for f in s.flags
+                    ],
                 }
                 for s in result.layers
             ],
@@ -227,6 +231,9 @@ class TrainRunner(Runner):
             "grad_norm": [_num(g) for g in f.grad_norm],
             "update_ratio": [_num(r) for r in f.update_ratio],
         }
+        warning = labs.blowup_out(f.blowup)
+        if warning is not None:
+            data["warning"] = warning.model_dump()
         if f.histograms is not None:
             data["histograms"] = [_counts(h) for h in f.histograms]
             data["histogram_edges"] = (

@@ -25,7 +25,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from .. import __version__
 from ..protocol import (
-    UNION_TAGS,
     ClientMessage,
     ConfigureDescend,
     ConfigureLayers,
@@ -38,11 +37,13 @@ from ..protocol import (
     Limits,
     Pause,
     Play,
+    Problem,
     Reset,
     Status,
     StepMessage,
 )
 from ..settings import Settings
+from . import problems
 from .compute import ComputePool
 from .encode import dumps
 from .labs import InputError
@@ -112,19 +113,16 @@ class Mailbox:
             await self._ready.wait()
 
 
-def describe_errors(err: ValidationError) -> str:
-    """'config.depth: Input should be …' without the union tags pydantic puts in loc."""
-    parts = []
-    for e in err.errors():
-        loc = [str(p) for p in e.get("loc", ())]
-        if loc and loc[0] in ("configure", "play", "pause", "step", "reset"):
-            loc = loc[1:]
-            if loc and loc[0] in ("layers", "descend", "train"):
-                loc = loc[1:]
-        loc = [p for p in loc if p not in UNION_TAGS]
-        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
-        parts.append(f"{'.'.join(loc) or 'message'}: {msg}")
-    return "; ".join(parts[:5])
+# A message's loc starts with its type tag, then (configure) its lab tag.
+MESSAGE_TAGS = (
+    frozenset({"configure", "play", "pause", "step", "reset"}),
+    frozenset({"layers", "descend", "train"}),
+)
+
+
+def message_problems(err: ValidationError) -> list[Problem]:
+    """A message's validation errors, their fields without the tags pydantic puts in loc."""
+    return problems.problems(err.errors(), MESSAGE_TAGS, whole="message")
 
 
 class Session:
@@ -232,9 +230,11 @@ class Session:
             message = CLIENT_MESSAGE.validate_json(text)
         except ValidationError as err:
             if any(e.get("type") == "json_invalid" for e in err.errors()):
-                self._error("bad_json", "the message is not valid JSON")
+                found = [Problem(field="message", code="json_invalid", message="not valid JSON")]
+                self._error("bad_json", "the message is not valid JSON", found)
             else:
-                self._error("invalid", describe_errors(err))
+                found = message_problems(err)
+                self._error("invalid", problems.describe(found), found)
             return
         if isinstance(message, ConfigureLayers | ConfigureDescend | ConfigureTrain):
             self.pending = message
@@ -295,7 +295,10 @@ class Session:
         runner = make_runner(message)
         try:
             output = await self.pool.run_light(self._timed, runner.start)
-        except (InputError, ValueError) as err:
+        except InputError as err:
+            self._error("invalid", f"config.{err}", [err.problem("config.")])
+            return
+        except ValueError as err:
             self._error("invalid", str(err))
             return
         except Exception:
@@ -321,7 +324,10 @@ class Session:
         """
         try:
             runner = LayersRunner(message)  # validates the sizes against the ceiling
-        except (InputError, ValueError) as err:
+        except InputError as err:
+            self._error("invalid", f"config.{err}", [err.problem("config.")])
+            return
+        except ValueError as err:
             self._error("invalid", str(err))
             return
         self.current, self.runner, self.current_seq = message, runner, seq
@@ -338,7 +344,9 @@ class Session:
             complete = await self._picture(req, "complete")
             if complete is not None:
                 self._post_picture(complete, seq)
-        except (InputError, ValueError) as err:
+        except InputError as err:
+            self._error("invalid", f"config.{err}", [err.problem("config.")])
+        except ValueError as err:
             self._error("invalid", str(err))
         except Exception:
             log.exception("session %s: layers picture failed", self.id)
@@ -466,8 +474,16 @@ class Session:
         )
         self.mailbox.put_control(status.model_dump_json())
 
-    def _error(self, code: str, message: str) -> None:
-        err = ErrorMessage.model_validate({"code": code, "message": message})
+    def _error(self, code: str, message: str, found: list[Problem] | None = None) -> None:
+        found = found or []
+        err = ErrorMessage.model_validate(
+            {
+                "code": code,
+                "message": message,
+                "field": found[0].field if found else None,
+                "problems": found,
+            }
+        )
         self.mailbox.put_control(err.model_dump_json())
 
     # --- send -------------------------------------------------------------------

@@ -11,6 +11,39 @@ const EN = {
   "conn.full": "class full", compute: "compute", fps: "frames/s",
   full: "The class is full: this server is already serving its maximum number of students. DeepScope will retry by itself.",
   "error.prefix": "Server says",
+  // errors, worded from the server's code and numbers (its English is the fallback)
+  "err.less_than_equal": "must be at most {le}", "err.less_than": "must be less than {lt}",
+  "err.greater_than_equal": "must be at least {ge}", "err.greater_than": "must be greater than {gt}",
+  "err.missing": "is required", "err.extra_forbidden": "is not a known field",
+  "err.literal_error": "must be one of {expected}", "err.int_parsing": "must be a whole number",
+  "err.int_type": "must be a whole number", "err.int_from_float": "must be a whole number",
+  "err.float_parsing": "must be a number", "err.float_type": "must be a number",
+  "err.finite_number": "must be a finite number", "err.bool_type": "must be true or false",
+  "err.bool_parsing": "must be true or false", "err.string_type": "must be text",
+  "err.string_too_short": "is too short", "err.string_too_long": "is too long (at most {max_length} characters)",
+  "err.too_short": "needs at least {min_length} entries", "err.too_long": "takes at most {max_length} entries",
+  "err.list_type": "must be a list", "err.dict_type": "must be an object", "err.json_invalid": "is not valid JSON",
+  "err.union_tag_invalid": "has an unknown kind", "err.surface_type": "must be a surface name or an object {\"expr\": …}",
+  "err.layer_elements": "depth × width × batch = {value} exceeds the ceiling {limit}: reduce depth, width or batch",
+  "err.layer_params": "the network would have {value} weights, over the ceiling {limit}: reduce depth, width or input dimension",
+  "err.depth_widths": "depth ({depth}) must equal the number of widths ({widths})",
+  "err.low_not_below_high": "low ({low}) must be less than high ({high})",
+  "err.domain_order": "each range needs low < high",
+  "err.typed_surface_params": "a typed surface takes no parameters",
+  "err.descend_rows": "steps × runs = {value} rows exceeds {limit}: fewer steps or runs",
+  "err.train_work": "steps × batch × parameters = {value} exceeds {limit}: fewer steps, a smaller batch or a smaller network",
+  "err.newton_params": "Newton needs the full Hessian: at most {limit} parameters, this network has {value}",
+  "err.start_dims": "needs {dims} coordinate(s) on this surface",
+  "err.domain_dims": "needs {dims} range(s): the expression uses {vars}",
+  "err.expression": "cannot be read: {message}",
+  "vars.1": "x only", "vars.2": "x and y",
+  "err.code.internal": "the lab failed; try other settings", "err.code.no_lab": "choose a lab first",
+  "err.code.bad_json": "the message is not valid JSON",
+  // the layers lab fits the server's size ceiling
+  "size.batch": "Batch reduced to {batch} (you asked for {wanted}) to fit depth {depth} × width {width} under the ceiling of {limit} values.",
+  "size.depth": "Depth limited to {value}: more layers would exceed the ceiling of {limit} weights.",
+  "size.width": "Width limited to {value}: wider layers would exceed the ceiling of {limit} weights.",
+  "size.input_dim": "Input dimension limited to {value}: more would exceed the ceiling of {limit} weights.",
   // layers lab
   "g.network": "Network", "g.inputs": "Inputs", "g.units": "Units", "g.init": "Initialisation",
   "g.tricks": "Normalisation and friends", "g.run": "Run", "g.view": "View", "g.export": "Export",
@@ -38,16 +71,26 @@ const EN = {
   "m.theory_clipped": "theory leaves the chart: {value} at layer {layer}",
   "hist.count": "{count} of {total}", "hist.value": "value", "hist.magnitude": "magnitude |value| (log axis)",
   "h.saturated": "saturated", "h.dead": "dead units (share)", "h.zero": "zeros per sample",
-  "h.dead_units": "dead units", target: "target", no_target: "no simple target", "h.rule": "saturated means",
+  "h.dead_units": "dead units", target: "target",
+  "h.zero.hint": "Zeros per sample: the share of a layer's (sample, unit) values h that are exactly 0, i.e. a ReLU that is off for that sample (≈ 50 % at He init is normal). Dead units are 0 for every sample. σ, tanh and the smooth units are never 0: an exact 0 there is float underflow, flagged below.",
+  "f.dtype": "Precision", "dtype.float32": "float32 (what GPUs train in)", "dtype.float64": "float64 (double)",
+  "dtype.hint": "float32 holds magnitudes down to 1.4·10⁻⁴⁵; smaller values become exactly 0. float64 goes down to 4.9·10⁻³²⁴ (and is slower).",
+  "flag.underflow": "Layers {layers}: every value of the {q} is exactly 0 in {dtype}. It underflowed: its true values are below {dtype}'s smallest number ({tiny}). Switch the precision to float64 to see them.",
+  "flag.underflow_some": "Layers {layers}: up to {share} % of the activations are exactly 0 in {dtype}, though {act} is never 0: they underflowed (below {tiny}).",
+  "flag.logaxis": "A log axis cannot show 0, so those layers have nothing to draw here.", no_target: "no simple target", "h.rule": "saturated means",
   "live.layers": "{n} layers: activation std {first} in layer 1, {last} in the last; {sat} % saturated there.",
   // optimizer lab
   "f.surface": "Surface", "surface.custom": "Type your own…", "f.expr": "f(x, y) =", "f.domain": "Domain [[x₀, x₁], [y₀, y₁]]",
+  "f.expr1": "f(x) =", "f.domain1": "Domain [[x₀, x₁]]",
+  "domain.bad1": "This expression uses x only: give one range, e.g. [[-5, 5]] (or leave the box empty).",
+  "domain.bad2": "This expression uses x and y: give two ranges, e.g. [[-5, 5], [-5, 5]] (or leave the box empty).",
   apply: "Apply", "expr.help": "Use x and y, numbers, + − * / ** ^, parentheses, pi, e and",
   "f.steps": "Steps", "f.steps_per_frame": "Steps per frame", "run.add": "Add a runner",
   "view.logz": "Log-scale contours", "view.surface3d": "3-D surface",
   click_start: "Click the contour to move every runner's start.",
   "sp.condition": "condition number", "sp.rotation": "rotation (°)", "sp.a": "a", "sp.b": "b",
   "f.optimizer": "Optimizer", "run.remove": "Remove", "run.select": "Show", "f.lr": "Learning rate",
+  "f.lr_newton": "Step scale lr (1 = the full Newton step)",
   "run.more": "More hyper-parameters", "f.momentum": "momentum ρ", "f.rho": "decay ρ", "f.beta1": "β₁ (first moment)",
   "f.beta2": "β₂ (second moment)", "f.eps": "ε", "f.weight_decay": "weight decay", "f.bias_correction": "bias correction",
   "f.initial_accumulator": "initial accumulator", "f.schedule": "Schedule", "sched.constant": "constant",
@@ -71,7 +114,13 @@ const EN = {
   "c.distribution": "Activation distribution over steps", "c.train_grad": "Gradient norm and update/weight ratio",
   "c.weights": "Weights into each first-layer unit", "view.layer": "Layer",
   "live.train": "Step {step}: loss {loss}, test accuracy {acc} %, {dead} dead units.",
-  diverged: "Diverged", train_set: "training points", test_set: "test points", accuracy: "accuracy",
+  diverged: "Diverged", blowup: "Blew up",
+  "blowup.loss": "the loss spiked at step {step} to {peak}, {times}× its start ({start}).",
+  "blowup.ratio": "Each update is {ratio}× the weights (‖Δθ‖/‖θ‖; healthy is about 0.001).",
+  "blowup.saturated": "{share} % of layer {layer}'s units are saturated (f′ ≈ 0: they stop learning).",
+  "blowup.dead": "{share} % of layer {layer}'s units are dead (0 on every input).",
+  "blowup.try": "The learning rate ({lr}) is too high for this network: try {lower}. The weights are still finite, so the run goes on.",
+  train_set: "training points", test_set: "test points", accuracy: "accuracy",
   params: "parameters", train_loss: "training loss", test_loss: "test loss", loss: "loss", unit: "unit",
   "weights.axis": "w", "weights.sub": "solid: from x₁ · dashed: from x₂",
   // gallery
@@ -94,6 +143,37 @@ const ZH = {
   "conn.full": "班级已满", compute: "计算", fps: "帧/秒",
   full: "班级已满：服务器已达到可服务学生数上限。DeepScope 会自动重试。",
   "error.prefix": "服务器提示",
+  "err.less_than_equal": "不能大于 {le}", "err.less_than": "必须小于 {lt}",
+  "err.greater_than_equal": "不能小于 {ge}", "err.greater_than": "必须大于 {gt}",
+  "err.missing": "为必填项", "err.extra_forbidden": "不是已知字段",
+  "err.literal_error": "必须是以下之一：{expected}", "err.int_parsing": "必须是整数",
+  "err.int_type": "必须是整数", "err.int_from_float": "必须是整数",
+  "err.float_parsing": "必须是数字", "err.float_type": "必须是数字",
+  "err.finite_number": "必须是有限的数", "err.bool_type": "必须是 true 或 false",
+  "err.bool_parsing": "必须是 true 或 false", "err.string_type": "必须是文本",
+  "err.string_too_short": "太短", "err.string_too_long": "太长（最多 {max_length} 个字符）",
+  "err.too_short": "至少需要 {min_length} 项", "err.too_long": "最多 {max_length} 项",
+  "err.list_type": "必须是列表", "err.dict_type": "必须是对象", "err.json_invalid": "不是有效的 JSON",
+  "err.union_tag_invalid": "类型未知", "err.surface_type": "必须是曲面名称或对象 {\"expr\": …}",
+  "err.layer_elements": "depth × width × batch = {value}，超过上限 {limit}：请减小深度、宽度或批大小",
+  "err.layer_params": "网络将有 {value} 个权重，超过上限 {limit}：请减小深度、宽度或输入维度",
+  "err.depth_widths": "深度（{depth}）必须等于宽度列表的长度（{widths}）",
+  "err.low_not_below_high": "下限（{low}）必须小于上限（{high}）",
+  "err.domain_order": "每个区间都必须满足 下限 < 上限",
+  "err.typed_surface_params": "自定义曲面不接受参数",
+  "err.descend_rows": "steps × runs = {value} 行，超过 {limit}：请减少步数或参赛者",
+  "err.train_work": "steps × batch × parameters = {value}，超过 {limit}：请减少步数、减小批大小或缩小网络",
+  "err.newton_params": "牛顿法需要完整的 Hessian：最多 {limit} 个参数，这个网络有 {value} 个",
+  "err.start_dims": "在这个曲面上需要 {dims} 个坐标",
+  "err.domain_dims": "需要 {dims} 个区间：表达式用到的变量是 {vars}",
+  "err.expression": "无法解析：{message}",
+  "vars.1": "x", "vars.2": "x 和 y",
+  "err.code.internal": "实验出错了；请换一组设置", "err.code.no_lab": "请先选择一个实验",
+  "err.code.bad_json": "消息不是有效的 JSON",
+  "size.batch": "批大小已减到 {batch}（你选的是 {wanted}），以便深度 {depth} × 宽度 {width} 不超过 {limit} 个数值的上限。",
+  "size.depth": "深度限制为 {value}：再多的层会超过 {limit} 个权重的上限。",
+  "size.width": "宽度限制为 {value}：更宽的层会超过 {limit} 个权重的上限。",
+  "size.input_dim": "输入维度限制为 {value}：再大会超过 {limit} 个权重的上限。",
   "g.network": "网络", "g.inputs": "输入", "g.units": "神经元", "g.init": "初始化",
   "g.tricks": "归一化等技巧", "g.run": "运行", "g.view": "视图", "g.export": "导出",
   "g.surface": "曲面", "g.runs": "参赛者", "g.data": "数据", "g.optimizer": "优化器", "g.params": "参数",
@@ -120,15 +200,25 @@ const ZH = {
   "m.theory_clipped": "理论曲线超出图表：第 {layer} 层达到 {value}",
   "hist.count": "{total} 个中的 {count} 个", "hist.value": "取值", "hist.magnitude": "数量级 |值|（对数轴）",
   "h.saturated": "饱和", "h.dead": "死亡单元（占比）", "h.zero": "每个样本的零值比例",
-  "h.dead_units": "死亡单元数", target: "目标", no_target: "没有简单目标值", "h.rule": "饱和指",
+  "h.dead_units": "死亡单元数", target: "目标",
+  "h.zero.hint": "每个样本的零值比例：某层 (样本, 单元) 激活值 h 恰好为 0 的比例，即对该样本处于关闭状态的 ReLU（He 初始化下约 50% 是正常的）。死亡单元对每个样本都为 0。σ、tanh 和平滑单元从不为 0：它们出现的精确 0 是浮点下溢，会在下方标出。",
+  "f.dtype": "精度", "dtype.float32": "float32（GPU 训练所用）", "dtype.float64": "float64（双精度）",
+  "dtype.hint": "float32 能表示的最小量级是 1.4·10⁻⁴⁵，更小的值会变成精确的 0。float64 可到 4.9·10⁻³²⁴（但更慢）。",
+  "flag.underflow": "第 {layers} 层：{q} 在 {dtype} 中全部恰好为 0。它发生了下溢：真实值小于 {dtype} 能表示的最小数（{tiny}）。把精度切换到 float64 即可看到它们。",
+  "flag.underflow_some": "第 {layers} 层：在 {dtype} 中最多有 {share}% 的激活值恰好为 0，而 {act} 从不为 0：它们发生了下溢（小于 {tiny}）。",
+  "flag.logaxis": "对数轴无法显示 0，所以这些层在此图中没有可画的内容。", no_target: "没有简单目标值", "h.rule": "饱和指",
   "live.layers": "共 {n} 层：第 1 层激活标准差 {first}，最后一层 {last}；最后一层饱和比例 {sat}%。",
   "f.surface": "曲面", "surface.custom": "自己输入…", "f.expr": "f(x, y) =", "f.domain": "定义域 [[x₀, x₁], [y₀, y₁]]",
+  "f.expr1": "f(x) =", "f.domain1": "定义域 [[x₀, x₁]]",
+  "domain.bad1": "这个表达式只用到 x：请给出一个区间，如 [[-5, 5]]（或留空）。",
+  "domain.bad2": "这个表达式用到 x 和 y：请给出两个区间，如 [[-5, 5], [-5, 5]]（或留空）。",
   apply: "应用", "expr.help": "可使用 x、y、数字、+ − * / ** ^、括号、pi、e 以及",
   "f.steps": "步数", "f.steps_per_frame": "每帧步数", "run.add": "添加参赛者",
   "view.logz": "等高线用对数", "view.surface3d": "三维曲面",
   click_start: "点击等高线图可移动所有参赛者的起点。",
   "sp.condition": "条件数", "sp.rotation": "旋转角（°）", "sp.a": "a", "sp.b": "b",
   "f.optimizer": "优化器", "run.remove": "移除", "run.select": "显示", "f.lr": "学习率",
+  "f.lr_newton": "步长缩放 lr（1 = 完整的牛顿步）",
   "run.more": "更多超参数", "f.momentum": "动量 ρ", "f.rho": "衰减率 ρ", "f.beta1": "β₁（一阶矩）",
   "f.beta2": "β₂（二阶矩）", "f.eps": "ε", "f.weight_decay": "权重衰减", "f.bias_correction": "偏差修正",
   "f.initial_accumulator": "累加器初值", "f.schedule": "学习率调度", "sched.constant": "常数",
@@ -151,7 +241,13 @@ const ZH = {
   "c.distribution": "激活分布随步数的变化", "c.train_grad": "梯度范数与更新/权重比",
   "c.weights": "第一隐藏层各单元的输入权重", "view.layer": "层",
   "live.train": "第 {step} 步：损失 {loss}，测试准确率 {acc}%，死亡单元 {dead} 个。",
-  diverged: "已发散", train_set: "训练点", test_set: "测试点", accuracy: "准确率",
+  diverged: "已发散", blowup: "损失爆炸",
+  "blowup.loss": "损失在第 {step} 步飙升到 {peak}，是起始值（{start}）的 {times} 倍。",
+  "blowup.ratio": "每次更新的大小是权重的 {ratio} 倍（‖Δθ‖/‖θ‖；健康时约为 0.001）。",
+  "blowup.saturated": "第 {layer} 层有 {share}% 的单元饱和（f′ ≈ 0：它们不再学习）。",
+  "blowup.dead": "第 {layer} 层有 {share}% 的单元死亡（对每个输入都为 0）。",
+  "blowup.try": "学习率（{lr}）对这个网络来说太高了：试试 {lower}。权重仍是有限值，所以训练继续进行。",
+  train_set: "训练点", test_set: "测试点", accuracy: "准确率",
   params: "个参数", train_loss: "训练损失", test_loss: "测试损失", loss: "损失", unit: "单元",
   "weights.axis": "w", "weights.sub": "实线：来自 x₁ · 虚线：来自 x₂",
   "f.range": "x 范围 ±", "view.derivative": "显示 f′（虚线）", "view.relusum": "ReLU 之和 max(0, x+1) − max(0, x−1)",
@@ -198,7 +294,8 @@ const ZH_TEXT = {
   "Without bias correction the first step is (1 − β1)/√(1 − β2) ≈ 3.16 × lr.": "不做偏差修正时，第一步是 (1 − β1)/√(1 − β2) ≈ 3.16 × lr。",
   "Adam with a Nesterov-style look-ahead folded into the first moment.": "把 Nesterov 式前瞻并入一阶矩的 Adam。",
   "On a quadratic, one step with lr = 1 lands on the minimum.": "在二次函数上，lr = 1 的一步就落在最小值上。",
-  "H⁻¹ is the pseudo-inverse; on a saddle Newton walks *toward* it.": "H⁻¹ 取伪逆；在鞍点附近，牛顿法会*走向*鞍点。",
+  "H⁻¹ is the pseudo-inverse; near a saddle Newton walks toward it, not away.": "H⁻¹ 取伪逆；在鞍点附近，牛顿法会走向鞍点，而不是远离它。",
+  "lr scales the Newton step (damped Newton); lr = 1 is the pure step.": "lr 缩放牛顿步长（阻尼牛顿法）；lr = 1 即纯牛顿步。",
   // surfaces
   "quadratic bowl": "二次碗形", "six-hump camel": "六峰驼背函数", "monkey saddle": "猴鞍面", "plateau": "平台",
   "Minimum at x = 5, f(5) = −24, f″ = 2: GD is x ← (1 − 2γ)x + 10γ.": "最小值在 x = 5，f(5) = −24，f″ = 2：梯度下降为 x ← (1 − 2γ)x + 10γ。",
@@ -297,6 +394,29 @@ export function t(key, vars = null) {
   }
   if (vars) text = text.replace(/\{(\w+)\}/g, (_, name) => String(vars[name] ?? ""));
   return text;
+}
+
+// A number as the error messages quote it: 10,000,000 rather than 10000000.
+const quoted = (v) => (typeof v === "number" && Number.isInteger(v) && Math.abs(v) >= 10000 ? v.toLocaleString("en-US") : String(v));
+
+// One line for a server error — an ``error`` message or a REST error body — in the
+// current language: each problem's field, then its code worded from the catalog with
+// the server's numbers; a code the catalog does not know keeps the server's English.
+export function errorText(error) {
+  const problems = error?.problems || [];
+  if (!problems.length) {
+    const key = `err.code.${error?.code}`;
+    return lang !== "en" && CATALOG[lang][key] ? CATALOG[lang][key] : (error?.message ?? error?.error ?? "");
+  }
+  return problems.map((p) => {
+    const field = p.field.replace(/^config\./, "");
+    const key = `err.${p.code}`;
+    if (EN[key] === undefined) return `${field}: ${p.message}`;
+    const vars = Object.fromEntries(Object.entries(p.params || {}).map(([k, v]) => [k, quoted(v)]));
+    vars.message = p.message;
+    if (p.code === "domain_dims") vars.vars = t(`vars.${p.params.dims}`);
+    return `${field}: ${t(key, vars)}`;
+  }).join(lang === "zh" ? "；" : "; ");
 }
 
 export function apply(root = document) {

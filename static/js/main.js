@@ -1,7 +1,7 @@
 // DeepScope's page: wires the state (URL), the socket, the labs, the presets and
 // the classroom features (language, projector, palette, keyboard, live region).
 import * as C from "./controls.js";
-import { apply, getLang, setLang, t } from "./i18n.js";
+import { apply, errorText, getLang, setLang, t, tx } from "./i18n.js";
 import { purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
 import { flushUrl, readUrl, state, urlFor, writeUrl } from "./state.js";
@@ -90,15 +90,20 @@ class App {
       while (this.frameTimes.length && now - this.frameTimes[0] > 1000) this.frameTimes.shift();
       $("fps").textContent = String(this.frameTimes.length);
       $("compute-ms").textContent = message.compute_ms.toFixed(1);
+      // A frame of a configuration newer than the one refused: the error is over.
+      if (this.lastError && message.config_seq > this.lastError.seq) this.showError(null);
+      this.configSeq = Math.max(this.configSeq || 0, message.config_seq);
       if (this.active && this.active.lab === message.lab) this.active.onFrame(message);
     } else if (message.type === "status") {
       this.setPlayerState(message.state);
       this.active?.onStatus?.(message);
-      if (message.state === "diverged") this.banner(`${t("diverged")}: ${message.reason}`, false);
+      if (message.state === "diverged") this.banner(`${t("diverged")}: ${tx(message.reason)}`, false);
     } else if (message.type === "error") {
       if (message.code === "rate_limited") return;
-      this.banner(`${t("error.prefix")}: ${message.message}`, true);
-      if (this.active?.exprError && message.message.includes("surface")) this.active.exprError.textContent = message.message;
+      this.showError(message);
+      if (this.active?.exprError && (message.field || message.message).includes("surface")) {
+        this.active.exprError.textContent = errorText(message);
+      }
     } else if (message.type === "hello") {
       this.limits = message.limits;
     }
@@ -110,7 +115,32 @@ class App {
     conn.dataset.i18n = `conn.${s}`;
     conn.textContent = t(`conn.${s}`);
     if (s === "full") this.banner(`${t("full")} ${reason || ""}`, true);
-    else if (s === "open") this.banner("");
+    else if (s === "open") {
+      this.lastError = null;
+      this.banner("");
+    }
+  }
+
+  // A server error in the page's language (null: clear it); kept to re-word on a language switch.
+  showError(error) {
+    if (!error) {
+      if (this.lastError) this.banner("");
+      this.lastError = null;
+      return;
+    }
+    this.lastError = { error, seq: this.configSeq || 0 };
+    this.banner(`${t("error.prefix")}: ${errorText(error)}`, true);
+  }
+
+  // The server's words for a REST error body or an error message, in the page's language.
+  errorText(error) {
+    return errorText(error);
+  }
+
+  async postJson(url, body) {
+    const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body) });
+    return { ok: r.ok, status: r.status, body: await r.json() };
   }
 
   banner(text, bad = false) {
@@ -244,6 +274,7 @@ class App {
       $("lang").textContent = next === "en" ? "中文" : "English";
       $("lang").lang = next === "en" ? "zh" : "en";
       apply();
+      if (this.lastError) this.banner(`${t("error.prefix")}: ${errorText(this.lastError.error)}`, true);
       this.refreshPresetTitles();
       if (this.notice && !$("notice").hidden) this.showNotice(this.notice);
       this.active?.render?.();

@@ -17,6 +17,9 @@ export class DescendLab {
     this.surface = null;
     this.runsData = [];
     this.state = "paused";
+    // Runs whose learning rate the user moved: a new surface keeps theirs and gives
+    // the others their optimizer's default (Rosenbrock's 0.001 crawls on x²).
+    this.lrTouched = new WeakSet();
   }
 
   defaults() {
@@ -50,16 +53,15 @@ export class DescendLab {
 
   async refreshSurface() {
     const body = { surface: this.config.surface, surface_params: this.config.surface_params || {}, resolution: 120 };
-    const r = await fetch("/api/surface", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body) });
-    const result = await r.json();
-    if (!r.ok) {
-      this.exprError.textContent = result.error;
+    const { ok, body: result } = await this.app.postJson("/api/surface", body);
+    if (!ok) {
+      this.exprError.textContent = this.app.errorText(result);
       return;
     }
     this.exprError.textContent = "";
     this.grid = result;
     this.surface = result.surface;
+    if (this.surface.name === "custom") this.showCustomDims(this.surface.dims);
     this.renderSurfaceInfo();
     this.send();
   }
@@ -75,12 +77,14 @@ export class DescendLab {
       options: surfaceOptions, onChange: (v) => {
         if (v === "custom") {
           this.customBox.hidden = false;
+          this.paramsBox.replaceChildren(); // the previous surface's sliders mean nothing here
           this.applyCustom();
           return;
         }
         this.customBox.hidden = true;
         this.config.start = undefined;
         for (const run of this.config.runs) delete run.start;
+        this.resetLearningRates();
         this.change({ surface: v, surface_params: {} }, { surface: true });
         this.renderSurfaceParams();
       } });
@@ -89,8 +93,11 @@ export class DescendLab {
 
     const expr = isCustom ? this.config.surface.expr : "x**2 + 10*y**2";
     this.exprInput = C.text({ key: "f.expr", value: expr, placeholder: "x**2 + 10*y**2" });
+    // Empty: the server's default window; the label and placeholder follow the
+    // expression's variables (x only: a 1-D surface and one range).
     this.domainInput = C.text({ key: "f.domain", value: isCustom && this.config.surface.domain
-      ? JSON.stringify(this.config.surface.domain) : "[[-5, 5], [-5, 5]]" });
+      ? JSON.stringify(this.config.surface.domain) : "" });
+    this.showCustomDims(isCustom && this.config.surface.domain ? this.config.surface.domain.length : 2);
     this.exprError = C.el("p", { class: "error-text", role: "alert", "data-testid": "expr-error" });
     this.customBox = C.el("div", { class: "runs" }, this.exprInput.el, this.domainInput.el,
       C.button("apply", () => this.applyCustom()),
@@ -129,23 +136,57 @@ export class DescendLab {
     );
   }
 
+  // The expression's label and domain hint: f(x) and one range, or f(x, y) and two
+  // (the server decides which from the expression's variables).
+  showCustomDims(dims) {
+    const label = (control, key) => {
+      const span = control.el.querySelector("label span");
+      span.dataset.i18n = key;
+      span.textContent = t(key);
+    };
+    label(this.exprInput, dims === 1 ? "f.expr1" : "f.expr");
+    label(this.domainInput, dims === 1 ? "f.domain1" : "f.domain");
+    this.domainInput.input.placeholder = dims === 1 ? "[[-5, 5]]" : "[[-5, 5], [-5, 5]]";
+  }
+
   async applyCustom() {
-    let domain;
-    try { domain = JSON.parse(this.domainInput.get()); } catch { domain = undefined; }
     const surface = { expr: this.exprInput.get() };
-    if (Array.isArray(domain)) surface.domain = domain;
-    const body = { surface, resolution: 16 };
-    const r = await fetch("/api/surface", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body) });
-    const result = await r.json();
-    if (!r.ok) {
-      this.exprError.textContent = result.error;
+    // Ask the server which variables the expression uses (its dims) before sending a domain.
+    const probe = await this.app.postJson("/api/surface", { surface, resolution: 8 });
+    if (!probe.ok) {
+      this.exprError.textContent = this.app.errorText(probe.body);
       return;
     }
-    if (surface.domain && surface.domain.length !== result.surface.dims) surface.domain = surface.domain.slice(0, result.surface.dims);
+    const dims = probe.body.surface.dims;
+    this.showCustomDims(dims);
+    const text = this.domainInput.get().trim();
+    if (text) {
+      let domain;
+      try { domain = JSON.parse(text); } catch { domain = null; }
+      if (Array.isArray(domain) && domain.length === 2 && domain.every((v) => typeof v === "number")) domain = [domain];
+      if (!Array.isArray(domain) || domain.length !== dims || !domain.every((r) => Array.isArray(r) && r.length === 2)) {
+        this.exprError.textContent = t(dims === 1 ? "domain.bad1" : "domain.bad2");
+        return;
+      }
+      surface.domain = domain;
+    }
     this.config.start = undefined;
     for (const run of this.config.runs) delete run.start;
+    this.resetLearningRates();
     this.change({ surface, surface_params: {} }, { surface: true });
+    this.renderSurfaceParams();
+  }
+
+  // A new surface: every run whose lr the user did not set takes its optimizer's default.
+  resetLearningRates() {
+    let changed = false;
+    for (const run of this.config.runs) {
+      if (run.lr !== undefined && !this.lrTouched.has(run)) {
+        delete run.lr;
+        changed = true;
+      }
+    }
+    if (changed) this.renderRuns();
   }
 
   renderSurfaceParams() {
@@ -178,8 +219,9 @@ export class DescendLab {
       const actions = C.el("div", { class: "actions" }, select, remove);
       const hyper = spec.hyper.filter((h) => h.name !== "lr");
       const lrSpec = spec.hyper.find((h) => h.name === "lr");
-      const lr = C.slider({ key: "f.lr", min: lrSpec.min, max: lrSpec.max, log: true, value: run.lr ?? lrSpec.default,
-        onInput: (v) => { run.lr = v; this.send(); } });
+      // Newton's lr scales its step (θ ← θ − lr·H⁻¹·g; 1 is the pure Newton step).
+      const lr = C.slider({ key: spec.needs_hessian ? "f.lr_newton" : "f.lr", min: lrSpec.min, max: lrSpec.max, log: true,
+        value: run.lr ?? lrSpec.default, onInput: (v) => { run.lr = v; this.lrTouched.add(run); this.send(); } });
       const more = C.el("details", {}, C.el("summary", { i18n: "run.more" }),
         ...hyper.map((h) => (h.min === undefined
           ? C.checkbox({ key: `f.${h.name}`, checked: run[h.name] ?? h.default, onChange: (v) => { run[h.name] = v; this.send(); } }).el

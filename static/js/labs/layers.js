@@ -2,7 +2,7 @@
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
 import { fmt } from "../plot.js";
-import { t, tx } from "../i18n.js";
+import { getLang, t, tx } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
@@ -11,6 +11,17 @@ import * as moments_ from "../charts/moments.js";
 const QUANTITIES = ["activation", "preactivation", "derivative", "gradient", "weight_gradient"];
 const FORWARD_QUANTITIES = new Set(["activation", "preactivation", "derivative"]);
 const ALL_CHARTS = "all";
+// [1, 2, 3, 5, 7, 8] → "1–3, 5, 7–8"
+const layerRanges = (indices) => {
+  const parts = [];
+  for (let i = 0; i < indices.length; i += 1) {
+    let j = i;
+    while (j + 1 < indices.length && indices[j + 1] === indices[j] + 1) j += 1;
+    parts.push(j > i ? `${indices[i]}–${indices[j]}` : String(indices[i]));
+    i = j;
+  }
+  return parts.join(", ");
+};
 const FORWARD_CHARTS = "forward";
 const BACKWARD_CHARTS = "backward";
 
@@ -33,6 +44,7 @@ export class LayersLab {
   mount(root, config, view) {
     this.config = { ...this.defaults(), ...config };
     if (this.config.widths) this.config.depth = this.config.widths.length;
+    this.wantedBatch = this.config.batch; // what the student asked for (the ceiling may lower it)
     this.view = { quantity: "activation", logy: false, ...view };
     const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
     const charts = C.el("div", { class: "charts" });
@@ -45,10 +57,62 @@ export class LayersLab {
   set(changes) {
     Object.assign(this.config, changes);
     if ("depth" in changes || "width" in changes) delete this.config.widths;
-    this.send();
+    if ("batch" in changes) this.wantedBatch = changes.batch;
+    this.send(Object.keys(changes)[0]);
   }
 
-  send() {
+  // Keep the network inside the server's size ceilings (/api/catalog limits), so a
+  // slider never asks for what the server refuses: too many weights shrink the size
+  // that moved; too many values (depth × width × batch) lower the batch, which comes
+  // back up to what the student asked for once there is room. Each says so in a note.
+  fitSizes(moved) {
+    const c = this.config;
+    const cat = this.app.catalog;
+    const lim = cat.limits;
+    const act = cat.activations.find((a) => a.name === c.activation);
+    const kParam = act?.params.find((p) => p.name === "k");
+    const k = c.activation === "maxout" ? Number(c.activation_params.k ?? kParam?.default ?? 1) : 1;
+    const widths = () => c.widths || Array(c.depth).fill(c.width);
+    const weights = () => {
+      let fanIn = c.input_dim;
+      let n = 0;
+      for (const w of widths()) { n += fanIn * w * k; fanIn = w; }
+      return n;
+    };
+    const notes = [];
+    if (!c.widths && weights() > lim.max_layer_params) {
+      const key = ["width", "input_dim"].includes(moved) ? moved : "depth";
+      const min = key === "depth" ? 1 : 2;
+      while (c[key] > min && weights() > lim.max_layer_params) c[key] -= 1;
+      this.ctl[key].set(c[key]);
+      notes.push([`size.${key}`, { value: c[key], limit: lim.max_layer_params.toLocaleString("en-US") }]);
+    }
+    const perSample = widths().reduce((a, b) => a + b, 0) * k;
+    const batchMin = cat.labs.layers.fields.batch.min;
+    const fits = Math.max(batchMin, Math.floor(lim.max_layer_elements / perSample));
+    const wanted = this.wantedBatch ?? c.batch;
+    const batch = Math.min(wanted, fits);
+    if (batch !== c.batch) {
+      c.batch = batch;
+      this.ctl.batch.set(batch);
+    }
+    if (batch < wanted) {
+      notes.push(["size.batch", { batch, wanted, depth: widths().length, width: Math.max(...widths()),
+        limit: lim.max_layer_elements.toLocaleString("en-US") }]);
+    }
+    this.sizeNotes = notes;
+    this.renderSizeNote();
+  }
+
+  renderSizeNote() {
+    if (!this.sizeNote) return;
+    const notes = this.sizeNotes || [];
+    this.sizeNote.hidden = !notes.length;
+    this.sizeNote.textContent = notes.map(([key, vars]) => t(key, vars)).join(getLang() === "zh" ? "" : " ");
+  }
+
+  send(moved = null) {
+    this.fitSizes(moved);
     // Count only the histograms on screen (the moments of all five always come).
     this.config.histograms = [this.view.quantity];
     // preview: the forward pass's statistics arrive first and are drawn while the
@@ -69,6 +133,8 @@ export class LayersLab {
       value: c.input_dim, onInput: (v) => this.set({ input_dim: v }) });
     ctl.batch = C.slider({ key: "f.batch", min: f.batch.min, max: f.batch.max, log: true, integer: true,
       value: c.batch, onInput: (v) => this.set({ batch: v }) });
+    this.sizeNote = C.el("p", { class: "hint", role: "status", "data-testid": "size-note" });
+    this.sizeNote.hidden = true;
 
     const dist = C.select({ key: "f.input", value: c.input.distribution,
       options: [{ value: "normal", key: "input.normal" }, { value: "uniform", key: "input.uniform" }],
@@ -109,6 +175,9 @@ export class LayersLab {
       ctl.seed.set(seed);
       this.set({ seed });
     });
+    ctl.dtype = C.select({ key: "f.dtype", value: c.dtype,
+      options: this.app.catalog.labs.layers.fields.dtype.choices.map((d) => ({ value: d, key: `dtype.${d}` })),
+      onChange: (v) => this.set({ dtype: v }) });
     ctl.bins = C.select({ key: "f.bins", value: c.bins,
       options: [20, 30, 50, 100].map((n) => ({ value: n, label: String(n) })),
       onChange: (v) => this.set({ bins: Number(v) }) });
@@ -127,12 +196,12 @@ export class LayersLab {
 
     panel.append(
       C.el("h2", { i18n: "tab.layers" }),
-      C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el),
+      C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el, this.sizeNote),
       C.fieldset("g.inputs", dist.el, this.inputFields),
       C.fieldset("g.units", ctl.activation.el, this.actParams, this.actNote),
       C.fieldset("g.init", ctl.init.el, ctl.scale.el, ctl.bias.el),
       C.fieldset("g.tricks", ctl.batchnorm.el, ctl.dropout.el, ctl.dropout_mode.el, ctl.residual.el),
-      C.fieldset("g.run", ctl.seed.el, reseed, ctl.bins.el),
+      C.fieldset("g.run", ctl.seed.el, reseed, ctl.dtype.el, C.el("p", { class: "hint", i18n: "dtype.hint" }), ctl.bins.el),
       C.fieldset("g.view", quantity.el, logy.el),
       C.fieldset("g.export", exportRow, details),
       C.el("p", { class: "hint", i18n: "layers.loss" }),
@@ -169,7 +238,16 @@ export class LayersLab {
     const health = C.card("c.health");
     const grad = C.card("c.gradnorm");
     this.readout = C.el("p", { class: "readout-line" });
-    health.box.append(this.readout);
+    health.box.append(this.readout, C.el("p", { class: "hint", i18n: "h.zero.hint" }));
+    // What the precision did, under the chart it shows in (a log axis cannot draw a 0).
+    const note = (card, id) => {
+      const el = C.el("p", { class: "hint error-text", role: "note", "data-testid": `flags-${id}` });
+      el.hidden = true;
+      card.box.append(el);
+      return el;
+    };
+    this.flagNotes = { histograms: note(hist, "histograms"), moments: note(moments, "moments"),
+      health: note(health, "health"), gradnorm: note(grad, "gradnorm") };
     root.append(hist.box, moments.box, health.box, grad.box);
     this.charts = {
       histograms: histograms.create(hist.plot, { subtitle: hist.subtitle }),
@@ -200,6 +278,7 @@ export class LayersLab {
   }
 
   render(d = this.frame, which = ALL_CHARTS) {
+    this.renderSizeNote();
     if (!d) return;
     const q = this.view.quantity;
     const counted = d.layers[0].hist[q]?.counts;
@@ -219,6 +298,39 @@ export class LayersLab {
       );
     }
     if (which !== FORWARD_CHARTS) this.charts.gradnorm.update({ data: d });
+    this.renderFlags(d);
+  }
+
+  // Per-layer flags from the server, worded under each chart they affect.
+  renderFlags(d) {
+    const dtype = this.config.dtype || "float32";
+    const vars = { dtype, tiny: dtype === "float64" ? "4.9·10⁻³²⁴" : "1.4·10⁻⁴⁵" };
+    const lines = (quantities, kinds) => {
+      const out = [];
+      for (const q of quantities) {
+        for (const kind of kinds) {
+          const rows = d.layers.filter((l) => (l.flags || []).some((f) => f.quantity === q && f.kind === kind));
+          if (!rows.length) continue;
+          const share = Math.max(...rows.map((l) => l.flags.find((f) => f.quantity === q && f.kind === kind).share));
+          out.push(t(`flag.${kind}`, { ...vars, layers: layerRanges(rows.map((l) => l.index)), q: t(`q.${q}`),
+            act: this.config.activation, share: fmt(100 * share, 2) }));
+        }
+      }
+      return out;
+    };
+    const show = (el, texts) => {
+      el.hidden = !texts.length;
+      el.textContent = texts.join(getLang() === "zh" ? "" : " ");
+    };
+    const q = this.view.quantity;
+    const hist = lines([q], ["underflow", "underflow_some"]);
+    if (hist.length && (q === "gradient" || q === "weight_gradient")) hist.push(t("flag.logaxis"));
+    show(this.flagNotes.histograms, hist);
+    show(this.flagNotes.moments, lines(["preactivation", "activation"], ["underflow"]));
+    show(this.flagNotes.health, lines(["activation"], ["underflow", "underflow_some"]));
+    const grad = lines(["weight_gradient"], ["underflow"]);
+    if (grad.length) grad.push(t("flag.logaxis"));
+    show(this.flagNotes.gradnorm, grad);
   }
 
   csv() {

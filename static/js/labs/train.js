@@ -2,7 +2,7 @@
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
 import { fmt } from "../plot.js";
-import { t, tx } from "../i18n.js";
+import { getLang, t, tx } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
 import * as series from "../charts/series.js";
@@ -34,6 +34,8 @@ export class TrainLab {
     this.config = { ...this.defaults(), ...config };
     this.options = { steps_per_frame: 10, fps: 20, boundary: 40, histogram_bins: 30, weights: true, ...options };
     this.view = { layer: 0, ...view };
+    this.warning = null;
+    this.diverged = null;
     const panel = C.el("div", { class: "controls" });
     const charts = C.el("div", { class: "charts" });
     root.replaceChildren(panel, charts);
@@ -87,9 +89,17 @@ export class TrainLab {
     const l2 = C.slider({ key: "f.l2", min: 0, max: 0.1, step: 0.001, value: c.l2, onInput: (v) => this.set({ l2: v }) });
     const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
       options: cat.optimizers.map((o) => ({ value: o.name, source: o.title })),
-      onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.send(); } });
+      onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.nameLr(); this.send(); } });
     this.lrCtl = C.slider({ key: "f.lr", min: 1e-5, max: 10, log: true, value: c.optimizer.lr ?? 0.01,
       onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
+    // Newton's lr scales its step (1 = the full Newton step), as in the optimizer lab.
+    this.nameLr = () => {
+      const spec = cat.optimizers.find((o) => o.name === this.config.optimizer.optimizer);
+      const span = this.lrCtl.el.querySelector("label span");
+      span.dataset.i18n = spec?.needs_hessian ? "f.lr_newton" : "f.lr";
+      span.textContent = t(span.dataset.i18n);
+    };
+    this.nameLr();
     const batch = C.slider({ key: "f.batch_size", min: 1, max: 500, log: true, integer: true, value: c.batch_size,
       onInput: (v) => this.set({ batch_size: v }) });
     const steps = C.slider({ key: "f.steps", min: 10, max: 100000, log: true, integer: true, value: c.steps,
@@ -98,7 +108,7 @@ export class TrainLab {
     const spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true, value: this.options.steps_per_frame,
       onInput: (v) => { this.options.steps_per_frame = v; this.send(); } });
     this.player = this.app.player(this);
-    this.status = C.el("p", { class: "hint", role: "status" });
+    this.status = C.el("p", { class: "hint", role: "status", "data-testid": "train-status" });
     const exportRow = C.el("div", { class: "row" },
       C.button("export.csv", () => this.app.download("training.csv", this.csv(), "text/csv")),
       C.button("export.json", () => this.app.download("training.json", JSON.stringify(this.latest), "application/json")));
@@ -156,6 +166,7 @@ export class TrainLab {
       this.layerSelect.set(Math.min(this.view.layer, Math.max(0, hidden - 1)));
     }
     this.latest = d;
+    if (d.data || d.warning) this.setWarning(d.warning || null);
     const h = this.history;
     h.step.push(d.step);
     h.train_loss.push(d.train_loss);
@@ -173,11 +184,35 @@ export class TrainLab {
   }
 
   onStatus(status) {
-    this.status.textContent = status.state === "diverged" ? `${t("diverged")}: ${tx(status.reason)}` : "";
-    this.status.classList.toggle("error-text", status.state === "diverged");
+    this.diverged = status.state === "diverged" ? status.reason : null;
+    this.renderStatus();
+  }
+
+  // A blow-up that stayed finite: the run goes on, and this says what happened.
+  setWarning(warning) {
+    if (!warning && !this.warning) return;
+    this.warning = warning;
+    this.renderStatus();
+  }
+
+  renderStatus() {
+    const w = this.warning;
+    let text = "";
+    if (this.diverged) text = `${t("diverged")}: ${tx(this.diverged)}`;
+    else if (w) {
+      const parts = [t("blowup.loss", { step: w.step, peak: fmt(w.loss_peak, 3),
+        times: fmt(w.loss_peak / Math.max(w.loss_start, 0.1), 2), start: fmt(w.loss_start, 3) })];
+      if (w.update_ratio !== null) parts.push(t("blowup.ratio", { ratio: fmt(w.update_ratio, 2) }));
+      if (w.unit_layer) parts.push(t(`blowup.${w.units}`, { share: fmt(100 * w.unit_share, 3), layer: w.unit_layer }));
+      parts.push(t("blowup.try", { lr: fmt(w.lr, 3), lower: fmt(w.lr / 10, 3) }));
+      text = `${t("blowup")}: ${parts.join(getLang() === "zh" ? "" : " ")}`;
+    }
+    this.status.textContent = text;
+    this.status.classList.toggle("error-text", Boolean(text));
   }
 
   render() {
+    this.renderStatus();
     const h = this.history;
     this.charts.boundary.update({ latest: this.latest, points: this.points });
     this.charts.loss.update({ ytitle: t("loss"), rangemode: "tozero", y2: { range: [0, 1.02], tick0: 0, dtick: 0.25, tickformat: ".0%" },
