@@ -35,6 +35,7 @@ PRESETS: list[dict[str, Any]] = [
         "id": "tanh-small",
         "lab": L,
         "config": _layers(),
+        "view": {"quantity": "activation", "logy": True},
         "title": {"en": "tanh, N(0, 0.01²), 10 × 500", "zh": "tanh，N(0, 0.01²)，10 层 × 500"},
         "notice": {
             "en": "Activations collapse to 0: each layer's std is ≈ 0.01·√500 ≈ 0.22 times the "
@@ -48,6 +49,7 @@ PRESETS: list[dict[str, Any]] = [
         "id": "tanh-big",
         "lab": L,
         "config": _layers(scale=1.0),
+        "view": {"quantity": "derivative"},
         "title": {"en": "tanh, N(0, 1): saturation", "zh": "tanh，N(0, 1)：饱和"},
         "notice": {
             "en": "About 90 % of units sit at ±1 (|h| > 0.99) where tanh′ ≈ 0: the derivative "
@@ -125,6 +127,8 @@ PRESETS: list[dict[str, Any]] = [
         "id": "bn-small",
         "lab": L,
         "config": _layers(batchnorm="train"),
+        "compare": _layers(batchnorm="off"),
+        "labels": {"en": ["with batch norm", "without"], "zh": ["有批归一化", "无批归一化"]},
         "title": {"en": "Batch norm rescues N(0, 0.01²)", "zh": "批归一化拯救 N(0, 0.01²)"},
         "notice": {
             "en": "Each layer's pre-activations are normalised, so the distributions no longer "

@@ -23,6 +23,10 @@ def test_preset_is_valid_and_translated(preset: dict) -> None:  # type: ignore[t
         assert preset[key]["en"] and preset[key]["zh"]
     if "options" in preset:
         protocol.StreamOptions.model_validate(preset["options"])
+    if "compare" in preset:  # side B of compare mode: a full configuration of the same lab
+        model.model_validate(preset["compare"])
+    if "labels" in preset:
+        assert len(preset["labels"]["en"]) == len(preset["labels"]["zh"]) == 2
     if preset["lab"] == "descend":
         assert isinstance(config, protocol.DescendRequest)
         surface = labs.build_surface(config.surface, config.surface_params)
