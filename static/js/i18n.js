@@ -77,7 +77,20 @@ const EN = {
   // player
   play: "Play", pause: "Pause", "step.btn": "Step", reset: "Reset",
   "state.running": "running", "state.paused": "paused", "state.diverged": "diverged", "state.finished": "finished",
-  "keys.hint": "Keys: space play/pause, → step, r reset.",
+  "keys.hint": "Keys: space play/pause, → one step, r reset; PageDown / PageUp (or n / p): next / previous preset.",
+  // the lecture walk, the welcome
+  "walk.preset": "Preset {n} of {total}", "walk.first": "This is the first preset.",
+  "walk.last": "That was the last preset.",
+  "welcome.title": "Welcome to DeepScope",
+  "welcome.layers": "Pick a lecture preset above, or move the init scale and watch the histograms: does each layer's spread shrink, hold or explode?",
+  "welcome.descend": "Pick a lecture preset above, or press Play and watch the optimizers race; click the contour to move the start.",
+  "welcome.train": "Pick a lecture preset above, or press Play and watch the decision boundary form; then try a much larger learning rate.",
+  "welcome.gallery": "Tick activations to see each one with its derivative; shaded regions are where it saturates.",
+  "welcome.keys": "PageDown / PageUp (or n / p) walk through the presets.",
+  // compare mode
+  "compare.toggle": "Compare two configurations", "compare.edit": "Edit", "compare.group": "Compare (A | B)",
+  "compare.hint": "B starts as a copy of A. The controls below edit the side chosen here; A is drawn solid, B dashed.",
+  "side.a": "A", "side.b": "B",
 };
 
 const ZH = {
@@ -150,7 +163,18 @@ const ZH = {
   "gp.leaky_relu.alpha": "leaky_relu α", "gp.prelu.alpha": "prelu α", "gp.elu.alpha": "elu α", "gp.maxout.k": "maxout 分段数 k",
   play: "播放", pause: "暂停", "step.btn": "单步", reset: "重置",
   "state.running": "运行中", "state.paused": "已暂停", "state.diverged": "已发散", "state.finished": "已完成",
-  "keys.hint": "快捷键：空格 播放/暂停，→ 单步，r 重置。",
+  "keys.hint": "快捷键：空格 播放/暂停，→ 单步，r 重置；PageDown / PageUp（或 n / p）：下一个 / 上一个预设。",
+  "walk.preset": "预设 {n}/{total}", "walk.first": "已经是第一个预设。",
+  "walk.last": "已经是最后一个预设。",
+  "welcome.title": "欢迎使用 DeepScope",
+  "welcome.layers": "在上方选一个课程预设，或者拖动初始化尺度、观察直方图：每一层的分布是在收缩、保持还是爆炸？",
+  "welcome.descend": "在上方选一个课程预设，或者按“播放”看各优化器赛跑；点击等高线图可移动起点。",
+  "welcome.train": "在上方选一个课程预设，或者按“播放”看决策边界逐步形成；再试试大得多的学习率。",
+  "welcome.gallery": "勾选激活函数，查看它和它的导数；阴影区域是它饱和的地方。",
+  "welcome.keys": "PageDown / PageUp（或 n / p）逐个浏览预设。",
+  "compare.toggle": "对比两种配置", "compare.edit": "编辑", "compare.group": "对比（A | B）",
+  "compare.hint": "B 起初是 A 的副本。下方控件编辑这里选中的一侧；A 画实线，B 画虚线。",
+  "side.a": "A", "side.b": "B",
 };
 
 const CATALOG = { en: EN, zh: ZH };

@@ -1,8 +1,8 @@
 // Layers lab: histograms of every layer on fixed edges, moments against the theory,
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
-import { fmt } from "../plot.js";
-import { t, tx } from "../i18n.js";
+import { fmt, purge } from "../plot.js";
+import { getLang, t, tx } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
@@ -13,13 +13,26 @@ const FORWARD_QUANTITIES = new Set(["activation", "preactivation", "derivative"]
 const ALL_CHARTS = "all";
 const FORWARD_CHARTS = "forward";
 const BACKWARD_CHARTS = "backward";
+const SIDES = ["a", "b"];
 
 export class LayersLab {
   constructor(app) {
     this.app = app;
     this.lab = "layers";
-    this.frame = null;
+    this.compares = true; // has a compare mode (side B: a second configuration)
+    this.side = "a";
+    this.configs = { a: null, b: null };
+    this.frames = { a: null, b: null };   // the newest complete frame of each side
+    this.shown = { a: null, b: null };    // the newest drawn frame (complete or preview)
+    this.previewed = { a: null, b: null };
   }
+
+  // The side being edited (the controls show it); side A's frame is `frame`.
+  get config() { return this.configs[this.side]; }
+  set config(value) { this.configs[this.side] = value; }
+  get frame() { return this.frames.a; }
+  set frame(value) { this.frames.a = value; }
+  get comparing() { return this.configs.b !== null; }
 
   defaults() {
     const f = this.app.catalog.labs.layers.fields;
@@ -30,16 +43,39 @@ export class LayersLab {
     return config;
   }
 
-  mount(root, config, view) {
-    this.config = { ...this.defaults(), ...config };
-    if (this.config.widths) this.config.depth = this.config.widths.length;
+  complete(config) {
+    const full = { ...this.defaults(), ...structuredClone(config) };
+    if (full.widths) full.depth = full.widths.length;
+    return full;
+  }
+
+  mount(root, config, view, options, compare = null) {
+    this.root = root;
+    this.side = "a";
+    this.configs = { a: this.complete(config), b: compare ? this.complete(compare.config) : null };
+    this.labels = compare?.labels || null;
+    // Side A's last frame stays until the new one comes (as before compare mode).
+    this.frames.b = null;
+    this.shown.b = null;
+    this.previewed = { a: null, b: null };
     this.view = { quantity: "activation", logy: false, ...view };
-    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    this.layout();
+    if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
+    for (const side of this.sides()) this.send(side);
+  }
+
+  sides() { return this.comparing ? SIDES : ["a"]; }
+
+  // (Re)builds the controls and the charts: once per mount, and when compare mode
+  // opens or closes (one histogram or two, one readout or two).
+  layout() {
+    purge(this.root);
+    this.panel = C.el("div", { class: "controls", "aria-label": t("controls") });
     const charts = C.el("div", { class: "charts" });
-    root.replaceChildren(panel, charts);
-    this.buildControls(panel);
+    this.root.replaceChildren(this.panel, charts);
+    this.buildControls(this.panel);
     this.buildCharts(charts);
-    this.send();
+    this.app.placeNotice?.();
   }
 
   set(changes) {
@@ -48,12 +84,74 @@ export class LayersLab {
     this.send();
   }
 
-  send() {
+  send(side = this.side) {
+    const config = this.configs[side];
     // Count only the histograms on screen (the moments of all five always come).
-    this.config.histograms = [this.view.quantity];
+    config.histograms = [this.view.quantity];
     // preview: the forward pass's statistics arrive first and are drawn while the
     // server runs the backward pass; the complete frame then adds the gradients.
-    this.app.configure(this.lab, this.config, {}, this.view, { preview: this.app.previewFrames });
+    this.app.configure(this.lab, config, {}, this.view, { preview: this.app.previewFrames }, side);
+  }
+
+  // --- compare mode ------------------------------------------------------------------
+
+  // "A", "B", or "A: <the preset's label>" in the current language.
+  sideLabel(side) {
+    const i = SIDES.indexOf(side);
+    const named = this.labels?.[getLang()]?.[i] ?? this.labels?.en?.[i];
+    return named ? `${t(`side.${side}`)}: ${named}` : t(`side.${side}`);
+  }
+
+  startCompare() {
+    this.configs.b = structuredClone(this.configs.a);
+    this.labels = null;
+    this.app.openCompare(this.lab, { config: this.configs.b, labels: null });
+    this.layout();
+    this.send("b");
+    this.renderAll();
+    this.panel.querySelector("[data-compare-toggle]")?.focus();
+  }
+
+  stopCompare() {
+    this.side = "a";
+    this.configs.b = null;
+    this.frames.b = null;
+    this.shown.b = null;
+    this.labels = null;
+    this.app.closeCompare(this.lab);
+    this.layout();
+    this.renderAll();
+    this.panel.querySelector("[data-compare-toggle]")?.focus();
+  }
+
+  edit(side) {
+    this.side = side;
+    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    panel.querySelector(`input[name=compare-side][value=${side}]`)?.focus();
+  }
+
+  buildCompare() {
+    const toggle = C.checkbox({ key: "compare.toggle", checked: this.comparing,
+      onChange: (v) => (v ? this.startCompare() : this.stopCompare()) });
+    toggle.input.dataset.compareToggle = "";
+    const box = C.fieldset("compare.group", toggle.el);
+    box.classList.add("compare");
+    if (!this.comparing) return box;
+    const group = C.el("div", { class: "sides", role: "radiogroup", "aria-label": t("compare.edit") },
+      C.el("span", { i18n: "compare.edit" }));
+    for (const side of SIDES) {
+      const id = `compare-side-${side}`;
+      const input = C.el("input", { type: "radio", name: "compare-side", id, value: side });
+      input.checked = side === this.side;
+      input.addEventListener("change", () => { if (input.checked) this.edit(side); });
+      group.append(C.el("label", { class: `side side-${side}`, for: id }, input,
+        C.el("span", { "data-side": side, text: this.sideLabel(side) })));
+    }
+    box.append(group, C.el("p", { class: "hint", i18n: "compare.hint" }));
+    return box;
   }
 
   buildControls(panel) {
@@ -115,7 +213,7 @@ export class LayersLab {
 
     const quantity = C.select({ key: "view.quantity", value: this.view.quantity,
       options: QUANTITIES.map((q) => ({ value: q, key: `q.${q}` })),
-      onChange: (v) => { this.view.quantity = v; this.send(); } });
+      onChange: (v) => { this.view.quantity = v; for (const side of this.sides()) this.send(side); } });
     const logy = C.checkbox({ key: "view.logy", checked: this.view.logy,
       onChange: (v) => { this.view.logy = v; this.app.saveView(this.lab, this.view); this.render(); } });
 
@@ -125,8 +223,10 @@ export class LayersLab {
       C.button("export.json", () => this.app.download("layers.json", JSON.stringify(this.frame, null, 1), "application/json")));
     const details = C.el("details", {}, C.el("summary", { i18n: "export.numpy" }), this.snippet);
 
+    panel.classList.toggle("editing-b", this.side === "b");
     panel.append(
       C.el("h2", { i18n: "tab.layers" }),
+      this.buildCompare(),
       C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el),
       C.fieldset("g.inputs", dist.el, this.inputFields),
       C.fieldset("g.units", ctl.activation.el, this.actParams, this.actNote),
@@ -164,34 +264,58 @@ export class LayersLab {
   }
 
   buildCharts(root) {
-    const hist = C.card("c.histograms", { wide: true, size: "tall" });
+    const sides = this.sides();
+    const tag = (card, side) => {
+      if (!this.comparing) return;
+      card.box.dataset.side = side;
+      card.box.querySelector("h3").prepend(C.el("span", { class: `side-tag side-${side}`, "data-side": side,
+        text: this.sideLabel(side) }));
+    };
+    // Histograms and the bars side by side (overlaid they are unreadable); the moments
+    // and the gradient norms of both sides on the same axes (A solid, B dashed).
+    const hist = {};
+    const health = {};
+    this.readout = {};
+    for (const side of sides) {
+      hist[side] = C.card("c.histograms", { wide: !this.comparing, size: "tall" });
+      tag(hist[side], side);
+    }
     const moments = C.card("c.moments");
-    const health = C.card("c.health");
     const grad = C.card("c.gradnorm");
-    this.readout = C.el("p", { class: "readout-line" });
-    health.box.append(this.readout);
-    root.append(hist.box, moments.box, health.box, grad.box);
+    for (const side of sides) {
+      health[side] = C.card("c.health");
+      tag(health[side], side);
+      this.readout[side] = C.el("p", { class: "readout-line" });
+      health[side].box.append(this.readout[side]);
+    }
+    if (this.comparing) root.append(hist.a.box, hist.b.box, moments.box, grad.box, health.a.box, health.b.box);
+    else root.append(hist.a.box, moments.box, health.a.box, grad.box);
     this.charts = {
-      histograms: histograms.create(hist.plot, { subtitle: hist.subtitle }),
+      histograms: Object.fromEntries(sides.map((s) => [s, histograms.create(hist[s].plot, { subtitle: hist[s].subtitle })])),
       moments: moments_.create(moments.plot, { subtitle: moments.subtitle }),
-      health: healthChart.create(health.plot),
+      health: Object.fromEntries(sides.map((s) => [s, healthChart.create(health[s].plot)])),
       gradnorm: gradnorm.create(grad.plot),
     };
-    this.plots = Object.fromEntries(Object.entries(this.charts).map(([k, c]) => [k, c.plot]));
+    this.plots = { histograms: this.charts.histograms.a.plot, moments: this.charts.moments.plot,
+      health: this.charts.health.a.plot, gradnorm: this.charts.gradnorm.plot };
   }
 
-  onFrame(frame) {
+  onFrame(frame, side = "a") {
+    if (side === "b" && !this.comparing) return;
     if (frame.partial) {
       // Forward pass only: draw what it determines, keep the gradients' charts.
-      this.previewed = frame.config_seq;
-      this.render(frame.data, FORWARD_CHARTS);
+      this.previewed[side] = frame.config_seq;
+      this.shown[side] = frame.data;
+      this.render(frame.data, FORWARD_CHARTS, side);
       return;
     }
     // After a preview of the same configuration only the gradients' charts are new.
-    const which = this.previewed === frame.config_seq ? BACKWARD_CHARTS : ALL_CHARTS;
-    this.previewed = null;
-    this.frame = frame.data;
-    this.render(this.frame, which);
+    const which = this.previewed[side] === frame.config_seq ? BACKWARD_CHARTS : ALL_CHARTS;
+    this.previewed[side] = null;
+    this.frames[side] = frame.data;
+    this.shown[side] = frame.data;
+    this.render(frame.data, which, side);
+    if (side !== "a") return;
     this.updateSnippet();
     const L = this.frame.layers;
     const last = L[L.length - 1];
@@ -199,26 +323,48 @@ export class LayersLab {
       last: fmt(last.hist.activation.std), sat: fmt(100 * last.saturated_fraction, 3) }));
   }
 
-  render(d = this.frame, which = ALL_CHARTS) {
+  // Everything again (a language or theme change, compare mode opening or closing).
+  renderAll() {
+    for (const el of this.root?.querySelectorAll("[data-side]") || []) {
+      if (el.tagName === "SPAN") el.textContent = this.sideLabel(el.dataset.side);
+    }
+    for (const side of this.sides()) if (this.frames[side]) this.render(this.frames[side], ALL_CHARTS, side);
+  }
+
+  render(d, which = ALL_CHARTS, side = "a") {
+    if (d === undefined) {
+      this.renderAll();
+      return;
+    }
     if (!d) return;
     const q = this.view.quantity;
     const counted = d.layers[0].hist[q]?.counts;
     // The histogram belongs to the pass that computes its quantity.
     if (counted && (which === ALL_CHARTS || FORWARD_QUANTITIES.has(q) === (which === FORWARD_CHARTS))) {
-      this.charts.histograms.update({ data: d, quantity: q });
+      this.charts.histograms[side].update({ data: d, quantity: q });
     }
     if (which !== BACKWARD_CHARTS) {
-      this.charts.moments.update({ data: d, logy: this.view.logy });
-      this.charts.health.update({ data: d });
+      const [a, b] = side === "a" ? [d, this.shown.b] : [this.shown.a, d];
+      if (a) {
+        this.charts.moments.update({ data: a, logy: this.view.logy,
+          compare: this.comparing && b ? { data: b, labels: [this.sideLabel("a"), this.sideLabel("b")] } : null });
+      }
+      this.charts.health[side].update({ data: d });
       const target = d.n_var_w_target;
-      this.readout.replaceChildren(
+      this.readout[side].replaceChildren(
         C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
         C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
         C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
         C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
       );
     }
-    if (which !== FORWARD_CHARTS) this.charts.gradnorm.update({ data: d });
+    if (which !== FORWARD_CHARTS) {
+      const [a, b] = side === "a" ? [d, this.frames.b] : [this.frames.a, d];
+      if (a) {
+        this.charts.gradnorm.update({ data: a,
+          compare: this.comparing && b ? { data: b, labels: [this.sideLabel("a"), this.sideLabel("b")] } : null });
+      }
+    }
   }
 
   csv() {
