@@ -58,7 +58,7 @@ class App {
       if (preset) this.showNotice(preset);
       else if (fresh) this.showNotice({ welcome: true });
       // A link copied while a race or a run was playing opens playing.
-      if (playing && STREAMING.has(state.lab)) this.control({ type: "play" });
+      if (playing && STREAMING.has(state.lab)) this.play();
     }
   }
 
@@ -69,6 +69,8 @@ class App {
     this.closeCompare();
     state.lab = lab;
     state.play = false;
+    this.configured = false;
+    this.pendingPlay = null;
     for (const tab of document.querySelectorAll("[role=tab]")) {
       const on = tab.dataset.lab === lab;
       tab.setAttribute("aria-selected", String(on));
@@ -108,6 +110,13 @@ class App {
     this.socketB = null;
   }
 
+  // Play once the lab has configured its session: a configure discards the controls
+  // queued before it, and the optimizer lab configures only after fetching its surface.
+  play() {
+    if (this.configured) this.control({ type: "play" });
+    else this.pendingPlay = state.lab;
+  }
+
   // A control (play, pause, step, reset) acts on both sides in compare mode.
   control(message) {
     this.socket.send(message);
@@ -126,7 +135,13 @@ class App {
     state.options[lab] = options;
     state.view[lab] = view;
     writeUrl();
-    if (lab !== "gallery") this.socket.configure(lab, config, { ...options, ...wire });
+    if (lab === "gallery") return;
+    this.socket.configure(lab, config, { ...options, ...wire });
+    if (lab === state.lab) this.configured = true;
+    if (this.pendingPlay === lab) {
+      this.pendingPlay = null;
+      this.control({ type: "play" });
+    }
   }
 
   saveView(lab, view) {
@@ -322,7 +337,7 @@ class App {
     this.activate(preset.lab, { fromUrl });
     $("preset").value = preset.id;
     this.showNotice(preset);
-    if (preset.play || playing) this.control({ type: "play" });
+    if (preset.play || playing) this.play();
     if (!fromUrl) {
       const n = this.walk.indexOf(preset) + 1;
       this.announce(`${t("walk.preset", { n, total: this.walk.length })}: ${preset.title[getLang()]}. ${preset.notice[getLang()]}`,
