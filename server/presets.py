@@ -199,6 +199,14 @@ PRESETS: list[dict[str, Any]] = [
             "optimizer": {"optimizer": "adam", "lr": 0.03},
             "steps": 2000,
         },
+        "compare": {
+            "dataset": "circle",
+            "hidden": [8, 8, 8, 8],
+            "activation": "tanh",
+            "optimizer": {"optimizer": "adam", "lr": 0.03},
+            "steps": 2000,
+        },
+        "labels": {"en": ["linear", "tanh"], "zh": ["线性", "tanh"]},
         "play": True,
         "title": {"en": "A deep linear net draws a straight line", "zh": "深层线性网络只能画直线"},
         "notice": {
