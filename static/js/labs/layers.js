@@ -2,7 +2,7 @@
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
 import { fmt, purge } from "../plot.js";
-import { getLang, t, tx } from "../i18n.js";
+import { t, tx } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
@@ -95,12 +95,7 @@ export class LayersLab {
 
   // --- compare mode ------------------------------------------------------------------
 
-  // "A", "B", or "A: <the preset's label>" in the current language.
-  sideLabel(side) {
-    const i = SIDES.indexOf(side);
-    const named = this.labels?.[getLang()]?.[i] ?? this.labels?.en?.[i];
-    return named ? `${t(`side.${side}`)}: ${named}` : t(`side.${side}`);
-  }
+  sideLabel(side) { return C.sideLabel(this.labels, side); }
 
   startCompare() {
     this.configs.b = structuredClone(this.configs.a);
@@ -134,24 +129,8 @@ export class LayersLab {
   }
 
   buildCompare() {
-    const toggle = C.checkbox({ key: "compare.toggle", checked: this.comparing,
-      onChange: (v) => (v ? this.startCompare() : this.stopCompare()) });
-    toggle.input.dataset.compareToggle = "";
-    const box = C.fieldset("compare.group", toggle.el);
-    box.classList.add("compare");
-    if (!this.comparing) return box;
-    const group = C.el("div", { class: "sides", role: "radiogroup", "aria-label": t("compare.edit") },
-      C.el("span", { i18n: "compare.edit" }));
-    for (const side of SIDES) {
-      const id = `compare-side-${side}`;
-      const input = C.el("input", { type: "radio", name: "compare-side", id, value: side });
-      input.checked = side === this.side;
-      input.addEventListener("change", () => { if (input.checked) this.edit(side); });
-      group.append(C.el("label", { class: `side side-${side}`, for: id }, input,
-        C.el("span", { "data-side": side, text: this.sideLabel(side) })));
-    }
-    box.append(group, C.el("p", { class: "hint", i18n: "compare.hint" }));
-    return box;
+    return C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side),
+      onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) });
   }
 
   buildControls(panel) {
@@ -265,12 +244,7 @@ export class LayersLab {
 
   buildCharts(root) {
     const sides = this.sides();
-    const tag = (card, side) => {
-      if (!this.comparing) return;
-      card.box.dataset.side = side;
-      card.box.querySelector("h3").prepend(C.el("span", { class: `side-tag side-${side}`, "data-side": side,
-        text: this.sideLabel(side) }));
-    };
+    const tag = (card, side) => { if (this.comparing) C.sideTag(card, side, this.sideLabel(side)); };
     // Histograms and the bars side by side (overlaid they are unreadable); the moments
     // and the gradient norms of both sides on the same axes (A solid, B dashed).
     const hist = {};
