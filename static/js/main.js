@@ -328,7 +328,7 @@ class App {
     state.configs[preset.lab] = structuredClone(preset.config);
     state.options[preset.lab] = structuredClone(preset.options || {});
     state.view[preset.lab] = structuredClone(preset.view || {});
-    if (preset.compare) {
+    if (preset.compare && this.labs[preset.lab].compares) {
       state.compare[preset.lab] = { config: structuredClone(preset.compare), labels: preset.labels || null };
     } else {
       delete state.compare[preset.lab];
