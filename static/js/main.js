@@ -14,6 +14,17 @@ const $ = (id) => document.getElementById(id);
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 const STREAMING = new Set(["descend", "train"]); // the labs that play, pause, step and reset
 
+// A preset's side B: `compare` is a configuration of the preset's lab (or
+// {config, labels}); the sides' labels are `labels` ({en: [a, b], zh: [a, b]}),
+// also accepted under `compare_title`.
+function comparedIn(preset) {
+  const c = preset.compare;
+  if (!c || typeof c !== "object") return null;
+  const config = c.config && typeof c.config === "object" ? c.config : c;
+  const labels = [c.labels, preset.labels, preset.compare_title].find((l) => l && Array.isArray(l.en)) || null;
+  return { config, labels };
+}
+
 class App {
   constructor(catalog) {
     this.catalog = catalog;
@@ -328,8 +339,9 @@ class App {
     state.configs[preset.lab] = structuredClone(preset.config);
     state.options[preset.lab] = structuredClone(preset.options || {});
     state.view[preset.lab] = structuredClone(preset.view || {});
-    if (preset.compare && this.labs[preset.lab].compares) {
-      state.compare[preset.lab] = { config: structuredClone(preset.compare), labels: preset.labels || null };
+    const compare = comparedIn(preset);
+    if (compare && this.labs[preset.lab].compares) {
+      state.compare[preset.lab] = structuredClone(compare);
     } else {
       delete state.compare[preset.lab];
     }
