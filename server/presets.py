@@ -73,6 +73,7 @@ PRESETS: list[dict[str, Any]] = [
         "id": "relu-xavier",
         "lab": L,
         "config": _layers(activation="relu", init="xavier_normal", scale=1.0),
+        "view": {"focus": "moments", "logy": True},
         "title": {"en": "ReLU, Xavier: variance halves", "zh": "ReLU，Xavier：方差逐层减半"},
         "notice": {
             "en": "ReLU zeroes half of each pre-activation, so with n·Var(w) = 1 the variance "
