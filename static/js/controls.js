@@ -176,7 +176,8 @@ export function card(key, { wide = false, size = "", sub = null, subKey = null }
   heading.append(subtitle);
   if (sub) subtitle.textContent = sub;
   if (subKey) { subtitle.dataset.i18n = subKey; subtitle.textContent = t(subKey); }
-  const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key) }, heading, plot);
+  const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key), "data-chart": key.replace(/^c\./, "") },
+    heading, plot);
   return { box, plot, subtitle };
 }
 

@@ -358,11 +358,20 @@ class App {
     writeUrl();
   }
 
-  // The notice sits at the top of the charts column, just above the first chart.
+  // The notice sits at the top of the charts column, just above the first chart. A
+  // view's `focus` (a chart's name: "moments", "loss"…) puts that chart first, so
+  // that the chart a preset talks about is the one under its notice.
   placeNotice() {
     const charts = $("lab").querySelector(".charts");
-    if (charts) charts.prepend(this.noticeBox);
-    else $("lab").before(this.noticeBox);
+    if (!charts) {
+      $("lab").before(this.noticeBox);
+      return;
+    }
+    const focus = state.view[state.lab]?.focus;
+    const card = focus ? charts.querySelector(`:scope > .card[data-chart="${CSS.escape(focus)}"]`) : null;
+    if (card) charts.prepend(card);
+    charts.classList.toggle("focused", Boolean(card));
+    charts.prepend(this.noticeBox);
   }
 
   showNotice(preset) {

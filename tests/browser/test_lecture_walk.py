@@ -74,6 +74,21 @@ def test_a_preset_opens_its_view_and_the_next_one_its_own(laptop: Watched) -> No
     laptop.check_clean()
 
 
+def test_a_preset_s_focus_puts_its_chart_first_under_the_notice(laptop: Watched) -> None:
+    page = laptop.open("?lab=layers")
+    wait_lab(page, "layers", "l.frame !== null")
+    assert preset("relu-xavier")["view"]["focus"] == "moments"
+    page.locator("#preset").select_option("relu-xavier")
+    first = "document.querySelector('.charts > .card')"
+    page.wait_for_function(f"() => {first}.dataset.chart === 'moments'")
+    box = page.evaluate(f"{first}.getBoundingClientRect().bottom")
+    assert box <= LAPTOP["height"]
+    # the next preset has no focus: the histograms come first again
+    page.locator("#preset").select_option("relu-he")
+    page.wait_for_function(f"() => {first}.dataset.chart === 'histograms'")
+    laptop.check_clean()
+
+
 def test_a_compare_preset_draws_both_sides_and_its_link_reopens_them(laptop: Watched) -> None:
     page = laptop.open("?lab=layers")
     wait_lab(page, "layers", "l.frame !== null")
@@ -155,6 +170,54 @@ def test_compare_mode_is_translated(laptop: Watched) -> None:
     expect(page.locator(".side-tag").first).to_have_text("A: 有批归一化")
     page.locator("#lang").click()
     expect(page.locator(".side-tag").first).to_have_text("A: with batch norm")
+    laptop.check_clean()
+
+
+def test_training_compare_runs_two_nets_and_the_player_drives_both(laptop: Watched) -> None:
+    page = laptop.open("?lab=train")
+    wait_lab(page, "train", "l.latest !== null")
+    dl = preset("deep-linear")
+    assert dl["config"]["activation"] == "linear" and dl["compare"]["activation"] == "tanh"
+    page.locator("#preset").select_option("deep-linear")  # a preset that plays
+    expect(page.locator(".side-tag").first).to_have_text("A: linear")
+    wait_lab(page, "train", "l.runs.a.latest && l.runs.b.latest && l.runs.b.latest.step > 300")
+    # The tanh net fits the circle, the linear one cannot.
+    wait_lab(page, "train", "l.runs.b.latest.accuracy > 0.9")
+    assert page.evaluate("window.deepscope.labs.train.runs.a.latest.accuracy") < 0.8
+    names = page.evaluate(
+        "window.deepscope.labs.train.charts.loss.plot.el.data.map((t) => [t.name, t.line.dash])"
+    )
+    assert ["training loss · A: linear", "solid"] in names
+    assert ["training loss · B: tanh", "dash"] in names
+    assert page.locator(".card", has_text="Decision boundary").count() == 2
+    # Pause, step, reset: both runs.
+    page.get_by_role("button", name="Pause", exact=True).click()
+    expect(page.get_by_test_id("play-state")).to_have_attribute("data-state", "paused")
+    page.wait_for_timeout(800)
+    a, b = page.evaluate(
+        "() => { const r = window.deepscope.labs.train.runs;"
+        " return [r.a.latest.step, r.b.latest.step]; }"
+    )
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait_lab(page, "train", f"l.runs.a.latest.step === {a + 1} && l.runs.b.latest.step === {b + 1}")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    wait_lab(page, "train", "l.runs.a.latest.step === 0 && l.runs.b.latest.step === 0")
+    laptop.check_clean()
+
+
+def test_training_compare_toggle_copies_a_and_edits_b_only(laptop: Watched) -> None:
+    page = laptop.open("?lab=train")
+    wait_lab(page, "train", "l.latest !== null")
+    page.get_by_label("Compare two configurations").check()
+    wait_lab(page, "train", "l.runs.b.latest !== null")
+    page.get_by_label("B", exact=True).check()
+    page.get_by_label("Activation", exact=True).select_option("relu")
+    wait_lab(page, "train", "l.configs.b.activation === 'relu'")
+    assert page.evaluate("window.deepscope.labs.train.configs.a.activation") == "tanh"
+    assert json.loads(query(page)["compare"])["activation"] == "relu"
+    page.get_by_label("Compare two configurations").uncheck()
+    assert page.evaluate("window.deepscope.socketB") is None
+    assert page.locator(".card", has_text="Decision boundary").count() == 1
     laptop.check_clean()
 
 
@@ -244,7 +307,7 @@ def test_a_link_copied_while_training_plays_at_the_same_preset(laptop: Watched) 
     wait_lab(page, "train", "l.latest !== null && l.latest.step > 20")
     expect(page.get_by_test_id("play-state")).to_have_attribute("data-state", "running")
     # Paused, the link opens paused.
-    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_test_id("play-state")).to_have_attribute("data-state", "paused")
     page.wait_for_function("() => !new URLSearchParams(location.search).has('play')")
     page.goto(page.url)
@@ -258,7 +321,7 @@ def test_a_link_copied_while_training_plays_at_the_same_preset(laptop: Watched) 
 def test_a_link_copied_during_a_race_plays(laptop: Watched) -> None:
     page = laptop.open("?preset=race-rosenbrock")
     wait_lab(page, "descend", "l.runsData.length > 0 && l.grid !== null")
-    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("() => new URLSearchParams(location.search).get('play') === '1'")
     page.goto(page.url)
     page.wait_for_function("() => window.deepscope && window.deepscope.active")
@@ -272,7 +335,7 @@ def test_step_and_the_arrow_advance_exactly_one_step(laptop: Watched) -> None:
     page = laptop.open("?lab=train")
     wait_lab(page, "train", "l.latest !== null && l.latest.step === 0")
     assert page.evaluate("window.deepscope.labs.train.options.steps_per_frame") > 1
-    page.get_by_role("button", name="Step").click()
+    page.get_by_role("button", name="Step", exact=True).click()
     wait_lab(page, "train", "l.latest.step === 1")
     page.locator("main").click(position={"x": 5, "y": 5})
     page.keyboard.press("ArrowRight")
@@ -316,7 +379,7 @@ def first_chart_drawn(page: Page, p: dict) -> None:  # type: ignore[type-arg]
     ready = {
         "layers": "l.frames.a !== null && (!l.comparing || l.frames.b !== null)",
         "descend": "l.runsData.length > 0",
-        "train": "l.latest !== null",
+        "train": "l.latest !== null && (!l.comparing || l.runs.b.latest !== null)",
     }[lab]
     wait_lab(page, lab, ready)
     page.wait_for_function(
