@@ -192,7 +192,7 @@ export function optionsFrom(list, keyPrefix) {
 // Compare mode's switch and "Edit: A | B" choice (the layers and training labs).
 // label(side) names a side; onToggle(on) opens or closes compare mode, onEdit(side)
 // shows that side's controls.
-export function compareBox({ comparing, side, label, onToggle, onEdit }) {
+export function compareBox({ comparing, side, label, onToggle, onEdit, hint = "compare.hint" }) {
   const toggle = checkbox({ key: "compare.toggle", checked: comparing, onChange: onToggle });
   toggle.input.dataset.compareToggle = "";
   const box = fieldset("compare.group", toggle.el);
@@ -207,7 +207,7 @@ export function compareBox({ comparing, side, label, onToggle, onEdit }) {
     input.addEventListener("change", () => { if (input.checked) onEdit(s); });
     group.append(el("label", { class: `side side-${s}`, for: id }, input, el("span", { "data-side": s, text: label(s) })));
   }
-  box.append(group, el("p", { class: "hint", i18n: "compare.hint" }));
+  box.append(group, el("p", { class: "hint", i18n: hint }));
   return box;
 }
 

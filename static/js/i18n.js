@@ -90,6 +90,7 @@ const EN = {
   // compare mode
   "compare.toggle": "Compare two configurations", "compare.edit": "Edit", "compare.group": "Compare (A | B)",
   "compare.hint": "B starts as a copy of A. The controls below edit the side chosen here; A is drawn solid, B dashed.",
+  "compare.hint.train": "B starts as a copy of A. The controls below edit the side chosen here; a change restarts both runs, so that they stay in step. A is drawn solid, B dashed.",
   "side.a": "A", "side.b": "B",
 };
 
@@ -174,6 +175,7 @@ const ZH = {
   "welcome.keys": "PageDown / PageUp（或 n / p）逐个浏览预设。",
   "compare.toggle": "对比两种配置", "compare.edit": "编辑", "compare.group": "对比（A | B）",
   "compare.hint": "B 起初是 A 的副本。下方控件编辑这里选中的一侧；A 画实线，B 画虚线。",
+  "compare.hint.train": "B 起初是 A 的副本。下方控件编辑这里选中的一侧；任何改动都会让两次训练一起重新开始，保持步数一致。A 画实线，B 画虚线。",
   "side.a": "A", "side.b": "B",
 };
 

@@ -206,14 +206,21 @@ def test_training_compare_runs_two_nets_and_the_player_drives_both(laptop: Watch
 
 
 def test_training_compare_toggle_copies_a_and_edits_b_only(laptop: Watched) -> None:
-    page = laptop.open("?lab=train")
+    page = laptop.open('?lab=train&config={"steps":100000}')  # a run that outlasts the test
     wait_lab(page, "train", "l.latest !== null")
     page.get_by_label("Compare two configurations").check()
     wait_lab(page, "train", "l.runs.b.latest !== null")
+    page.get_by_role("button", name="Play", exact=True).click()
+    wait_lab(page, "train", "l.runs.a.latest.step > 100 && l.runs.b.latest.step > 100")
     page.get_by_label("B", exact=True).check()
+    before = page.evaluate("window.deepscope.labs.train.runs.a.latest.step")
     page.get_by_label("Activation", exact=True).select_option("relu")
     wait_lab(page, "train", "l.configs.b.activation === 'relu'")
     assert page.evaluate("window.deepscope.labs.train.configs.a.activation") == "tanh"
+    # An edit of B restarts both runs (in step), and they go on playing.
+    wait_lab(page, "train", f"l.runs.a.latest.step < {before}")
+    wait_lab(page, "train", "l.runs.a.latest.step > 50 && l.runs.b.latest.step > 50")
+    page.get_by_role("button", name="Pause", exact=True).click()
     assert json.loads(query(page)["compare"])["activation"] == "relu"
     page.get_by_label("Compare two configurations").uncheck()
     assert page.evaluate("window.deepscope.socketB") is None

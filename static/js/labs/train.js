@@ -56,7 +56,7 @@ export class TrainLab {
     this.view = { layer: 0, ...view };
     this.layout();
     if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
-    for (const side of this.sides()) this.send(side);
+    for (const side of this.sides()) this.send(side, { edited: false });
   }
 
   layout() {
@@ -70,8 +70,14 @@ export class TrainLab {
   }
 
   // Both sides share the stream options (steps per frame…): a step is a step on both.
-  send(side = this.side) {
+  // In compare mode an edit restarts both runs (a configure restarts only its own),
+  // so that the two stay in step; playing, they go on playing.
+  send(side = this.side, { edited = true } = {}) {
     this.app.configure(this.lab, this.configs[side], this.options, this.view, {}, side);
+    if (!edited || !this.comparing) return;
+    const playing = this.app.playState === "running";
+    this.app.control({ type: "reset" });
+    if (playing) this.app.control({ type: "play" });
   }
 
   // --- compare mode: two runs, play / pause / step / reset act on both -----------------
@@ -82,7 +88,7 @@ export class TrainLab {
     this.reset("b");
     this.app.openCompare(this.lab, { config: this.configs.b, labels: null });
     this.layout();
-    this.send("b");
+    this.send("b", { edited: false });
     // Both runs from step 0, so that they stay in step.
     this.app.control({ type: "reset" });
     this.panel.querySelector("[data-compare-toggle]")?.focus();
@@ -158,7 +164,7 @@ export class TrainLab {
       onInput: (v) => this.set({ steps: v }) });
     const seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed, onChange: (v) => this.set({ seed: Math.round(v) }) });
     const spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true, value: this.options.steps_per_frame,
-      onInput: (v) => { this.options.steps_per_frame = v; for (const side of this.sides()) this.send(side); } });
+      onInput: (v) => { this.options.steps_per_frame = v; for (const side of this.sides()) this.send(side, { edited: false }); } });
     this.player = this.app.player(this);
     this.status = C.el("p", { class: "hint", role: "status" });
     const exportRow = C.el("div", { class: "row" },
@@ -169,7 +175,7 @@ export class TrainLab {
     panel.append(
       C.el("h2", { i18n: "tab.train" }),
       this.player, this.status.a, this.status.b,
-      C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side),
+      C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side), hint: "compare.hint.train",
         onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) }),
       C.fieldset("g.data", dataset.el, this.gateBox, samples.el, noise.el, share.el),
       C.fieldset("g.network", hidden.el, this.hiddenError, activation.el, init.el, scale.el, bias.el),
