@@ -157,7 +157,7 @@ PRESETS: list[dict[str, Any]] = [
         "id": "relu-xavier",
         "lab": L,
         "config": _layers(activation="relu", init="xavier_normal", scale=1.0),
-        "view": {"quantity": "preactivation", "logy": True},
+        "view": {"quantity": "preactivation", "logy": True, "focus": "moments"},
         "title": {"en": "ReLU, Xavier: variance halves", "zh": "ReLU，Xavier：方差逐层减半"},
         "notice": {
             "en": "ReLU zeroes half of each pre-activation, so with n·Var(w) = 1 the variance "
@@ -385,6 +385,14 @@ PRESETS: list[dict[str, Any]] = [
             "optimizer": {"optimizer": "adam", "lr": 0.03},
             "steps": 1000,
         },
+        "compare": {
+            "dataset": "moons",
+            "hidden": [8, 8, 8, 8],
+            "activation": "tanh",
+            "optimizer": {"optimizer": "adam", "lr": 0.03},
+            "steps": 1000,
+        },
+        "labels": {"en": ["linear", "tanh"], "zh": ["线性", "tanh"]},
         "play": True,
         "title": {"en": "A deep linear net draws a straight line", "zh": "深层线性网络只能画直线"},
         "notice": {

@@ -1,6 +1,6 @@
 // Controls built from the catalog's field ranges: every one a labelled native input,
 // reachable and operable by keyboard; log-scale sliders show the value they set.
-import { t, tx } from "./i18n.js";
+import { getLang, t, tx } from "./i18n.js";
 import { fmt } from "./plot.js";
 
 let counter = 0;
@@ -17,7 +17,9 @@ function labelled(key, inputId, extra) {
   return label;
 }
 
-export function slider({ key, min, max, step = "any", value, log = false, integer = false, onInput }) {
+// onInput fires while the thumb moves; onRelease (optional) once it is let go, or after
+// each key press (a change event).
+export function slider({ key, min, max, step = "any", value, log = false, integer = false, onInput, onRelease }) {
   const id = uid(key);
   const wrap = document.createElement("div");
   wrap.className = "field";
@@ -54,6 +56,7 @@ export function slider({ key, min, max, step = "any", value, log = false, intege
     show(v);
     onInput?.(v);
   });
+  if (onRelease) input.addEventListener("change", () => onRelease(control.get()));
   wrap.append(labelled(key, id, out), input);
   control.set(value);
   return control;
@@ -176,7 +179,8 @@ export function card(key, { wide = false, size = "", sub = null, subKey = null }
   heading.append(subtitle);
   if (sub) subtitle.textContent = sub;
   if (subKey) { subtitle.dataset.i18n = subKey; subtitle.textContent = t(subKey); }
-  const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key) }, heading, plot);
+  const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key), "data-chart": key.replace(/^c\./, "") },
+    heading, plot);
   return { box, plot, subtitle };
 }
 
@@ -186,4 +190,39 @@ export function optionsFrom(list, keyPrefix) {
     const name = typeof item === "string" ? item : item.name;
     return { value: name, key: keyPrefix ? `${keyPrefix}.${name}` : undefined, label: keyPrefix ? undefined : name };
   });
+}
+
+// Compare mode's switch and "Edit: A | B" choice (the layers and training labs).
+// label(side) names a side; onToggle(on) opens or closes compare mode, onEdit(side)
+// shows that side's controls.
+export function compareBox({ comparing, side, label, onToggle, onEdit, hint = "compare.hint" }) {
+  const toggle = checkbox({ key: "compare.toggle", checked: comparing, onChange: onToggle });
+  toggle.input.dataset.compareToggle = "";
+  const box = fieldset("compare.group", toggle.el);
+  box.classList.add("compare");
+  if (!comparing) return box;
+  const group = el("div", { class: "sides", role: "radiogroup", "aria-label": t("compare.edit") },
+    el("span", { i18n: "compare.edit" }));
+  for (const s of ["a", "b"]) {
+    const id = uid(`compare-side-${s}`);
+    const input = el("input", { type: "radio", name: "compare-side", id, value: s });
+    input.checked = s === side;
+    input.addEventListener("change", () => { if (input.checked) onEdit(s); });
+    group.append(el("label", { class: `side side-${s}`, for: id }, input, el("span", { "data-side": s, text: label(s) })));
+  }
+  box.append(group, el("p", { class: "hint", i18n: hint }));
+  return box;
+}
+
+// A side's tag ("A: with batch norm") at the start of a chart card's heading.
+export function sideTag(cardParts, side, text) {
+  cardParts.box.dataset.side = side;
+  cardParts.box.querySelector("h3").prepend(el("span", { class: `side-tag side-${side}`, "data-side": side, text }));
+}
+
+// "A", "B", or "A: <label>" from a preset's labels ({en: [a, b], zh: [a, b]}).
+export function sideLabel(labels, side) {
+  const i = side === "a" ? 0 : 1;
+  const named = labels?.[getLang()]?.[i] ?? labels?.en?.[i];
+  return named ? `${t(`side.${side}`)}: ${named}` : t(`side.${side}`);
 }

@@ -71,6 +71,7 @@ const EN = {
   "m.theory_clipped": "theory leaves the chart: {value} at layer {layer}",
   "hist.count": "{count} of {total}", "hist.value": "value", "hist.magnitude": "magnitude |value| (log axis)",
   "h.saturated": "saturated", "h.dead": "dead units (share)", "h.zero": "zeros per sample",
+  "h.dead.pending": "dead units: with the complete frame", "layers.preview": "preview · {samples} of {batch} samples",
   "h.dead_units": "dead units", target: "target",
   "h.zero.hint": "Zeros per sample: the share of a layer's (sample, unit) values h that are exactly 0, i.e. a ReLU that is off for that sample (≈ 50 % at He init is normal). Dead units are 0 for every sample. σ, tanh and the smooth units are never 0: an exact 0 there is float underflow, flagged below.",
   "f.dtype": "Precision", "dtype.float32": "float32 (what GPUs train in)", "dtype.float64": "float64 (double)",
@@ -131,7 +132,21 @@ const EN = {
   // player
   play: "Play", pause: "Pause", "step.btn": "Step", reset: "Reset",
   "state.running": "running", "state.paused": "paused", "state.diverged": "diverged", "state.finished": "finished",
-  "keys.hint": "Keys: space play/pause, → step, r reset.",
+  "keys.hint": "Keys: space play/pause, → one step, r reset; PageDown / PageUp (or n / p): next / previous preset.",
+  // the lecture walk, the welcome
+  "walk.preset": "Preset {n} of {total}", "walk.first": "This is the first preset.",
+  "walk.last": "That was the last preset.",
+  "welcome.title": "Welcome to DeepScope",
+  "welcome.layers": "Pick a lecture preset above, or move the init scale and watch the histograms: does each layer's spread shrink, hold or explode?",
+  "welcome.descend": "Pick a lecture preset above, or press Play and watch the optimizers race; click the contour to move the start.",
+  "welcome.train": "Pick a lecture preset above, or press Play and watch the decision boundary form; then try a much larger learning rate.",
+  "welcome.gallery": "Tick activations to see each one with its derivative; shaded regions are where it saturates.",
+  "welcome.keys": "PageDown / PageUp (or n / p) walk through the presets.",
+  // compare mode
+  "compare.toggle": "Compare two configurations", "compare.edit": "Edit", "compare.group": "Compare (A | B)",
+  "compare.hint": "B starts as a copy of A. The controls below edit the side chosen here; A is drawn solid, B dashed.",
+  "compare.hint.train": "B starts as a copy of A. The controls below edit the side chosen here; a change restarts both runs, so that they stay in step. A is drawn solid, B dashed.",
+  "side.a": "A", "side.b": "B",
 };
 
 const ZH = {
@@ -200,6 +215,7 @@ const ZH = {
   "m.theory_clipped": "理论曲线超出图表：第 {layer} 层达到 {value}",
   "hist.count": "{total} 个中的 {count} 个", "hist.value": "取值", "hist.magnitude": "数量级 |值|（对数轴）",
   "h.saturated": "饱和", "h.dead": "死亡单元（占比）", "h.zero": "每个样本的零值比例",
+  "h.dead.pending": "死亡单元：随完整帧给出", "layers.preview": "预览 · {batch} 个样本中的前 {samples} 个",
   "h.dead_units": "死亡单元数", target: "目标",
   "h.zero.hint": "每个样本的零值比例：某层 (样本, 单元) 激活值 h 恰好为 0 的比例，即对该样本处于关闭状态的 ReLU（He 初始化下约 50% 是正常的）。死亡单元对每个样本都为 0。σ、tanh 和平滑单元从不为 0：它们出现的精确 0 是浮点下溢，会在下方标出。",
   "f.dtype": "精度", "dtype.float32": "float32（GPU 训练所用）", "dtype.float64": "float64（双精度）",
@@ -256,7 +272,19 @@ const ZH = {
   "gp.leaky_relu.alpha": "leaky_relu α", "gp.prelu.alpha": "prelu α", "gp.elu.alpha": "elu α", "gp.maxout.k": "maxout 分段数 k",
   play: "播放", pause: "暂停", "step.btn": "单步", reset: "重置",
   "state.running": "运行中", "state.paused": "已暂停", "state.diverged": "已发散", "state.finished": "已完成",
-  "keys.hint": "快捷键：空格 播放/暂停，→ 单步，r 重置。",
+  "keys.hint": "快捷键：空格 播放/暂停，→ 单步，r 重置；PageDown / PageUp（或 n / p）：下一个 / 上一个预设。",
+  "walk.preset": "预设 {n}/{total}", "walk.first": "已经是第一个预设。",
+  "walk.last": "已经是最后一个预设。",
+  "welcome.title": "欢迎使用 DeepScope",
+  "welcome.layers": "在上方选一个课程预设，或者拖动初始化尺度、观察直方图：每一层的分布是在收缩、保持还是爆炸？",
+  "welcome.descend": "在上方选一个课程预设，或者按“播放”看各优化器赛跑；点击等高线图可移动起点。",
+  "welcome.train": "在上方选一个课程预设，或者按“播放”看决策边界逐步形成；再试试大得多的学习率。",
+  "welcome.gallery": "勾选激活函数，查看它和它的导数；阴影区域是它饱和的地方。",
+  "welcome.keys": "PageDown / PageUp（或 n / p）逐个浏览预设。",
+  "compare.toggle": "对比两种配置", "compare.edit": "编辑", "compare.group": "对比（A | B）",
+  "compare.hint": "B 起初是 A 的副本。下方控件编辑这里选中的一侧；A 画实线，B 画虚线。",
+  "compare.hint.train": "B 起初是 A 的副本。下方控件编辑这里选中的一侧；任何改动都会让两次训练一起重新开始，保持步数一致。A 画实线，B 画虚线。",
+  "side.a": "A", "side.b": "B",
 };
 
 const CATALOG = { en: EN, zh: ZH };

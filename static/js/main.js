@@ -11,7 +11,18 @@ import { LayersLab } from "./labs/layers.js";
 import { TrainLab } from "./labs/train.js";
 
 const $ = (id) => document.getElementById(id);
-const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const STREAMING = new Set(["descend", "train"]); // the labs that play, pause, step and reset
+
+// A preset's side B: `compare` is a configuration of the preset's lab (or
+// {config, labels}); the sides' labels are `labels` ({en: [a, b], zh: [a, b]}),
+// also accepted under `compare_title`.
+function comparedIn(preset) {
+  const c = preset.compare;
+  if (!c || typeof c !== "object") return null;
+  const config = c.config && typeof c.config === "object" ? c.config : c;
+  const labels = [c.labels, preset.labels, preset.compare_title].find((l) => l && Array.isArray(l.en)) || null;
+  return { config, labels };
+}
 
 class App {
   constructor(catalog) {
@@ -22,15 +33,16 @@ class App {
     this.frameTimes = [];
     this.lastAnnounce = 0;
     this.players = [];
-    // The layers lab's forward-pass preview helps when the server is another machine;
-    // on the server's own machine the browser's drawing would compete with the
-    // backward pass for the same cores, so one complete frame arrives sooner there.
-    this.previewFrames = !LOOPBACK.has(location.hostname);
     this.socket = new LiveSocket({ onMessage: (m) => this.onMessage(m), onState: (s, r) => this.onConnection(s, r) });
+    this.socketB = null; // compare mode's side B: a second, independent session
+    // The lecture walk (PageDown / PageUp, n / p) follows the catalog's order.
+    this.walk = catalog.presets.filter((p) => p.lab in this.labs);
   }
 
   start() {
     readUrl();
+    const query = new URL(location.href).searchParams;
+    const fresh = !state.preset && !query.has("config");
     setLang(state.lang);
     theme.set({ projector: state.projector, cvd: state.cvd });
     $("projector").checked = state.projector;
@@ -38,16 +50,33 @@ class App {
     this.buildPresets();
     this.bindShell();
     apply();
+    this.noticeBox = $("notice");
     this.socket.connect();
-    this.activate(state.lab, { fromUrl: true });
-    if (state.preset) this.showNotice(this.catalog.presets.find((p) => p.id === state.preset));
+    const preset = this.catalog.presets.find((p) => p.id === state.preset);
+    if (preset && !query.has("config")) {
+      // A short link (?preset=tanh-big) opens the preset itself.
+      this.applyPreset(preset, { fromUrl: true });
+    } else {
+      if (!preset) state.preset = "";
+      const playing = state.play;
+      this.activate(state.lab, { fromUrl: true });
+      $("preset").value = state.preset;
+      if (preset) this.showNotice(preset);
+      else if (fresh) this.showNotice({ welcome: true });
+      // A link copied while a race or a run was playing opens playing.
+      if (playing && STREAMING.has(state.lab)) this.play();
+    }
   }
 
   // --- labs -----------------------------------------------------------------------
 
   activate(lab, { fromUrl = false } = {}) {
     if (this.active && this.active !== this.labs[lab] && this.active.lab !== "gallery") this.socket.send({ type: "pause" });
+    this.closeCompare();
     state.lab = lab;
+    state.play = false;
+    this.configured = false;
+    this.pendingPlay = null;
     for (const tab of document.querySelectorAll("[role=tab]")) {
       const on = tab.dataset.lab === lab;
       tab.setAttribute("aria-selected", String(on));
@@ -57,18 +86,68 @@ class App {
     purge(root);
     this.players = [];
     this.active = this.labs[lab];
-    this.active.mount(root, state.configs[lab] || {}, state.view[lab] || {}, state.options[lab] || {});
+    this.active.mount(root, state.configs[lab] || {}, state.view[lab] || {}, state.options[lab] || {},
+      this.active.compares ? state.compare[lab] || null : null);
+    this.placeNotice();
     apply(root);
     if (!fromUrl) writeUrl();
   }
 
+  // --- compare mode: side B is a second WebSocket session with its own configuration -----
+
+  openCompare(lab, compare) {
+    state.compare[lab] = compare;
+    writeUrl();
+    if (this.socketB) return;
+    const socket = new LiveSocket({
+      onMessage: (m) => { if (socket === this.socketB) this.onMessage(m, "b"); },
+      onState: (s, reason) => { if (s === "full" && socket === this.socketB) this.banner(`${t("full")} ${reason || ""}`, true); },
+    });
+    this.socketB = socket;
+    socket.connect();
+  }
+
+  closeCompare(lab = null) {
+    if (lab) {
+      delete state.compare[lab];
+      writeUrl();
+    }
+    this.socketB?.close();
+    this.socketB = null;
+  }
+
+  // Play once the lab has configured its session: a configure discards the controls
+  // queued before it, and the optimizer lab configures only after fetching its surface.
+  play() {
+    if (this.configured) this.control({ type: "play" });
+    else this.pendingPlay = state.lab;
+  }
+
+  // A control (play, pause, step, reset) acts on both sides in compare mode.
+  control(message) {
+    this.socket.send(message);
+    this.socketB?.send(message);
+  }
+
   // `wire` options go to the server but not into the shareable URL.
-  configure(lab, config, options, view, wire = {}) {
+  configure(lab, config, options, view, wire = {}, side = "a") {
+    if (side === "b") {
+      if (state.compare[lab]) state.compare[lab].config = config;
+      writeUrl();
+      this.socketB?.configure(lab, config, { ...options, ...wire });
+      return;
+    }
     state.configs[lab] = config;
     state.options[lab] = options;
     state.view[lab] = view;
     writeUrl();
-    if (lab !== "gallery") this.socket.configure(lab, config, { ...options, ...wire });
+    if (lab === "gallery") return;
+    this.socket.configure(lab, config, { ...options, ...wire });
+    if (lab === state.lab) this.configured = true;
+    if (this.pendingPlay === lab) {
+      this.pendingPlay = null;
+      this.control({ type: "play" });
+    }
   }
 
   saveView(lab, view) {
@@ -83,7 +162,15 @@ class App {
 
   // --- messages -------------------------------------------------------------------
 
-  onMessage(message) {
+  onMessage(message, side = "a") {
+    if (side === "b") {
+      if (message.type === "frame" && this.active?.lab === message.lab) this.active.onFrame(message, "b");
+      else if (message.type === "status") this.active?.onStatus?.(message, "b");
+      else if (message.type === "error" && message.code !== "rate_limited") {
+        this.banner(`${t("error.prefix")} (B): ${message.message}`, true);
+      }
+      return;
+    }
     if (message.type === "frame") {
       const now = performance.now();
       this.frameTimes.push(now);
@@ -96,6 +183,10 @@ class App {
       if (this.active && this.active.lab === message.lab) this.active.onFrame(message);
     } else if (message.type === "status") {
       this.setPlayerState(message.state);
+      if (this.active && STREAMING.has(this.active.lab) && message.lab === this.active.lab) {
+        state.play = message.state === "running";
+        writeUrl();
+      }
       this.active?.onStatus?.(message);
       if (message.state === "diverged") this.banner(`${t("diverged")}: ${tx(message.reason)}`, false);
     } else if (message.type === "error") {
@@ -151,9 +242,11 @@ class App {
     if (text && !bad) setTimeout(() => { if (b.textContent === text) b.hidden = true; }, 6000);
   }
 
-  announce(text) {
+  // A frame's figures at most every two seconds; a preset (`force`) at once, and the
+  // frames that follow it do not talk over it.
+  announce(text, { force = false } = {}) {
     const now = performance.now();
-    if (now - this.lastAnnounce < 2000) return;
+    if (!force && now - this.lastAnnounce < 2000) return;
     this.lastAnnounce = now;
     $("live").textContent = text;
   }
@@ -162,10 +255,11 @@ class App {
 
   player(lab) {
     const box = C.el("div", { class: "player" });
-    const play = C.button("play", () => this.socket.send({ type: "play" }), "primary");
-    const pause = C.button("pause", () => this.socket.send({ type: "pause" }));
-    const step = C.button("step.btn", () => this.socket.send({ type: "step", n: lab.options.steps_per_frame || 1 }));
-    const reset = C.button("reset", () => this.socket.send({ type: "reset" }));
+    const play = C.button("play", () => this.control({ type: "play" }), "primary");
+    const pause = C.button("pause", () => this.control({ type: "pause" }));
+    // One step is one step (steps_per_frame is how many a playing run takes per frame).
+    const step = C.button("step.btn", () => this.control({ type: "step", n: 1 }));
+    const reset = C.button("reset", () => this.control({ type: "reset" }));
     const stateText = C.el("span", { class: "state", role: "status", "data-testid": "play-state" });
     box.append(play, pause, step, reset, stateText, C.el("p", { class: "hint", i18n: "keys.hint" }));
     this.players.push(stateText);
@@ -181,26 +275,61 @@ class App {
   }
 
   onKey(event) {
-    // Keys typed into a control belong to it (space on a button presses it, arrows move a slider).
-    if (["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(event.target.tagName)) return;
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (!this.active || this.active.lab === "layers" || this.active.lab === "gallery") return;
+    // A presentation clicker sends PageDown / PageUp wherever the focus was left (on a
+    // slider too): they always walk the lecture.
+    if (event.key === "PageDown" || event.key === "PageUp") {
+      event.preventDefault();
+      this.walkPresets(event.key === "PageDown" ? 1 : -1);
+      return;
+    }
+    const target = event.target;
+    const typing = ["SELECT", "TEXTAREA"].includes(target.tagName)
+      || (target.tagName === "INPUT" && !["checkbox", "radio", "button"].includes(target.type));
+    if (!typing && (event.key === "n" || event.key === "p")) {
+      this.walkPresets(event.key === "n" ? 1 : -1);
+      return;
+    }
+    // Keys typed into a control belong to it (space on a button presses it, arrows move a slider).
+    if (["INPUT", "SELECT", "TEXTAREA", "BUTTON"].includes(target.tagName)) return;
+    if (!this.active || !STREAMING.has(this.active.lab)) return;
     if (event.key === " ") {
       event.preventDefault();
-      this.socket.send({ type: this.playState === "running" ? "pause" : "play" });
+      this.control({ type: this.playState === "running" ? "pause" : "play" });
     } else if (event.key === "ArrowRight") {
       event.preventDefault();
-      this.socket.send({ type: "step", n: this.active.options.steps_per_frame || 1 });
+      this.control({ type: "step", n: 1 });
     } else if (event.key === "r" || event.key === "R") {
-      this.socket.send({ type: "reset" });
+      this.control({ type: "reset" });
     }
+  }
+
+  // Next (+1) or previous (−1) preset in the catalog's order, across labs. Without a
+  // current preset, the walk starts at the active lab's first one.
+  walkPresets(direction) {
+    const list = this.walk;
+    if (!list.length) return;
+    let i = list.findIndex((p) => p.id === state.preset);
+    if (i < 0) {
+      const first = list.findIndex((p) => p.lab === state.lab);
+      i = first < 0 ? 0 : first;
+    } else {
+      i += direction;
+    }
+    if (i < 0 || i >= list.length) {
+      this.announce(t(i < 0 ? "walk.first" : "walk.last"), { force: true });
+      this.banner(t(i < 0 ? "walk.first" : "walk.last"));
+      return;
+    }
+    this.applyPreset(list[i]);
   }
 
   // --- presets and the shell -----------------------------------------------------
 
   buildPresets() {
     const select = $("preset");
-    const labs = ["layers", "descend", "train"];
+    // The labs in the order of their first preset: the dropdown reads like the walk.
+    const labs = [...new Set(this.walk.map((p) => p.lab))];
     for (const lab of labs) {
       const group = document.createElement("optgroup");
       group.dataset.lab = lab;
@@ -227,26 +356,65 @@ class App {
     }
   }
 
-  applyPreset(preset) {
+  // A preset sets the lab's configuration, stream options and view, opens compare
+  // mode when it has a second configuration (`compare`, with optional `labels`),
+  // plays when it says so, and shows and announces what to notice.
+  applyPreset(preset, { fromUrl = false } = {}) {
     state.preset = preset.id;
     state.configs[preset.lab] = structuredClone(preset.config);
     state.options[preset.lab] = structuredClone(preset.options || {});
-    state.view[preset.lab] = {};
-    this.activate(preset.lab);
+    state.view[preset.lab] = structuredClone(preset.view || {});
+    const compare = comparedIn(preset);
+    if (compare && this.labs[preset.lab].compares) {
+      state.compare[preset.lab] = structuredClone(compare);
+    } else {
+      delete state.compare[preset.lab];
+    }
+    const playing = fromUrl && state.play;
+    this.activate(preset.lab, { fromUrl });
+    $("preset").value = preset.id;
     this.showNotice(preset);
-    if (preset.play) this.socket.send({ type: "play" });
+    if (preset.play || playing) this.play();
+    if (!fromUrl) {
+      const n = this.walk.indexOf(preset) + 1;
+      this.announce(`${t("walk.preset", { n, total: this.walk.length })}: ${preset.title[getLang()]}. ${preset.notice[getLang()]}`,
+        { force: true });
+    }
     writeUrl();
   }
 
+  // The notice sits at the top of the charts column, just above the first chart. A
+  // view's `focus` (a chart's name: "moments", "loss"…) puts that chart first, so
+  // that the chart a preset talks about is the one under its notice.
+  placeNotice() {
+    const charts = $("lab").querySelector(".charts");
+    if (!charts) {
+      $("lab").before(this.noticeBox);
+      return;
+    }
+    const focus = state.view[state.lab]?.focus;
+    const card = focus ? charts.querySelector(`:scope > .card[data-chart="${CSS.escape(focus)}"]`) : null;
+    if (card) charts.prepend(card);
+    charts.classList.toggle("focused", Boolean(card));
+    charts.prepend(this.noticeBox);
+  }
+
   showNotice(preset) {
-    const box = $("notice");
+    const box = this.noticeBox;
     if (!preset) {
       box.hidden = true;
       return;
     }
     this.notice = preset;
-    $("notice-title").textContent = preset.title[getLang()];
-    $("notice-text").textContent = preset.notice[getLang()];
+    const lang = getLang();
+    if (preset.welcome) {
+      $("notice-title").textContent = t("welcome.title");
+      $("notice-text").textContent = `${t(`welcome.${state.lab}`)} ${t("welcome.keys")}`;
+    } else {
+      $("notice-title").textContent = preset.title[lang];
+      $("notice-text").textContent = preset.notice[lang];
+    }
+    box.classList.toggle("welcome", Boolean(preset.welcome));
     box.hidden = false;
   }
 
@@ -254,7 +422,8 @@ class App {
     for (const tab of document.querySelectorAll("[role=tab]")) {
       tab.addEventListener("click", () => {
         state.preset = "";
-        $("notice").hidden = true;
+        $("preset").value = "";
+        this.noticeBox.hidden = true;
         this.activate(tab.dataset.lab);
       });
       tab.addEventListener("keydown", (event) => {
@@ -276,7 +445,7 @@ class App {
       apply();
       if (this.lastError) this.banner(`${t("error.prefix")}: ${errorText(this.lastError.error)}`, true);
       this.refreshPresetTitles();
-      if (this.notice && !$("notice").hidden) this.showNotice(this.notice);
+      if (this.notice && !this.noticeBox.hidden) this.showNotice(this.notice);
       this.active?.render?.();
       writeUrl();
     });
@@ -295,7 +464,7 @@ class App {
       writeUrl();
     });
     theme.listeners.add(() => this.active?.render?.());
-    $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
+    $("notice-close").addEventListener("click", () => { this.noticeBox.hidden = true; });
     $("share").addEventListener("click", async () => {
       flushUrl();
       const url = urlFor();

@@ -33,6 +33,7 @@ export class LiveSocket {
     };
     ws.onclose = (event) => {
       this.ws = null;
+      if (this.stopped) return;
       if (event.code === 1013) {
         this.onState("full", event.reason);
         this.retry(15000);
@@ -47,6 +48,14 @@ export class LiveSocket {
   retry(ms) {
     if (this.stopped) return;
     setTimeout(() => this.connect(), ms);
+  }
+
+  // For good (compare mode's side B when compare closes): no reconnect.
+  close() {
+    this.stopped = true;
+    this.queued = null;
+    this.controls = [];
+    if (this.ws) this.ws.close(1000);
   }
 
   get open() { return this.ws !== null && this.ws.readyState === WebSocket.OPEN; }

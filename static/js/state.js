@@ -11,7 +11,9 @@ export const state = {
   configs: {},   // lab -> configuration (the REST/WS body)
   options: {},   // lab -> stream options (sent to the server)
   view: {},      // lab -> view choices (which quantity, log axes…; never sent)
+  compare: {},   // lab -> {config, labels}: side B of compare mode (side A is configs[lab])
   preset: "",
+  play: false,   // a streaming lab was playing (a shared link opens playing)
 };
 
 function decode(text) {
@@ -42,6 +44,14 @@ export function readUrl(href = location.href) {
     const value = decode(options);
     if (value && typeof value === "object") state.options[state.lab] = value;
   }
+  const compare = q.get("compare");
+  if (compare) {
+    const value = decode(compare);
+    const labels = decode(q.get("labels") || "null");
+    const ok = labels && typeof labels === "object" && Array.isArray(labels.en);
+    if (value && typeof value === "object") state.compare[state.lab] = { config: value, labels: ok ? labels : null };
+  }
+  state.play = q.get("play") === "1";
   return state;
 }
 
@@ -57,6 +67,12 @@ export function urlFor(s = state) {
   if (s.configs[s.lab]) q.set("config", JSON.stringify(s.configs[s.lab]));
   if (s.options[s.lab] && Object.keys(s.options[s.lab]).length) q.set("options", JSON.stringify(s.options[s.lab]));
   if (s.view[s.lab] && Object.keys(s.view[s.lab]).length) q.set("view", JSON.stringify(s.view[s.lab]));
+  const compare = s.compare[s.lab];
+  if (compare) {
+    q.set("compare", JSON.stringify(compare.config));
+    if (compare.labels) q.set("labels", JSON.stringify(compare.labels));
+  }
+  if (s.play) q.set("play", "1");
   return url.toString();
 }
 

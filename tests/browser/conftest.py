@@ -66,10 +66,12 @@ class Watched:
     def frame_count(self) -> Any:
         return self.page.evaluate("window.deepscope.frameTimes.length")
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, *, full_page: bool = True) -> Path:
+        """A PNG in artifacts/screenshots/: the whole page, or (full_page=False) what
+        the viewport shows, to see what is above the fold."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
 

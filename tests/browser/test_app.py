@@ -131,7 +131,7 @@ def test_optimizer_lab_races_and_keys_play_pause_step_reset(watched: Watched) ->
     expect(page.get_by_test_id("play-state")).to_have_attribute("data-state", "paused")
     rows = page.evaluate("window.deepscope.labs.descend.runsData[0].points.length")
     page.keyboard.press("ArrowRight")
-    wait_frame(page, "descend", f"l.runsData[0].points.length === {rows} + 5")
+    wait_frame(page, "descend", f"l.runsData[0].points.length === {rows} + 1")
     page.keyboard.press("r")
     wait_frame(page, "descend", "l.runsData[0].points.length === 1")
     watched.shot("optimizer")

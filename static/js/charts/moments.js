@@ -84,55 +84,77 @@ export function clip(x, y, [lo, hi], logy) {
 export function create(el, { subtitle } = {}) {
   const plot = new Plot(el);
 
-  function update({ data, logy }) {
+  // compare: {data, labels: [a, b]} draws a second configuration on the same axes,
+  // dashed (side A solid). The legend names each quantity once (a click hides it on
+  // both sides) and adds one grey key per side.
+  function update({ data, logy, compare = null }) {
     if (!data) return;
-    const x = data.layers.map((l) => l.index);
     const lw = theme.width;
-    const line = (y, key, i, dash) => ({ x, y, name: t(key), mode: dash ? "lines" : "lines+markers",
-      line: { color: colour(i), width: lw, dash: dash || "solid" } });
-    const measured = [
-      data.layers.map((l) => l.hist.activation.std),
-      data.layers.map((l) => l.hist.preactivation.std),
-      data.layers.map((l) => l.hist.activation.mean),
+    const sqrtTheory = (d) => (d.theory ? d.theory.map((v) => (finite(v) ? Math.sqrt(Math.max(0, v)) : null)) : null);
+    const measuredOf = (d) => [
+      d.layers.map((l) => l.hist.activation.std),
+      d.layers.map((l) => l.hist.preactivation.std),
+      d.layers.map((l) => l.hist.activation.mean),
     ];
-    const traces = [
-      line(measured[0], "m.act_std", 0),
-      line(measured[1], "m.pre_std", 1),
-      line(measured[2], "m.act_mean", 2),
-    ];
-    const theory = data.theory ? data.theory.map((v) => (finite(v) ? Math.sqrt(Math.max(0, v)) : null)) : null;
-    const range = yRange(measured.flat(), theory, logy);
+    const sides = compare ? [[data, false], [compare.data, true]] : [[data, false]];
+    const range = yRange(sides.flatMap(([d]) => measuredOf(d).flat()),
+      sides.flatMap(([d]) => sqrtTheory(d) || []), logy);
     const annotations = [];
     let clipped = false;
-    if (theory) {
+    const side = (d, b) => {
+      const x = d.layers.map((l) => l.index);
+      const line = (y, key, i, dash, markers) => ({ x, y, name: t(key), legendgroup: key, showlegend: !b,
+        mode: markers ? "lines+markers" : "lines", line: { color: colour(i), width: lw, dash },
+        marker: { symbol: b ? "circle-open" : "circle" } });
+      const dash = b ? "dash" : "solid";
+      const measured = measuredOf(d);
+      const traces = [
+        line(measured[0], "m.act_std", 0, dash, true),
+        line(measured[1], "m.pre_std", 1, dash, true),
+        line(measured[2], "m.act_mean", 2, dash, true),
+      ];
+      const theory = sqrtTheory(d);
+      if (!theory) return traces;
       const shown = range ? clip(x, theory, range, logy) : { x, y: theory, exits: [] };
-      traces.push({ ...line(shown.y, "m.theory", 3, "dash"), x: shown.x, connectgaps: false,
-        hovertemplate: `${t("m.theory")}: %{y:.4g}<extra></extra>` });
+      traces.push({ ...line(shown.y, "m.theory", 3, compare ? (b ? "dashdot" : "dot") : "dash"), x: shown.x,
+        connectgaps: false, hovertemplate: `${t("m.theory")}: %{y:.4g}<extra></extra>` });
       const exit = shown.exits[0];
-      if (exit) {
+      if (exit && !clipped) {
         clipped = true;
         const top = exit.side === "top";
         // the value the theory reaches: its extreme on the side where it leaves
         const values = theory.map((v, i) => [v, x[i]]).filter(([v]) => finite(v) && (!logy || v > 0));
-        const [value, layer] = values.reduce((a, b) => ((top ? b[0] > a[0] : b[0] < a[0]) ? b : a));
+        const [value, layer] = values.reduce((a, c) => ((top ? c[0] > a[0] : c[0] < a[0]) ? c : a));
         const edge = logy ? 10 ** range[top ? 1 : 0] : range[top ? 1 : 0];
         traces.push({ x: [exit.x], y: [edge], mode: "markers", showlegend: false, hoverinfo: "skip", cliponaxis: false,
           name: "theory-clipped", marker: { symbol: top ? "triangle-up" : "triangle-down", size: 9 + 2 * lw, color: colour(3) } });
         // the words above the plot area (in the top margin, over no data; ▲ or ▼ says
         // which way the curve leaves), on the side of the plot where it leaves
         const right = exit.x > (x[0] + x[x.length - 1]) / 2;
+        const who = compare ? `${compare.labels[b ? 1 : 0]}: ` : "";
         annotations.push({ x: exit.x, y: 1, xref: "x", yref: "paper", yanchor: "bottom",
           xanchor: right ? "right" : "left", xshift: right ? 8 : -8, yshift: 4 + lw, showarrow: false,
-          text: `${top ? "▲" : "▼"} ${t("m.theory_clipped", { value: sci(value), layer })}`, name: "theory-clipped",
+          text: `${top ? "▲" : "▼"} ${who}${t("m.theory_clipped", { value: sci(value), layer })}`, name: "theory-clipped",
           font: { color: colour(3), size: theme.font } });
       }
+      return traces;
+    };
+    const key = (name, dash) => ({ x: [null], y: [null], name, mode: "lines", hoverinfo: "skip",
+      line: { color: "#666", width: lw, dash } });
+    const traces = compare
+      ? [...side(data, false), ...side(compare.data, true), key(compare.labels[0], "solid"), key(compare.labels[1], "dash")]
+      : side(data, false);
+    if (subtitle) {
+      const a = tx(data.theory_note);
+      const b = compare ? tx(compare.data.theory_note) : a;
+      subtitle.textContent = a === b ? a : `${compare.labels[0]}: ${a} · ${compare.labels[1]}: ${b}`;
     }
-    if (subtitle) subtitle.textContent = tx(data.theory_note);
+    const n = Math.max(data.layers.length, compare ? compare.data.layers.length : 0);
     const base = layout();
     // room above the plot area for the words
     const margin = { ...base.margin, t: clipped ? Math.round(1.5 * theme.font) + 10 : base.margin.t };
     plot.react(traces, layout({ annotations, margin,
-      xaxis: { title: { text: t("axis.layer") }, dtick: x.length > 20 ? 5 : 1 },
+      xaxis: { title: { text: t("axis.layer") }, dtick: n > 20 ? 5 : 1 },
       yaxis: { type: logy ? "log" : "linear", exponentformat: "power", ...(range ? { range } : {}) } }));
   }
 

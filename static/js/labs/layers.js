@@ -1,7 +1,7 @@
 // Layers lab: histograms of every layer on fixed edges, moments against the theory,
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
-import { fmt } from "../plot.js";
+import { fmt, purge } from "../plot.js";
 import { getLang, t, tx } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
@@ -9,8 +9,7 @@ import * as histograms from "../charts/histograms.js";
 import * as moments_ from "../charts/moments.js";
 
 const QUANTITIES = ["activation", "preactivation", "derivative", "gradient", "weight_gradient"];
-const FORWARD_QUANTITIES = new Set(["activation", "preactivation", "derivative"]);
-const ALL_CHARTS = "all";
+const SIDES = ["a", "b"];
 // [1, 2, 3, 5, 7, 8] → "1–3, 5, 7–8"
 const layerRanges = (indices) => {
   const parts = [];
@@ -22,15 +21,24 @@ const layerRanges = (indices) => {
   }
   return parts.join(", ");
 };
-const FORWARD_CHARTS = "forward";
-const BACKWARD_CHARTS = "backward";
 
 export class LayersLab {
   constructor(app) {
     this.app = app;
     this.lab = "layers";
-    this.frame = null;
+    this.compares = true; // has a compare mode (side B: a second configuration)
+    this.side = "a";
+    this.configs = { a: null, b: null };
+    this.frames = { a: null, b: null };   // the newest frame drawn of each side (coarse or complete)
+    this.wantedBatch = { a: null, b: null }; // what the student asked for (the ceiling may lower it)
   }
+
+  // The side being edited (the controls show it); side A's frame is `frame`.
+  get config() { return this.configs[this.side]; }
+  set config(value) { this.configs[this.side] = value; }
+  get frame() { return this.frames.a; }
+  set frame(value) { this.frames.a = value; }
+  get comparing() { return this.configs.b !== null; }
 
   defaults() {
     const f = this.app.catalog.labs.layers.fields;
@@ -41,32 +49,61 @@ export class LayersLab {
     return config;
   }
 
-  mount(root, config, view) {
-    this.config = { ...this.defaults(), ...config };
-    if (this.config.widths) this.config.depth = this.config.widths.length;
-    this.wantedBatch = this.config.batch; // what the student asked for (the ceiling may lower it)
-    this.view = { quantity: "activation", logy: false, ...view };
-    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
-    const charts = C.el("div", { class: "charts" });
-    root.replaceChildren(panel, charts);
-    this.buildControls(panel);
-    this.buildCharts(charts);
-    this.send();
+  complete(config) {
+    const full = { ...this.defaults(), ...structuredClone(config) };
+    if (full.widths) full.depth = full.widths.length;
+    return full;
   }
 
-  set(changes) {
+  mount(root, config, view, options, compare = null) {
+    this.root = root;
+    this.side = "a";
+    this.configs = { a: this.complete(config), b: compare ? this.complete(compare.config) : null };
+    this.labels = compare?.labels || null;
+    this.wantedBatch = { a: this.configs.a.batch, b: this.configs.b?.batch ?? null };
+    // Side A's last frame stays until the new one comes (as before compare mode).
+    this.frames.b = null;
+    this.view = { quantity: "activation", logy: false, ...view };
+    this.layout();
+    if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
+    for (const side of this.sides()) this.send(side);
+  }
+
+  sides() { return this.comparing ? SIDES : ["a"]; }
+
+  // (Re)builds the controls and the charts: once per mount, and when compare mode
+  // opens or closes (one histogram or two, one readout or two).
+  layout() {
+    purge(this.root);
+    this.panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    const charts = C.el("div", { class: "charts" });
+    this.root.replaceChildren(this.panel, charts);
+    this.buildControls(this.panel);
+    this.buildCharts(charts);
+    this.app.placeNotice?.();
+  }
+
+  // `dragging`: a slider is still moving (its input events), so the server computes
+  // only coarse frames; its release (change event) asks for the complete one.
+  set(changes, dragging = false) {
     Object.assign(this.config, changes);
     if ("depth" in changes || "width" in changes) delete this.config.widths;
-    if ("batch" in changes) this.wantedBatch = changes.batch;
-    this.send(Object.keys(changes)[0]);
+    if ("batch" in changes) this.wantedBatch[this.side] = changes.batch;
+    this.send(this.side, Object.keys(changes)[0], dragging);
+  }
+
+  // A slider's handlers: coarse frames while it moves, the complete one on release.
+  live(key) {
+    return { onInput: (v) => this.set({ [key]: v }, true), onRelease: (v) => this.set({ [key]: v }) };
   }
 
   // Keep the network inside the server's size ceilings (/api/catalog limits), so a
   // slider never asks for what the server refuses: too many weights shrink the size
   // that moved; too many values (depth × width × batch) lower the batch, which comes
   // back up to what the student asked for once there is room. Each says so in a note.
-  fitSizes(moved) {
-    const c = this.config;
+  fitSizes(side, moved) {
+    const c = this.configs[side];
+    const edited = side === this.side;
     const cat = this.app.catalog;
     const lim = cat.limits;
     const act = cat.activations.find((a) => a.name === c.activation);
@@ -84,24 +121,26 @@ export class LayersLab {
       const key = ["width", "input_dim"].includes(moved) ? moved : "depth";
       const min = key === "depth" ? 1 : 2;
       while (c[key] > min && weights() > lim.max_layer_params) c[key] -= 1;
-      this.ctl[key].set(c[key]);
+      if (edited) this.ctl[key].set(c[key]);
       notes.push([`size.${key}`, { value: c[key], limit: lim.max_layer_params.toLocaleString("en-US") }]);
     }
     const perSample = widths().reduce((a, b) => a + b, 0) * k;
     const batchMin = cat.labs.layers.fields.batch.min;
     const fits = Math.max(batchMin, Math.floor(lim.max_layer_elements / perSample));
-    const wanted = this.wantedBatch ?? c.batch;
+    const wanted = this.wantedBatch[side] ?? c.batch;
     const batch = Math.min(wanted, fits);
     if (batch !== c.batch) {
       c.batch = batch;
-      this.ctl.batch.set(batch);
+      if (edited) this.ctl.batch.set(batch);
     }
     if (batch < wanted) {
       notes.push(["size.batch", { batch, wanted, depth: widths().length, width: Math.max(...widths()),
         limit: lim.max_layer_elements.toLocaleString("en-US") }]);
     }
-    this.sizeNotes = notes;
-    this.renderSizeNote();
+    if (edited) {
+      this.sizeNotes = notes;
+      this.renderSizeNote();
+    }
   }
 
   renderSizeNote() {
@@ -111,13 +150,54 @@ export class LayersLab {
     this.sizeNote.textContent = notes.map(([key, vars]) => t(key, vars)).join(getLang() === "zh" ? "" : " ");
   }
 
-  send(moved = null) {
-    this.fitSizes(moved);
+  send(side = this.side, moved = null, dragging = false) {
+    this.fitSizes(side, moved);
+    const config = this.configs[side];
     // Count only the histograms on screen (the moments of all five always come).
-    this.config.histograms = [this.view.quantity];
-    // preview: the forward pass's statistics arrive first and are drawn while the
-    // server runs the backward pass; the complete frame then adds the gradients.
-    this.app.configure(this.lab, this.config, {}, this.view, { preview: this.app.previewFrames });
+    config.histograms = [this.view.quantity];
+    // Every configure is answered by a coarse frame, then the complete one (the
+    // server skips the complete one while the slider is still being dragged).
+    this.app.configure(this.lab, config, {}, this.view, { drag: dragging }, side);
+  }
+
+  // --- compare mode ------------------------------------------------------------------
+
+  sideLabel(side) { return C.sideLabel(this.labels, side); }
+
+  startCompare() {
+    this.configs.b = structuredClone(this.configs.a);
+    this.wantedBatch.b = this.wantedBatch.a;
+    this.labels = null;
+    this.app.openCompare(this.lab, { config: this.configs.b, labels: null });
+    this.layout();
+    this.send("b");
+    this.renderAll();
+    this.panel.querySelector("[data-compare-toggle]")?.focus();
+  }
+
+  stopCompare() {
+    this.side = "a";
+    this.configs.b = null;
+    this.frames.b = null;
+    this.labels = null;
+    this.app.closeCompare(this.lab);
+    this.layout();
+    this.renderAll();
+    this.panel.querySelector("[data-compare-toggle]")?.focus();
+  }
+
+  edit(side) {
+    this.side = side;
+    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    panel.querySelector(`input[name=compare-side][value=${side}]`)?.focus();
+  }
+
+  buildCompare() {
+    return C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side),
+      onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) });
   }
 
   buildControls(panel) {
@@ -126,13 +206,13 @@ export class LayersLab {
     const f = cat.labs.layers.fields;
     const ctl = (this.ctl = {});
     ctl.depth = C.slider({ key: "f.depth", min: 1, max: f.depth.max, step: 1, integer: true, value: c.depth,
-      onInput: (v) => this.set({ depth: v }) });
+      ...this.live("depth") });
     ctl.width = C.slider({ key: "f.width", min: 2, max: f.width.max, log: true, integer: true, value: c.width,
-      onInput: (v) => this.set({ width: v }) });
+      ...this.live("width") });
     ctl.input_dim = C.slider({ key: "f.input_dim", min: 2, max: f.input_dim.max, log: true, integer: true,
-      value: c.input_dim, onInput: (v) => this.set({ input_dim: v }) });
+      value: c.input_dim, ...this.live("input_dim") });
     ctl.batch = C.slider({ key: "f.batch", min: f.batch.min, max: f.batch.max, log: true, integer: true,
-      value: c.batch, onInput: (v) => this.set({ batch: v }) });
+      value: c.batch, ...this.live("batch") });
     this.sizeNote = C.el("p", { class: "hint", role: "status", "data-testid": "size-note" });
     this.sizeNote.hidden = true;
 
@@ -157,13 +237,13 @@ export class LayersLab {
     ctl.init = C.select({ key: "f.init", value: c.init,
       options: cat.inits.map((i) => ({ value: i.name, label: i.name })), onChange: (v) => this.set({ init: v }) });
     ctl.scale = C.slider({ key: "f.scale", min: f.scale.min, max: f.scale.max, log: true, value: c.scale,
-      onInput: (v) => this.set({ scale: v }) });
-    ctl.bias = C.slider({ key: "f.bias", min: -5, max: 5, step: 0.1, value: c.bias, onInput: (v) => this.set({ bias: v }) });
+      ...this.live("scale") });
+    ctl.bias = C.slider({ key: "f.bias", min: -5, max: 5, step: 0.1, value: c.bias, ...this.live("bias") });
     ctl.batchnorm = C.select({ key: "f.batchnorm", value: c.batchnorm,
       options: [{ value: "off", key: "bn.off" }, { value: "train", key: "bn.train" }, { value: "eval", key: "bn.eval" }],
       onChange: (v) => this.set({ batchnorm: v }) });
     ctl.dropout = C.slider({ key: "f.dropout_keep", min: 0.05, max: 1, step: 0.05, value: c.dropout_keep,
-      onInput: (v) => this.set({ dropout_keep: v }) });
+      ...this.live("dropout_keep") });
     ctl.dropout_mode = C.select({ key: "f.dropout_mode", value: c.dropout_mode,
       options: [{ value: "inverted", key: "dropout.inverted" }, { value: "classic", key: "dropout.classic" }],
       onChange: (v) => this.set({ dropout_mode: v }) });
@@ -184,7 +264,7 @@ export class LayersLab {
 
     const quantity = C.select({ key: "view.quantity", value: this.view.quantity,
       options: QUANTITIES.map((q) => ({ value: q, key: `q.${q}` })),
-      onChange: (v) => { this.view.quantity = v; this.send(); } });
+      onChange: (v) => { this.view.quantity = v; for (const side of this.sides()) this.send(side); } });
     const logy = C.checkbox({ key: "view.logy", checked: this.view.logy,
       onChange: (v) => { this.view.logy = v; this.app.saveView(this.lab, this.view); this.render(); } });
 
@@ -194,8 +274,10 @@ export class LayersLab {
       C.button("export.json", () => this.app.download("layers.json", JSON.stringify(this.frame, null, 1), "application/json")));
     const details = C.el("details", {}, C.el("summary", { i18n: "export.numpy" }), this.snippet);
 
+    panel.classList.toggle("editing-b", this.side === "b");
     panel.append(
       C.el("h2", { i18n: "tab.layers" }),
+      this.buildCompare(),
       C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el, this.sizeNote),
       C.fieldset("g.inputs", dist.el, this.inputFields),
       C.fieldset("g.units", ctl.activation.el, this.actParams, this.actNote),
@@ -213,7 +295,8 @@ export class LayersLab {
     const input = this.config.input;
     const fields = this.app.catalog.labs.layers.input[input.distribution];
     const make = (name, key) => C.slider({ key, min: fields[name].min ?? -10, max: fields[name].max ?? 10,
-      step: 0.1, value: input[name], onInput: (v) => { this.config.input[name] = v; this.send(); } });
+      step: 0.1, value: input[name], onInput: (v) => { this.config.input[name] = v; this.send(this.side, null, true); },
+      onRelease: () => this.send() });
     this.inputFields.replaceChildren(...(input.distribution === "normal"
       ? [make("mean", "f.mean").el, make("std", "f.std").el]
       : [make("low", "f.low").el, make("high", "f.high").el]));
@@ -224,7 +307,8 @@ export class LayersLab {
     this.actParams.replaceChildren(...act.params.map((p) => C.slider({
       key: `p.${p.name}`, min: p.min, max: p.max, step: p.integer ? 1 : 0.01, integer: p.integer,
       value: this.config.activation_params[p.name] ?? p.default,
-      onInput: (v) => { this.config.activation_params[p.name] = v; this.send(); },
+      onInput: (v) => { this.config.activation_params[p.name] = v; this.send(this.side, null, true); },
+      onRelease: () => this.send(),
     }).el));
     if (this.actNote) {
       this.actNote.dataset.tx = act.notes.join(" ");
@@ -233,12 +317,19 @@ export class LayersLab {
   }
 
   buildCharts(root) {
-    const hist = C.card("c.histograms", { wide: true, size: "tall" });
+    const sides = this.sides();
+    const tag = (card, side) => { if (this.comparing) C.sideTag(card, side, this.sideLabel(side)); };
+    // Histograms and the bars side by side (overlaid they are unreadable); the moments
+    // and the gradient norms of both sides on the same axes (A solid, B dashed).
+    const hist = {};
+    const health = {};
+    this.readout = {};
+    for (const side of sides) {
+      hist[side] = C.card("c.histograms", { wide: !this.comparing, size: "tall" });
+      tag(hist[side], side);
+    }
     const moments = C.card("c.moments");
-    const health = C.card("c.health");
     const grad = C.card("c.gradnorm");
-    this.readout = C.el("p", { class: "readout-line" });
-    health.box.append(this.readout, C.el("p", { class: "hint", i18n: "h.zero.hint" }));
     // What the precision did, under the chart it shows in (a log axis cannot draw a 0).
     const note = (card, id) => {
       const el = C.el("p", { class: "hint error-text", role: "note", "data-testid": `flags-${id}` });
@@ -246,30 +337,41 @@ export class LayersLab {
       card.box.append(el);
       return el;
     };
-    this.flagNotes = { histograms: note(hist, "histograms"), moments: note(moments, "moments"),
-      health: note(health, "health"), gradnorm: note(grad, "gradnorm") };
-    root.append(hist.box, moments.box, health.box, grad.box);
+    this.flagNotes = {};
+    // A coarse frame (the first rows of the batch) is marked until the complete one lands.
+    this.detailMarks = {};
+    for (const side of sides) {
+      health[side] = C.card("c.health");
+      tag(health[side], side);
+      this.readout[side] = C.el("p", { class: "readout-line" });
+      health[side].box.append(this.readout[side], C.el("p", { class: "hint", i18n: "h.zero.hint" }));
+      this.detailMarks[side] = C.el("p", { class: "detail-mark", role: "status", "data-testid": `detail-${side}` });
+      this.detailMarks[side].hidden = true;
+      hist[side].box.prepend(this.detailMarks[side]);
+      this.flagNotes[side] = { histograms: note(hist[side], side === "a" ? "histograms" : "histograms-b"),
+        health: note(health[side], side === "a" ? "health" : "health-b") };
+    }
+    this.flagNotes.a.moments = note(moments, "moments");
+    this.flagNotes.a.gradnorm = note(grad, "gradnorm");
+    if (this.comparing) root.append(hist.a.box, hist.b.box, moments.box, grad.box, health.a.box, health.b.box);
+    else root.append(hist.a.box, moments.box, health.a.box, grad.box);
     this.charts = {
-      histograms: histograms.create(hist.plot, { subtitle: hist.subtitle }),
+      histograms: Object.fromEntries(sides.map((s) => [s, histograms.create(hist[s].plot, { subtitle: hist[s].subtitle })])),
       moments: moments_.create(moments.plot, { subtitle: moments.subtitle }),
-      health: healthChart.create(health.plot),
+      health: Object.fromEntries(sides.map((s) => [s, healthChart.create(health[s].plot)])),
       gradnorm: gradnorm.create(grad.plot),
     };
-    this.plots = Object.fromEntries(Object.entries(this.charts).map(([k, c]) => [k, c.plot]));
+    this.plots = { histograms: this.charts.histograms.a.plot, moments: this.charts.moments.plot,
+      health: this.charts.health.a.plot, gradnorm: this.charts.gradnorm.plot };
   }
 
-  onFrame(frame) {
-    if (frame.partial) {
-      // Forward pass only: draw what it determines, keep the gradients' charts.
-      this.previewed = frame.config_seq;
-      this.render(frame.data, FORWARD_CHARTS);
-      return;
-    }
-    // After a preview of the same configuration only the gradients' charts are new.
-    const which = this.previewed === frame.config_seq ? BACKWARD_CHARTS : ALL_CHARTS;
-    this.previewed = null;
-    this.frame = frame.data;
-    this.render(this.frame, which);
+  onFrame(frame, side = "a") {
+    if (side === "b" && !this.comparing) return;
+    // A coarse frame carries every statistic (estimated on the first rows of the same
+    // batch) but dead units: it is drawn like a complete one, with a mark.
+    this.frames[side] = frame.data;
+    this.render(frame.data, side);
+    if (side !== "a" || frame.data.detail === "coarse") return;
     this.updateSnippet();
     const L = this.frame.layers;
     const last = L[L.length - 1];
@@ -277,33 +379,48 @@ export class LayersLab {
       last: fmt(last.hist.activation.std), sat: fmt(100 * last.saturated_fraction, 3) }));
   }
 
-  render(d = this.frame, which = ALL_CHARTS) {
-    this.renderSizeNote();
+  // Everything again (a language or theme change, compare mode opening or closing).
+  renderAll() {
+    for (const el of this.root?.querySelectorAll("[data-side]") || []) {
+      if (el.tagName === "SPAN") el.textContent = this.sideLabel(el.dataset.side);
+    }
+    for (const side of this.sides()) if (this.frames[side]) this.render(this.frames[side], side);
+  }
+
+  render(d, side = "a") {
+    if (d === undefined) {
+      this.renderAll();
+      return;
+    }
     if (!d) return;
+    this.renderSizeNote();
+    const mark = this.detailMarks[side];
+    mark.hidden = d.detail !== "coarse";
+    if (!mark.hidden) mark.textContent = t("layers.preview", { samples: d.samples, batch: d.batch });
     const q = this.view.quantity;
-    const counted = d.layers[0].hist[q]?.counts;
-    // The histogram belongs to the pass that computes its quantity.
-    if (counted && (which === ALL_CHARTS || FORWARD_QUANTITIES.has(q) === (which === FORWARD_CHARTS))) {
-      this.charts.histograms.update({ data: d, quantity: q });
+    if (d.layers[0].hist[q]?.counts) this.charts.histograms[side].update({ data: d, quantity: q });
+    this.charts.health[side].update({ data: d });
+    const target = d.n_var_w_target;
+    this.readout[side].replaceChildren(
+      C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
+      C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
+      C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
+      C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
+    );
+    // The moments and the gradient norms draw both sides on one chart.
+    const [a, b] = side === "a" ? [d, this.frames.b] : [this.frames.a, d];
+    if (a) {
+      const compare = this.comparing && b ? { data: b, labels: [this.sideLabel("a"), this.sideLabel("b")] } : null;
+      this.charts.moments.update({ data: a, logy: this.view.logy, compare });
+      this.charts.gradnorm.update({ data: a, compare });
     }
-    if (which !== BACKWARD_CHARTS) {
-      this.charts.moments.update({ data: d, logy: this.view.logy });
-      this.charts.health.update({ data: d });
-      const target = d.n_var_w_target;
-      this.readout.replaceChildren(
-        C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
-        C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
-        C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
-        C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
-      );
-    }
-    if (which !== FORWARD_CHARTS) this.charts.gradnorm.update({ data: d });
-    this.renderFlags(d);
+    this.renderFlags(d, side);
   }
 
   // Per-layer flags from the server, worded under each chart they affect.
-  renderFlags(d) {
-    const dtype = this.config.dtype || "float32";
+  renderFlags(d, side) {
+    const config = this.configs[side] || this.config;
+    const dtype = config.dtype || "float32";
     const vars = { dtype, tiny: dtype === "float64" ? "4.9·10⁻³²⁴" : "1.4·10⁻⁴⁵" };
     const lines = (quantities, kinds) => {
       const out = [];
@@ -313,24 +430,27 @@ export class LayersLab {
           if (!rows.length) continue;
           const share = Math.max(...rows.map((l) => l.flags.find((f) => f.quantity === q && f.kind === kind).share));
           out.push(t(`flag.${kind}`, { ...vars, layers: layerRanges(rows.map((l) => l.index)), q: t(`q.${q}`),
-            act: this.config.activation, share: fmt(100 * share, 2) }));
+            act: config.activation, share: fmt(100 * share, 2) }));
         }
       }
       return out;
     };
     const show = (el, texts) => {
+      if (!el) return;
       el.hidden = !texts.length;
       el.textContent = texts.join(getLang() === "zh" ? "" : " ");
     };
+    const notes = this.flagNotes[side];
     const q = this.view.quantity;
     const hist = lines([q], ["underflow", "underflow_some"]);
     if (hist.length && (q === "gradient" || q === "weight_gradient")) hist.push(t("flag.logaxis"));
-    show(this.flagNotes.histograms, hist);
-    show(this.flagNotes.moments, lines(["preactivation", "activation"], ["underflow"]));
-    show(this.flagNotes.health, lines(["activation"], ["underflow", "underflow_some"]));
+    show(notes.histograms, hist);
+    show(notes.health, lines(["activation"], ["underflow", "underflow_some"]));
+    if (side !== "a") return;
+    show(notes.moments, lines(["preactivation", "activation"], ["underflow"]));
     const grad = lines(["weight_gradient"], ["underflow"]);
     if (grad.length) grad.push(t("flag.logaxis"));
-    show(this.flagNotes.gradnorm, grad);
+    show(notes.gradnorm, grad);
   }
 
   csv() {

@@ -1,27 +1,43 @@
 // Training lab: a network learning a 2-D dataset — decision boundary, losses, dead
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
-import { fmt } from "../plot.js";
+import { fmt, purge } from "../plot.js";
 import { getLang, t, tx } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
 import * as series from "../charts/series.js";
 
 const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
+const SIDES = ["a", "b"];
+const emptyHistory = () => ({ step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [], hist: [], weights: [] });
 
 export class TrainLab {
   constructor(app) {
     this.app = app;
     this.lab = "train";
+    this.compares = true; // compare mode: a second run (side B) on its own session
     this.state = "paused";
-    this.reset();
+    this.side = "a";
+    this.configs = { a: null, b: null };
+    this.runs = {};
+    for (const side of SIDES) this.reset(side);
   }
 
-  reset() {
-    this.history = { step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [], hist: [], weights: [] };
-    this.latest = null;
-    this.points = null;
+  // Each side's run: its history, newest frame and data points. Side A's are also
+  // `history`, `latest` and `points`.
+  reset(side = "a") {
+    // warning: a blow-up that stayed finite; diverged: the reason, once it did not
+    this.runs[side] = { history: emptyHistory(), latest: null, points: null, warning: null, diverged: null };
   }
+
+  get history() { return this.runs.a.history; }
+  get latest() { return this.runs.a.latest; }
+  get points() { return this.runs.a.points; }
+  get config() { return this.configs[this.side]; }
+  set config(value) { this.configs[this.side] = value; }
+  get comparing() { return this.configs.b !== null; }
+  sides() { return this.comparing ? SIDES : ["a"]; }
+  sideLabel(side) { return C.sideLabel(this.labels, side); }
 
   defaults() {
     const f = this.app.catalog.labs.train.fields;
@@ -30,22 +46,73 @@ export class TrainLab {
     return { ...config, hidden: [8, 8], optimizer: { optimizer: "adam", lr: 0.03 }, steps: 3000, dataset_params: {}, activation_params: {} };
   }
 
-  mount(root, config, view, options) {
-    this.config = { ...this.defaults(), ...config };
+  mount(root, config, view, options, compare = null) {
+    this.root = root;
+    this.side = "a";
+    this.configs = { a: { ...this.defaults(), ...structuredClone(config) },
+      b: compare ? { ...this.defaults(), ...structuredClone(compare.config) } : null };
+    this.labels = compare?.labels || null;
+    this.reset("b");
     this.options = { steps_per_frame: 10, fps: 20, boundary: 40, histogram_bins: 30, weights: true, ...options };
     this.view = { layer: 0, ...view };
-    this.warning = null;
-    this.diverged = null;
-    const panel = C.el("div", { class: "controls" });
-    const charts = C.el("div", { class: "charts" });
-    root.replaceChildren(panel, charts);
-    this.buildControls(panel);
-    this.buildCharts(charts);
-    this.send();
+    this.layout();
+    if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
+    for (const side of this.sides()) this.send(side, { edited: false });
   }
 
-  send() {
-    this.app.configure(this.lab, this.config, this.options, this.view);
+  layout() {
+    purge(this.root);
+    this.panel = C.el("div", { class: "controls" });
+    const charts = C.el("div", { class: "charts" });
+    this.root.replaceChildren(this.panel, charts);
+    this.buildControls(this.panel);
+    this.buildCharts(charts);
+    this.app.placeNotice?.();
+  }
+
+  // Both sides share the stream options (steps per frame…): a step is a step on both.
+  // In compare mode an edit restarts both runs (a configure restarts only its own),
+  // so that the two stay in step; playing, they go on playing.
+  send(side = this.side, { edited = true } = {}) {
+    this.app.configure(this.lab, this.configs[side], this.options, this.view, {}, side);
+    if (!edited || !this.comparing) return;
+    const playing = this.app.playState === "running";
+    this.app.control({ type: "reset" });
+    if (playing) this.app.control({ type: "play" });
+  }
+
+  // --- compare mode: two runs, play / pause / step / reset act on both -----------------
+
+  startCompare() {
+    this.configs.b = structuredClone(this.configs.a);
+    this.labels = null;
+    this.reset("b");
+    this.app.openCompare(this.lab, { config: this.configs.b, labels: null });
+    this.layout();
+    this.send("b", { edited: false });
+    // Both runs from step 0, so that they stay in step.
+    this.app.control({ type: "reset" });
+    this.panel.querySelector("[data-compare-toggle]")?.focus();
+  }
+
+  stopCompare() {
+    this.side = "a";
+    this.configs.b = null;
+    this.labels = null;
+    this.reset("b");
+    this.app.closeCompare(this.lab);
+    this.layout();
+    this.render();
+    this.panel.querySelector("[data-compare-toggle]")?.focus();
+  }
+
+  edit(side) {
+    this.side = side;
+    const panel = C.el("div", { class: "controls" });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    panel.querySelector(`input[name=compare-side][value=${side}]`)?.focus();
   }
 
   set(changes) {
@@ -106,15 +173,19 @@ export class TrainLab {
       onInput: (v) => this.set({ steps: v }) });
     const seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed, onChange: (v) => this.set({ seed: Math.round(v) }) });
     const spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true, value: this.options.steps_per_frame,
-      onInput: (v) => { this.options.steps_per_frame = v; this.send(); } });
+      onInput: (v) => { this.options.steps_per_frame = v; for (const side of this.sides()) this.send(side, { edited: false }); } });
     this.player = this.app.player(this);
-    this.status = C.el("p", { class: "hint", role: "status", "data-testid": "train-status" });
     const exportRow = C.el("div", { class: "row" },
       C.button("export.csv", () => this.app.download("training.csv", this.csv(), "text/csv")),
       C.button("export.json", () => this.app.download("training.json", JSON.stringify(this.latest), "application/json")));
+    this.status = { a: C.el("p", { class: "hint", role: "status", "data-testid": "train-status" }),
+      b: C.el("p", { class: "hint", role: "status", "data-testid": "train-status-b" }) };
+    panel.classList.toggle("editing-b", this.side === "b");
     panel.append(
       C.el("h2", { i18n: "tab.train" }),
-      this.player, this.status,
+      this.player, this.status.a, this.status.b,
+      C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side), hint: "compare.hint.train",
+        onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) }),
       C.fieldset("g.data", dataset.el, this.gateBox, samples.el, noise.el, share.el),
       C.fieldset("g.network", hidden.el, this.hiddenError, activation.el, init.el, scale.el, bias.el),
       C.fieldset("g.tricks", bn.el, dropout.el, residual.el, l1.el, l2.el),
@@ -134,40 +205,65 @@ export class TrainLab {
       onChange: (v) => this.set({ dataset_params: { gate: v } }) }).el);
   }
 
+  // Alone: the boundary, losses, dead units, distribution, norms and weights. In
+  // compare mode the boundary, the distribution and the weights come in twin columns
+  // (A | B), the curves of both runs share their axes (A solid, B dashed).
   buildCharts(root) {
-    const boundary = C.card("c.boundary", { size: "tall" });
+    const sides = this.sides();
+    const tag = (card, side) => { if (this.comparing) C.sideTag(card, side, this.sideLabel(side)); };
+    const boundary = {};
+    const dist = {};
+    const weights = {};
+    for (const side of sides) {
+      boundary[side] = C.card("c.boundary", { size: "tall" });
+      dist[side] = C.card("c.distribution");
+      weights[side] = C.card("c.weights", { subKey: "weights.sub" });
+      tag(boundary[side], side);
+      tag(dist[side], side);
+      tag(weights[side], side);
+    }
     const loss = C.card("c.train_loss");
     const dead = C.card("c.dead");
-    const dist = C.card("c.distribution");
     const grad = C.card("c.train_grad");
-    const weights = C.card("c.weights", { subKey: "weights.sub" });
     this.layerSelect = C.select({ key: "view.layer", value: this.view.layer, options: [{ value: 0, label: "1" }],
       onChange: (v) => { this.view.layer = Number(v); this.app.saveView(this.lab, this.view); this.renderDistribution(); } });
-    dist.box.append(this.layerSelect.el);
-    root.append(boundary.box, loss.box, dead.box, dist.box, grad.box, weights.box);
-    this.weightsBox = weights.box;
+    dist.a.box.append(this.layerSelect.el);
+    if (this.comparing) {
+      root.append(boundary.a.box, boundary.b.box, loss.box, dead.box, dist.a.box, dist.b.box, grad.box,
+        weights.a.box, weights.b.box);
+    } else {
+      root.append(boundary.a.box, loss.box, dead.box, dist.a.box, grad.box, weights.a.box);
+    }
+    this.weightsBox = Object.fromEntries(sides.map((s) => [s, weights[s].box]));
     this.charts = {
-      boundary: boundaryChart.create(boundary.plot, { subtitle: boundary.subtitle }),
+      boundary: Object.fromEntries(sides.map((s) => [s, boundaryChart.create(boundary[s].plot, { subtitle: boundary[s].subtitle })])),
       loss: series.create(loss.plot),
       dead: series.create(dead.plot),
-      distribution: distribution.create(dist.plot),
+      distribution: Object.fromEntries(sides.map((s) => [s, distribution.create(dist[s].plot)])),
       grad: series.create(grad.plot),
-      weights: series.create(weights.plot),
+      weights: Object.fromEntries(sides.map((s) => [s, series.create(weights[s].plot)])),
     };
   }
 
-  onFrame(frame) {
+  onFrame(frame, side = "a") {
+    if (side === "b" && !this.comparing) return;
     const d = frame.data;
     if (d.data) {
-      this.reset();
-      this.points = d.data;
-      const hidden = this.config.hidden.length;
-      this.layerSelect.setOptions(Array.from({ length: hidden }, (_, i) => ({ value: i, label: String(i + 1) })));
-      this.layerSelect.set(Math.min(this.view.layer, Math.max(0, hidden - 1)));
+      this.reset(side);
+      this.runs[side].points = d.data;
+      if (side === "a") {
+        const hidden = this.configs.a.hidden.length;
+        this.layerSelect.setOptions(Array.from({ length: hidden }, (_, i) => ({ value: i, label: String(i + 1) })));
+        this.layerSelect.set(Math.min(this.view.layer, Math.max(0, hidden - 1)));
+      }
     }
-    this.latest = d;
-    if (d.data || d.warning) this.setWarning(d.warning || null);
-    const h = this.history;
+    const run = this.runs[side];
+    run.latest = d;
+    if (d.data || d.warning) {
+      run.warning = d.warning || null;
+      this.renderStatus(side);
+    }
+    const h = run.history;
     h.step.push(d.step);
     h.train_loss.push(d.train_loss);
     h.test_loss.push(d.test_loss);
@@ -179,26 +275,23 @@ export class TrainLab {
     if (d.weights) h.weights.push(d.weights[0]);
     if (h.step.length > MAX_COLUMNS) for (const key of Object.keys(h)) h[key] = h[key].filter((_, i) => i % 2 === 0);
     this.render();
+    if (side !== "a") return;
     this.app.announce(t("live.train", { step: d.step, loss: fmt(d.train_loss, 3), acc: fmt(100 * d.accuracy, 3),
       dead: d.dead_units.reduce((a, b) => a + b, 0) }));
   }
 
-  onStatus(status) {
-    this.diverged = status.state === "diverged" ? status.reason : null;
-    this.renderStatus();
+  onStatus(status, side = "a") {
+    this.runs[side].diverged = status.state === "diverged" ? status.reason : null;
+    this.renderStatus(side);
   }
 
-  // A blow-up that stayed finite: the run goes on, and this says what happened.
-  setWarning(warning) {
-    if (!warning && !this.warning) return;
-    this.warning = warning;
-    this.renderStatus();
-  }
-
-  renderStatus() {
-    const w = this.warning;
+  // Divergence, or a blow-up that stayed finite (the run goes on): what happened.
+  renderStatus(side) {
+    const el = this.status?.[side];
+    if (!el) return;
+    const { warning: w, diverged } = this.runs[side];
     let text = "";
-    if (this.diverged) text = `${t("diverged")}: ${tx(this.diverged)}`;
+    if (diverged) text = `${t("diverged")}: ${tx(diverged)}`;
     else if (w) {
       const parts = [t("blowup.loss", { step: w.step, peak: fmt(w.loss_peak, 3),
         times: fmt(w.loss_peak / Math.max(w.loss_start, 0.1), 2), start: fmt(w.loss_start, 3) })];
@@ -207,44 +300,72 @@ export class TrainLab {
       parts.push(t("blowup.try", { lr: fmt(w.lr, 3), lower: fmt(w.lr / 10, 3) }));
       text = `${t("blowup")}: ${parts.join(getLang() === "zh" ? "" : " ")}`;
     }
-    this.status.textContent = text;
-    this.status.classList.toggle("error-text", Boolean(text));
+    const prefix = text && this.comparing ? `${this.sideLabel(side)} · ` : "";
+    el.textContent = prefix + text;
+    el.classList.toggle("error-text", Boolean(text));
+  }
+
+  // The curves of one chart for every side: side A as given, side B dashed and named
+  // with its side (when comparing).
+  both(make) {
+    const out = [];
+    for (const side of this.sides()) {
+      const suffix = this.comparing ? ` · ${this.sideLabel(side)}` : "";
+      for (const s of make(this.runs[side].history, side)) {
+        out.push(side === "b" ? { ...s, name: s.name + suffix, dash: s.dash === "dot" ? "dashdot" : "dash" }
+          : { ...s, name: s.name + suffix });
+      }
+    }
+    return out;
   }
 
   render() {
-    this.renderStatus();
-    const h = this.history;
-    this.charts.boundary.update({ latest: this.latest, points: this.points });
+    for (const side of this.sides()) {
+      const run = this.runs[side];
+      this.charts.boundary[side].update({ latest: run.latest, points: run.points });
+      this.renderStatus(side);
+    }
+    for (const el of this.root?.querySelectorAll("span[data-side]") || []) el.textContent = this.sideLabel(el.dataset.side);
     this.charts.loss.update({ ytitle: t("loss"), rangemode: "tozero", y2: { range: [0, 1.02], tick0: 0, dtick: 0.25, tickformat: ".0%" },
-      series: [
+      series: this.both((h) => [
         { x: h.step, y: h.train_loss, name: t("train_loss"), index: 0 },
         { x: h.step, y: h.test_loss, name: t("test_loss"), index: 1 },
         { x: h.step, y: h.accuracy, name: t("accuracy"), index: 2, dash: "dot", right: true },
-      ] });
-    const layers = h.dead.length ? h.dead[0].length : 0;
+      ]) });
     this.charts.dead.update({ ytitle: t("h.dead_units"), rangemode: "tozero",
-      series: Array.from({ length: layers }, (_, i) => ({ x: h.step, y: h.dead.map((row) => row[i]),
-        name: `${t("axis.layer")} ${i + 1}`, index: i })) });
+      series: this.both((h) => {
+        const layers = h.dead.length ? h.dead[0].length : 0;
+        return Array.from({ length: layers }, (_, i) => ({ x: h.step, y: h.dead.map((row) => row[i]),
+          name: `${t("axis.layer")} ${i + 1}`, index: i }));
+      }) });
     this.renderDistribution();
-    const normed = h.grad.length ? h.grad[0].length : 0;
-    const gradSeries = [];
-    for (let i = 0; i < normed; i += 1) {
-      gradSeries.push({ x: h.step, y: h.grad.map((row) => row[i]), name: `‖∇W${i + 1}‖`, index: i });
-      gradSeries.push({ x: h.step, y: h.ratio.map((row) => row[i]), name: `‖ΔW${i + 1}‖/‖W${i + 1}‖`, index: i,
-        dash: "dot", width: 1 });
-    }
-    this.charts.grad.update({ series: gradSeries, ylog: true });
-    this.renderWeights();
+    this.charts.grad.update({ ylog: true, series: this.both((h, side) => {
+      const normed = h.grad.length ? h.grad[0].length : 0;
+      const gradSeries = [];
+      for (let i = 0; i < normed; i += 1) {
+        gradSeries.push({ x: h.step, y: h.grad.map((row) => row[i]), name: `‖∇W${i + 1}‖`, index: i });
+        // Side B draws its gradient norms only: two sets of ratios are unreadable.
+        if (side === "a") {
+          gradSeries.push({ x: h.step, y: h.ratio.map((row) => row[i]), name: `‖ΔW${i + 1}‖/‖W${i + 1}‖`, index: i,
+            dash: "dot", width: 1 });
+        }
+      }
+      return gradSeries;
+    }) });
+    for (const side of this.sides()) this.renderWeights(side);
   }
 
   renderDistribution() {
-    this.charts.distribution.update({ steps: this.history.step, columns: this.history.hist,
-      edges: this.latest?.histogram_edges, layer: this.view.layer });
+    for (const side of this.sides()) {
+      const run = this.runs[side];
+      this.charts.distribution[side].update({ steps: run.history.step, columns: run.history.hist,
+        edges: run.latest?.histogram_edges, layer: this.view.layer });
+    }
   }
 
-  renderWeights() {
-    const h = this.history;
-    this.weightsBox.hidden = !h.weights.length;
+  renderWeights(side = "a") {
+    const h = this.runs[side].history;
+    this.weightsBox[side].hidden = !h.weights.length;
     if (!h.weights.length) return;
     const units = Math.min(h.weights[0][0].length, 16);
     const traces = [];
@@ -254,7 +375,7 @@ export class TrainLab {
           name: `${t("unit")} ${j + 1}`, dash: i ? "dash" : "solid" });
       }
     }
-    this.charts.weights.update({ series: traces, ytitle: t("weights.axis") });
+    this.charts.weights[side].update({ series: traces, ytitle: t("weights.axis") });
   }
 
   csv() {
