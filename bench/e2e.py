@@ -44,7 +44,7 @@ async def ws_latency(
 
 
 async def ws_preview_latency(server: LiveServer, n: int) -> tuple[list[float], list[float]]:
-    """Configure → forward-pass frame and → complete frame, with ``options.preview``."""
+    """Configure → coarse frame and → complete frame (every layers configure is both)."""
     from websockets.asyncio.client import connect
 
     partial, complete = [], []
@@ -55,7 +55,6 @@ async def ws_preview_latency(server: LiveServer, n: int) -> tuple[list[float], l
                 "type": "configure",
                 "lab": "layers",
                 "config": {"scale": 0.01 * (1 + 0.001 * (i % 7)), "histograms": ["activation"]},
-                "options": {"preview": True},
             }
             t0 = time.perf_counter()
             await ws.send(json.dumps(message))
@@ -64,9 +63,10 @@ async def ws_preview_latency(server: LiveServer, n: int) -> tuple[list[float], l
                 if m["type"] != "frame":
                     continue
                 ms = (time.perf_counter() - t0) * 1e3
+                coarse = m["data"]["detail"] == "coarse"
                 if i >= 2:
-                    (partial if m["partial"] else complete).append(ms)
-                if not m["partial"]:
+                    (partial if coarse else complete).append(ms)
+                if not coarse:
                     break
     return partial, complete
 
@@ -133,8 +133,8 @@ def rows(quick: bool = False) -> list[Row]:
         )
         out.append(
             Row(
-                "WebSocket configure → forward-pass preview / complete frame, layers lab "
-                "(options.preview, as a browser on another machine asks)",
+                "WebSocket configure → coarse frame (1/8 of the batch) / complete frame, "
+                "layers lab",
                 f"p50 {statistics.median(partial):.0f} ms / {statistics.median(complete):.0f} ms",
                 "—",
                 "—",

@@ -102,9 +102,7 @@ async def student(
                             "type": "configure",
                             "lab": lab,
                             "config": _nudge(lab, configs, i),
-                            # The layers lab as a browser on another machine asks for it.
-                            "options": {"fps": fps, "steps_per_frame": 2}
-                            | ({"preview": True} if lab == "layers" else {}),
+                            "options": {"fps": fps, "steps_per_frame": 2},
                         }
                     )
                 )

@@ -39,7 +39,7 @@ CLIENT_EXAMPLES = [
         "type": "configure",
         "lab": "layers",
         "config": {"activation": "relu", "init": "he_normal"},
-        "options": {"preview": True},
+        "options": {"drag": True},
     },
     {
         "type": "configure",
@@ -68,9 +68,6 @@ SERVER_EXAMPLES = [
         ),
     ),
     protocol.Frame(lab="layers", seq=3, config_seq=2, step=0, compute_ms=4.5, data={"a": [1]}),
-    protocol.Frame(
-        lab="layers", seq=4, config_seq=2, step=0, compute_ms=2.0, partial=True, data={}
-    ),
     protocol.Status(lab="descend", state="diverged", reason="loss overflowed", step=12),
     protocol.ErrorMessage(code="invalid", message="config.depth: too large"),
 ]

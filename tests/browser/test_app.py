@@ -72,52 +72,56 @@ def test_moving_a_slider_changes_the_plot(watched: Watched) -> None:
     watched.check_clean()
 
 
-def test_layers_preview_draws_the_forward_pass_first_then_the_gradients(watched: Watched) -> None:
+def test_dragging_the_init_scale_redraws_coarse_frames_then_the_complete_one(
+    watched: Watched,
+) -> None:
+    """While the thumb moves the server computes only coarse frames (1/8 of the batch),
+    drawn with a mark; on release the complete frame replaces them and the mark goes."""
     page = watched.open("?lab=layers")
-    wait_frame(page, "layers", "l.frame !== null")
+    wait_frame(page, "layers", "l.frame !== null && l.frame.detail === 'complete'")
     page.wait_for_function("() => document.querySelectorAll('.plot[data-drawn]').length >= 4")
-    # What a student's laptop does when the server is another machine.
     page.evaluate(
         """() => {
-        const app = window.deepscope, l = app.labs.layers, onFrame = l.onFrame.bind(l);
-        app.previewFrames = true;
+        const l = window.deepscope.labs.layers, onFrame = l.onFrame.bind(l);
+        const chart = l.charts.histograms.a, update = chart.update;
+        chart.update = (model) => { l.drawnData = model.data; update(model); };
         l.log = [];
-        l.onFrame = (f) => {
-          const drawn = Object.fromEntries(Object.entries(l.plots).map(
-            ([k, p]) => [k, Number(p.el.dataset.drawn)]));
-          onFrame(f);
-          l.log.push({ partial: f.partial, seq: f.config_seq,
-            quantities: Object.keys(f.data.layers[0].hist), drawn });
+        l.onFrame = (f, side) => {
+          onFrame(f, side);
+          const mark = document.querySelector('[data-testid=detail-a]');
+          l.log.push({ detail: f.data.detail, samples: f.data.samples, seq: f.config_seq,
+            drawn: Number(l.plots.histograms.el.dataset.drawn), marked: !mark.hidden,
+            mark: mark.textContent, dead: f.data.layers[0].dead_units });
         };
       }"""
     )
-    before = page.evaluate("window.deepscope.labs.layers.frame.layers[0].grad_norm")
-    page.get_by_label("Init scale (× the scheme's std)").focus()
-    page.keyboard.press("ArrowRight")
-    wait_frame(page, "layers", "l.log.some((e) => !e.partial)")
+    box = page.get_by_label("Init scale (× the scheme's std)").bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    x0 = box["x"] + box["width"] * 0.30  # the thumb is at 0.01 of 1e-4…1e2: a third along
+    page.mouse.move(x0, y)
+    page.mouse.down()
+    for k in range(1, 13):
+        page.mouse.move(x0 + k * box["width"] * 0.02, y)
+        page.wait_for_timeout(120)
+    page.mouse.up()
+    wait_frame(page, "layers", "l.log.length > 0 && l.log[l.log.length - 1].detail === 'complete'")
     log = page.evaluate("window.deepscope.labs.layers.log")
-    assert [e["partial"] for e in log] == [True, False]
-    assert log[0]["seq"] == log[1]["seq"]
-    assert log[0]["quantities"] == ["preactivation", "activation", "derivative"]
-    assert "weight_gradient" in log[1]["quantities"]
-    # The forward charts were drawn from the preview, the gradient norms from the rest.
-    page.wait_for_function(
-        "(d) => { const p = window.deepscope.labs.layers.plots; return "
-        "Number(p.gradnorm.el.dataset.drawn) > d.gradnorm && "
-        "Number(p.histograms.el.dataset.drawn) === d.histograms + 1; }",
-        arg=log[0]["drawn"],
+    coarse = [e for e in log if e["detail"] == "coarse"]
+    assert len(coarse) >= 2, log  # the histograms were redrawn while the thumb moved
+    assert all(e["marked"] and "125 of 1000" in e["mark"] for e in coarse)
+    assert all(e["samples"] == 125 and e["dead"] is None for e in coarse)
+    assert [e["detail"] for e in log].count("complete") == 1  # only for the resting slider
+    last = log[-1]
+    assert not last["marked"] and last["samples"] == 1000 and last["dead"] is not None
+    assert last["seq"] == max(e["seq"] for e in log)
+    drawn_counts = [e["drawn"] for e in log]
+    assert drawn_counts == sorted(drawn_counts) and drawn_counts[-1] > drawn_counts[0]
+    # The picture on screen is the complete frame's: the histograms' last data is it.
+    assert page.evaluate(
+        "(() => { const l = window.deepscope.labs.layers; "
+        "return l.drawnData === l.frame && l.frame.detail === 'complete'; })()"
     )
-    assert log[1]["drawn"]["histograms"] == log[0]["drawn"]["histograms"] + 1
-    assert log[1]["drawn"]["gradnorm"] == log[0]["drawn"]["gradnorm"]
-    after = page.evaluate("window.deepscope.labs.layers.frame.layers[0].grad_norm")
-    assert after != before and after > 0
-    # A gradient histogram comes with the complete frame only.
-    page.get_by_label("Histograms of").select_option("gradient")
-    page.wait_for_function(
-        "() => { const l = window.deepscope.labs.layers; return l.log.length >= 4 && "
-        "l.frame.layers[0].hist.gradient.counts !== null; }"
-    )
-    expect(page.locator(".card", has_text="upstream gradient").first).to_be_visible()
     watched.check_clean()
 
 
