@@ -11,7 +11,7 @@ from pathlib import Path
 
 from server.runtime import tune_allocator
 
-from . import e2e, layers, optimizers, streaming, surfaces, training
+from . import e2e, layers, layers_class, optimizers, streaming, surfaces, training
 from .common import Row, print_table
 
 SECTIONS = {
@@ -20,6 +20,7 @@ SECTIONS = {
     "surfaces": surfaces.rows,
     "training": training.rows,
     "e2e": e2e.rows,
+    "layers_class": layers_class.rows,
     "streaming": streaming.rows,
 }
 

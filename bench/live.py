@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -58,6 +59,19 @@ class LiveServer:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def settle(self, within_s: float = 120) -> None:
+        """Wait until the layers pictures the server pre-warms at start-up are computed
+        (for what measures memory or threads: that work is not its subject)."""
+        deadline = time.monotonic() + within_s
+        while True:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as r:
+                work = json.load(r)["layers_cache"]
+            if work["queued"] == 0 and work["running"] == 0:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the layers pictures are still being computed: {work}")
+            time.sleep(0.2)
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ RACE = {
 
 
 def _baseline(server: LiveServer) -> dict[str, int]:
+    server.settle()  # the start-up pre-warming of the presets' pictures is not measured
     proc = psutil.Process(server.process.pid)
     h = health(server)
     return {
