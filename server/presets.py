@@ -263,7 +263,7 @@ PRESETS: list[dict[str, Any]] = [
         "config": _layers(batchnorm="train"),
         "view": {"quantity": "activation"},
         "compare": _layers(),
-        "labels": {"en": ["batch norm", "no batch norm"], "zh": ["批归一化", "无批归一化"]},
+        "labels": {"en": ["with batch norm", "without"], "zh": ["有批归一化", "无批归一化"]},
         "title": {"en": "Batch norm rescues N(0, 0.01²)", "zh": "批归一化拯救 N(0, 0.01²)"},
         "notice": {
             "en": "Each layer's pre-activations are normalised, so the distributions no longer "

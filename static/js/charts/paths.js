@@ -96,8 +96,14 @@ export function create(el, { onClick } = {}) {
             showlegend: false, hoverinfo: "skip", line: { color: colour(k), width: lw, dash: "dot" } });
         }
       });
-      plot.react(traces, layout({ uirevision: uirevision(grid, logz), xaxis: { title: { text: "x" } },
-        yaxis: { title: { text: "f(x)" } } }));
+      // The window is the surface's domain and its curve: a run that diverges leaves the
+      // plot instead of stretching it (lr 1.1 on x² − 10x + 1 reaches x ≈ 300, f ≈ 10⁵).
+      const zs = grid.z.filter(Number.isFinite);
+      const [zlo, zhi] = [Math.min(...zs), Math.max(...zs)];
+      const pad = 0.06 * (zhi - zlo || 1);
+      plot.react(traces, layout({ uirevision: uirevision(grid, logz),
+        xaxis: { title: { text: "x" }, range: [grid.x[0], grid.x[grid.x.length - 1]] },
+        yaxis: { title: { text: "f(x)" }, range: [zlo - pad, zhi + pad] } }));
       return;
     }
     const [[x0, x1], [y0, y1]] = grid.surface.domain;
