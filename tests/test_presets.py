@@ -162,10 +162,11 @@ def test_a_layers_preset_s_coarse_frame_agrees_with_its_complete_frame(
     Measures: per-layer std of z, h and f′(z) within 5 % (125 of 1000 rows: the
     standard error of a std from 125 × 500 values is far below that, the rest is the
     rows' own variation), of ∂L/∂h within 10 % (at a large init its per-sample spread
-    is heavy-tailed: 7.5 % off in tanh N(0, 1)'s layer 1); histogram shapes within a total-variation distance
-    of 0.05 (half the summed |difference| of the bins' shares, outside counts
-    included); ‖∂L/∂W‖, a sum over samples whose coherent part is estimated from
-    125 rows, within 40 % — on the log₁₀ axes it is drawn on, 0.15 of 18 decades.
+    is heavy-tailed: 7.5 % off in tanh N(0, 1)'s layer 1); histogram shapes within a
+    total-variation distance of 0.05 (half the summed |difference| of the bins'
+    shares, outside counts included); ‖∂L/∂W‖, a sum over samples whose coherent
+    part is estimated from 125 rows, within 40 % — on the log₁₀ axes it is drawn on,
+    0.15 of 18 decades.
     """
     coarse, complete = _coarse_and_complete(preset)
     assert coarse.samples == 125 and complete.samples == 1000
