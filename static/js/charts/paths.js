@@ -112,9 +112,12 @@ export function create(el, { onClick } = {}) {
     traces.push({ type: "heatmap", x: [x0, x1], y: [y0, y1], z: [bg.zrange, bg.zrange], opacity: 0, hoverinfo: "skip",
       colorscale: "Greys", reversescale: true, zmin: bg.zrange[0], zmax: bg.zrange[1], showlegend: false,
       colorbar: { title: { text: logz ? "log₁₀(f − min)" : "f" }, len: 0.8 } });
+    // Earlier runs are drawn wider, under the later ones: paths that coincide (the
+    // saddle's two starts, 0.001 apart, for ~20 steps) show both colours, as a border.
+    const wider = (k) => (runs.length > 1 ? (4 * (runs.length - 1 - k)) / (runs.length - 1) : 0);
     runs.forEach((r, k) => {
       traces.push({ x: r.points.map((p) => p[0]), y: r.points.map((p) => p[1]), mode: "lines", name: r.label,
-        line: { color: colour(k), width: lw } });
+        line: { color: colour(k), width: lw + wider(k) } });
       const last = r.points[r.points.length - 1];
       if (last) traces.push({ x: [last[0]], y: [last[1]], mode: "markers", showlegend: false, hoverinfo: "skip",
         marker: { color: colour(k), size: 10, symbol: r.status === "diverged" ? "x-thin-open" : "circle",
