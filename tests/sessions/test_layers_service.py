@@ -167,3 +167,28 @@ def test_prewarm_runs_only_when_nothing_else_waits() -> None:
         service.shutdown()
 
     run(go())
+
+
+def test_complete_work_pauses_between_layers_while_coarse_work_runs() -> None:
+    """The cores go to coarse frames: a complete job waits at its next layer while any
+    coarse work is queued or running, and goes on when there is none (two threads; with
+    one there is no pausing, or the coarse work could never start)."""
+    import threading
+
+    async def go() -> None:
+        service = LayersService(threads=2, cache_bytes=2**24)
+        job = service.request("s", req(), "complete")
+        assert isinstance(job, Job)
+        await job.future
+        service._coarse_idle.clear()  # as while a coarse job runs
+        returned = threading.Event()
+        t = threading.Thread(target=lambda: (service._yield(job), returned.set()))
+        t.start()
+        assert not returned.wait(0.3)  # paused
+        service._note_coarse()  # no coarse work queued or running: go on
+        assert returned.wait(10)
+        t.join()
+        assert LayersService(threads=1, cache_bytes=1).pauses is False
+        service.shutdown()
+
+    run(go())

@@ -151,6 +151,7 @@ export class LayersLab {
   }
 
   send(side = this.side, moved = null, dragging = false) {
+    this.dragging = dragging;
     this.fitSizes(side, moved);
     const config = this.configs[side];
     // Count only the histograms on screen (the moments of all five always come).
@@ -399,7 +400,12 @@ export class LayersLab {
     if (!mark.hidden) mark.textContent = t("layers.preview", { samples: d.samples, batch: d.batch });
     const q = this.view.quantity;
     if (d.layers[0].hist[q]?.counts) this.charts.histograms[side].update({ data: d, quantity: q });
-    this.charts.health[side].update({ data: d });
+    // While a thumb moves, a coarse frame redraws the histograms and the moments only
+    // (a page's redraws are paced to half its time: four charts per frame held it to
+    // ~7 redraws a second); the bars and the gradient norms follow with the complete
+    // frame, when the thumb is let go.
+    const light = this.dragging && d.detail === "coarse";
+    if (!light) this.charts.health[side].update({ data: d });
     const target = d.n_var_w_target;
     this.readout[side].replaceChildren(
       C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
@@ -412,7 +418,7 @@ export class LayersLab {
     if (a) {
       const compare = this.comparing && b ? { data: b, labels: [this.sideLabel("a"), this.sideLabel("b")] } : null;
       this.charts.moments.update({ data: a, logy: this.view.logy, compare });
-      this.charts.gradnorm.update({ data: a, compare });
+      if (!light) this.charts.gradnorm.update({ data: a, compare });
     }
     this.renderFlags(d, side);
   }
