@@ -629,10 +629,10 @@ PRESETS: list[dict[str, Any]] = [
         "title": {"en": "Newton: one step on a quadratic", "zh": "牛顿法：二次函数一步到位"},
         "notice": {
             "en": "θ ← θ − H⁻¹g lands on the minimum of a quadratic in one step, with no learning "
-            "rate; GD needs many steps on this ill-conditioned bowl (after 20 it is still at "
-            "f ≈ 0.07).",
-            "zh": "θ ← θ − H⁻¹g 在二次函数上一步到达最小值，不需要学习率；在这个病态碗上 GD 需要很多步"
-            "（20 步后仍在 f ≈ 0.07）。",
+            "rate to tune (its step scale stays at 1, the full step); GD needs many steps on "
+            "this ill-conditioned bowl (after 20 it is still at f ≈ 0.07).",
+            "zh": "θ ← θ − H⁻¹g 在二次函数上一步到达最小值，无需调学习率（步长系数保持为 1，即完整的一步）；"
+            "在这个病态碗上 GD 需要很多步（20 步后仍在 f ≈ 0.07）。",
         },
         "claims": [
             _status("newton", "converged", by=1),

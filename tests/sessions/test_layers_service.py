@@ -153,14 +153,30 @@ def test_coarse_work_first_and_a_flooding_session_does_not_delay_another() -> No
 def test_prewarm_runs_only_when_nothing_else_waits() -> None:
     async def go() -> None:
         service = LayersService(threads=1, cache_bytes=2**24)
+        log: list[tuple[str, int, str]] = []  # (start | end, seed, detail), in order
+        compute = service._compute
+
+        def logged(job: Job) -> Picture:
+            log.append(("start", job.req.seed, job.detail))
+            try:
+                return compute(job)
+            finally:
+                log.append(("end", job.req.seed, job.detail))
+
+        service._compute = logged  # type: ignore[method-assign]
         first = service.request("s", req(seed=1), "complete")
         service.prewarm([req(seed=2), req(seed=3)])
         second = service.request("s2", req(seed=4), "coarse")
         assert isinstance(first, Job) and isinstance(second, Job)
-        await second.future
-        assert service.counts.computed == 2  # the pre-warming still waits
+        await asyncio.gather(first.future, second.future)
         while service.stats()["queued"] or service.stats()["running"]:
             await asyncio.sleep(0.02)
+        asked_done = max(log.index(("end", 1, "complete")), log.index(("end", 4, "coarse")))
+        prewarm_starts = [
+            k for k, (what, seed, _) in enumerate(log) if what == "start" and seed > 1
+        ]
+        prewarm_starts = [k for k in prewarm_starts if log[k][1] in (2, 3)]
+        assert len(prewarm_starts) == 4 and min(prewarm_starts) > asked_done
         for seed in (2, 3):  # coarse and complete of each, cached
             assert service.cached(req(seed=seed), "coarse") is not None
             assert service.cached(req(seed=seed), "complete") is not None
