@@ -295,11 +295,8 @@ class Session:
         runner = make_runner(message)
         try:
             output = await self.pool.run_light(self._timed, runner.start)
-        except InputError as err:
-            self._error("invalid", f"config.{err}", [err.problem("config.")])
-            return
-        except ValueError as err:
-            self._error("invalid", str(err))
+        except ValueError as err:  # (InputError too: it names the field)
+            self._refuse(err)
             return
         except Exception:
             log.exception("session %s: configure failed", self.id)
@@ -324,11 +321,8 @@ class Session:
         """
         try:
             runner = LayersRunner(message)  # validates the sizes against the ceiling
-        except InputError as err:
-            self._error("invalid", f"config.{err}", [err.problem("config.")])
-            return
-        except ValueError as err:
-            self._error("invalid", str(err))
+        except ValueError as err:  # (InputError too: it names the field)
+            self._refuse(err)
             return
         self.current, self.runner, self.current_seq = message, runner, seq
         req = message.config
@@ -344,13 +338,18 @@ class Session:
             complete = await self._picture(req, "complete")
             if complete is not None:
                 self._post_picture(complete, seq)
-        except InputError as err:
-            self._error("invalid", f"config.{err}", [err.problem("config.")])
         except ValueError as err:
-            self._error("invalid", str(err))
+            self._refuse(err)
         except Exception:
             log.exception("session %s: layers picture failed", self.id)
             self._error("internal", "the lab failed to start; try other settings")
+
+    def _refuse(self, err: ValueError) -> None:
+        """A configuration the lab cannot run: an error naming the field, when known."""
+        if isinstance(err, InputError):
+            self._error("invalid", f"config.{err}", [err.problem("config.")])
+        else:
+            self._error("invalid", str(err))
 
     def _superseded(self) -> bool:
         return self.pending is not None or self.reset_requested
