@@ -56,6 +56,11 @@ def _ratio(
     return claim
 
 
+def _same(what: str, other: dict[str, Any], lo: float, hi: float) -> dict[str, Any]:
+    """Per layer, ``what`` / the same configuration with ``other``'s changes, in [lo, hi]."""
+    return {"check": "same_as", "what": what, "other": other, "between": [lo, hi]}
+
+
 def _final(run: str, what: str, lo: float, hi: float) -> dict[str, Any]:
     return {"check": "final", "run": run, "what": what, "between": [lo, hi]}
 
@@ -145,12 +150,7 @@ PRESETS: list[dict[str, Any]] = [
             _ratio("activation.std", 0.7, 1.0),
             _in("saturated_fraction", 0.0, 0.01, (1, 1)),
             _in("saturated_fraction", 0.0, 1e-4, (2, 10)),
-            {
-                "check": "same_as",
-                "what": "activation.std",
-                "other": {"init": "xavier_normal"},
-                "between": [0.9999, 1.0001],
-            },
+            _same("activation.std", {"init": "xavier_normal"}, 0.9999, 1.0001),
         ],
     },
     {
@@ -294,18 +294,8 @@ PRESETS: list[dict[str, Any]] = [
             "‖∂L/∂W‖ 小了 100 倍，因为后接批归一化的层对 W 和 c·W 给出相同的输出，所以其梯度按 1/c 缩放。",
         },
         "claims": [
-            {
-                "check": "same_as",
-                "what": "activation.std",
-                "other": {"scale": 0.01},
-                "between": [0.999, 1.001],
-            },
-            {
-                "check": "same_as",
-                "what": "grad_norm",
-                "other": {"scale": 0.01},
-                "between": [0.0099, 0.0101],
-            },
+            _same("activation.std", {"scale": 0.01}, 0.999, 1.001),
+            _same("grad_norm", {"scale": 0.01}, 0.0099, 0.0101),
         ],
     },
     {

@@ -309,6 +309,4 @@ def test_sigterm_closes_every_socket_with_1012_and_exits_cleanly(tmp_path: Path)
 
     with live_server(tmp=tmp_path) as server:
         run(go(server))
-        started = time.monotonic()
-        assert server.process.wait(timeout=20) == 0
-        assert time.monotonic() - started < 20
+        assert server.process.wait(timeout=20) == 0  # (a hang raises TimeoutExpired)
