@@ -1,11 +1,11 @@
 """Bounded thread pools for NumPy work, shared by REST requests and sessions.
 
 NumPy releases the GIL in its heavy loops, so running labs here keeps the event
-loop free to pace frames. Two pools: *heavy* work (a layers-lab computation, a
-whole REST run: up to seconds) and *light* work (one streaming frame: a few ms),
-so a burst of layers configures never stalls the frames of the optimizer and
-training labs. The bounds keep a burst of requests from taking every core and all
-the memory at once.
+loop free to pace frames. Two pools: *heavy* work (a whole REST run: up to
+seconds) and *light* work (one streaming frame: a few ms), so a burst of requests
+never stalls the frames of the optimizer and training labs; the live layers lab's
+pictures have their own scheduler (``layers_service``). The bounds keep a burst of
+requests from taking every core and all the memory at once.
 """
 
 from __future__ import annotations

@@ -38,14 +38,9 @@ class Output:
     reason: str = ""
 
 
-class Superseded(Exception):  # noqa: N818 (a signal, not an error)
-    """A newer configuration is waiting: this run's remaining work is not wanted."""
-
-
 class Runner(ABC):
     lab: LabName
     streaming: bool = False
-    heavy: bool = False  # start() may take long: the heavy compute pool
 
     @abstractmethod
     def start(self) -> Output:
@@ -78,7 +73,6 @@ class LayersRunner(Runner):
     """Recomputes everything on every configure (no stepping)."""
 
     lab: LabName = "layers"
-    heavy = True
 
     def __init__(self, message: ConfigureLayers) -> None:
         self.config = labs.layers_config(message.config)
