@@ -37,11 +37,11 @@ chromium:
 	fi
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check server tests bench
-	$(BIN)/ruff format --check server tests bench
+	$(BIN)/ruff check deepscope tests bench
+	$(BIN)/ruff format --check deepscope tests bench
 
 typecheck: $(VENV)/.installed-test
-	$(BIN)/mypy server
+	$(BIN)/mypy deepscope
 
 unit: $(VENV)/.installed-test chromium
 	$(BIN)/pytest $(PYTEST_ARGS)

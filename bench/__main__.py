@@ -9,7 +9,7 @@ import platform
 import sys
 from pathlib import Path
 
-from server.runtime import tune_allocator
+from deepscope.runtime import tune_allocator
 
 from . import e2e, layers, layers_class, optimizers, streaming, surfaces, training
 from .common import Row, print_table

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from server.engine import layers_lab
+from deepscope.engine import layers_lab
 
 from .common import Row, paired_ms
 

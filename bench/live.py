@@ -76,16 +76,25 @@ class LiveServer:
 
 @contextlib.contextmanager
 def live_server(
-    *args: str, env: dict[str, str] | None = None, tmp: Path | None = None, timeout: float = 30
+    *args: str,
+    env: dict[str, str] | None = None,
+    tmp: Path | None = None,
+    timeout: float = 30,
+    command: list[str] | None = None,
+    cwd: Path = ROOT,
 ) -> Iterator[LiveServer]:
-    """``python -m server --host 127.0.0.1 --port <free> *args``, up until the block ends."""
+    """``python -m deepscope --host 127.0.0.1 --port <free> *args`` (or ``command`` instead of
+    ``python -m deepscope``, run in ``cwd``), up until the block ends."""
     port = free_port()
     log = (tmp or Path("/tmp")) / f"deepscope-{port}.log"
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "server", "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=ROOT,
+            [
+                *(command or [sys.executable, "-m", "deepscope"]),
+                *("--host", "127.0.0.1", "--port", str(port), *args),
+            ],
+            cwd=cwd,
             env=full_env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from server.engine import surfaces
-from server.engine.race import RunConfig, descend
-from server.protocol import DescendRequest
-from server.sessions import labs
+from deepscope.engine import surfaces
+from deepscope.engine.race import RunConfig, descend
+from deepscope.protocol import DescendRequest
+from deepscope.sessions import labs
 
 from .common import Row, median_ms, paired_ms
 

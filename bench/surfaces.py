@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from server.engine import surfaces
+from deepscope.engine import surfaces
 
 from .common import Row, median_ms
 

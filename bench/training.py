@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from server.engine.race import RunConfig
-from server.engine.training import TrainConfig, Trainer
+from deepscope.engine.race import RunConfig
+from deepscope.engine.training import TrainConfig, Trainer
 
 from .common import Row
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parents[1] / "server" / "engine"
+ENGINE = Path(__file__).resolve().parents[1] / "deepscope" / "engine"
 FORBIDDEN = {"fastapi", "starlette", "pydantic", "pydantic_settings", "asyncio", "uvicorn"}
 
 
@@ -20,9 +20,9 @@ def test_engine_imports_only_numpy_and_the_standard_library() -> None:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
             elif isinstance(node, ast.ImportFrom) and node.level > 1:
-                names = ["server (outside the engine)"]
+                names = ["deepscope (outside the engine)"]
             for name in names:
-                if name.split(".")[0] in FORBIDDEN or name.startswith("server"):
+                if name.split(".")[0] in FORBIDDEN or name.startswith("deepscope"):
                     offenders.append(f"{path.name}: {name}")
     assert offenders == []
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from server import cli
-from server.api.security import HostPolicy
-from server.settings import Settings
+from deepscope import cli
+from deepscope.api.security import HostPolicy
+from deepscope.settings import Settings
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_local_start(started: dict[str, Any], capsys: pytest.CaptureFixture[str]
     )
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8123" in out
-    assert started["app"] == "server.app:app" and started["workers"] == 2
+    assert started["app"] == "deepscope.app:app" and started["workers"] == 2
     assert started["ws_per_message_deflate"] is False
     assert started["ws_max_size"] == 65536
     settings = Settings()

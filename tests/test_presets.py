@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from server import claims, protocol
-from server.presets import PRESETS
-from server.sessions import labs
+from deepscope import claims, protocol
+from deepscope.presets import PRESETS
+from deepscope.sessions import labs
 
 MODELS = {
     "layers": protocol.LayersRequest,
@@ -146,7 +146,7 @@ def test_claims_name_only_known_checks_and_runs() -> None:
 
 
 def _coarse_and_complete(preset: dict[str, Any]) -> tuple[Any, Any]:
-    from server.engine import layers_lab
+    from deepscope.engine import layers_lab
 
     config = labs.layers_config(protocol.LayersRequest.model_validate(preset["config"]))
     rows = layers_lab.coarse_rows(config.batch)
@@ -189,7 +189,7 @@ def test_a_layers_preset_s_coarse_frame_agrees_with_its_complete_frame(
 def test_a_coarse_frame_of_the_wrong_rows_would_be_caught() -> None:
     """The agreement above is not automatic: another batch's rows (another seed) move
     the statistics of a preset beyond those bounds somewhere."""
-    from server.engine import layers_lab
+    from deepscope.engine import layers_lab
 
     preset = BY_ID["relu-he"]
     req = protocol.LayersRequest.model_validate({**preset["config"], "seed": 1})

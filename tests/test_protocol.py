@@ -7,8 +7,8 @@ from typing import Any, get_args
 from pydantic import TypeAdapter
 from pydantic.fields import FieldInfo
 
-from server import protocol
-from server.engine import activations, datasets, initializers, optimizers, surfaces
+from deepscope import protocol
+from deepscope.engine import activations, datasets, initializers, optimizers, surfaces
 
 
 def test_literals_equal_the_registries() -> None:
@@ -28,7 +28,7 @@ def test_every_optimizer_hyper_parameter_has_a_wire_field() -> None:
 
 
 def test_quantity_names_equal_the_layers_lab() -> None:
-    from server.engine import layers_lab
+    from deepscope.engine import layers_lab
 
     assert tuple(get_args(protocol.Quantity)) == layers_lab.QUANTITIES == protocol.QUANTITY_NAMES
 

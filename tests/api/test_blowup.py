@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
-from server.protocol import TrainFrameData, TrainResponse
-from server.settings import Settings
+from deepscope.app import create_app
+from deepscope.protocol import TrainFrameData, TrainResponse
+from deepscope.settings import Settings
 
 ORIGIN = {"origin": "http://testserver"}
 GD_10 = {"optimizer": {"optimizer": "gd", "lr": 10}, "steps": 200}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from server.engine import optimizers, surfaces
+from deepscope.engine import optimizers, surfaces
 
 
 def test_descend_contract(client: TestClient) -> None:

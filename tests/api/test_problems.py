@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
-from server.catalog import build_catalog
-from server.engine import optimizers, surfaces
-from server.engine.expressions import compile_expression
-from server.protocol import MAX_LAYER_ELEMENTS, ErrorBody, ErrorMessage
-from server.settings import Settings
+from deepscope.app import create_app
+from deepscope.catalog import build_catalog
+from deepscope.engine import optimizers, surfaces
+from deepscope.engine.expressions import compile_expression
+from deepscope.protocol import MAX_LAYER_ELEMENTS, ErrorBody, ErrorMessage
+from deepscope.settings import Settings
 
 ORIGIN = {"origin": "http://testserver"}
 

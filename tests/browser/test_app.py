@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from server.catalog import build_catalog
-from server.engine import layers_lab, training
+from deepscope.catalog import build_catalog
+from deepscope.engine import layers_lab, training
 from tests.browser.conftest import FLAGS, Watched
 from tests.live import live_server
 

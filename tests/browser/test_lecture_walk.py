@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from server.presets import PRESETS
+from deepscope.presets import PRESETS
 from tests.browser.conftest import Watched
 from tests.live import LiveServer
 

@@ -8,8 +8,8 @@ import warnings
 import numpy as np
 import pytest
 
-from server.engine import activations
-from server.engine.activations import ACTIVATIONS
+from deepscope.engine import activations
+from deepscope.engine.activations import ACTIVATIONS
 from tests.conftest import derivative_1d, relative_error
 
 ELEMENTWISE = [name for name in ACTIVATIONS if name != "maxout"]

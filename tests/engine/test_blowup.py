@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from server.engine import training
-from server.engine.race import RunConfig
+from deepscope.engine import training
+from deepscope.engine.race import RunConfig
 
 
 def trained(optimizer: str, hyper: dict[str, float], steps: int = 1000) -> training.Trainer:

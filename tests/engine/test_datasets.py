@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.engine import datasets
-from server.engine.datasets import DATASETS, GATES
+from deepscope.engine import datasets
+from deepscope.engine.datasets import DATASETS, GATES
 
 
 @pytest.mark.parametrize("name", [n for n, d in DATASETS.items() if not d.fixed])

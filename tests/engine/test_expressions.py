@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from server.engine.expressions import (
+from deepscope.engine.expressions import (
     MAX_LENGTH,
     ExpressionError,
     compile_expression,

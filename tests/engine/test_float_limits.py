@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from server.engine import activations, layers_lab
-from server.engine.histograms import Bins, histogram, moments
+from deepscope.engine import activations, layers_lab
+from deepscope.engine.histograms import Bins, histogram, moments
 
 DEEP = {"widths": (500,) * 50, "batch": 400}  # the lecture's tanh, N(0, 0.01²), 50 deep
 

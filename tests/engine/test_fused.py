@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from server.engine import optimizers
-from server.engine.fused import FusedRule
-from server.engine.optimizers import OPTIMIZERS
+from deepscope.engine import optimizers
+from deepscope.engine.fused import FusedRule
+from deepscope.engine.optimizers import OPTIMIZERS
 
 # Every optimizer, and the options that switch on the rule's optional terms.
 VARIANTS: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in OPTIMIZERS] + [

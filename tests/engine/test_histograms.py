@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from server.engine import histograms
-from server.engine.histograms import Bins, histogram, moments
+from deepscope.engine import histograms
+from deepscope.engine.histograms import Bins, histogram, moments
 
 
 def test_matches_numpy_inside_the_range() -> None:

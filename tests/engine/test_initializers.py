@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from server.engine import initializers
-from server.engine.initializers import INITIALIZERS
+from deepscope.engine import initializers
+from deepscope.engine.initializers import INITIALIZERS
 
 
 @pytest.mark.parametrize("name", [n for n in INITIALIZERS if n not in ("zeros", "constant")])

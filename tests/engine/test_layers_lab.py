@@ -9,7 +9,7 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from server.engine.layers_lab import (
+from deepscope.engine.layers_lab import (
     QUANTITIES,
     Abandoned,
     LayersConfig,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.engine import activations
-from server.engine.layers import affine_backward, affine_forward
-from server.engine.network import LayerSpec, backward, build, forward, make_masks
+from deepscope.engine import activations
+from deepscope.engine.layers import affine_backward, affine_forward
+from deepscope.engine.network import LayerSpec, backward, build, forward, make_masks
 from tests.conftest import centred_difference, relative_error
 
 

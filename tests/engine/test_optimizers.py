@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from server.engine import optimizers, surfaces
-from server.engine.optimizers import OPTIMIZERS, Schedule, make, stack
-from server.engine.race import RunConfig, descend
+from deepscope.engine import optimizers, surfaces
+from deepscope.engine.optimizers import OPTIMIZERS, Schedule, make, stack
+from deepscope.engine.race import RunConfig, descend
 
 BOWL = surfaces.build("shifted_bowl")  # (x − 5)² + y², from (−9, 6): ∇f = (−28, 12)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.engine import surfaces
-from server.engine.race import Race, RunConfig, descend
+from deepscope.engine import surfaces
+from deepscope.engine.race import Race, RunConfig, descend
 
 
 def _gd(surface: str, lr: float, steps: int, start: tuple[float, ...] | None = None):  # type: ignore[no-untyped-def]

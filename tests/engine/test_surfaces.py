@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from server.engine import surfaces
-from server.engine.expressions import ExpressionError
-from server.engine.surfaces import SURFACE_SPECS, CustomSurface, build, build_custom
+from deepscope.engine import surfaces
+from deepscope.engine.expressions import ExpressionError
+from deepscope.engine.surfaces import SURFACE_SPECS, CustomSurface, build, build_custom
 from tests.conftest import derivative_1d
 
 

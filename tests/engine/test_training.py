@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from server.engine.network import make_masks
-from server.engine.optimizers import OPTIMIZERS
-from server.engine.race import RunConfig
-from server.engine.training import FrameOptions, TrainConfig, Trainer, train
+from deepscope.engine.network import make_masks
+from deepscope.engine.optimizers import OPTIMIZERS
+from deepscope.engine.race import RunConfig
+from deepscope.engine.training import FrameOptions, TrainConfig, Trainer, train
 from tests.conftest import centred_difference, relative_error
 
 BASE = TrainConfig(

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
-from server.engine import activations, initializers, optimizers
-from server.settings import Settings
+from deepscope.app import create_app
+from deepscope.engine import activations, initializers, optimizers
+from deepscope.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from server.app import create_app
-from server.settings import Settings
+from deepscope.app import create_app
+from deepscope.settings import Settings
 from tests.live import LiveServer
 from tests.reliability.conftest import open_ws, until, wait_for_health
 

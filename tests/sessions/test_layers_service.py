@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from server.engine.layers_lab import Abandoned
-from server.protocol import LayersRequest
-from server.sessions.layers_service import Job, LayersService, Picture
-from server.sessions.runners import LayersRunner
+from deepscope.engine.layers_lab import Abandoned
+from deepscope.protocol import LayersRequest
+from deepscope.sessions.layers_service import Job, LayersService, Picture
+from deepscope.sessions.runners import LayersRunner
 
 SMALL = {"depth": 3, "width": 40, "batch": 400, "input_dim": 20}
 
@@ -62,8 +62,8 @@ def test_a_complete_picture_is_the_runner_s_frame_encoded() -> None:
 
 
 def _run(r: LayersRequest) -> Any:
-    from server.engine import layers_lab
-    from server.sessions import labs
+    from deepscope.engine import layers_lab
+    from deepscope.sessions import labs
 
     return layers_lab.run(labs.layers_config(r))
 

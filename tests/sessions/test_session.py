@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
-from server.app import create_app
-from server.protocol import (
+from deepscope.app import create_app
+from deepscope.protocol import (
     DescendFrameData,
     ErrorMessage,
     Frame,
@@ -20,7 +20,7 @@ from server.protocol import (
     Status,
     TrainFrameData,
 )
-from server.settings import Settings
+from deepscope.settings import Settings
 
 ORIGIN = {"origin": "http://testserver"}
 SMALL_LAYERS = {"depth": 3, "width": 40, "batch": 50, "input_dim": 20}
@@ -123,7 +123,7 @@ def test_a_newer_configure_abandons_the_older_one(
 ) -> None:
     import threading
 
-    from server.engine import layers_lab
+    from deepscope.engine import layers_lab
 
     slow_once = threading.Event()
     forward = layers_lab.forward
@@ -337,7 +337,7 @@ def test_slider_storm_ends_in_the_last_configuration(client: TestClient) -> None
 def test_a_failing_lab_reports_to_its_own_client_only(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from server.sessions import runners
+    from deepscope.sessions import runners
 
     def boom(*_: object) -> None:
         raise RuntimeError("injected")

@@ -1,4 +1,4 @@
-"""The ASGI app: ``server.app:app``.
+"""The ASGI app: ``deepscope.app:app``.
 
 Routes live in ``server.api``; this module wires them together with the
 settings, the shared compute pool and the error handlers.

@@ -1,4 +1,4 @@
-"""``deepscope`` / ``python -m server``: start the server and say where to open it."""
+"""``deepscope`` / ``python -m deepscope``: start the server and say where to open it."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _stopped)
     signal.signal(signal.SIGINT, _stopped)
     uvicorn.run(
-        "server.app:app",
+        "deepscope.app:app",
         host=args.host,
         port=port,
         workers=settings.workers,
