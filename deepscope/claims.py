@@ -26,10 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import orjson
 from pydantic import TypeAdapter
 
 from . import protocol
 from .sessions import runners
+from .sessions.encode import dumps_bytes
 
 HISTOGRAMMED = ("activation", "preactivation", "derivative", "gradient", "weight_gradient")
 CONFIGURE: TypeAdapter[Any] = TypeAdapter(protocol.Configure)
@@ -59,17 +61,23 @@ def replay(
     parsed = CONFIGURE.validate_python(message)
     runner = runners.make_runner(parsed)
     out = runner.start()
-    trace = Trace(lab, config, [out.data])
+    trace = Trace(lab, config, [_wire(out.data)])
     steps = max(1, parsed.options.steps_per_frame)
     while runner.streaming and out.ended is None and len(trace.frames) < MAX_FRAMES:
         if frames and len(trace.frames) >= frames:
             break
         out = runner.advance(steps)
-        trace.frames.append(out.data)
+        trace.frames.append(_wire(out.data))
     trace.ended, trace.reason = out.ended, out.reason
     if lab == "descend":
         trace.runs = _stitch(trace.frames)
     return trace
+
+
+def _wire(data: dict[str, Any]) -> dict[str, Any]:
+    """The frame's data as the page receives it (encoded and decoded)."""
+    decoded: dict[str, Any] = orjson.loads(dumps_bytes(data))
+    return decoded
 
 
 def _stitch(frames: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -272,10 +280,18 @@ def first_step(trace: Trace, run: str, lr: float, between: Sequence[float]) -> V
 # --- checks: training lab ---------------------------------------------------------------------
 
 
+def _with_weights(trace: Trace) -> list[dict[str, Any]]:
+    """The frames that carry the weights (the first, the last and every few between)."""
+    frames = [data for data in trace.frames if "weights" in data]
+    if not frames:
+        raise ValueError("no frame of this run carries the weights")
+    return frames
+
+
 def identical_units(trace: Trace, layers: Sequence[int]) -> Verdict:
     """In every frame the hidden layers' units have identical incoming weights and biases."""
     worst = 0.0
-    for data in trace.frames:
+    for data in _with_weights(trace):
         for k in layers:
             W, b = np.array(data["weights"][k - 1]), np.array(data["biases"][k - 1])
             rows = np.concatenate([W.reshape(-1, W.shape[-1]).T, b.reshape(-1, 1)], axis=1)
@@ -285,10 +301,11 @@ def identical_units(trace: Trace, layers: Sequence[int]) -> Verdict:
 
 def zero_gradient(trace: Trace, layers: Sequence[int]) -> Verdict:
     """The hidden layers' weights never move (their gradient is exactly zero)."""
-    first = trace.frames[0]
+    frames = _with_weights(trace)
+    first = frames[0]
     moved = max(
         float(np.abs(np.array(data["weights"][k - 1]) - np.array(first["weights"][k - 1])).max())
-        for data in trace.frames
+        for data in frames
         for k in layers
     )
     return Verdict(moved == 0.0, f"largest hidden-weight change: {moved:.3g}")

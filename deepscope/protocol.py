@@ -708,6 +708,16 @@ class StreamOptions(Strict):
     boundary: int = Field(40, ge=0, le=100, description="train: decision-boundary grid (0 = none)")
     histogram_bins: int = Field(30, ge=0, le=100, description="train: activation histogram bins")
     weights: bool = Field(True, description="train: send every weight of small nets")
+    view_fps: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description=(
+            "train: frames a second that carry the decision boundary, the histograms and "
+            "the weights (the others carry the numbers; every frame's views_step says "
+            "which step its views are from)"
+        ),
+    )
     drag: bool = Field(
         False,
         description=(

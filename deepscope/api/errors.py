@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..protocol import ErrorBody
 from ..sessions import problems
-from ..sessions.encode import dumps
+from ..sessions.encode import dumps_bytes
 from ..sessions.labs import InputError
 
 log = logging.getLogger("deepscope")
@@ -20,7 +20,7 @@ log = logging.getLogger("deepscope")
 
 class SafeJSONResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return dumps(content).encode("utf-8")
+        return dumps_bytes(content)
 
 
 def plain_errors(errors: list[Any]) -> list[dict[str, Any]]:

@@ -225,6 +225,7 @@ class Trainer:
         self.loss_start: float | None = None
         self.loss_smooth = self.loss_peak = 0.0
         self.blowup: BlowUp | None = None
+        self._inputs: dict[int, Array] = {}  # frame inputs by boundary resolution
 
     @property
     def running(self) -> bool:
@@ -408,9 +409,15 @@ class Trainer:
         return out[:, 0], [c.h for c in caches[:-1]]
 
     def frame(self, options: FrameOptions) -> TrainFrame:
+        # One test-mode forward pass for the training set, the test set and the
+        # boundary's grid together (rows are independent in test mode): the cost of a
+        # frame of a small net is the Python around each layer, not the arithmetic.
+        X = self._frame_inputs(options.boundary)
+        n, m = len(self.X), len(self.X_test)
         with np.errstate(all="ignore"):
-            z_train, hidden = self.evaluate(self.X)
-            z_test, _ = self.evaluate(self.X_test)
+            z, hidden_all = self.evaluate(X)
+            z_train, z_test = z[:n], z[n : n + m]
+            hidden = [h[:n] for h in hidden_all]
             train_loss = bce_with_logits(z_train, self.y) + self._penalty()
             test_loss = bce_with_logits(z_test, self.y_test)
         frame = TrainFrame(
@@ -430,7 +437,10 @@ class Trainer:
         if options.histograms:
             frame.histograms = self._histograms(hidden, options.histograms)
         if options.boundary:
-            frame.boundary = self.boundary(options.boundary)
+            r = options.boundary
+            with np.errstate(all="ignore"):
+                p = 0.5 * (1.0 + np.tanh(0.5 * z[n + m :].astype(np.float64)))
+            frame.boundary = p.reshape(r, r)
         if options.weights and self.net.n_params <= SMALL_NET_PARAMS:
             frame.weights = [lp.W.copy() for lp in self.net.layers]
             frame.biases = [lp.b.copy() for lp in self.net.layers]
@@ -465,13 +475,25 @@ class Trainer:
         bins = Bins(*act.output_range, n)
         return [histogram(h, bins) for h in hidden]
 
-    def boundary(self, resolution: int) -> Array:
-        """P(y = 1) on a resolution × resolution grid over the data's domain (row = y)."""
+    def grid(self, resolution: int) -> Array:
+        """The boundary's resolution × resolution points over the data's domain (row = y)."""
         (x0, x1), (y0, y1) = self.data.domain
         gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-        grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(self.dtype)
+        out: Array = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(self.dtype)
+        return out
+
+    def _frame_inputs(self, resolution: int) -> Array:
+        """Training set, test set, then the grid (if any): one array, made once per size."""
+        cached = self._inputs.get(resolution)
+        if cached is None:
+            parts = [self.X, self.X_test] + ([self.grid(resolution)] if resolution else [])
+            cached = self._inputs[resolution] = np.concatenate(parts)
+        return cached
+
+    def boundary(self, resolution: int) -> Array:
+        """P(y = 1) on ``grid(resolution)`` (row = y)."""
         with np.errstate(all="ignore"):
-            z, _ = self.evaluate(grid)
+            z, _ = self.evaluate(self.grid(resolution))
             p = 0.5 * (1.0 + np.tanh(0.5 * z.astype(np.float64)))
         return p.reshape(resolution, resolution)
 

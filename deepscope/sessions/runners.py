@@ -7,6 +7,7 @@ Every value leaving here is finite (or None) and rounded for the wire.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,7 +24,7 @@ from ..protocol import (
     StreamOptions,
 )
 from . import labs
-from .encode import finite_list
+from .encode import finite_list, wire
 
 State = Literal["running", "paused", "diverged", "finished"]
 
@@ -46,14 +47,15 @@ class Runner(ABC):
     def start(self) -> Output:
         """Build the lab and return its first frame."""
 
-    def advance(self, n: int) -> Output:
-        """Move a streaming lab on by n steps and return the frame."""
+    def advance(self, n: int, views: bool = False) -> Output:
+        """Move a streaming lab on by n steps and return the frame (``views``: the frame
+        carries everything, whatever the lab's cadence for its slow parts)."""
         raise TypeError(f"the {self.lab} lab does not step")
 
 
 def _counts(h: Histogram) -> dict[str, Any]:
     return {
-        "counts": None if h.counts is None else h.counts.tolist(),
+        "counts": None if h.counts is None else np.ascontiguousarray(h.counts),
         "below": h.below,
         "above": h.above,
         "nonfinite": h.nonfinite,
@@ -63,10 +65,14 @@ def _counts(h: Histogram) -> dict[str, Any]:
 
 
 def _num(x: float | None, digits: int = 6) -> float | None:
-    if x is None:
+    """One number as ``round_sig`` rounds it (the same arithmetic, without an array)."""
+    if x is None or not math.isfinite(x):
         return None
-    v = finite_list(np.array([x]), digits)[0]
-    return v if v is None else float(v)
+    if x == 0:
+        return float(x)
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(abs(x))))
+    out = round(x * scale) / scale
+    return out if math.isfinite(out) else float(x)
 
 
 class LayersRunner(Runner):
@@ -135,7 +141,7 @@ class DescendRunner(Runner):
         data["surface"] = labs.surface_info(surface).model_dump()
         return Output(0, data)
 
-    def advance(self, n: int) -> Output:
+    def advance(self, n: int, views: bool = False) -> Output:
         n = max(1, min(n, self.req.steps - self.race.row))
         chunk = self.race.advance(n)
         out = Output(self.race.row, self._data(chunk))
@@ -146,6 +152,15 @@ class DescendRunner(Runner):
         return out
 
     def _data(self, chunk: race.Chunk) -> dict[str, Any]:
+        # Rounded once for every run, run-major so each run's rows are one contiguous block.
+        def runs_first(a: np.ndarray, digits: int | None) -> np.ndarray:
+            return wire(np.moveaxis(a, 1, 0), digits)
+
+        points, loss = runs_first(chunk.points, 8), runs_first(chunk.loss, None)
+        # (f to float64's digits: the chart draws f − f*, and 8 digits of f ≈ −24 made a
+        # run converging as 0.8ᵗ drop to 0 at 10⁻⁶)
+        grad, eff = runs_first(chunk.grad, 6), runs_first(chunk.effective_lr, 6)
+        dist = None if chunk.distance is None else runs_first(chunk.distance, 6)
         runs = []
         for k, run in enumerate(self.race.runs):
             stop = self.race.stopped_at[k]
@@ -158,15 +173,11 @@ class DescendRunner(Runner):
                     "optimizer": run.optimizer,
                     "status": self.race.status[k],
                     "stopped_at": stop,
-                    "points": finite_list(chunk.points[:rows, k], 8),
-                    # f to float64's digits: the chart draws f − f*, and 8 digits of
-                    # f ≈ −24 made a run converging as 0.8ᵗ drop to 0 at 10⁻⁶
-                    "loss": finite_list(chunk.loss[:rows, k], None),
-                    "gradient": finite_list(chunk.grad[:rows, k], 6),
-                    "effective_lr": finite_list(chunk.effective_lr[:rows, k], 6),
-                    "distance": (
-                        None if chunk.distance is None else finite_list(chunk.distance[:rows, k], 6)
-                    ),
+                    "points": points[k, :rows],
+                    "loss": loss[k, :rows],
+                    "gradient": grad[k, :rows],
+                    "effective_lr": eff[k, :rows],
+                    "distance": None if dist is None else dist[k, :rows],
                 }
             )
         return {"first_row": chunk.first_row, "runs": runs}
@@ -181,32 +192,45 @@ class TrainRunner(Runner):
     def __init__(self, message: ConfigureTrain) -> None:
         self.req = message.config
         self.options: StreamOptions = message.options
-        self.frame_options = training.FrameOptions(
+        # The views (decision boundary, histograms, weights) are most of a frame's cost
+        # and bytes, and change slowly: they ride on every ``views_every``-th frame, on
+        # the first and on the last; every frame says the step its views are from.
+        self.views_every = max(1, round(self.options.fps / self.options.view_fps))
+        self.with_views = training.FrameOptions(
             boundary=self.options.boundary,
             histograms=self.options.histogram_bins,
             weights=self.options.weights,
         )
+        self.without_views = training.FrameOptions()
+        self.frames = 0
+        self.views_step = 0
 
     def start(self) -> Output:
         self.trainer = training.Trainer(labs.train_config(self.req))
-        data = self._data(self.trainer.frame(self.frame_options))
+        data = self._data(self.trainer.frame(self.with_views))
         split = self.trainer.data
         data["data"] = {
-            "X_train": finite_list(split.X_train, 6),
-            "y_train": finite_list(split.y_train),
-            "X_test": finite_list(split.X_test, 6),
-            "y_test": finite_list(split.y_test),
+            "X_train": wire(split.X_train, 6),
+            "y_train": wire(split.y_train),
+            "X_test": wire(split.X_test, 6),
+            "y_test": wire(split.y_test),
             "domain": [list(r) for r in split.domain],
             "n_params": self.trainer.net.n_params,
         }
         return Output(0, data)
 
-    def advance(self, n: int) -> Output:
+    def advance(self, n: int, views: bool = False) -> Output:
+        """``views``: carry the views whatever the cadence (a step the student asked for)."""
         t = self.trainer
         n = max(1, min(n, self.req.steps - t.step_count))
         with np.errstate(all="ignore"):
             t.run(n)
-        out = Output(t.step_count, self._data(t.frame(self.frame_options)))
+        self.frames += 1
+        last = not t.running or t.step_count >= self.req.steps
+        views = views or last or self.frames % self.views_every == 0
+        out = Output(
+            t.step_count, self._data(t.frame(self.with_views if views else self.without_views))
+        )
         if t.status == "diverged":
             out.ended, out.reason = "diverged", t.reason
         elif t.step_count >= self.req.steps:
@@ -214,6 +238,8 @@ class TrainRunner(Runner):
         return out
 
     def _data(self, f: training.TrainFrame) -> dict[str, Any]:
+        if f.boundary is not None or f.histograms is not None or f.weights is not None:
+            self.views_step = f.step
         data: dict[str, Any] = {
             "step": f.step,
             "epoch": f.epoch,
@@ -223,23 +249,22 @@ class TrainRunner(Runner):
             "train_accuracy": f.train_accuracy,
             "lr": _num(f.lr),
             "dead_units": f.dead_units,
-            "zero_fraction": finite_list(f.zero_fraction, 4),
+            "zero_fraction": wire(f.zero_fraction, 4),
             "grad_norm": [_num(g) for g in f.grad_norm],
             "update_ratio": [_num(r) for r in f.update_ratio],
+            "views_step": self.views_step,
         }
         warning = labs.blowup_out(f.blowup)
         if warning is not None:
             data["warning"] = warning.model_dump()
         if f.histograms is not None:
             data["histograms"] = [_counts(h) for h in f.histograms]
-            data["histogram_edges"] = (
-                finite_list(f.histograms[0].bins.edges, 6) if f.histograms else []
-            )
+            data["histogram_edges"] = wire(f.histograms[0].bins.edges, 6) if f.histograms else []
         if f.boundary is not None:
-            data["boundary"] = finite_list(np.round(f.boundary, 3), None)
+            data["boundary"] = wire(np.round(f.boundary, 3), None)
         if f.weights is not None and f.biases is not None:
-            data["weights"] = [finite_list(w, 5) for w in f.weights]
-            data["biases"] = [finite_list(b, 5) for b in f.biases]
+            data["weights"] = [wire(w, 5) for w in f.weights]
+            data["biases"] = [wire(b, 5) for b in f.biases]
         return data
 
 

@@ -9,7 +9,10 @@ import * as series from "../charts/series.js";
 
 const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
 const SIDES = ["a", "b"];
-const emptyHistory = () => ({ step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [], hist: [], weights: [] });
+// Every frame adds a step's numbers; the views (boundary, histograms, weights) come on
+// fewer frames (the server's view_fps) and have their own steps: viewStep.
+const emptyHistory = () => ({ step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [],
+  viewStep: [], hist: [], weights: [] });
 
 export class TrainLab {
   constructor(app) {
@@ -259,6 +262,9 @@ export class TrainLab {
     }
     const run = this.runs[side];
     run.latest = d;
+    // The newest frame with views: the boundary map says its step (views_step).
+    const views = Boolean(d.boundary || d.histograms || d.weights);
+    if (views || !run.viewFrame) run.viewFrame = d;
     if (d.data || d.warning) {
       run.warning = d.warning || null;
       this.renderStatus(side);
@@ -271,6 +277,7 @@ export class TrainLab {
     h.dead.push(d.dead_units);
     h.grad.push(d.grad_norm);
     h.ratio.push(d.update_ratio);
+    if (views) h.viewStep.push(d.step);
     if (d.histograms) h.hist.push(d.histograms.map((x) => x.counts));
     if (d.weights) h.weights.push(d.weights[0]);
     if (h.step.length > MAX_COLUMNS) for (const key of Object.keys(h)) h[key] = h[key].filter((_, i) => i % 2 === 0);
@@ -322,7 +329,7 @@ export class TrainLab {
   render() {
     for (const side of this.sides()) {
       const run = this.runs[side];
-      this.charts.boundary[side].update({ latest: run.latest, points: run.points });
+      this.charts.boundary[side].update({ latest: run.viewFrame, points: run.points });
       this.renderStatus(side);
     }
     for (const el of this.root?.querySelectorAll("span[data-side]") || []) el.textContent = this.sideLabel(el.dataset.side);
@@ -358,8 +365,8 @@ export class TrainLab {
   renderDistribution() {
     for (const side of this.sides()) {
       const run = this.runs[side];
-      this.charts.distribution[side].update({ steps: run.history.step, columns: run.history.hist,
-        edges: run.latest?.histogram_edges, layer: this.view.layer });
+      this.charts.distribution[side].update({ steps: run.history.viewStep, columns: run.history.hist,
+        edges: run.viewFrame?.histogram_edges, layer: this.view.layer });
     }
   }
 
@@ -371,7 +378,7 @@ export class TrainLab {
     const traces = [];
     for (let j = 0; j < units; j += 1) {
       for (let i = 0; i < h.weights[0].length; i += 1) {
-        traces.push({ x: h.step, y: h.weights.map((W) => W[i][j]), showlegend: i === 0, index: j,
+        traces.push({ x: h.viewStep, y: h.weights.map((W) => W[i][j]), showlegend: i === 0, index: j,
           name: `${t("unit")} ${j + 1}`, dash: i ? "dash" : "solid" });
       }
     }
