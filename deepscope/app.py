@@ -1,6 +1,6 @@
 """The ASGI app: ``deepscope.app:app``.
 
-Routes live in ``server.api``; this module wires them together with the
+Routes live in ``deepscope.api``; this module wires them together with the
 settings, the shared compute pool and the error handlers.
 """
 
@@ -38,7 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     tune_allocator()
     pool = ComputePool(
-        settings.compute_threads, layers_cache_bytes=int(settings.layers_cache_mb * 2**20)
+        settings.compute_threads,
+        settings.compute_processes,
+        layers_cache_bytes=int(settings.layers_cache_mb * 2**20),
     )
     registry = SessionRegistry(settings.max_sessions)
     monitor = LoopMonitor()

@@ -960,6 +960,14 @@ class Health(BaseModel):
             "computed, abandoned, cached entries and bytes, queued and running jobs"
         ),
     )
+    frames: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "streaming labs: the frame worker processes (pids, sessions on each, round "
+            "trips and requests so far) and per lab the frames computed, the workers' CPU "
+            "milliseconds per frame and the bytes per frame"
+        ),
+    )
 
 
 def finite_or_none(x: float) -> float | None:

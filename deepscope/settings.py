@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,7 +27,18 @@ class Settings(BaseSettings):
         default_factory=list, description="extra Host header values accepted"
     )
     max_sessions: int = Field(120, ge=1, le=10_000, description="WebSocket sessions per worker")
-    compute_threads: int = Field(2, ge=1, le=64, description="threads running NumPy work")
+    compute_threads: int = Field(
+        2, ge=1, le=64, description="threads running REST work; layers-lab picture workers"
+    )
+    compute_processes: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 1, 4),
+        ge=0,
+        le=64,
+        description=(
+            "frame worker processes for the streaming labs (default: one a core, up to 4); "
+            "0 computes frames and layers pictures on threads of the server's process"
+        ),
+    )
     layers_cache_mb: float = Field(
         64.0, ge=0, le=65_536, description="layers-lab pictures kept for every session (MiB)"
     )

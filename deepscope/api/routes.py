@@ -46,6 +46,7 @@ async def healthz(request: Request) -> Health:
         threads=threading.active_count(),
         loop_lag=request.app.state.monitor.percentiles(),
         layers_cache=request.app.state.pool.layers.stats(),
+        frames=request.app.state.pool.frames.stats(),
     )
 
 

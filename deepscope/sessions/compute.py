@@ -1,11 +1,11 @@
-"""Bounded thread pools for NumPy work, shared by REST requests and sessions.
+"""Where NumPy work runs, for REST requests and sessions.
 
-NumPy releases the GIL in its heavy loops, so running labs here keeps the event
-loop free to pace frames. Two pools: *heavy* work (a whole REST run: up to
-seconds) and *light* work (one streaming frame: a few ms), so a burst of requests
-never stalls the frames of the optimizer and training labs; the live layers lab's
-pictures have their own scheduler (``layers_service``). The bounds keep a burst of
-requests from taking every core and all the memory at once.
+* REST runs (up to seconds each) on a bounded thread pool: NumPy releases the GIL in
+  its heavy loops, and the bound keeps a burst of requests from taking every core and
+  all the memory at once.
+* The streaming labs' frames on the frame worker processes (``workers.FrameWorkers``).
+* The live layers lab's pictures through their own scheduler (``layers_service``),
+  computed in its worker processes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from .layers_service import LayersService
+from .workers import FrameWorkers
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -24,25 +25,22 @@ T = TypeVar("T")
 
 class ComputePool:
     def __init__(
-        self, threads: int, light_threads: int = 2, layers_cache_bytes: int = 64 * 2**20
+        self, threads: int, processes: int = 2, layers_cache_bytes: int = 64 * 2**20
     ) -> None:
+        """``processes``: frame worker processes (0: frames and layers pictures are
+        computed on threads of this process)."""
         self.threads = threads
         self._heavy = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compute")
-        self._light = ThreadPoolExecutor(max_workers=light_threads, thread_name_prefix="frames")
+        self.frames = FrameWorkers(processes)
         # The live layers lab's pictures: cached, computed once, scheduled fairly.
-        self.layers = LayersService(threads, layers_cache_bytes)
+        self.layers = LayersService(threads, layers_cache_bytes, processes > 0)
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run heavy ``fn`` on a compute thread and await its result."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._heavy, functools.partial(fn, *args, **kwargs))
 
-    async def run_light(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run a short ``fn`` (one streaming frame) on the frame threads."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._light, functools.partial(fn, *args, **kwargs))
-
     def shutdown(self) -> None:
         self._heavy.shutdown(wait=False, cancel_futures=True)
-        self._light.shutdown(wait=False, cancel_futures=True)
+        self.frames.shutdown()
         self.layers.shutdown()

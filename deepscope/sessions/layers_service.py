@@ -7,11 +7,13 @@ A layers-lab frame is a pure function of (configuration, detail), so
   (a hit costs no NumPy and no JSON);
 * identical requests **in flight** are computed once and every waiter gets the
   result (*single flight*);
-* a **scheduler** runs the work on its own threads: coarse work before complete
+* a **scheduler** runs the work on its own threads, each handing it to its own worker
+  process (``workers.LayersWorkers``: the pictures' Python does not hold up the server's
+  event loop, and the cores are all used): coarse work before complete
   work before background pre-warming; within a priority the session served least
   recently goes first (round-robin), and a session has at most one request queued
   per priority (a newer one replaces it), so one session's burst never delays
-  another session's coarse frame. Threads cannot be prioritized by the operating
+  another session's coarse frame. Processes are not prioritized by the operating
   system, so complete work *yields*: between two layers it pauses while any coarse
   work is queued or running (the cores then go to the coarse frames; measured under
   a class's load, a coarse frame took 6× its quiet time with complete work beside it).
@@ -26,18 +28,15 @@ import functools
 import itertools
 import logging
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from ..engine import layers_lab
 from ..protocol import LayersRequest
-from . import labs
-from .encode import dumps
-from .runners import LayersRunner
+from .workers import LayersJob, LayersWorkers
 
 log = logging.getLogger("deepscope.layers")
 
@@ -81,6 +80,7 @@ class Job:
     waiters: set[str] = field(default_factory=set)
     keep: bool = False  # pre-warming: computed even if nobody waits
     abandon: threading.Event = field(default_factory=threading.Event)
+    flag: Any = None  # the worker's shared abandon flag, while it runs
     running: bool = False
 
 
@@ -121,15 +121,14 @@ class PictureCache:
 
 
 class LayersService:
-    def __init__(self, threads: int, cache_bytes: int) -> None:
+    def __init__(self, threads: int, cache_bytes: int, processes: bool = True) -> None:
         self.threads = threads
+        self.workers = LayersWorkers(processes)
         # With two threads or more one is kept free of complete work, for coarse work,
-        # and complete work pauses between layers while coarse work runs (``_yield``);
+        # and complete work pauses between layers while coarse work runs (``coarse_busy``);
         # with one thread there is no pausing (the coarse work could never start).
         self.max_complete = max(1, threads - 1)
         self.pauses = threads > 1
-        self._coarse_idle = threading.Event()  # no coarse work queued or running
-        self._coarse_idle.set()
         self.cache = PictureCache(cache_bytes)
         self.counts = Counts()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="layers")
@@ -183,7 +182,9 @@ class LayersService:
         self._jobs.pop(job.key, None)
         self.counts.abandoned += 1
         if job.running:
-            job.abandon.set()  # the thread stops after its current layer
+            job.abandon.set()  # the worker stops after its current layer
+            if job.flag is not None:
+                job.flag.value = 1
         else:
             self._queues[job.priority].remove(job)
             job.future.cancel()
@@ -238,18 +239,7 @@ class LayersService:
 
     def _note_coarse(self) -> None:
         busy = bool(self._queues[COARSE]) or any(j.priority == COARSE for j in self._running)
-        if busy:
-            self._coarse_idle.clear()
-        else:
-            self._coarse_idle.set()
-
-    def _yield(self, job: Job) -> bool:
-        """Between two layers (on the job's thread): True = stop; waits while coarse
-        work wants the cores, unless this is coarse work itself."""
-        if job.priority != COARSE and self.pauses:
-            while not job.abandon.is_set() and not self._coarse_idle.wait(0.05):
-                pass
-        return job.abandon.is_set()
+        self.workers.set_coarse_busy(busy)
 
     def _finished(self, job: Job, done: asyncio.Future[Picture]) -> None:
         self._running.discard(job)
@@ -273,14 +263,20 @@ class LayersService:
         self._dispatch()
 
     def _compute(self, job: Job) -> Picture:
-        """On a worker thread: the frame's data, encoded."""
-        started = time.perf_counter()
+        """On a scheduler thread: the frame's data, encoded, from this thread's worker."""
+
+        def bind(flag: Any) -> None:
+            job.flag = flag
+            if job.abandon.is_set():  # (released before the flag was known)
+                flag.value = 1
+
         samples = plan(job.req) if job.detail == "coarse" else None
-        config = labs.layers_config(job.req)
-        result = layers_lab.run(config, samples, functools.partial(self._yield, job))
-        data_json = dumps(LayersRunner.data(result))
-        ms = (time.perf_counter() - started) * 1e3
-        return Picture(data_json, job.detail, result.samples, round(ms, 2))
+        pauses = self.pauses and job.priority != COARSE
+        got = self.workers.run(LayersJob(job.req.model_dump_json(), samples, pauses), bind)
+        if got is None:
+            raise layers_lab.Abandoned
+        data_json, rows, ms = got
+        return Picture(data_json, job.detail, rows, ms)
 
     # --- what it did --------------------------------------------------------------------
 
@@ -299,3 +295,4 @@ class LayersService:
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self.workers.shutdown()

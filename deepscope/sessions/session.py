@@ -4,8 +4,9 @@
   validates them (an ``error`` frame for anything bad; the connection stays
   usable) and records what the client wants: the latest configuration (a slider
   storm is coalesced: only the newest is computed), play/pause, steps, reset.
-* The compute task turns wishes into frames on the shared compute pool, so the
-  event loop never runs NumPy, and paces streaming labs to their frame rate.
+* The compute task turns wishes into frames, and paces streaming labs to their frame
+  rate: a streaming lab's run lives in a frame worker process (``workers``), the
+  layers lab's pictures come from ``layers_service``; the event loop never runs NumPy.
 * The send task writes the newest frame (a one-slot mailbox: a slow reader gets
   the latest picture, never a growing queue) after any status or error messages,
   and drops a client that has not read anything for ``stalled_reader_s``.
@@ -19,6 +20,7 @@ import logging
 import os
 import time
 from collections import deque
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
@@ -45,11 +47,11 @@ from ..protocol import (
 from ..settings import Settings
 from . import problems
 from .compute import ComputePool
-from .encode import dumps
 from .labs import InputError
 from .layers_service import Detail, Picture, plan
 from .ratelimit import TokenBucket
-from .runners import LayersRunner, Output, Runner, make_runner
+from .runners import LayersRunner
+from .workers import Framed, FrameWorker, Refused
 
 log = logging.getLogger("deepscope.session")
 
@@ -62,6 +64,14 @@ MAX_PENDING_STEPS = 100_000
 _ids = itertools.count(1)
 
 Configure = ConfigureLayers | ConfigureDescend | ConfigureTrain
+
+
+@dataclass(eq=False)
+class Live:
+    """The lab a session shows (a streaming lab's run itself lives in a frame worker)."""
+
+    lab: LabName
+    streaming: bool
 
 
 class Transport(Protocol):
@@ -148,7 +158,8 @@ class Session:
         self.config_seq = 0
         self.current: Configure | None = None
         self.current_seq = 0
-        self.runner: Runner | None = None
+        self.runner: Live | None = None
+        self.worker: FrameWorker | None = None  # where this session's streaming runs live
         self.playing = False
         self.pending_steps = 0
         self.reset_requested = False
@@ -188,6 +199,9 @@ class Session:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if self.worker is not None:
+                self.pool.frames.leave(self.worker, self.id)
+                self.worker = None
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection once (from any task, or at shutdown)."""
@@ -279,7 +293,7 @@ class Session:
                 await self._play(runner)
             elif self.pending_steps:
                 n, self.pending_steps = self.pending_steps, 0
-                if await self._advance(runner, n):
+                if await self._advance(runner, n, views=True):
                     self._status("paused", f"stepped {n}", self.last_step)
 
     async def _configure(self) -> None:
@@ -292,18 +306,19 @@ class Session:
         if isinstance(message, ConfigureLayers):
             await self._configure_layers(message, seq)
             return
-        runner = make_runner(message)
-        try:
-            output = await self.pool.run_light(self._timed, runner.start)
-        except ValueError as err:  # (InputError too: it names the field)
-            self._refuse(err)
+        if self.worker is None:
+            self.worker = self.pool.frames.place()
+        reply = await self.worker.ask("start", self.id, message)
+        if isinstance(reply, Refused):  # (an InputError names the field)
+            self._refuse(reply.error())
             return
-        except Exception:
-            log.exception("session %s: configure failed", self.id)
+        if not isinstance(reply, Framed):
+            log.warning("session %s: configure failed: %s", self.id, reply)
             self._error("internal", "the lab failed to start; try other settings")
             return
+        runner = Live(message.lab, streaming=True)
         self.current, self.runner, self.current_seq = message, runner, seq
-        self._frame(runner.lab, output[0], output[1], seq)
+        self._framed(runner.lab, reply, seq)
         if runner.streaming:
             if self.playing:
                 self.wake.set()  # keep playing the new configuration
@@ -320,11 +335,11 @@ class Session:
         reset) abandons whatever this one still waits for.
         """
         try:
-            runner = LayersRunner(message)  # validates the sizes against the ceiling
+            LayersRunner(message)  # validates the sizes against the ceiling
         except ValueError as err:  # (InputError too: it names the field)
             self._refuse(err)
             return
-        self.current, self.runner, self.current_seq = message, runner, seq
+        self.current, self.runner, self.current_seq = message, Live("layers", False), seq
         req = message.config
         try:
             if plan(req) is not None:
@@ -392,7 +407,7 @@ class Session:
         self.last_picture = picture
         self._post_frame("layers", 0, picture.compute_ms, config_seq, picture.data_json)
 
-    def _interrupted(self, runner: Runner) -> bool:
+    def _interrupted(self, runner: Live) -> bool:
         return (
             self.pending is not None
             or self.reset_requested
@@ -400,7 +415,7 @@ class Session:
             or self.runner is not runner
         )
 
-    async def _play(self, runner: Runner) -> None:
+    async def _play(self, runner: Live) -> None:
         assert self.current is not None
         period = 1.0 / min(self.current.options.fps, self.settings.max_fps)
         next_at = time.monotonic()
@@ -419,35 +434,31 @@ class Session:
                     self.wake.set()  # let the compute loop handle it
                     return
 
-    async def _advance(self, runner: Runner, n: int) -> bool:
-        """Advance and post a frame; False if the run ended or failed."""
-        try:
-            out, ms = await self.pool.run_light(self._timed, runner.advance, n)
-        except Exception:
-            log.exception("session %s: step failed", self.id)
+    async def _advance(self, runner: Live, n: int, views: bool = False) -> bool:
+        """Advance and post a frame; False if the run ended or failed. ``views``: the
+        frame carries every view (a step the student asked for)."""
+        assert self.worker is not None
+        reply = await self.worker.ask("advance", self.id, n, views)
+        if self.runner is not runner:  # reconfigured meanwhile: stale
+            return False
+        if not isinstance(reply, Framed):
+            log.warning("session %s: step failed: %s", self.id, reply)
             self.playing = False
             self._error("internal", "the lab failed while running; it is paused")
             self._status("paused", "error")
             return False
-        if self.runner is not runner:  # reconfigured meanwhile: stale
-            return False
-        self._frame(runner.lab, out, ms, self.current_seq)
-        if out.ended is not None:
+        self._framed(runner.lab, reply, self.current_seq)
+        if reply.ended is not None:
             self.playing = False
-            self._status(out.ended, out.reason, out.step)
+            self._status(reply.ended, reply.reason, reply.step)
             return False
         return True
 
-    @staticmethod
-    def _timed(fn: Any, *args: Any) -> tuple[Output, float]:
-        started = time.perf_counter()
-        out = fn(*args)
-        return out, (time.perf_counter() - started) * 1e3
-
     # --- output -------------------------------------------------------------------
 
-    def _frame(self, lab: LabName, out: Output, ms: float, config_seq: int) -> None:
-        self._post_frame(lab, out.step, ms, config_seq, dumps(out.data))
+    def _framed(self, lab: LabName, framed: Framed, config_seq: int) -> None:
+        self.pool.frames.account(lab, framed)
+        self._post_frame(lab, framed.step, framed.compute_ms, config_seq, framed.data_json)
 
     def _post_frame(
         self, lab: LabName, step: int, ms: float, config_seq: int, data_json: str

@@ -1,5 +1,5 @@
 """Layers-lab pictures for the whole server: single flight, a bounded cache, abandonment
-and a fair, prioritized schedule (in-process, on real threads)."""
+and a fair, prioritized schedule (on real threads and worker processes)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ import pytest
 
 from deepscope.engine.layers_lab import Abandoned
 from deepscope.protocol import LayersRequest
+from deepscope.sessions.encode import dumps
 from deepscope.sessions.layers_service import Job, LayersService, Picture
 from deepscope.sessions.runners import LayersRunner
+from deepscope.sessions.workers import LayersHandler
 
 SMALL = {"depth": 3, "width": 40, "batch": 400, "input_dim": 20}
 
@@ -50,7 +52,7 @@ def test_a_complete_picture_is_the_runner_s_frame_encoded() -> None:
         service = LayersService(threads=1, cache_bytes=2**24)
         got = await picture(service.request("s", req(seed=4), "complete"))
         expected = LayersRunner.data(_run(req(seed=4)))
-        assert json.loads(got.data_json) == json.loads(json.dumps(expected))
+        assert json.loads(got.data_json) == json.loads(dumps(expected))
         assert (got.detail, got.samples) == ("complete", 400)
         coarse = await picture(service.request("s", req(seed=4), "coarse"))
         data = json.loads(coarse.data_json)
@@ -196,9 +198,10 @@ def test_complete_work_pauses_between_layers_while_coarse_work_runs() -> None:
         job = service.request("s", req(), "complete")
         assert isinstance(job, Job)
         await job.future
-        service._coarse_idle.clear()  # as while a coarse job runs
+        service.workers.set_coarse_busy(True)  # as while a coarse job runs
         returned = threading.Event()
-        t = threading.Thread(target=lambda: (service._yield(job), returned.set()))
+        between = LayersHandler(type("Flag", (), {"value": 0})(), service.workers.coarse_busy)
+        t = threading.Thread(target=lambda: (between._between_layers(True), returned.set()))
         t.start()
         assert not returned.wait(0.3)  # paused
         service._note_coarse()  # no coarse work queued or running: go on

@@ -31,8 +31,7 @@ RACE = {
 }
 
 
-@pytest.fixture
-def client() -> Iterator[TestClient]:
+def _client(**settings: Any) -> Iterator[TestClient]:
     app = create_app(
         Settings(
             allowed_hosts=["testserver"],
@@ -41,10 +40,22 @@ def client() -> Iterator[TestClient]:
             rate_limit_burst=400,
             prewarm_presets=False,
             drag_settle_s=0.2,
+            **settings,
         )
     )
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def client() -> Iterator[TestClient]:
+    yield from _client()
+
+
+@pytest.fixture
+def inline_client() -> Iterator[TestClient]:
+    """The engine on threads of this process, where a test can inject a fault."""
+    yield from _client(compute_processes=0)
 
 
 def recv(ws: WebSocketTestSession) -> dict[str, Any]:
@@ -119,8 +130,9 @@ def test_while_dragging_only_coarse_frames_until_the_slider_rests(client: TestCl
 
 
 def test_a_newer_configure_abandons_the_older_one(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    inline_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    client = inline_client
     import threading
 
     from deepscope.engine import layers_lab
@@ -335,8 +347,9 @@ def test_slider_storm_ends_in_the_last_configuration(client: TestClient) -> None
 
 
 def test_a_failing_lab_reports_to_its_own_client_only(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch
+    inline_client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    client = inline_client
     from deepscope.sessions import runners
 
     def boom(*_: object) -> None:

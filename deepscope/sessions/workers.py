@@ -1,0 +1,447 @@
+"""Worker processes: the labs' NumPy work runs beside the server's process, on every core.
+
+A session's streaming lab (optimizer race, training run) and the layers lab's pictures
+are small array programs wrapped in a lot of Python; in one process they all queue for
+one interpreter lock with the event loop that paces and sends every frame (profiled
+under a class of 100: threads waiting for the lock to hand a frame back to the loop
+were a sixth of the server's time, and the server never used more than one core).
+Here each kind of work has its own processes:
+
+* **frame workers** hold the streaming labs' runners. A session is placed on the
+  least loaded one when it first configures and stays there (its run's state lives
+  there). Requests from every session on a worker go as **one message per round
+  trip**: whatever sessions asked while the previous batch was computed is the next
+  batch (so under load a batch holds many sessions' frames, and the cost of the pipe
+  is shared by them). The worker encodes each frame to JSON itself.
+* **layers workers** compute the layers lab's pictures for ``layers_service``: one
+  process per scheduler thread; shared flags let the scheduler abandon a picture
+  between two layers and make complete work pause while coarse work runs.
+
+``processes=0`` runs the same handlers on threads of the server's own process (for a
+test that injects a fault into the engine, which a child process would not see).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from ..protocol import LabName
+from .encode import dumps
+from .labs import InputError
+
+if TYPE_CHECKING:
+    from .runners import Runner
+
+log = logging.getLogger("deepscope.workers")
+
+_SPAWN = mp.get_context("spawn")  # a fresh interpreter: no inherited threads or locks
+
+
+# --- what crosses the pipe ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Framed:
+    """One frame, computed and encoded in a worker."""
+
+    step: int
+    data_json: str
+    ended: str | None
+    reason: str
+    compute_ms: float  # wall time of the work
+    cpu_ms: float  # the worker's CPU time for it
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A configuration the lab cannot run (``InputError`` when ``field`` is set)."""
+
+    message: str
+    name: str | None = None  # the field
+    code: str = "invalid_input"
+    params: dict[str, float | str] | None = None
+
+    def error(self) -> ValueError:
+        if self.name is None:
+            return ValueError(self.message)
+        return InputError(self.name, self.message, self.code, **(self.params or {}))
+
+
+class LabError(RuntimeError):
+    """The lab raised (logged where it happened) or its worker died."""
+
+
+# --- the frame workers' side ---------------------------------------------------------------
+
+
+class FrameHandler:
+    """The runners of the sessions placed on one frame worker, and what they are asked."""
+
+    def __init__(self) -> None:
+        self.runners: dict[str, Runner] = {}
+
+    def handle(self, batch: list[tuple[Any, ...]]) -> list[tuple[int, Any]]:
+        """Requests in order: ("start", sid, token, message) | ("advance", sid, token, n,
+        views) | ("drop", sid). Replies (token, Framed | Refused | LabError)."""
+        from .runners import make_runner
+
+        replies: list[tuple[int, Any]] = []
+        for request in batch:
+            op, sid = request[0], request[1]
+            if op == "drop":
+                self.runners.pop(sid, None)
+                continue
+            token = request[2]
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                if op == "start":  # (a configuration that fails keeps the run before it)
+                    runner = make_runner(request[3])
+                    out = runner.start()
+                    self.runners[sid] = runner
+                else:
+                    found = self.runners.get(sid)
+                    if found is None:
+                        raise LabError("the run is gone (its worker restarted)")
+                    out = found.advance(request[3], request[4])
+                data_json = dumps(out.data)
+            except InputError as err:
+                replies.append((token, Refused(err.message, err.field, err.code, err.params)))
+                continue
+            except ValueError as err:
+                replies.append((token, Refused(str(err))))
+                continue
+            except LabError as err:
+                replies.append((token, err))
+                continue
+            except Exception:
+                log.exception("session %s: %s failed", sid, op)
+                replies.append((token, LabError("the lab failed")))
+                continue
+            replies.append(
+                (
+                    token,
+                    Framed(
+                        out.step,
+                        data_json,
+                        out.ended,
+                        out.reason,
+                        round((time.perf_counter() - wall) * 1e3, 2),
+                        (time.process_time() - cpu) * 1e3,
+                    ),
+                )
+            )
+        return replies
+
+
+def _serve_frames(conn: Connection) -> None:  # pragma: no cover - runs in the child
+    handler = FrameHandler()
+    _serve(conn, handler.handle)
+
+
+def _serve(conn: Connection, handle: Callable[[Any], Any]) -> None:  # pragma: no cover
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):  # the server went away
+            return
+        conn.send(handle(request))
+
+
+# --- the layers workers' side ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayersJob:
+    config_json: str  # a LayersRequest
+    samples: int | None  # rows of the coarse frame; None: the complete one
+    pauses: bool  # complete work: wait between layers while coarse work runs
+
+
+class LayersHandler:
+    """Computes one layers picture; ``abandon`` and ``coarse_busy`` are shared flags."""
+
+    def __init__(self, abandon: Any, coarse_busy: Any) -> None:
+        self.abandon = abandon
+        self.coarse_busy = coarse_busy
+
+    def _between_layers(self, pauses: bool) -> bool:
+        while pauses and self.coarse_busy.value and not self.abandon.value:
+            time.sleep(0.005)
+        return bool(self.abandon.value)
+
+    def handle(self, job: LayersJob) -> tuple[str, int, float] | None:
+        """(data_json, samples, ms), or None when abandoned (a ValueError passes through
+        as a Refused)."""
+        from ..engine import layers_lab
+        from ..protocol import LayersRequest
+        from . import labs
+        from .runners import LayersRunner
+
+        started = time.perf_counter()
+        try:
+            req = LayersRequest.model_validate_json(job.config_json)
+            result = layers_lab.run(
+                labs.layers_config(req), job.samples, lambda: self._between_layers(job.pauses)
+            )
+        except layers_lab.Abandoned:
+            return None
+        data_json = dumps(LayersRunner.data(result))
+        return data_json, result.samples, round((time.perf_counter() - started) * 1e3, 2)
+
+
+def _serve_layers(conn: Connection, abandon: Any, coarse_busy: Any) -> None:  # pragma: no cover
+    handler = LayersHandler(abandon, coarse_busy)
+
+    def handle(job: LayersJob) -> Any:
+        try:
+            return handler.handle(job)
+        except InputError as err:
+            return Refused(err.message, err.field, err.code, err.params)
+        except ValueError as err:
+            return Refused(str(err))
+        except Exception:
+            log.exception("layers picture failed")
+            return LabError("the layers picture failed")
+
+    _serve(conn, handle)
+
+
+# --- the server's side ----------------------------------------------------------------------
+
+
+class Child:
+    """One worker process and its pipe; ``call`` from one thread at a time. A child that
+    died is started again on the next call (the call that saw it die fails)."""
+
+    def __init__(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        self.name, self.target, self.args = name, target, args
+        self.process: Any = None
+        self.conn: Connection | None = None
+        self.starts = 0
+
+    def _start(self) -> Connection:
+        mine, theirs = _SPAWN.Pipe()
+        self.process = _SPAWN.Process(
+            target=self.target, args=(theirs, *self.args), name=self.name, daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self.conn = mine
+        self.starts += 1
+        return mine
+
+    def call(self, request: Any) -> Any:
+        conn = self.conn if self.conn is not None and self.process.is_alive() else self._start()
+        try:
+            conn.send(request)
+            return conn.recv()
+        except (EOFError, OSError) as err:
+            self.stop()
+            raise LabError(f"worker {self.name} stopped") from err
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def stop(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError):
+                self.conn.close()
+            self.conn = None
+        if self.process is not None and self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=5)
+
+
+class InThread:
+    """A Child's interface over a handler in this process (``processes=0``)."""
+
+    def __init__(self, handle: Callable[[Any], Any]) -> None:
+        self.handle = handle
+        self.pid: int | None = None
+        self.starts = 1
+
+    def call(self, request: Any) -> Any:
+        return self.handle(request)
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
+class LabCost:
+    frames: int = 0
+    cpu_ms: float = 0.0
+    bytes: int = 0
+
+
+class FrameWorker:
+    """The server's end of one frame worker: requests batched per round trip."""
+
+    def __init__(self, index: int, in_process: bool) -> None:
+        if in_process:
+            self.child: Child | InThread = InThread(FrameHandler().handle)
+        else:
+            self.child = Child(f"deepscope-frames-{index}", _serve_frames)
+        self.sessions = 0
+        self._pending: list[tuple[Any, ...]] = []
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._tokens = iter(range(1, 2**62))
+        self._wake = asyncio.Event()
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix=f"frames-{index}")
+        self._pump: asyncio.Task[None] | None = None
+        self.batches = 0
+        self.requests = 0
+
+    def ask(self, *request: Any) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        token = next(self._tokens)
+        self._waiting[token] = future
+        self._pending.append((request[0], request[1], token, *request[2:]))
+        self._kick()
+        return future
+
+    def tell(self, *request: Any) -> None:
+        """A request without a reply (drop)."""
+        self._pending.append(request)
+        self._kick()
+
+    def _kick(self) -> None:
+        if self._pump is None or self._pump.done():
+            self._pump = asyncio.get_running_loop().create_task(self._run())
+        self._wake.set()
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending, []
+                self.batches += 1
+                self.requests += len(batch)
+                try:
+                    replies = await loop.run_in_executor(self._thread, self.child.call, batch)
+                except LabError as err:
+                    replies = [(r[2], err) for r in batch if r[0] != "drop"]
+                for token, reply in replies:
+                    future = self._waiting.pop(token, None)
+                    if future is not None and not future.done():
+                        future.set_result(reply)
+
+    def shutdown(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+        for future in self._waiting.values():
+            if not future.done():
+                future.cancel()
+        self._thread.shutdown(wait=False, cancel_futures=True)
+        self.child.stop()
+
+
+class FrameWorkers:
+    """Every frame worker; sessions are placed on the one with the fewest."""
+
+    def __init__(self, processes: int) -> None:
+        self.workers = [FrameWorker(i, processes == 0) for i in range(max(1, processes))]
+        self.costs: dict[str, LabCost] = {}
+
+    def place(self) -> FrameWorker:
+        worker = min(self.workers, key=lambda w: w.sessions)
+        worker.sessions += 1
+        return worker
+
+    def leave(self, worker: FrameWorker, sid: str) -> None:
+        worker.sessions -= 1
+        worker.tell("drop", sid)
+
+    def account(self, lab: LabName, framed: Framed) -> None:
+        cost = self.costs.setdefault(lab, LabCost())
+        cost.frames += 1
+        cost.cpu_ms += framed.cpu_ms
+        cost.bytes += len(framed.data_json)
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "processes": [w.child.pid for w in self.workers],
+            "sessions": [w.sessions for w in self.workers],
+            "batches": sum(w.batches for w in self.workers),
+            "requests": sum(w.requests for w in self.workers),
+            "per_frame": {
+                lab: {
+                    "frames": c.frames,
+                    "cpu_ms": round(c.cpu_ms / c.frames, 3) if c.frames else None,
+                    "bytes": round(c.bytes / c.frames) if c.frames else None,
+                }
+                for lab, c in sorted(self.costs.items())
+            },
+        }
+
+    def shutdown(self) -> None:
+        for worker in self.workers:
+            worker.shutdown()
+
+
+class LayersWorkers:
+    """One layers worker per scheduler thread (``call`` runs on that thread)."""
+
+    def __init__(self, processes: bool) -> None:
+        self.processes = processes
+        self.coarse_busy: Any = _SPAWN.RawValue("b", 0)
+        self._local = threading.local()
+        self._all: list[tuple[Child | InThread, Any]] = []
+        self._lock = threading.Lock()
+
+    def _mine(self) -> tuple[Child | InThread, Any]:
+        mine: tuple[Child | InThread, Any] | None = getattr(self._local, "worker", None)
+        if mine is None:
+            abandon = _SPAWN.RawValue("b", 0)
+            with self._lock:
+                index = len(self._all)
+                if self.processes:
+                    child: Child | InThread = Child(
+                        f"deepscope-layers-{index}", _serve_layers, abandon, self.coarse_busy
+                    )
+                else:
+                    handler = LayersHandler(abandon, self.coarse_busy)
+                    child = InThread(handler.handle)
+                mine = (child, abandon)
+                self._all.append(mine)
+            self._local.worker = mine
+        return mine
+
+    def run(self, job: LayersJob, bind: Callable[[Any], None]) -> tuple[str, int, float] | None:
+        """On a scheduler thread: the picture, or None if abandoned meanwhile. ``bind``
+        gets the worker's shared abandon flag first (setting ``flag.value = 1`` stops the
+        work after its current layer)."""
+        child, flag = self._mine()
+        flag.value = 0
+        bind(flag)
+        reply = child.call(job)
+        if isinstance(reply, Refused):
+            raise reply.error()
+        if isinstance(reply, LabError):
+            raise reply
+        return reply  # type: ignore[no-any-return]
+
+    def set_coarse_busy(self, busy: bool) -> None:
+        self.coarse_busy.value = 1 if busy else 0
+
+    def pids(self) -> list[int | None]:
+        return [child.pid for child, _ in self._all]
+
+    def shutdown(self) -> None:
+        for child, _ in self._all:
+            child.stop()
