@@ -14,7 +14,7 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel
 
-from . import __version__, presets, protocol
+from . import __version__, i18n, presets, protocol
 from .engine import activations, datasets, expressions, initializers, optimizers, surfaces
 
 
@@ -75,14 +75,14 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
         "saturates": act.saturated is not None,
         "saturation_rule": act.saturation_rule,
         "n_var_w_target": act.target_gain(defaults),
-        "notes": list(act.notes),
+        "notes": i18n.notes("activation", act.name),
     }
 
 
 def _optimizer_entry(spec: optimizers.OptimizerSpec) -> dict[str, Any]:
     return {
         "name": spec.name,
-        "title": spec.title,
+        "title": i18n.text(f"optimizer.{spec.name}.title"),
         "equations": list(spec.equations),
         "hyper": [
             {"name": h.name, "default": h.default, "description": h.doc}
@@ -90,7 +90,7 @@ def _optimizer_entry(spec: optimizers.OptimizerSpec) -> dict[str, Any]:
             for h in spec.hyper
         ],
         "needs_hessian": spec.needs_hessian,
-        "notes": list(spec.notes),
+        "notes": i18n.notes("optimizer", spec.name),
     }
 
 
@@ -98,7 +98,7 @@ def _surface_entry(spec: surfaces.SurfaceSpec) -> dict[str, Any]:
     built = surfaces.build(spec.name)
     return {
         "name": spec.name,
-        "title": spec.title,
+        "title": i18n.text(f"surface.{spec.name}.title"),
         "formula": built.formula,
         "group": spec.group,
         "dims": spec.dims,
@@ -124,8 +124,23 @@ def _surface_entry(spec: surfaces.SurfaceSpec) -> dict[str, Any]:
             }
             for c in built.critical_points
         ],
-        "notes": list(spec.notes),
+        "notes": i18n.notes("surface", spec.name),
     }
+
+
+def _preset_entry(preset: dict[str, Any]) -> dict[str, Any]:
+    """A preset with its texts in every language (``{en, zh}``; the page reads its own
+    catalog, a shared link carries the compare labels in both)."""
+    pid = preset["id"]
+    out = {
+        **preset,
+        "title": i18n.translations(f"preset.{pid}.title"),
+        "notice": i18n.translations(f"preset.{pid}.notice"),
+    }
+    if "compare" in preset:
+        sides = [i18n.translations(f"preset.{pid}.labels.{i}") for i in range(2)]
+        out["labels"] = {lang: [side[lang] for side in sides] for lang in i18n.LANGS}
+    return out
 
 
 @cache
@@ -142,14 +157,14 @@ def build_catalog() -> dict[str, Any]:
         "datasets": [
             {
                 "name": d.name,
-                "title": d.title,
+                "title": i18n.text(f"dataset.{d.name}.title"),
                 "params": {k: list(v) for k, v in d.params.items()},
                 "fixed": d.fixed,
-                "notes": list(d.notes),
+                "notes": i18n.notes("dataset", d.name),
             }
             for d in datasets.DATASETS.values()
         ],
-        "presets": presets.PRESETS,
+        "presets": [_preset_entry(p) for p in presets.PRESETS],
         "schedules": {
             "names": list(optimizers.SCHEDULES),
             "fields": field_ranges(protocol.ScheduleSpec),

@@ -307,10 +307,20 @@ class LayerOut(BaseModel):
     flags: list[LayerFlagOut] = Field(default_factory=list)
 
 
+class TextRef(BaseModel):
+    """A text by its key in the page's catalogs (``static/i18n/<lang>.json``) and the
+    values of its ``{slots}``: the page words it in its language; the field beside it
+    carries the English."""
+
+    key: str
+    vars: dict[str, str] = Field(default_factory=dict)
+
+
 class LayersResponse(BaseModel):
     layers: list[LayerOut]
     theory: list[float] | None = Field(description="predicted pre-activation variance per layer")
-    theory_note: str
+    theory_note: str = Field(description="when the prediction holds, in English")
+    theory_text: TextRef = Field(description="the same note by key")
     n_var_w_expected: list[float]
     n_var_w_target: float | None = Field(description="1 for tanh, 2 for ReLU")
     saturation_rule: str
@@ -692,6 +702,7 @@ class TrainResponse(BaseModel):
     final: TrainFinal
     status: Literal["finished", "diverged"]
     reason: str
+    reason_text: TextRef | None = Field(None, description="why it diverged, by key")
     warning: BlowUpOut | None = Field(None, description="a blow-up that stayed finite")
     n_params: int
     elapsed_ms: float
@@ -813,6 +824,7 @@ class Status(BaseModel):
     lab: LabName | None = None
     state: Literal["running", "paused", "diverged", "finished"]
     reason: str = ""
+    reason_text: TextRef | None = Field(None, description="the reason by key (the page shows it)")
     step: int = 0
 
 
@@ -890,6 +902,7 @@ class LayersFrameData(BaseModel):
     scales: dict[str, Literal["linear", "log"]]
     theory: list[float] | None
     theory_note: str
+    theory_text: TextRef
     n_var_w_expected: list[float]
     n_var_w_target: float | None
     saturation_rule: str

@@ -1,5 +1,6 @@
 """Every lecture preset is a valid configuration of its lab, says the same in both
-languages, and shows what it says: its claims hold on its own configuration."""
+languages (its texts live in the catalogs, static/i18n/<lang>.json), and shows what it
+says: its claims hold on its own configuration."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from deepscope import claims, protocol
+from deepscope import claims, i18n, protocol
 from deepscope.presets import PRESETS
 from deepscope.sessions import labs
 
@@ -24,18 +25,25 @@ BY_ID = {p["id"]: p for p in PRESETS}
 LAYERS = [p for p in PRESETS if p["lab"] == "layers"]
 
 
+def texts(preset: dict[str, Any], lang: str) -> dict[str, str]:
+    """A preset's title, notice and (compare mode) labels in ``lang``, from its catalog."""
+    prefix = f"preset.{preset['id']}."
+    return {k[len(prefix) :]: v for k, v in i18n.catalog(lang).items() if k.startswith(prefix)}
+
+
 @pytest.mark.parametrize("preset", PRESETS, ids=IDS)
 def test_preset_is_valid_and_translated(preset: dict[str, Any]) -> None:
     model = MODELS[preset["lab"]]
     config = model.model_validate(preset["config"])
-    for key in ("title", "notice"):
-        assert preset[key]["en"] and preset[key]["zh"]
+    labels = ["labels.0", "labels.1"] if "compare" in preset else []
+    for lang in i18n.LANGS:
+        said = texts(preset, lang)
+        assert sorted(said) == sorted(["title", "notice", *labels]), f"{preset['id']} in {lang}"
+        assert all(said.values())
     if "options" in preset:
         protocol.StreamOptions.model_validate(preset["options"])
     if "compare" in preset:
         model.model_validate(preset["compare"])
-        for lang in ("en", "zh"):
-            assert len(preset["labels"][lang]) == 2
     if preset["lab"] == "descend":
         assert isinstance(config, protocol.DescendRequest)
         surface = labs.build_surface(config.surface, config.surface_params)
@@ -48,9 +56,11 @@ NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 @pytest.mark.parametrize("preset", PRESETS, ids=IDS)
 def test_both_languages_quote_the_same_numbers(preset: dict[str, Any]) -> None:
     """A translation that drifts (an edited number in one language only) fails here."""
-    for key in ("title", "notice"):
-        en, zh = (sorted(NUMBER.findall(preset[key][lang])) for lang in ("en", "zh"))
-        assert en == zh, f"{preset['id']} {key}: en {en} vs zh {zh}"
+    en, zh = texts(preset, "en"), texts(preset, "zh")
+    assert en.keys() == zh.keys()
+    for key in en:
+        said = {lang: sorted(NUMBER.findall(t[key])) for lang, t in (("en", en), ("zh", zh))}
+        assert said["en"] == said["zh"], f"{preset['id']} {key}: {said}"
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=IDS)

@@ -12,20 +12,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
+from ..paths import page_dir
 
-
-def _page_dir(name: str) -> Path:
-    """``static/`` or ``templates/``: inside the installed package (a wheel copies them into
-    ``deepscope/``), else at the top of the checkout (an editable install or a clone)."""
-    package = Path(__file__).resolve().parents[1]
-    for where in (package / name, package.parent / name):
-        if where.is_dir():
-            return where
-    raise RuntimeError(f"DeepScope's {name}/ folder is neither in {package} nor beside it")
-
-
-STATIC = _page_dir("static")
-TEMPLATES = _page_dir("templates")
+STATIC = page_dir("static")
+TEMPLATES = page_dir("templates")
 
 
 @cache

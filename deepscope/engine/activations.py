@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -66,7 +66,6 @@ class Activation:
     curve: Callable[[Array, Params], tuple[Array, Array]] | None = None
     # (f, f′) computed together where f′ is cheap from f (tanh: 1 − h²); else f then df.
     fdf: Callable[[Array, Params], tuple[Array, Array]] | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
     def resolve(self, given: Params | None) -> dict[str, float]:
         """Defaults merged with the given parameters, each checked against its range."""
@@ -358,7 +357,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-4.0, 4.0),
             (0.0, 1.25),
             variance_gain=_gain_one,
-            notes=("A deep linear net is still a linear map: straight decision boundaries.",),
         ),
         Activation(
             "sigmoid",
@@ -370,10 +368,6 @@ ACTIVATIONS: dict[str, Activation] = {
             saturated=_sat_sigmoid,
             saturation_rule="h < 0.01 or h > 0.99",
             fdf=sigmoid_fdf,
-            notes=(
-                "σ′ peaks at 0.25, so gradients shrink ≥ 4× per layer.",
-                "Flat outside [−5, 5]; outputs are never zero-centred.",
-            ),
         ),
         Activation(
             "tanh",
@@ -386,7 +380,6 @@ ACTIVATIONS: dict[str, Activation] = {
             saturation_rule="|h| > 0.99",
             variance_gain=_gain_one,
             fdf=tanh_fdf,
-            notes=("Zero-centred, but saturates at ±1 where tanh′ ≈ 0.",),
         ),
         Activation(
             "relu",
@@ -397,10 +390,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             variance_gain=_gain_relu,
             fdf=relu_fdf,
-            notes=(
-                "Does not saturate for z > 0; a unit that is 0 for every input is dead.",
-                "ReLU′(0) = 0.",
-            ),
         ),
         Activation(
             "leaky_relu",
@@ -411,7 +400,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             params=(_ALPHA_LEAKY,),
             variance_gain=_gain_leaky,
-            notes=("A small slope for z < 0: never dies.",),
         ),
         Activation(
             "prelu",
@@ -422,7 +410,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             params=(_ALPHA_PRELU,),
             variance_gain=_gain_leaky,
-            notes=("Leaky ReLU whose slope α is a parameter of each layer.",),
         ),
         Activation(
             "elu",
@@ -434,7 +421,6 @@ ACTIVATIONS: dict[str, Activation] = {
             params=(_ALPHA_ELU,),
             saturated=_sat_left_tail,
             saturation_rule=_TAIL_RULE,
-            notes=("Saturates softly to −α for z ≪ 0; outputs closer to zero-mean.",),
         ),
         Activation(
             "selu",
@@ -445,7 +431,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.875),
             saturated=_sat_left_tail,
             saturation_rule=_TAIL_RULE,
-            notes=("Self-normalising with LeCun-normal init.",),
         ),
         Activation(
             "gelu",
@@ -456,7 +441,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-0.25, 1.25),
             saturated=_sat_left_tail,
             saturation_rule=_TAIL_RULE,
-            notes=("The exact erf form, not the tanh approximation.",),
         ),
         Activation(
             "silu",
@@ -467,7 +451,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-0.25, 1.25),
             saturated=_sat_left_tail,
             saturation_rule=_TAIL_RULE,
-            notes=("Also called swish.",),
         ),
         Activation(
             "softplus",
@@ -478,7 +461,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             saturated=_sat_left_tail,
             saturation_rule=_TAIL_RULE,
-            notes=("A smooth ReLU; its derivative is σ(z).",),
         ),
         Activation(
             "maxout",
@@ -489,10 +471,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             params=(_K_MAXOUT,),
             curve=maxout_curve,
-            notes=(
-                "Generalises ReLU and leaky ReLU; no saturation, no death; k× the weights.",
-                "The gallery draws k lines tangent to softplus.",
-            ),
         ),
     )
 }

@@ -120,11 +120,9 @@ def logic(
 @dataclass(frozen=True)
 class DatasetSpec:
     name: str
-    title: str
     make: Generator
     params: Mapping[str, tuple[str, ...]]  # string choices (e.g. gate)
     fixed: bool = False  # a fixed table: n_samples, noise and train_share do not apply
-    notes: tuple[str, ...] = ()
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -132,34 +130,35 @@ DATASETS: dict[str, DatasetSpec] = {
     for d in (
         DatasetSpec(
             "circle",
-            "circle",
             circle,
             {},
-            notes=("A linear model cannot separate a disk from a ring.",),
         ),
-        DatasetSpec("xor", "xor", xor, {}, notes=("Needs a hidden layer.",)),
+        DatasetSpec(
+            "xor",
+            xor,
+            {},
+        ),
         DatasetSpec(
             "gaussians",
-            "two Gaussians",
             gaussians,
             {},
-            notes=("Linearly separable unless the noise makes the blobs overlap.",),
         ),
         DatasetSpec(
-            "spiral", "spiral", spiral, {}, notes=("Hard: needs depth or width, and patience.",)
+            "spiral",
+            spiral,
+            {},
         ),
-        DatasetSpec("moons", "two moons", moons, {}),
-        DatasetSpec("linear", "linear", linear, {}, notes=("A single neuron suffices.",)),
+        DatasetSpec("moons", moons, {}),
+        DatasetSpec(
+            "linear",
+            linear,
+            {},
+        ),
         DatasetSpec(
             "logic",
-            "logic gate",
             logic,
             {"gate": tuple(GATES)},
             fixed=True,
-            notes=(
-                "The lecture's truth tables on {0, 1}²: AND and OR are linear, "
-                "XOR and XNOR need a hidden layer.",
-            ),
         ),
     )
 }

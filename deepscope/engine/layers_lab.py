@@ -35,6 +35,7 @@ from .network import (
     build,
     forward,
 )
+from .text import Text
 
 Array = NDArray[np.floating]
 QUANTITIES = ("preactivation", "activation", "derivative", "gradient", "weight_gradient")
@@ -139,7 +140,7 @@ class LayersResult:
     layers: list[LayerStats]
     bins: dict[str, Bins]
     theory: list[float] | None  # predicted pre-activation variance per layer
-    theory_note: str
+    theory_note: Text  # when the predicted variance holds (layers.theory.*)
     n_var_w_expected: list[float]  # fan_in · Var(w) of the scheme, per layer
     target_gain: float | None  # 1 for tanh, 2 for ReLU, None if no simple law
     saturation_rule: str
@@ -204,7 +205,7 @@ def layer_specs(config: LayersConfig) -> tuple[LayerSpec, ...]:
     )
 
 
-def theory_variance(config: LayersConfig) -> tuple[list[float] | None, str]:
+def theory_variance(config: LayersConfig) -> tuple[list[float] | None, Text]:
     """Predicted Var(z_k) per layer, and a note on when it holds.
 
     Linear regime: Var(s_1) = n₀·Var(w)·E[x²]; Var(s_{k+1}) = n_k·Var(w)·g·d·Var(s_k),
@@ -216,15 +217,15 @@ def theory_variance(config: LayersConfig) -> tuple[list[float] | None, str]:
     params = act.resolve(config.activation_params)
     depth = len(config.widths)
     if config.batchnorm != "off":
-        return [config.bn_gamma**2] * depth, "batch norm: Var(z) = γ² at every layer"
+        return [config.bn_gamma**2] * depth, Text("layers.theory.batchnorm")
     if act.variance_gain is None:
-        return None, f"no simple variance law for {config.activation}"
+        return None, Text("layers.theory.no_law", {"name": config.activation})
     if config.residual:
-        return None, "no simple variance law with skip connections"
+        return None, Text("layers.theory.residual")
     if config.bias != 0.0:
-        return None, "the variance law assumes zero bias"
+        return None, Text("layers.theory.bias")
     if config.init == "constant":
-        return None, "constant weights are not zero-mean"
+        return None, Text("layers.theory.constant")
     gain = act.variance_gain(params)
     p = config.dropout_keep
     drop = 1.0 if p >= 1 else (1.0 / p if config.dropout_mode == "inverted" else p)
@@ -236,7 +237,7 @@ def theory_variance(config: LayersConfig) -> tuple[list[float] | None, str]:
         v = fan_in * var_w * (second if k == 0 else gain * drop * out[-1])
         out.append(min(v, 1e300))
         fan_in = width
-    return out, "linear regime: Var(z_k) = n·Var(w)·g·Var(z_{k−1}); exact only while f ≈ linear"
+    return out, Text("layers.theory.linear")
 
 
 class DrawCache:

@@ -79,12 +79,10 @@ class Coefficients:
 @dataclass(frozen=True)
 class OptimizerSpec:
     name: str
-    title: str
     equations: tuple[str, ...]
     hyper: tuple[HyperParam, ...]
     coefficients: Any  # (hyper-parameter values) -> Coefficients
     needs_hessian: bool = False
-    notes: tuple[str, ...] = ()
 
     def resolve(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(given or {})
@@ -211,33 +209,24 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
     for s in (
         OptimizerSpec(
             "gd",
-            "gradient descent",
             ("θ ← θ − lr·g",),
             (_lr(0.01), _WD),
             _gd,
         ),
         OptimizerSpec(
             "momentum",
-            "momentum",
             ("v ← ρ·v + g", "θ ← θ − lr·v"),
             (_lr(0.01), _MOMENTUM, _WD),
             _momentum,
-            notes=("Same iterates as v ← ρv − lr·g; θ ← θ + v at constant lr.",),
         ),
         OptimizerSpec(
             "nesterov",
-            "Nesterov momentum",
             ("g ← ∇f(θ − lr·ρ·v)", "v ← ρ·v + g", "θ ← θ − lr·v"),
             (_lr(0.01), _MOMENTUM, _WD),
             _nesterov,
-            notes=(
-                "The gradient is taken at the look-ahead point θ − lr·ρ·v "
-                "(the slide's '+' is a sign error).",
-            ),
         ),
         OptimizerSpec(
             "adagrad",
-            "AdaGrad",
             ("G ← G + g²", "θ ← θ − lr·g / (√G + ε)"),
             (
                 _lr(0.5),
@@ -246,19 +235,15 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                 _WD,
             ),
             _adagrad,
-            notes=("G only grows, so the effective step lr/(√G + ε) decays toward 0.",),
         ),
         OptimizerSpec(
             "rmsprop",
-            "RMSProp",
             ("E ← ρ·E + (1 − ρ)·g²", "θ ← θ − lr·g / (√E + ε)"),
             (_lr(0.01), _RHO, _EPS, _WD),
             _rmsprop,
-            notes=("A leaky average of g²: the effective step levels off instead of dying.",),
         ),
         OptimizerSpec(
             "adadelta",
-            "AdaDelta",
             (
                 "E[g²] ← ρ·E[g²] + (1 − ρ)·g²",
                 "Δ = √(E[Δ²] + ε) / √(E[g²] + ε) · g",
@@ -267,11 +252,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             ),
             (_lr(1.0), _RHO, replace(_EPS, default=1e-6), _WD),
             _adadelta,
-            notes=("No learning rate in the original (lr = 1); ε sits inside the roots.",),
         ),
         OptimizerSpec(
             "adam",
-            "Adam",
             (
                 "m ← β1·m + (1 − β1)·g",
                 "v ← β2·v + (1 − β2)·g²",
@@ -280,14 +263,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
             ),
             (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
             _adam,
-            notes=(
-                "Momentum + RMSProp + bias correction. Without bias correction the first "
-                "step is (1 − β1)/√(1 − β2) ≈ 3.16 × lr.",
-            ),
         ),
         OptimizerSpec(
             "adamw",
-            "AdamW",
             ("θ ← θ − lr·λ·θ  (decoupled)", "then the Adam step"),
             (
                 _lr(0.01),
@@ -301,31 +279,22 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         ),
         OptimizerSpec(
             "nadam",
-            "NAdam",
             ("m, v as Adam", "θ ← θ − lr·(β1·m̂ + (1 − β1)·g/(1 − β1ᵗ)) / (√v̂ + ε)"),
             (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
             _nadam,
-            notes=("Adam with a Nesterov-style look-ahead folded into the first moment.",),
         ),
         OptimizerSpec(
             "amsgrad",
-            "AMSGrad",
             ("m, v as Adam", "v̄ ← max(v̄, v)", "θ ← θ − lr·m̂ / (√(v̄/(1 − β2ᵗ)) + ε)"),
             (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
             _amsgrad,
         ),
         OptimizerSpec(
             "newton",
-            "Newton's method",
             ("θ ← θ − lr·H⁻¹·g",),
             (_lr(1.0),),
             _newton,
             needs_hessian=True,
-            notes=(
-                "On a quadratic, one step with lr = 1 lands on the minimum.",
-                "H⁻¹ is the pseudo-inverse; near a saddle Newton walks toward it, not away.",
-                "lr scales the Newton step (damped Newton); lr = 1 is the pure step.",
-            ),
         ),
     )
 }

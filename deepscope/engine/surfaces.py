@@ -50,13 +50,11 @@ class Surface:
     """A ready-to-use surface: formula, calculus, window, start and critical points."""
 
     name: str
-    title: str
     formula: str
     compiled: Compiled
     domain: tuple[tuple[float, float], ...]
     start: tuple[float, ...]
     critical_points: tuple[CriticalPoint, ...]
-    notes: tuple[str, ...] = ()
 
     @property
     def dims(self) -> int:
@@ -193,7 +191,6 @@ class SurfaceSpec:
     """A registry entry: builds a Surface from parameter values."""
 
     name: str
-    title: str
     expr: str  # in x (and y), may use the parameter names and derived constants
     domain: tuple[tuple[float, float], ...]
     start: tuple[float, ...]
@@ -201,7 +198,6 @@ class SurfaceSpec:
     params: tuple[SurfaceParam, ...] = ()
     constants: Callable[[Mapping[str, float]], dict[str, float]] | None = None
     search: int = 0  # grid-search this many seeds per axis for further critical points
-    notes: tuple[str, ...] = ()
     group: str = "classic"
 
     @property
@@ -235,13 +231,11 @@ class SurfaceSpec:
         critical = refine_critical_points(compiled, pool, self.domain)
         return Surface(
             name=self.name,
-            title=self.title,
             formula=to_text(compiled.f, FORMULA_DIGITS) if self.params else self.expr,
             compiled=compiled,
             domain=self.domain,
             start=self.start,
             critical_points=critical,
-            notes=self.notes,
         )
 
 
@@ -259,95 +253,62 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
     for s in (
         SurfaceSpec(
             "quadratic_1d",
-            "x² − 10x + 1",
             "x**2 - 10*x + 1",
             ((-10.0, 20.0),),
             (-5.0,),
             candidates=lambda p: [[0.0]],
             group=_SEED,
-            notes=(
-                "Minimum at x = 5, f(5) = −24, f″ = 2: GD is x ← (1 − 2γ)x + 10γ.",
-                "lr 0.5 lands on 5 in one step; lr 1 oscillates forever; lr > 1 diverges.",
-            ),
         ),
         SurfaceSpec(
             "quartic_1d",
-            "x⁴ − 50x³ − x + 1",
             "x**4 - 50*x**3 - x + 1",
             ((-25.0, 50.0),),
             (-20.0,),
             candidates=lambda p: [[40.0], [0.0], [-10.0]],
             group=_SEED,
-            notes=(
-                "The only minimum is x* ≈ 37.5; near 0 the curve is flat but is no minimum.",
-                "From −20: lr 1e-5 crawls along the shoulder, 3e-4 converges, "
-                "4e-4 ends in a 2-cycle around x*.",
-            ),
         ),
         SurfaceSpec(
             "parabola_1d",
-            "x²",
             "x**2",
             ((-25.0, 25.0),),
             (20.0,),
             candidates=lambda p: [[1.0]],
             group=_SEED,
-            notes=("From 20: lr 0.5 gives x₁ = 0 (f′ = 40); lr 0.25 gives 20, 10, 5, 2.5.",),
         ),
         SurfaceSpec(
             "shifted_bowl",
-            "(x₁ − 5)² + x₂²",
             "(x - 5)**2 + y**2",
             ((-10.0, 10.0), (-8.0, 8.0)),
             (-9.0, 6.0),
             candidates=lambda p: [[0.0, 0.0]],
             group=_SEED,
-            notes=(
-                "lr 0.1 from (−9, 6): ∇f = (−28, 12), x₁ = (−6.2, 4.8), ∇f(x₁) = (−22.4, 9.6).",
-            ),
         ),
         SurfaceSpec(
             "ill_conditioned",
-            "0.1x₁² + x₂²",
             "0.1*x**2 + y**2",
             ((-10.0, 10.0), (-6.0, 6.0)),
             (-8.0, 5.0),
             candidates=lambda p: [[1.0, 1.0]],
             group=_SEED,
-            notes=(
-                "From (−8, 5), f = 31.4: lr 0.9 zig-zags but converges, lr 0.5 zeroes x₂ in "
-                "one step, lr 1 oscillates in x₂ forever.",
-            ),
         ),
         SurfaceSpec(
             "saddle",
-            "x₂² − x₁²",
             "y**2 - x**2",
             ((-3.0, 3.0), (-3.0, 3.0)),
             (0.0, 2.0),
             candidates=lambda p: [[0.5, 0.5]],
             group=_SEED,
-            notes=(
-                "Started exactly on x₁ = 0, GD slides into the saddle and stops;",
-                "started 0.001 off, it escapes.",
-            ),
         ),
         SurfaceSpec(
             "three_saddles",
-            "x₁² + x₁ − 4x₁x₂ + x₁³x₂",
             "x**2 + x - 4*x*y + x**3*y",
             ((-3.0, 3.0), (-1.5, 1.5)),
             (1.0, 1.0),
             candidates=lambda p: [[0.0, 0.3], [-2.1, 0.4], [2.1, -0.6]],
             group=_SEED,
-            notes=(
-                "Critical points (0, 0.25), (−2, 0.375), (2, −0.625) with f = 0, 2, 6: all "
-                "saddles (the slide's (−2, 0.125) is wrong).",
-            ),
         ),
         SurfaceSpec(
             "bowl",
-            "quadratic bowl",
             "0.5*((c*x + s*y)**2 + k*(-s*x + c*y)**2)",
             ((-5.0, 5.0), (-5.0, 5.0)),
             (-4.0, 3.0),
@@ -357,105 +318,79 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ),
             constants=_bowl_constants,
             candidates=lambda p: [[0.5, 0.5]],
-            notes=(
-                "Curvatures 1 and the condition number; GD's largest stable lr is 2/condition.",
-            ),
         ),
         SurfaceSpec(
             "rosenbrock",
-            "Rosenbrock",
             "(a - x)**2 + b*(y - x**2)**2",
             ((-2.0, 2.0), (-1.0, 3.0)),
             (-1.5, 2.0),
             params=(SurfaceParam("a", 1.0, -2.0, 2.0), SurfaceParam("b", 100.0, 0.0, 1000.0)),
             candidates=lambda p: [[p["a"], p["a"] ** 2]],
-            notes=("A curved, flat-bottomed valley: easy to find, hard to follow to (a, a²).",),
         ),
         SurfaceSpec(
             "beale",
-            "Beale",
             "(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2",
             ((-4.5, 4.5), (-4.5, 4.5)),
             (1.0, 1.5),
             candidates=lambda p: [[3.0, 0.5]],
             search=9,
-            notes=("Global minimum (3, 0.5); steep walls, flat plateaus: learning rates matter.",),
         ),
         SurfaceSpec(
             "himmelblau",
-            "Himmelblau",
             "(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
             ((-5.0, 5.0), (-5.0, 5.0)),
             (0.0, 0.0),
             search=9,
-            notes=("Four equal minima: where you end up depends on where you start.",),
         ),
         SurfaceSpec(
             "booth",
-            "Booth",
             "(x + 2*y - 7)**2 + (2*x + y - 5)**2",
             ((-10.0, 10.0), (-10.0, 10.0)),
             (-8.0, -8.0),
             candidates=lambda p: [[0.0, 0.0]],
-            notes=("A plain quadratic with minimum (1, 3): Newton lands on it in one step.",),
         ),
         SurfaceSpec(
             "six_hump_camel",
-            "six-hump camel",
             "(4 - 2.1*x**2 + x**4/3)*x**2 + x*y + (-4 + 4*y**2)*y**2",
             ((-3.0, 3.0), (-2.0, 2.0)),
             (-1.5, 1.2),
             search=11,
-            notes=("Six local minima, two of them global at ±(0.0898, −0.7126).",),
         ),
         SurfaceSpec(
             "rastrigin",
-            "Rastrigin",
             "20 + x**2 - 10*cos(2*pi*x) + y**2 - 10*cos(2*pi*y)",
             ((-5.12, 5.12), (-5.12, 5.12)),
             (3.3, -2.6),
             candidates=lambda p: [[0.01, 0.01]],
-            notes=("A local minimum near every integer point; the global one is (0, 0).",),
         ),
         SurfaceSpec(
             "ackley",
-            "Ackley",
             "-20*exp(-0.2*sqrt(0.5*(x**2 + y**2) + 1e-12)) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y)))"
             " + e + 20",
             ((-5.0, 5.0), (-5.0, 5.0)),
             (3.5, -3.0),
             candidates=lambda p: [[0.0, 0.0]],
-            notes=("A nearly flat outer region full of dimples around a deep central funnel.",),
         ),
         SurfaceSpec(
             "styblinski_tang",
-            "Styblinski–Tang",
             "0.5*(x**4 - 16*x**2 + 5*x + y**4 - 16*y**2 + 5*y)",
             ((-5.0, 5.0), (-5.0, 5.0)),
             (4.5, 4.5),
             candidates=lambda p: [[a, b] for a in (-2.9, 0.16, 2.75) for b in (-2.9, 0.16, 2.75)],
-            notes=("Nine critical points: four minima, four saddles, one maximum.",),
         ),
         SurfaceSpec(
             "monkey_saddle",
-            "monkey saddle",
             "x**3 - 3*x*y**2",
             ((-2.0, 2.0), (-2.0, 2.0)),
             (1.0, 0.5),
             candidates=lambda p: [[0.0, 0.0]],
-            notes=("A degenerate critical point at (0, 0): the Hessian is zero there.",),
         ),
         SurfaceSpec(
-            "plateau",
             "plateau",
             "1 - exp(-(x**2 + y**2)/4)",
             ((-6.0, 6.0), (-6.0, 6.0)),
             (-4.5, 4.0),
             candidates=lambda p: [[0.1, 0.1]],
-            notes=(
-                "Almost flat far from the well: GD crawls, adaptive methods rescale the "
-                "tiny gradient and move.",
-            ),
         ),
     )
 }
@@ -525,7 +460,6 @@ def build_custom(custom: CustomSurface) -> Surface:
     )
     return Surface(
         name="custom",
-        title=custom.expr,
         formula=custom.expr,
         compiled=compiled,
         domain=tuple(domain),

@@ -34,6 +34,7 @@ from .network import (
     param_views,
 )
 from .race import RunConfig
+from .text import Text
 
 Array = NDArray[np.floating]
 Status = Literal["running", "diverged", "finished"]
@@ -124,7 +125,7 @@ class TrainFrame:
     step: int
     epoch: int
     status: Status
-    reason: str
+    reason: Text | None  # why it diverged (train.diverged.*)
     train_loss: float | None
     test_loss: float | None
     train_accuracy: float
@@ -219,7 +220,7 @@ class Trainer:
         self.last_grad: Array | None = None
         self.last_step: Array | None = None
         self.status: Status = "running"
-        self.reason = ""
+        self.reason: Text | None = None
         self.wmask = self.net.weight_mask
         self.lr = self.lr0
         self.loss_start: float | None = None
@@ -341,23 +342,21 @@ class Trainer:
         if not (math.isfinite(loss) and math.isfinite(float(step.sum(dtype=np.float64)))):
             # Keep the last finite weights (what the frames show) and stop.
             self.status = "diverged"
-            what = "the loss" if not math.isfinite(loss) else "the weights"
-            self.reason = (
-                f"{what} overflowed at step {self.step_count}: the learning rate ({lr_t:.3g}) "
-                "is too high for this network"
-            )
+            what = "loss" if not math.isfinite(loss) else "weights"
+            self.reason = self._overflowed(what, lr_t)
             return
         theta -= step
         if not math.isfinite(float(theta.sum(dtype=np.float64))):  # weights overflowed
             theta += step
             self.status = "diverged"
-            self.reason = (
-                f"the weights overflowed at step {self.step_count}: the learning rate "
-                f"({lr_t:.3g}) is too high for this network"
-            )
+            self.reason = self._overflowed("weights", lr_t)
             return
         self.last_grad, self.last_step = grad, step
         self._watch(loss, lr_t)
+
+    def _overflowed(self, what: str, lr_t: float) -> Text:
+        """The loss or the weights overflowed: the learning rate is too high."""
+        return Text(f"train.diverged.{what}", {"step": str(self.step_count), "lr": f"{lr_t:.3g}"})
 
     def _watch(self, loss: float, lr_t: float) -> None:
         """Catch a blow-up that stays finite (the loss climbs far above its start)."""
@@ -512,7 +511,6 @@ def train(
             trainer.run(n)
             if total is not None and trainer.step_count >= total and trainer.running:
                 trainer.status = "finished"
-                trainer.reason = f"finished {total} steps"
             yield trainer.frame(options)
 
 

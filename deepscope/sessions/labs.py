@@ -11,9 +11,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from .. import i18n
 from ..engine import activations, layers_lab, optimizers, race, surfaces, training
 from ..engine.expressions import ExpressionError
 from ..engine.histograms import Histogram
+from ..engine.text import Text
 from ..protocol import (
     ActivationRequest,
     ActivationResponse,
@@ -35,6 +37,7 @@ from ..protocol import (
     SurfaceInfo,
     SurfaceRequest,
     SurfaceResponse,
+    TextRef,
     TrainFinal,
     TrainRequest,
     TrainResponse,
@@ -102,7 +105,8 @@ def layers_response(result: layers_lab.LayersResult) -> LayersResponse:
     return LayersResponse(
         layers=layers,
         theory=result.theory,
-        theory_note=result.theory_note,
+        theory_note=i18n.english(result.theory_note),
+        theory_text=text_ref(result.theory_note),
         n_var_w_expected=result.n_var_w_expected,
         n_var_w_target=result.target_gain,
         saturation_rule=result.saturation_rule,
@@ -168,10 +172,21 @@ def build_surface(choice: SurfaceChoice, params: dict[str, float]) -> surfaces.S
         raise InputError("surface.domain", str(err), "domain") from None
 
 
+def surface_title(surface: surfaces.Surface) -> str:
+    """A registry surface's title; a typed one is its expression."""
+    if surface.name in surfaces.SURFACE_SPECS:
+        return i18n.text(f"surface.{surface.name}.title")
+    return surface.formula
+
+
+def text_ref(said: Text) -> TextRef:
+    return TextRef(key=said.key, vars=dict(said.vars))
+
+
 def surface_info(surface: surfaces.Surface) -> SurfaceInfo:
     return SurfaceInfo(
         name=surface.name,
-        title=surface.title,
+        title=surface_title(surface),
         formula=surface.formula,
         dims=surface.dims,
         domain=[list(r) for r in surface.domain],
@@ -185,7 +200,7 @@ def surface_info(surface: surfaces.Surface) -> SurfaceInfo:
             )
             for c in surface.critical_points
         ],
-        notes=list(surface.notes),
+        notes=i18n.notes("surface", surface.name) if surface.name in surfaces.SURFACE_SPECS else [],
     )
 
 
@@ -355,7 +370,7 @@ def run_train(req: TrainRequest) -> TrainResponse:
             frames.append(trainer.frame(options))
     last = frames[-1]
     status = "diverged" if trainer.status == "diverged" else "finished"
-    reason = trainer.reason or f"finished {req.steps} steps"
+    reason = i18n.english(trainer.reason) if trainer.reason else f"finished {req.steps} steps"
     weights = biases = None
     if last.weights is not None and last.biases is not None:
         weights = [finite_list(w) for w in last.weights]
@@ -379,6 +394,7 @@ def run_train(req: TrainRequest) -> TrainResponse:
         final=final,
         status=status,
         reason=reason,
+        reason_text=text_ref(trainer.reason) if trainer.reason else None,
         warning=blowup_out(trainer.blowup),
         n_params=trainer.net.n_params,
         elapsed_ms=(time.perf_counter() - started) * 1e3,

@@ -14,8 +14,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .. import i18n
 from ..engine import layers_lab, race, training
 from ..engine.histograms import Histogram
+from ..engine.text import Text
 from ..protocol import (
     ConfigureDescend,
     ConfigureLayers,
@@ -37,6 +39,7 @@ class Output:
     data: dict[str, Any]
     ended: Literal["diverged", "finished"] | None = None
     reason: str = ""
+    reason_text: Text | None = None  # a reason the page shows (in its language)
 
 
 class Runner(ABC):
@@ -111,7 +114,8 @@ class LayersRunner(Runner):
             "edges": edges,
             "scales": {q: b.scale for q, b in result.bins.items()},
             "theory": finite_list(result.theory, 6) if result.theory is not None else None,
-            "theory_note": result.theory_note,
+            "theory_note": i18n.english(result.theory_note),
+            "theory_text": labs.text_ref(result.theory_note).model_dump(),
             "n_var_w_expected": finite_list(result.n_var_w_expected, 6),
             "n_var_w_target": result.target_gain,
             "saturation_rule": result.saturation_rule,
@@ -231,8 +235,8 @@ class TrainRunner(Runner):
         out = Output(
             t.step_count, self._data(t.frame(self.with_views if views else self.without_views))
         )
-        if t.status == "diverged":
-            out.ended, out.reason = "diverged", t.reason
+        if t.status == "diverged" and t.reason is not None:
+            out.ended, out.reason, out.reason_text = "diverged", i18n.english(t.reason), t.reason
         elif t.step_count >= self.req.steps:
             out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
         return out

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from pydantic import TypeAdapter, ValidationError
 
 from .. import __version__
+from ..engine.text import Text
 from ..protocol import (
     ClientMessage,
     ConfigureDescend,
@@ -450,7 +451,7 @@ class Session:
         self._framed(runner.lab, reply, self.current_seq)
         if reply.ended is not None:
             self.playing = False
-            self._status(reply.ended, reply.reason, reply.step)
+            self._status(reply.ended, reply.reason, reply.step, reply.reason_text)
             return False
         return True
 
@@ -477,10 +478,18 @@ class Session:
         head = frame.model_dump_json()[: -len('"data":{}}')]
         self.mailbox.put_frame(head + '"data":' + data_json + "}")
 
-    def _status(self, state: str, reason: str, step: int | None = None) -> None:
+    def _status(
+        self, state: str, reason: str, step: int | None = None, text: Text | None = None
+    ) -> None:
         lab = self.runner.lab if self.runner is not None else None
         status = Status.model_validate(
-            {"state": state, "reason": reason, "lab": lab, "step": step or 0}
+            {
+                "state": state,
+                "reason": reason,
+                "reason_text": None if text is None else {"key": text.key, "vars": text.vars},
+                "lab": lab,
+                "step": step or 0,
+            }
         )
         self.mailbox.put_control(status.model_dump_json())
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from ..engine.text import Text
 from ..protocol import LabName
 from .encode import dumps
 from .labs import InputError
@@ -60,6 +61,7 @@ class Framed:
     reason: str
     compute_ms: float  # wall time of the work
     cpu_ms: float  # the worker's CPU time for it
+    reason_text: Text | None = None  # the reason by key, when the page shows it
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class FrameHandler:
                         out.reason,
                         round((time.perf_counter() - wall) * 1e3, 2),
                         (time.process_time() - cpu) * 1e3,
+                        out.reason_text,
                     ),
                 )
             )

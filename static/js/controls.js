@@ -1,17 +1,19 @@
 // Controls built from the catalog's field ranges: every one a labelled native input,
 // reachable and operable by keyboard; log-scale sliders show the value they set.
-import { getLang, t, tx } from "./i18n.js";
+import { getLang, setText, t } from "./i18n.js";
 import { fmt } from "./plot.js";
 
 let counter = 0;
 const uid = (base) => `${base}-${++counter}`;
 
-function labelled(key, inputId, extra) {
+// A label worded by ``key``, or (``literal``) a name that reads the same in every
+// language (an activation's registry name).
+function labelled(key, inputId, extra, literal = null) {
   const label = document.createElement("label");
   label.htmlFor = inputId;
   const span = document.createElement("span");
-  span.dataset.i18n = key;
-  span.textContent = t(key);
+  if (literal !== null) span.textContent = literal;
+  else setText(span, key);
   label.append(span);
   if (extra) label.append(extra);
   return label;
@@ -76,9 +78,8 @@ export function select({ key, options, value, onChange }) {
       for (const o of list) {
         const option = document.createElement("option");
         option.value = String(o.value);
-        option.textContent = o.source ? tx(o.source) : o.label ?? (o.key ? t(o.key) : String(o.value));
-        if (o.key) option.dataset.i18n = o.key;
-        if (o.source) option.dataset.tx = o.source;
+        if (o.key) setText(option, o.key);
+        else option.textContent = o.label ?? String(o.value);
         input.append(option);
       }
     },
@@ -92,7 +93,7 @@ export function select({ key, options, value, onChange }) {
   return control;
 }
 
-export function checkbox({ key, checked, onChange }) {
+export function checkbox({ key, label = null, checked, onChange }) {
   const id = uid(key);
   const wrap = document.createElement("div");
   wrap.className = "field check";
@@ -101,7 +102,7 @@ export function checkbox({ key, checked, onChange }) {
   input.id = id;
   input.checked = Boolean(checked);
   input.addEventListener("change", () => onChange?.(input.checked));
-  wrap.append(input, labelled(key, id));
+  wrap.append(input, labelled(key, id, null, label));
   return { el: wrap, input, get: () => input.checked, set(v) { input.checked = Boolean(v); } };
 }
 
@@ -162,9 +163,8 @@ export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (k === "class") node.className = v;
-    else if (k === "i18n") { node.dataset.i18n = v; node.textContent = t(v); }
+    else if (k === "i18n") setText(node, v); // a key, or a list of sentence keys
     else if (k === "text") node.textContent = v;
-    else if (k === "tx") { node.dataset.tx = v; node.textContent = tx(v); } // a catalog text (English)
     else node.setAttribute(k, v);
   }
   node.append(...children.filter((c) => c !== null && c !== undefined));

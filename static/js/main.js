@@ -1,7 +1,7 @@
 // DeepScope's page: wires the state (URL), the socket, the labs, the presets and
 // the classroom features (language, projector, palette, keyboard, live region).
 import * as C from "./controls.js";
-import { apply, errorText, getLang, setLang, t, tx } from "./i18n.js";
+import { apply, errorText, getLang, said, setLang, t } from "./i18n.js";
 import { purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
 import { flushUrl, readUrl, state, urlFor, writeUrl } from "./state.js";
@@ -39,11 +39,11 @@ class App {
     this.walk = catalog.presets.filter((p) => p.lab in this.labs);
   }
 
-  start() {
+  async start() {
     readUrl();
     const query = new URL(location.href).searchParams;
     const fresh = !state.preset && !query.has("config");
-    setLang(state.lang);
+    await setLang(state.lang);
     theme.set({ projector: state.projector, cvd: state.cvd });
     $("projector").checked = state.projector;
     $("cvd").checked = state.cvd;
@@ -188,7 +188,7 @@ class App {
         writeUrl();
       }
       this.active?.onStatus?.(message);
-      if (message.state === "diverged") this.banner(`${t("diverged")}: ${tx(message.reason)}`, false);
+      if (message.state === "diverged") this.banner(`${t("diverged")}: ${message.reason_text ? said(message.reason_text) : message.reason}`, false);
     } else if (message.type === "error") {
       if (message.code === "rate_limited") return;
       this.showError(message);
@@ -337,7 +337,7 @@ class App {
       for (const p of this.catalog.presets.filter((x) => x.lab === lab)) {
         const option = document.createElement("option");
         option.value = p.id;
-        option.textContent = p.title[getLang()];
+        option.textContent = t(`preset.${p.id}.title`);
         group.append(option);
       }
       select.append(group);
@@ -352,7 +352,7 @@ class App {
     for (const group of $("preset").querySelectorAll("optgroup")) group.label = t(`tab.${group.dataset.lab}`);
     for (const option of $("preset").querySelectorAll("option[value]")) {
       const p = this.catalog.presets.find((x) => x.id === option.value);
-      if (p) option.textContent = p.title[getLang()];
+      if (p) option.textContent = t(`preset.${p.id}.title`);
     }
   }
 
@@ -377,7 +377,7 @@ class App {
     if (preset.play || playing) this.play();
     if (!fromUrl) {
       const n = this.walk.indexOf(preset) + 1;
-      this.announce(`${t("walk.preset", { n, total: this.walk.length })}: ${preset.title[getLang()]}. ${preset.notice[getLang()]}`,
+      this.announce(`${t("walk.preset", { n, total: this.walk.length })}: ${t(`preset.${preset.id}.title`)}. ${t(`preset.${preset.id}.notice`)}`,
         { force: true });
     }
     writeUrl();
@@ -406,13 +406,12 @@ class App {
       return;
     }
     this.notice = preset;
-    const lang = getLang();
     if (preset.welcome) {
       $("notice-title").textContent = t("welcome.title");
       $("notice-text").textContent = `${t(`welcome.${state.lab}`)} ${t("welcome.keys")}`;
     } else {
-      $("notice-title").textContent = preset.title[lang];
-      $("notice-text").textContent = preset.notice[lang];
+      $("notice-title").textContent = t(`preset.${preset.id}.title`);
+      $("notice-text").textContent = t(`preset.${preset.id}.notice`);
     }
     box.classList.toggle("welcome", Boolean(preset.welcome));
     box.hidden = false;
@@ -436,12 +435,11 @@ class App {
         }
       });
     }
-    $("lang").addEventListener("click", () => {
+    $("lang").addEventListener("click", async () => {
       const next = getLang() === "en" ? "zh" : "en";
-      setLang(next);
+      await setLang(next);
       state.lang = next;
-      $("lang").textContent = next === "en" ? "中文" : "English";
-      $("lang").lang = next === "en" ? "zh" : "en";
+      this.nameLangSwitch();
       apply();
       if (this.lastError) this.banner(`${t("error.prefix")}: ${errorText(this.lastError.error)}`, true);
       this.refreshPresetTitles();
@@ -449,10 +447,7 @@ class App {
       this.active?.render?.();
       writeUrl();
     });
-    if (getLang() === "zh") {
-      $("lang").textContent = "English";
-      $("lang").lang = "en";
-    }
+    this.nameLangSwitch();
     $("projector").addEventListener("change", (e) => {
       state.projector = e.target.checked;
       theme.set({ projector: state.projector });
@@ -478,6 +473,12 @@ class App {
     document.addEventListener("keydown", (event) => this.onKey(event));
   }
 
+  // The language switch names the other language in that language's own words.
+  nameLangSwitch() {
+    $("lang").lang = getLang() === "en" ? "zh" : "en";
+    $("lang").setAttribute("aria-label", t("lang.switch_label"));
+  }
+
   download(name, text, type) {
     const blob = new Blob([text], { type });
     const a = document.createElement("a");
@@ -493,7 +494,7 @@ async function main() {
   const catalog = await response.json();
   const app = new App(catalog);
   window.deepscope = app; // for the browser tests and the curious
-  app.start();
+  await app.start();
 }
 
 main().catch((err) => {

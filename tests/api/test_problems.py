@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from deepscope import i18n
 from deepscope.app import create_app
 from deepscope.catalog import build_catalog
-from deepscope.engine import optimizers, surfaces
+from deepscope.engine import surfaces
 from deepscope.engine.expressions import compile_expression
 from deepscope.protocol import MAX_LAYER_ELEMENTS, ErrorBody, ErrorMessage
 from deepscope.settings import Settings
@@ -149,6 +150,6 @@ def test_formulas_print_a_few_significant_digits() -> None:
 
 
 def test_no_catalog_text_leaks_markdown() -> None:
-    texts = [n for spec in optimizers.OPTIMIZERS.values() for n in spec.notes]
-    texts += [n for spec in surfaces.SURFACE_SPECS.values() for n in spec.notes]
-    assert texts and not [t for t in texts if re.search(r"\*\w[^*]*\*", t)]
+    texts = [text for lang in i18n.LANGS for text in i18n.catalog(lang).values()]
+    assert len(texts) > 400
+    assert not [t for t in texts if re.search(r"\*\w[^*]*\*", t)]

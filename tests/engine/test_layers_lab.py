@@ -17,6 +17,7 @@ from deepscope.engine.layers_lab import (
     run,
     theory_variance,
 )
+from deepscope.engine.text import Text
 
 DEFAULT = LayersConfig()  # tanh, N(0, 0.01²), 10 × 500, inputs 1000 × 500 N(0, 1)
 
@@ -134,7 +135,8 @@ def test_theory_curve_is_the_geometric_law() -> None:
     relu, _ = theory_variance(replace(DEFAULT, activation="relu", init="he_normal", scale=1.0))
     assert relu == pytest.approx([2.0] * 10)
     none, note = theory_variance(replace(DEFAULT, activation="sigmoid"))
-    assert none is None and "sigmoid" in note
+    assert none is None and note == Text("layers.theory.no_law", {"name": "sigmoid"})
+    assert theory_variance(DEFAULT)[1] == Text("layers.theory.linear")
     positive, _ = theory_variance(replace(DEFAULT, input=replace(DEFAULT.input, mean=2.0, std=1.0)))
     assert positive is not None and positive[0] == pytest.approx(500 * 1e-4 * 5.0)
 

@@ -155,7 +155,11 @@ def test_divergence_stops_with_a_reason_not_a_crash() -> None:
     frames = list(train(config, every=10))
     last = frames[-1]
     assert last.status == "diverged"
-    assert "learning rate" in last.reason
+    assert last.reason is not None and last.reason.key in (
+        "train.diverged.loss",
+        "train.diverged.weights",
+    )
+    assert last.reason.vars == {"step": str(last.step), "lr": "5"}
     assert last.step < 500
     for f in frames:
         assert f.train_loss is None or math.isfinite(f.train_loss)

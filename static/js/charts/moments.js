@@ -3,7 +3,7 @@
 // and reaches 3·10¹³ by layer 10 at a bad init) is clipped at the plot's edge, where
 // a mark says where it leaves and how far it goes.
 import { Plot, colour, layout, sci, theme } from "../plot.js";
-import { t, tx } from "../i18n.js";
+import { said, t } from "../i18n.js";
 
 // The theory is drawn in full when it stays within this factor of the measured range.
 const ROOM = 1.5;
@@ -145,8 +145,8 @@ export function create(el, { subtitle } = {}) {
       ? [...side(data, false), ...side(compare.data, true), key(compare.labels[0], "solid"), key(compare.labels[1], "dash")]
       : side(data, false);
     if (subtitle) {
-      const a = tx(data.theory_note);
-      const b = compare ? tx(compare.data.theory_note) : a;
+      const a = said(data.theory_text);
+      const b = compare ? said(compare.data.theory_text) : a;
       subtitle.textContent = a === b ? a : `${compare.labels[0]}: ${a} · ${compare.labels[1]}: ${b}`;
     }
     const n = Math.max(data.layers.length, compare ? compare.data.layers.length : 0);

@@ -2,7 +2,7 @@
 // nearest minimum, effective learning rates, the update equation with live numbers.
 import * as C from "../controls.js";
 import { colour, fmt } from "../plot.js";
-import { t, tx } from "../i18n.js";
+import { noteKeys, t } from "../i18n.js";
 import * as paths from "../charts/paths.js";
 import * as series from "../charts/series.js";
 import * as surface3d from "../charts/surface3d.js";
@@ -70,8 +70,8 @@ export class DescendLab {
     const cat = this.app.catalog;
     const groups = { seed: [], classic: [] };
     for (const s of cat.surfaces) groups[s.group === "seed" ? "seed" : "classic"].push(s);
-    const surfaceOptions = [...groups.seed, ...groups.classic].map((s) => ({ value: s.name, source: s.title }));
-    surfaceOptions.push({ value: "custom", key: "surface.custom" });
+    const surfaceOptions = [...groups.seed, ...groups.classic].map((s) => ({ value: s.name, key: `surface.${s.name}.title` }));
+    surfaceOptions.push({ value: "custom", key: "descend.custom_surface" });
     const isCustom = typeof this.config.surface === "object";
     this.surfaceSelect = C.select({ key: "f.surface", value: isCustom ? "custom" : this.config.surface,
       options: surfaceOptions, onChange: (v) => {
@@ -205,7 +205,7 @@ export class DescendLab {
       const box = C.el("div", { class: "run" });
       box.style.setProperty("--run-colour", colour(i));
       const opt = C.select({ key: "f.optimizer", value: run.optimizer,
-        options: cat.optimizers.map((o) => ({ value: o.name, source: o.title })),
+        options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
         onChange: (v) => { this.config.runs[i] = { optimizer: v }; this.renderRuns(); this.send(); } });
       const remove = C.button("run.remove", () => {
         if (this.config.runs.length <= 1) return;
@@ -284,7 +284,7 @@ export class DescendLab {
       C.el("span", { class: `badge ${c.kind}`, text: t(`kind.${c.kind}`) }),
       C.el("span", { text: ` (${c.point.map((v) => fmt(v, 4)).join(", ")}) f = ${fmt(c.value, 4)} · λ = ${c.eigenvalues.map((e) => fmt(e, 3)).join(", ")}  ` }),
     ]));
-    if (s.notes.length) this.critical.append(C.el("p", { class: "hint", tx: s.notes.join(" ") }));
+    if (s.notes.length) this.critical.append(C.el("p", { class: "hint", i18n: noteKeys("surface", s) }));
   }
 
   onFrame(frame) {
@@ -362,9 +362,9 @@ export class DescendLab {
     const vec = (v) => (v ? `(${v.map((x) => fmt(x, 4)).join(", ")})` : "–");
     const step = n > 0 ? r.points[n - 1].map((x, j) => x - r.points[n][j]) : null;
     this.equation.replaceChildren(
-      C.el("div", { text: `${k + 1}. ${r.label} — ${tx(spec.title)}` }),
+      C.el("div", { text: `${k + 1}. ${r.label} — ${t(`optimizer.${spec.name}.title`)}` }),
       ...spec.equations.map((e) => C.el("div", { text: e })),
-      ...(spec.notes.length ? [C.el("div", { class: "hint", tx: spec.notes.join(" ") })] : []),
+      ...(spec.notes.length ? [C.el("div", { class: "hint", i18n: noteKeys("optimizer", spec) })] : []),
       C.el("div", { text: `t = ${n} · θ = ${vec(r.points[n])} · f = ${fmt(r.loss[n])}` }),
       C.el("div", { text: `∇f = ${vec(r.gradient[n])} · ${t("step")} = ${vec(step)} · lr_eff = ${vec(r.effective_lr[n])}` }),
       C.el("div", { class: "hint", text: r.status === "running" ? "" : `${t(`status.${r.status}`)} @ ${r.stopped_at}` }),

@@ -2,7 +2,7 @@
 // saturated regions shaded and the ReLU-sum overlay.
 import * as C from "../controls.js";
 import * as curves from "../charts/curves.js";
-import { tx } from "../i18n.js";
+import { noteKeys, sentences } from "../i18n.js";
 
 export class GalleryLab {
   constructor(app) {
@@ -17,7 +17,7 @@ export class GalleryLab {
     const charts = C.el("div", { class: "charts" });
     root.replaceChildren(panel, charts);
     const cat = this.app.catalog;
-    const boxes = cat.activations.map((a) => C.checkbox({ key: `act.${a.name}`, checked: this.config.show.includes(a.name),
+    const boxes = cat.activations.map((a) => C.checkbox({ key: `act.${a.name}`, label: a.name, checked: this.config.show.includes(a.name),
       onChange: (on) => {
         this.config.show = on ? [...this.config.show, a.name] : this.config.show.filter((n) => n !== a.name);
         this.changed();
@@ -67,7 +67,7 @@ export class GalleryLab {
       derivative: this.config.derivative, relusum: this.config.relusum });
     const notes = this.config.show.filter((n) => this.curves[n]).map((name) => {
       const spec = cat.find((a) => a.name === name);
-      return `${name}: ${spec.formula}. ${tx(spec.notes.join(" "))}`;
+      return `${name}: ${spec.formula}. ${sentences(noteKeys("activation", spec))}`;
     });
     this.notes.replaceChildren(...notes.map((n) => C.el("p", { text: n })), C.el("p", { i18n: "gallery.shade" }));
   }

@@ -2,7 +2,7 @@
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
 import { fmt, purge } from "../plot.js";
-import { getLang, t, tx } from "../i18n.js";
+import { noteKeys, setText, t } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
@@ -147,7 +147,7 @@ export class LayersLab {
     if (!this.sizeNote) return;
     const notes = this.sizeNotes || [];
     this.sizeNote.hidden = !notes.length;
-    this.sizeNote.textContent = notes.map(([key, vars]) => t(key, vars)).join(getLang() === "zh" ? "" : " ");
+    this.sizeNote.textContent = notes.map(([key, vars]) => t(key, vars)).join(t("sep.sentence"));
   }
 
   send(side = this.side, moved = null, dragging = false) {
@@ -312,8 +312,7 @@ export class LayersLab {
       onRelease: () => this.send(),
     }).el));
     if (this.actNote) {
-      this.actNote.dataset.tx = act.notes.join(" ");
-      this.actNote.textContent = tx(this.actNote.dataset.tx);
+      setText(this.actNote, noteKeys("activation", act));
     }
   }
 
@@ -444,7 +443,7 @@ export class LayersLab {
     const show = (el, texts) => {
       if (!el) return;
       el.hidden = !texts.length;
-      el.textContent = texts.join(getLang() === "zh" ? "" : " ");
+      el.textContent = texts.join(t("sep.sentence"));
     };
     const notes = this.flagNotes[side];
     const q = this.view.quantity;

@@ -2,7 +2,7 @@
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
 import { fmt, purge } from "../plot.js";
-import { getLang, t, tx } from "../i18n.js";
+import { getLang, said, t } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
 import * as series from "../charts/series.js";
@@ -127,7 +127,7 @@ export class TrainLab {
     const cat = this.app.catalog;
     const c = this.config;
     const dataset = C.select({ key: "f.dataset", value: c.dataset,
-      options: cat.datasets.map((d) => ({ value: d.name, key: `ds.${d.name}` })),
+      options: cat.datasets.map((d) => ({ value: d.name, key: `dataset.${d.name}.title` })),
       onChange: (v) => { c.dataset_params = v === "logic" ? { gate: "xor" } : {}; if (v === "logic") c.batch_size = 4; this.renderGate(); this.set({ dataset: v }); } });
     this.gateBox = C.el("div");
     this.renderGate();
@@ -158,7 +158,7 @@ export class TrainLab {
     const l1 = C.slider({ key: "f.l1", min: 0, max: 0.05, step: 0.0005, value: c.l1, onInput: (v) => this.set({ l1: v }) });
     const l2 = C.slider({ key: "f.l2", min: 0, max: 0.1, step: 0.001, value: c.l2, onInput: (v) => this.set({ l2: v }) });
     const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
-      options: cat.optimizers.map((o) => ({ value: o.name, source: o.title })),
+      options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
       onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.nameLr(); this.send(); } });
     this.lrCtl = C.slider({ key: "f.lr", min: 1e-5, max: 10, log: true, value: c.optimizer.lr ?? 0.01,
       onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
@@ -288,7 +288,7 @@ export class TrainLab {
   }
 
   onStatus(status, side = "a") {
-    this.runs[side].diverged = status.state === "diverged" ? status.reason : null;
+    this.runs[side].diverged = status.state === "diverged" ? status : null;
     this.renderStatus(side);
   }
 
@@ -298,7 +298,7 @@ export class TrainLab {
     if (!el) return;
     const { warning: w, diverged } = this.runs[side];
     let text = "";
-    if (diverged) text = `${t("diverged")}: ${tx(diverged)}`;
+    if (diverged) text = `${t("diverged")}: ${diverged.reason_text ? said(diverged.reason_text) : diverged.reason}`;
     else if (w) {
       const parts = [t("blowup.loss", { step: w.step, peak: fmt(w.loss_peak, 3),
         times: fmt(w.loss_peak / Math.max(w.loss_start, 0.1), 2), start: fmt(w.loss_start, 3) })];
