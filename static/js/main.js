@@ -1,7 +1,7 @@
 // DeepScope's page: wires the state (URL), the socket, the labs, the presets and
 // the classroom features (language, projector, palette, keyboard, live region).
 import * as C from "./controls.js";
-import { apply, errorText, getLang, said, setLang, t } from "./i18n.js";
+import { apply, errorText, getLang, said, setLang, setText, t } from "./i18n.js";
 import { purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
 import { flushUrl, readUrl, state, urlFor, writeUrl } from "./state.js";
@@ -337,7 +337,7 @@ class App {
       for (const p of this.catalog.presets.filter((x) => x.lab === lab)) {
         const option = document.createElement("option");
         option.value = p.id;
-        option.textContent = t(`preset.${p.id}.title`);
+        setText(option, `preset.${p.id}.title`);
         group.append(option);
       }
       select.append(group);
@@ -348,12 +348,9 @@ class App {
     });
   }
 
+  // The groups' labels are attributes (apply() words the options themselves).
   refreshPresetTitles() {
     for (const group of $("preset").querySelectorAll("optgroup")) group.label = t(`tab.${group.dataset.lab}`);
-    for (const option of $("preset").querySelectorAll("option[value]")) {
-      const p = this.catalog.presets.find((x) => x.id === option.value);
-      if (p) option.textContent = t(`preset.${p.id}.title`);
-    }
   }
 
   // A preset sets the lab's configuration, stream options and view, opens compare

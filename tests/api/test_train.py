@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from deepscope import i18n
+
 SMALL = {"dataset": "circle", "n_samples": 100, "hidden": [6], "steps": 200, "seed": 2}
 
 
@@ -57,6 +59,8 @@ def test_logic_gate_and_divergence(client: TestClient) -> None:
     )
     assert boom.status_code == 200
     assert boom.json()["status"] == "diverged" and "learning rate" in boom.json()["reason"]
+    said = boom.json()["reason_text"]
+    assert boom.json()["reason"] == i18n.text(said["key"], **said["vars"])
     assert "NaN" not in boom.text and "Infinity" not in boom.text
 
 

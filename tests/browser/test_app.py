@@ -8,13 +8,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from deepscope.catalog import build_catalog
-from deepscope.engine import layers_lab, training
+from deepscope import i18n
+from deepscope.engine import activations, datasets, initializers, optimizers, surfaces
 from tests.browser.conftest import FLAGS, Watched
 from tests.live import live_server
 
@@ -293,47 +294,91 @@ def test_the_language_switch_changes_the_text(watched: Watched) -> None:
     watched.check_clean()
 
 
-PROPER_NAMES = {"AdaGrad", "RMSProp", "AdaDelta", "Adam", "AdamW", "NAdam", "AMSGrad", "Rosenbrock"}
-PROPER_NAMES |= {"Beale", "Himmelblau", "Booth", "Rastrigin", "Ackley", "Styblinski–Tang"}
+REGISTRY_NAMES = {
+    *activations.ACTIVATIONS,
+    *optimizers.OPTIMIZERS,
+    *surfaces.SURFACE_SPECS,
+    *datasets.DATASETS,
+    *initializers.INITIALIZERS,
+}
 
 
-def catalog_texts() -> list[str]:
-    """Every English text of the server's catalog and the layers lab that the page shows."""
-    catalog = build_catalog()
-    texts = [" ".join(a["notes"]) for a in catalog["activations"]]
-    for kind in ("optimizers", "surfaces"):
-        for entry in catalog[kind]:
-            texts.append(" ".join(entry["notes"]))
-            title = entry["title"]
-            if title not in PROPER_NAMES and re.search("[A-Za-z]{3,}", title):
-                texts.append(title)
-    for change in (
-        {},
-        {"batchnorm": "train"},
-        {"activation": "gelu"},
-        {"residual": True},
-        {"bias": 0.5},
-        {"init": "constant"},
-    ):
-        texts.append(layers_lab.theory_variance(layers_lab.LayersConfig(**change))[1])
-    diverging = training.TrainConfig(
-        activation="linear", scale=3.0, steps=500, optimizer=training.RunConfig("gd", {"lr": 5.0})
+def shown_texts(page: Page) -> dict[str, list[Any]]:
+    """Every text node of the page (an <option>'s included) and every element marked
+    data-i18n with what it says."""
+    return page.evaluate(
+        """() => {
+          const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          const texts = [];
+          for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+            const text = n.textContent.trim();
+            if (text && !n.parentElement.closest('script, style')) texts.push(text);
+          }
+          const marked = [...document.querySelectorAll('[data-i18n]')]
+            .filter((e) => e.dataset.i18n).map((e) => [e.dataset.i18n, e.textContent]);
+          const options = [...document.querySelectorAll('option')]
+            .map((o) => [o.value, o.textContent, o.dataset.i18n || '']);
+          return {texts, marked, options};
+        }"""
     )
-    reason = list(training.train(diverging, every=10))[-1].reason
-    assert "learning rate" in reason
-    texts.append(reason)
-    return [t for t in texts if t]
 
 
-def test_every_catalog_text_the_page_shows_has_its_chinese(watched: Watched) -> None:
+def untranslated(page: Page) -> list[str]:
+    """What a page in Chinese shows in English: a marked element whose words are not its
+    keys' Chinese, an <option> worded neither by a key nor by its registry name, and a
+    text node that is (or, for a sentence, contains) an English text of the catalog."""
+    en, zh = i18n.catalog("en"), i18n.catalog("zh")
+    english = {v for k, v in en.items() if v != zh[k] and v not in REGISTRY_NAMES}
+    sentences = {v for v in english if len(v) >= 25}
+    seen = shown_texts(page)
+    wrong = []
+    for spec, text in seen["marked"]:
+        words = zh["sep.sentence"].join(zh[k] for k in spec.split(" "))
+        if text != words:
+            wrong.append(f"[data-i18n={spec}] says {text!r}")
+    for value, text, key in seen["options"]:
+        if not key and text != value and re.search("[A-Za-z]", text):  # a layer: "1"
+            wrong.append(f"<option value={value}> says {text!r} without a key")
+    for text in seen["texts"]:
+        if text in english or any(s in text for s in sentences):
+            wrong.append(f"English on a Chinese page: {text!r}")
+    return wrong
+
+
+def test_every_text_a_chinese_page_shows_is_chinese(watched: Watched) -> None:
+    """Every lab, compare mode and a preset's notice, <option> texts included: worded
+    from zh.json by key (a missing key is a console error, which check_clean fails on)."""
     page = watched.open("?lab=gallery&lang=zh")
-    page.wait_for_function("() => window.deepscope && window.deepscope.active")
-    texts = catalog_texts()
-    assert len(texts) > 40
-    missing = page.evaluate(
-        "async (texts) => (await import('/static/js/i18n.js')).untranslated(texts)", texts
-    )
-    assert missing == []
+    assert untranslated(page) == []
+    for lab in ("layers", "descend", "train"):
+        page.locator(f"#tab-{lab}").click()
+        page.wait_for_function(
+            f"() => window.deepscope.active === window.deepscope.labs['{lab}']"
+            " && document.querySelectorAll('.plot[data-drawn]').length > 0"
+        )
+        assert untranslated(page) == [], lab
+    page = watched.open("?preset=bn-small&lang=zh")  # compare mode: labels, both notes
+    wait_frame(page, "layers", "l.frame !== null")
+    expect(page.locator("#notice-title")).to_have_text(i18n.text("preset.bn-small.title", "zh"))
+    assert untranslated(page) == []
+    # the test can fail: the same page in English is full of English
+    page.locator("#lang").click()
+    expect(page.locator("#tab-layers")).to_have_text("Layers")
+    assert len(untranslated(page)) > 50
+    page.locator("#lang").click()
+    expect(page.locator("#tab-layers")).to_have_text("逐层")
+    watched.check_clean()
+
+
+def test_a_missing_key_is_a_console_error_and_shows_the_key(watched: Watched) -> None:
+    page = watched.open("?lab=gallery&lang=zh")
+    said = page.evaluate("async () => (await import('/static/js/i18n.js')).t('f.no_such_field')")
+    assert said == "f.no_such_field"
+    assert any('no text "f.no_such_field" in static/i18n/zh.json' in e for e in watched.errors)
+
+
+def test_the_server_s_texts_are_shown_translated_by_key(watched: Watched) -> None:
+    page = watched.open("?lab=gallery&lang=zh")
     # and they are shown translated: the gallery's notes, the optimizer lab's surface note
     expect(page.get_by_text("以零为中心，但在 ±1 处饱和", exact=False)).to_be_visible()
     page.locator("#tab-descend").click()

@@ -128,9 +128,9 @@ def test_error_codes_are_worded_from_the_catalog_or_fall_back_to_english(
             code: 'domain_dims', params: {dims: 1}, message: 'domain needs 1 range(s)'}]};
           const out = [i18n.errorText(known), i18n.errorText(unknown), i18n.errorText(bare),
                        i18n.errorText(rest)];
-          i18n.setLang('en');
+          await i18n.setLang('en');
           out.push(i18n.errorText(known), i18n.errorText(rest));
-          i18n.setLang('zh');
+          await i18n.setLang('zh');
           return out;
         }"""
     )

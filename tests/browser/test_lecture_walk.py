@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from deepscope import i18n
 from deepscope.presets import PRESETS
 from tests.browser.conftest import Watched
 from tests.live import LiveServer
@@ -244,7 +245,7 @@ def test_pagedown_and_pageup_walk_every_preset_across_labs(laptop: Watched) -> N
         page.keyboard.press("PageDown")
         expect(page.locator("#preset")).to_have_value(p["id"])
         expect(page.locator(f"#tab-{p['lab']}")).to_have_attribute("aria-selected", "true")
-        expect(page.locator("#notice-title")).to_have_text(p["title"]["en"])
+        expect(page.locator("#notice-title")).to_have_text(i18n.text(f"preset.{p['id']}.title"))
         said = f"Preset {i + 1} of {len(WALK)}: {p['title']['en']}"
         expect(page.locator("#live")).to_contain_text(said)
     page.keyboard.press("PageDown")  # past the end: stays, and says so
@@ -311,7 +312,7 @@ def test_a_link_copied_while_training_plays_at_the_same_preset(laptop: Watched) 
     page.goto(url)
     page.wait_for_function("() => window.deepscope && window.deepscope.active")
     expect(page.locator("#preset")).to_have_value("zero-init")
-    expect(page.locator("#notice-title")).to_have_text(preset("zero-init")["title"]["en"])
+    expect(page.locator("#notice-title")).to_have_text(i18n.text("preset.zero-init.title"))
     wait_lab(page, "train", "l.latest !== null && l.latest.step > 20")
     expect(page.get_by_test_id("play-state")).to_have_attribute("data-state", "running")
     # Paused, the link opens paused.
@@ -413,7 +414,7 @@ def test_every_preset_draws_with_its_notice_above_the_fold(
             page.locator("#preset").select_option(p["id"])
             first_chart_drawn(page, p)
             page.wait_for_timeout(300)  # let a streaming preset draw a few frames
-            expect(page.locator("#notice-title")).to_have_text(p["title"]["en"])
+            expect(page.locator("#notice-title")).to_have_text(i18n.text(f"preset.{p['id']}.title"))
             box = page.evaluate(
                 """() => {
                 const n = document.getElementById('notice').getBoundingClientRect();

@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
+from deepscope import i18n
 from deepscope.app import create_app
 from deepscope.protocol import (
     DescendFrameData,
@@ -85,6 +86,9 @@ def test_hello_then_layers_frame(client: TestClient) -> None:
         assert len(data.layers) == 3
         assert len(data.edges["activation"]) == 51  # counts on known edges
         assert len(data.layers[0].hist["activation"].counts) == 50
+        # the variance-law note: English, and its key for the page to word it
+        assert data.theory_text.key.startswith("layers.theory.")
+        assert data.theory_note == i18n.text(data.theory_text.key, **data.theory_text.vars)
 
 
 LECTURE_BATCH = {**SMALL_LAYERS, "batch": 800}  # large enough for a coarse frame first
@@ -244,6 +248,10 @@ def test_train_stream_and_divergence(client: TestClient) -> None:
         send(ws, type="play")
         diverged = until(ws, "status", state="diverged")
         assert "learning rate" in diverged["reason"]
+        # the page words it by key: the English above is that key's text
+        said = diverged["reason_text"]
+        assert said["key"].startswith("train.diverged.") and said["vars"]["lr"] == "5"
+        assert diverged["reason"] == i18n.text(said["key"], **said["vars"])
 
 
 @pytest.mark.parametrize(
