@@ -245,8 +245,9 @@ def test_pagedown_and_pageup_walk_every_preset_across_labs(laptop: Watched) -> N
         page.keyboard.press("PageDown")
         expect(page.locator("#preset")).to_have_value(p["id"])
         expect(page.locator(f"#tab-{p['lab']}")).to_have_attribute("aria-selected", "true")
-        expect(page.locator("#notice-title")).to_have_text(i18n.text(f"preset.{p['id']}.title"))
-        said = f"Preset {i + 1} of {len(WALK)}: {p['title']['en']}"
+        title = i18n.text(f"preset.{p['id']}.title")
+        expect(page.locator("#notice-title")).to_have_text(title)
+        said = f"Preset {i + 1} of {len(WALK)}: {title}"
         expect(page.locator("#live")).to_contain_text(said)
     page.keyboard.press("PageDown")  # past the end: stays, and says so
     expect(page.locator("#live")).to_have_text("That was the last preset.")
