@@ -74,3 +74,8 @@ def test_the_installed_server_serves_the_page_outside_the_checkout(
         assert status == 200 and module == (ROOT / "static/js/main.js").read_bytes()
         status, plotly = _get(f"{s.url}/static/vendor/plotly.min.js")
         assert status == 200 and len(plotly) > 1_000_000
+        # the texts: the page's catalogs, and the server's English read from the installed one
+        status, zh = _get(f"{s.url}/static/i18n/zh.json")
+        assert status == 200 and zh == (ROOT / "static/i18n/zh.json").read_bytes()
+        status, catalog = _get(f"{s.url}/api/catalog")
+        assert status == 200 and b"Momentum + RMSProp + bias correction." in catalog

@@ -48,7 +48,8 @@ class Param:
 
 @dataclass(frozen=True)
 class Activation:
-    """One registry entry: the function, its derivative and what the UI needs."""
+    """One registry entry: the function, its derivative and what the UI needs (its
+    notes are words: ``activation.<name>.notes.<i>`` in ``static/i18n/<lang>.json``)."""
 
     name: str
     formula: str

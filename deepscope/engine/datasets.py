@@ -119,6 +119,9 @@ def logic(
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """A registry entry (its title and notes: ``dataset.<name>.title`` / ``.notes.<i>``
+    in ``static/i18n/<lang>.json``)."""
+
     name: str
     make: Generator
     params: Mapping[str, tuple[str, ...]]  # string choices (e.g. gate)
@@ -128,32 +131,12 @@ class DatasetSpec:
 DATASETS: dict[str, DatasetSpec] = {
     d.name: d
     for d in (
-        DatasetSpec(
-            "circle",
-            circle,
-            {},
-        ),
-        DatasetSpec(
-            "xor",
-            xor,
-            {},
-        ),
-        DatasetSpec(
-            "gaussians",
-            gaussians,
-            {},
-        ),
-        DatasetSpec(
-            "spiral",
-            spiral,
-            {},
-        ),
+        DatasetSpec("circle", circle, {}),
+        DatasetSpec("xor", xor, {}),
+        DatasetSpec("gaussians", gaussians, {}),
+        DatasetSpec("spiral", spiral, {}),
         DatasetSpec("moons", moons, {}),
-        DatasetSpec(
-            "linear",
-            linear,
-            {},
-        ),
+        DatasetSpec("linear", linear, {}),
         DatasetSpec(
             "logic",
             logic,

@@ -78,6 +78,9 @@ class Coefficients:
 
 @dataclass(frozen=True)
 class OptimizerSpec:
+    """A registry entry (its title and notes: ``optimizer.<name>.title`` / ``.notes.<i>``
+    in ``static/i18n/<lang>.json``)."""
+
     name: str
     equations: tuple[str, ...]
     hyper: tuple[HyperParam, ...]

@@ -188,7 +188,8 @@ def search_candidates(domain: Sequence[tuple[float, float]], per_axis: int) -> A
 
 @dataclass(frozen=True)
 class SurfaceSpec:
-    """A registry entry: builds a Surface from parameter values."""
+    """A registry entry: builds a Surface from parameter values (its title and notes:
+    ``surface.<name>.title`` / ``.notes.<i>`` in ``static/i18n/<lang>.json``)."""
 
     name: str
     expr: str  # in x (and y), may use the parameter names and derived constants
