@@ -188,7 +188,7 @@ class App {
         writeUrl();
       }
       this.active?.onStatus?.(message);
-      if (message.state === "diverged") this.banner(`${t("diverged")}: ${message.reason_text ? said(message.reason_text) : message.reason}`, false);
+      if (message.state === "diverged") this.banner(t("diverged", { reason: message.reason_text ? said(message.reason_text) : message.reason }), false);
     } else if (message.type === "error") {
       if (message.code === "rate_limited") return;
       this.showError(message);

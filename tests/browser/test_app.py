@@ -453,3 +453,19 @@ def test_class_full_message(browser: Browser, tmp_path: Path) -> None:
 
 def test_flags_include_the_offline_ones() -> None:
     assert "--disable-background-networking" in FLAGS and "--headless" in FLAGS
+
+
+def test_a_divergence_is_explained_in_the_page_s_language(watched: Watched) -> None:
+    """The server names why a run diverged by key (reason_text); the page words it."""
+    config = '{"activation":"linear","scale":3,"steps":500,"optimizer":{"optimizer":"gd","lr":5}}'
+    page = watched.open(f"?lab=train&lang=zh&config={config}")
+    page.locator("#tab-train").click()
+    page.get_by_role("button", name="播放").first.click()
+    status = page.get_by_test_id("train-status")
+    expect(status).to_contain_text("已发散：")
+    expect(status).to_contain_text("步溢出：学习率（5）对这个网络来说太高了")
+    expect(page.locator("#banner")).to_contain_text("学习率（5）")
+    page.locator("#lang").click()
+    expect(status).to_contain_text("overflowed at step")
+    expect(status).to_contain_text("the learning rate (5) is too high for this network")
+    watched.check_clean()

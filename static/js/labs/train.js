@@ -298,7 +298,7 @@ export class TrainLab {
     if (!el) return;
     const { warning: w, diverged } = this.runs[side];
     let text = "";
-    if (diverged) text = `${t("diverged")}: ${diverged.reason_text ? said(diverged.reason_text) : diverged.reason}`;
+    if (diverged) text = t("diverged", { reason: diverged.reason_text ? said(diverged.reason_text) : diverged.reason });
     else if (w) {
       const parts = [t("blowup.loss", { step: w.step, peak: fmt(w.loss_peak, 3),
         times: fmt(w.loss_peak / Math.max(w.loss_start, 0.1), 2), start: fmt(w.loss_start, 3) })];
