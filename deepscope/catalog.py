@@ -73,7 +73,7 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
         "output_range": list(act.output_range),
         "derivative_range": list(act.derivative_range),
         "saturates": act.saturated is not None,
-        "saturation_rule": act.saturation_rule,
+        "saturation_rule": i18n.text(f"activation.{act.name}.saturation"),
         "n_var_w_target": act.target_gain(defaults),
         "notes": i18n.notes("activation", act.name),
     }

@@ -324,6 +324,7 @@ class LayersResponse(BaseModel):
     n_var_w_expected: list[float]
     n_var_w_target: float | None = Field(description="1 for tanh, 2 for ReLU")
     saturation_rule: str
+    saturation_text: TextRef
     loss: float | None
     elapsed_ms: float
 
@@ -906,6 +907,7 @@ class LayersFrameData(BaseModel):
     n_var_w_expected: list[float]
     n_var_w_target: float | None
     saturation_rule: str
+    saturation_text: TextRef
     loss: float | None
     detail: Literal["coarse", "complete"]
     samples: int = Field(description="rows of the batch these statistics were taken on")

@@ -69,6 +69,7 @@ def _registry_keys() -> tuple[set[str], dict[str, set[str]]]:
     needed = {
         f"{kind}.{n}.title" for kind in ("optimizer", "surface", "dataset") for n in names[kind]
     }
+    needed |= {f"activation.{n}.saturation" for n in names["activation"]}
     for p in PRESETS:
         needed |= {f"preset.{p['id']}.title", f"preset.{p['id']}.notice"}
         if "compare" in p:
@@ -132,6 +133,13 @@ def test_every_variance_law_note_is_a_key_with_its_slots(
     assert note.key == key
     assert set(i18n.SLOT.findall(EN[key])) == set(note.vars)
     assert "{" not in i18n.english(note).replace("{k−1}", "")
+
+
+def test_the_saturation_rule_is_said_by_the_activation_s_key() -> None:
+    config = layers_lab.LayersConfig(activation="sigmoid", widths=(20, 20), input_dim=20, batch=50)
+    result = layers_lab.run(config)
+    assert result.saturation_rule == Text("activation.sigmoid.saturation")
+    assert i18n.english(result.saturation_rule) == "h < 0.01 or h > 0.99"
 
 
 def test_a_divergence_is_explained_by_key_in_every_language() -> None:

@@ -49,7 +49,9 @@ class Param:
 @dataclass(frozen=True)
 class Activation:
     """One registry entry: the function, its derivative and what the UI needs (its
-    notes are words: ``activation.<name>.notes.<i>`` in ``static/i18n/<lang>.json``)."""
+    words — the notes, and when a unit counts as saturated — are
+    ``activation.<name>.notes.<i>`` and ``activation.<name>.saturation`` in
+    ``static/i18n/<lang>.json``)."""
 
     name: str
     formula: str
@@ -58,9 +60,9 @@ class Activation:
     output_range: tuple[float, float]
     derivative_range: tuple[float, float]
     params: tuple[Param, ...] = ()
-    # Boolean mask of saturated units from (z, h), or None if it never saturates.
+    # Boolean mask of saturated units from (z, h), or None if it never saturates (the
+    # rule in words: activation.<name>.saturation).
     saturated: Callable[[Array, Array], NDArray[np.bool_]] | None = None
-    saturation_rule: str = "never saturates"
     # E[f(s)²] / Var(s) for small zero-mean symmetric s; None = no simple law.
     variance_gain: Callable[[Params], float] | None = None
     # Gallery curve (f, df) on 1-D points; defaults to (f, df).
@@ -345,8 +347,6 @@ _ALPHA_LEAKY = Param("alpha", 0.01, 0.0, 1.0, doc="slope for z < 0")
 _ALPHA_PRELU = Param("alpha", 0.25, 0.0, 1.0, doc="slope for z < 0 (learned in training)")
 _ALPHA_ELU = Param("alpha", 1.0, 0.0, 5.0, doc="negative saturation value −α")
 _K_MAXOUT = Param("k", 2, 2, 8, integer=True, doc="pieces per unit")
-_TAIL_RULE = "z < ln 0.01 ≈ −4.6 (flat left tail)"
-
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
@@ -367,7 +367,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.0),
             (0.0, 0.3125),
             saturated=_sat_sigmoid,
-            saturation_rule="h < 0.01 or h > 0.99",
             fdf=sigmoid_fdf,
         ),
         Activation(
@@ -378,7 +377,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-1.0, 1.0),
             (0.0, 1.25),
             saturated=_sat_tanh,
-            saturation_rule="|h| > 0.99",
             variance_gain=_gain_one,
             fdf=tanh_fdf,
         ),
@@ -421,7 +419,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             params=(_ALPHA_ELU,),
             saturated=_sat_left_tail,
-            saturation_rule=_TAIL_RULE,
         ),
         Activation(
             "selu",
@@ -431,7 +428,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-4.0, 4.0),
             (0.0, 1.875),
             saturated=_sat_left_tail,
-            saturation_rule=_TAIL_RULE,
         ),
         Activation(
             "gelu",
@@ -441,7 +437,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-4.0, 4.0),
             (-0.25, 1.25),
             saturated=_sat_left_tail,
-            saturation_rule=_TAIL_RULE,
         ),
         Activation(
             "silu",
@@ -451,7 +446,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-4.0, 4.0),
             (-0.25, 1.25),
             saturated=_sat_left_tail,
-            saturation_rule=_TAIL_RULE,
         ),
         Activation(
             "softplus",
@@ -461,7 +455,6 @@ ACTIVATIONS: dict[str, Activation] = {
             (-4.0, 4.0),
             (0.0, 1.25),
             saturated=_sat_left_tail,
-            saturation_rule=_TAIL_RULE,
         ),
         Activation(
             "maxout",

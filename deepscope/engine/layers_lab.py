@@ -143,7 +143,7 @@ class LayersResult:
     theory_note: Text  # when the predicted variance holds (layers.theory.*)
     n_var_w_expected: list[float]  # fan_in · Var(w) of the scheme, per layer
     target_gain: float | None  # 1 for tanh, 2 for ReLU, None if no simple law
-    saturation_rule: str
+    saturation_rule: Text  # activation.<name>.saturation
     loss: float | None
     elapsed_ms: float
     samples: int  # rows of the batch the statistics were taken on
@@ -543,7 +543,7 @@ def _assemble(
         theory_note=note,
         n_var_w_expected=expected,
         target_gain=act.target_gain(act.resolve(config.activation_params)),
-        saturation_rule=act.saturation_rule,
+        saturation_rule=Text(f"activation.{act.name}.saturation"),
         loss=_finite(loss),
         elapsed_ms=(time.perf_counter() - started) * 1e3,
         samples=rows,

@@ -109,7 +109,8 @@ def layers_response(result: layers_lab.LayersResult) -> LayersResponse:
         theory_text=text_ref(result.theory_note),
         n_var_w_expected=result.n_var_w_expected,
         n_var_w_target=result.target_gain,
-        saturation_rule=result.saturation_rule,
+        saturation_rule=i18n.english(result.saturation_rule),
+        saturation_text=text_ref(result.saturation_rule),
         loss=result.loss,
         elapsed_ms=result.elapsed_ms,
     )

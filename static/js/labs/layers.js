@@ -2,7 +2,7 @@
 // saturation / dead / zero fractions and gradient norms — recomputed on every change.
 import * as C from "../controls.js";
 import { fmt, purge } from "../plot.js";
-import { noteKeys, setText, t } from "../i18n.js";
+import { noteKeys, said, setText, t } from "../i18n.js";
 import * as gradnorm from "../charts/gradnorm.js";
 import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
@@ -409,7 +409,7 @@ export class LayersLab {
     this.readout[side].replaceChildren(
       C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
       C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
-      C.el("span", { text: ` · ${t("h.rule")}: ${d.saturation_rule}` }),
+      C.el("span", { text: ` · ${t("h.rule")}: ${said(d.saturation_text)}` }),
       C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
     );
     // The moments and the gradient norms draw both sides on one chart.
