@@ -97,8 +97,9 @@ def test_a_refused_configuration_is_worded_in_the_page_language_and_then_cleared
         "服务器提示: batch: depth × width × batch = 15,000,000，超过上限 10,000,000："
         "请减小深度、宽度或批大小"
     )
-    # the language button re-words it
+    # the language button re-words it (once the English catalog has loaded)
     page.locator("#lang").click()
+    expect(page.locator("#tab-layers")).to_have_text("Layers")
     assert banner(page)["text"] == (
         "Server says: batch: depth × width × batch = 15,000,000 exceeds the ceiling "
         "10,000,000: reduce depth, width or batch"
