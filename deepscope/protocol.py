@@ -8,7 +8,6 @@ lists equal the engine registries' keys (a test checks it).
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -950,7 +949,3 @@ class Health(BaseModel):
             "computed, abandoned, cached entries and bytes, queued and running jobs"
         ),
     )
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None

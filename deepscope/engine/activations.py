@@ -92,11 +92,6 @@ class Activation:
             return self.fdf(z, params)
         return self.f(z, params), self.df(z, params)
 
-    @property
-    def pieces_param(self) -> bool:
-        """True for maxout, whose pre-activation carries a trailing axis of pieces."""
-        return self.name == "maxout"
-
     def target_gain(self, params: Params) -> float | None:
         """The n·Var(w) that keeps the variance constant through depth (1 tanh, 2 ReLU)."""
         if self.variance_gain is None:

@@ -592,13 +592,3 @@ class Schedule:
         if self.name == "cosine":
             return 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, self.period) / self.period))
         raise ValueError(f"unknown schedule {self.name!r}; choose from {SCHEDULES}")
-
-    @property
-    def formula(self) -> str:
-        return {
-            "constant": "lr",
-            "inv_sqrt": "lr/√(t+1)",
-            "step": f"lr·{self.gamma:g}^⌊t/{self.step_size}⌋",
-            "exponential": f"lr·{self.gamma:g}^t",
-            "cosine": f"lr·½(1 + cos(π·min(t, {self.period})/{self.period}))",
-        }[self.name]

@@ -25,8 +25,6 @@ from ..protocol import (
 from . import labs
 from .encode import finite_list
 
-State = Literal["running", "paused", "diverged", "finished"]
-
 
 @dataclass
 class Output:

@@ -195,8 +195,6 @@ class App {
       if (this.active?.exprError && (message.field || message.message).includes("surface")) {
         this.active.exprError.textContent = errorText(message);
       }
-    } else if (message.type === "hello") {
-      this.limits = message.limits;
     }
   }
 

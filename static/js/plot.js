@@ -152,10 +152,6 @@ export class Plot {
     // (a hidden plot is resized when it is drawn again, shown)
     if (this.el.offsetParent !== null) Plotly.Plots.resize(this.el).catch(() => {});
   }
-
-  png(name) {
-    return Plotly.downloadImage(this.el, { format: "png", scale: 2, filename: name });
-  }
 }
 
 export function purge(root) {
