@@ -20,6 +20,13 @@ function decode(text) {
   try { return JSON.parse(text); } catch { return null; }
 }
 
+// A parameter holding a JSON object, or null when it is missing or not an object.
+function objectParam(q, name) {
+  const text = q.get(name);
+  const value = text ? decode(text) : null;
+  return value && typeof value === "object" ? value : null;
+}
+
 export function readUrl(href = location.href) {
   const url = new URL(href);
   const q = url.searchParams;
@@ -29,27 +36,16 @@ export function readUrl(href = location.href) {
   state.projector = q.get("projector") === "1";
   state.cvd = q.get("cvd") !== "0";
   state.preset = q.get("preset") || "";
-  const config = q.get("config");
-  if (config) {
-    const value = decode(config);
-    if (value && typeof value === "object") state.configs[state.lab] = value;
-  }
-  const view = q.get("view");
-  if (view) {
-    const value = decode(view);
-    if (value && typeof value === "object") state.view[state.lab] = value;
-  }
-  const options = q.get("options");
-  if (options) {
-    const value = decode(options);
-    if (value && typeof value === "object") state.options[state.lab] = value;
-  }
-  const compare = q.get("compare");
+  const config = objectParam(q, "config");
+  if (config) state.configs[state.lab] = config;
+  const view = objectParam(q, "view");
+  if (view) state.view[state.lab] = view;
+  const options = objectParam(q, "options");
+  if (options) state.options[state.lab] = options;
+  const compare = objectParam(q, "compare");
   if (compare) {
-    const value = decode(compare);
-    const labels = decode(q.get("labels") || "null");
-    const ok = labels && typeof labels === "object" && Array.isArray(labels.en);
-    if (value && typeof value === "object") state.compare[state.lab] = { config: value, labels: ok ? labels : null };
+    const labels = objectParam(q, "labels");
+    state.compare[state.lab] = { config: compare, labels: labels && Array.isArray(labels.en) ? labels : null };
   }
   state.play = q.get("play") === "1";
   return state;
