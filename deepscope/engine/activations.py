@@ -10,7 +10,7 @@ trailing axis of ``k`` pieces and it returns the maximum over that axis. For the
 softplus — a picture of how maxout approximates any convex activation with
 pieces, and of why it neither saturates nor dies.
 
-Conventions (SPEC §3): ReLU′(0) = 0; leaky ReLU α defaults to 0.01; ELU is
+Conventions (docs/numerics.md): ReLU′(0) = 0; leaky ReLU α defaults to 0.01; ELU is
 α(eᶻ − 1) for z ≤ 0; GELU is the exact z·Φ(z) with the normal CDF Φ.
 """
 

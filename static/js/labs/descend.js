@@ -68,9 +68,9 @@ export class DescendLab {
 
   buildControls(panel) {
     const cat = this.app.catalog;
-    const groups = { seed: [], classic: [] };
-    for (const s of cat.surfaces) groups[s.group === "seed" ? "seed" : "classic"].push(s);
-    const surfaceOptions = [...groups.seed, ...groups.classic].map((s) => ({ value: s.name, source: s.title }));
+    const groups = { lecture: [], classic: [] };
+    for (const s of cat.surfaces) groups[s.group === "lecture" ? "lecture" : "classic"].push(s);
+    const surfaceOptions = [...groups.lecture, ...groups.classic].map((s) => ({ value: s.name, source: s.title }));
     surfaceOptions.push({ value: "custom", key: "surface.custom" });
     const isCustom = typeof this.config.surface === "object";
     this.surfaceSelect = C.select({ key: "f.surface", value: isCustom ? "custom" : this.config.surface,
