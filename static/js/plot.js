@@ -143,7 +143,7 @@ export class Plot {
   growForLegend() {
     const fl = this.el._fullLayout;
     const legend = fl && fl.showlegend !== false ? fl.legend : null;
-    const height = legend && legend._height ? legend._height : 0;
+    const height = legend?._height ? legend._height : 0;
     const row = 1.6 * theme.font + 12;
     const extra = Math.round(Math.max(0, height - row));
     if (Math.abs(extra - this.legendExtra) < 4) return;
