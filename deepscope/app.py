@@ -1,6 +1,6 @@
 """The ASGI app: ``deepscope.app:app``.
 
-Routes live in ``server.api``; this module wires them together with the
+Routes live in ``deepscope.api``; this module wires them together with the
 settings, the shared compute pool and the error handlers.
 """
 
