@@ -70,8 +70,6 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
             }
             for p in act.params
         ],
-        "output_range": list(act.output_range),
-        "derivative_range": list(act.derivative_range),
         "saturates": act.saturated is not None,
         "saturation_rule": act.saturation_rule,
         "n_var_w_target": act.target_gain(defaults),
@@ -156,8 +154,6 @@ def build_catalog() -> dict[str, Any]:
         },
         "expressions": {
             "functions": sorted(expressions.FUNCTIONS),
-            "constants": ["pi", "e"],
-            "operators": ["+", "-", "*", "/", "**", "^"],
             "max_length": expressions.MAX_LENGTH,
         },
         "labs": {
@@ -182,13 +178,11 @@ def build_catalog() -> dict[str, Any]:
         },
         "limits": {
             "max_layer_elements": protocol.MAX_LAYER_ELEMENTS,
-            "max_layer_elements_formula": "depth × width × batch (× maxout pieces)",
             "max_layer_params": protocol.MAX_LAYER_PARAMS,
             "max_activation_points": protocol.MAX_ACTIVATION_POINTS,
             "max_runs": protocol.MAX_RUNS,
             "max_descend_rows": protocol.MAX_DESCEND_ROWS,
             "max_train_work": protocol.MAX_TRAIN_WORK,
-            "max_train_work_formula": "steps × batch × parameters",
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
         },
     }

@@ -8,7 +8,6 @@ lists equal the engine registries' keys (a test checks it).
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -968,7 +967,3 @@ class Health(BaseModel):
             "milliseconds per frame and the bytes per frame"
         ),
     )
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None

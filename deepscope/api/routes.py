@@ -1,4 +1,4 @@
-"""The REST API (SPEC §2.2). Routes are thin: validate, compute off the loop, reply."""
+"""The REST API (docs/protocol.md). Routes are thin: validate, compute off the loop, reply."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ or exactly one of ``allow_origins`` — never a prefix or suffix match.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -131,7 +130,7 @@ class SecurityMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: FastAPI, settings: Settings, extra_hosts: Iterable[str] = ()) -> None:
+def install(app: FastAPI, settings: Settings) -> None:
     policy = HostPolicy(settings)
     app.state.host_policy = policy
     app.add_middleware(SecurityMiddleware, policy=policy)

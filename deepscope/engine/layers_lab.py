@@ -2,7 +2,7 @@
 
 A deep MLP is initialised (not trained), a batch of random inputs is pushed
 forward and the loss L = ½‖h_L‖²/N pushed backward (so ∂L/∂h_L = h_L/N,
-SPEC §3). For every layer it reports histograms on fixed edges of the
+docs/numerics.md). For every layer it reports histograms on fixed edges of the
 pre-activation z (the input of f, after batch norm), the activation h = f(z),
 the local derivative f′(z), the upstream gradient ∂L/∂h and the weight gradient
 ∂L/∂W, with the saturated fraction, dead units, zero fraction and ‖∂L/∂W‖, and the

@@ -15,7 +15,7 @@ gradient g (evaluated at the look-ahead point for Nesterov):
 with B1_t = 1/(1 − β1ᵗ), B2_t = 1/(1 − β2ᵗ) when bias correction is on (else 1),
 E = ε for adaptive methods and 1 otherwise (their v stays 0), coupled weight
 decay λ added to g first. AdaDelta and Newton have their own steps (below).
-Conventions (SPEC §3): ε outside the square root (as PyTorch; AdaDelta keeps
+Conventions (docs/numerics.md): ε outside the square root (as PyTorch; AdaDelta keeps
 its defining ε inside), β1 is the first moment, accumulators are per
 coordinate, Nesterov evaluates the gradient at θ − lr·μ·m.
 """
@@ -592,13 +592,3 @@ class Schedule:
         if self.name == "cosine":
             return 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, self.period) / self.period))
         raise ValueError(f"unknown schedule {self.name!r}; choose from {SCHEDULES}")
-
-    @property
-    def formula(self) -> str:
-        return {
-            "constant": "lr",
-            "inv_sqrt": "lr/√(t+1)",
-            "step": f"lr·{self.gamma:g}^⌊t/{self.step_size}⌋",
-            "exponential": f"lr·{self.gamma:g}^t",
-            "cosine": f"lr·½(1 + cos(π·min(t, {self.period})/{self.period}))",
-        }[self.name]

@@ -14,7 +14,7 @@ effective learning rate that led from θ_{r−1} to θ_r (zero for the start).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -299,12 +299,6 @@ class Race:
         for table in (t.lr, t.lr_b1, t.lr_mu):  # a zero learning rate from now on
             if table is not None:
                 table[end:, k] = 0.0
-
-    def frames(self, steps_per_frame: int) -> Iterator[Chunk]:
-        """An endless generator of chunks (the live lab's frames); stops when all runs stop."""
-        yield self.initial()
-        while self.active.any():
-            yield self.advance(steps_per_frame)
 
     @property
     def finished(self) -> bool:

@@ -202,7 +202,7 @@ class SurfaceSpec:
     constants: Callable[[Mapping[str, float]], dict[str, float]] | None = None
     search: int = 0  # grid-search this many seeds per axis for further critical points
     notes: tuple[str, ...] = ()
-    group: str = "classic"
+    group: Literal["lecture", "classic"] = "classic"
 
     @property
     def dims(self) -> int:
@@ -253,7 +253,8 @@ def _bowl_constants(p: Mapping[str, float]) -> dict[str, float]:
 # Significant digits of the numbers in a parameterised surface's formula (display only).
 FORMULA_DIGITS = 4
 
-_SEED = "seed"
+# The lectures' own examples, listed first in the menu.
+_LECTURE: Literal["lecture", "classic"] = "lecture"
 SURFACE_SPECS: dict[str, SurfaceSpec] = {
     s.name: s
     for s in (
@@ -264,7 +265,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-10.0, 20.0),),
             (-5.0,),
             candidates=lambda p: [[0.0]],
-            group=_SEED,
+            group=_LECTURE,
             notes=(
                 "Minimum at x = 5, f(5) = −24, f″ = 2: GD is x ← (1 − 2γ)x + 10γ.",
                 "lr 0.5 lands on 5 in one step; lr 1 oscillates forever; lr > 1 diverges.",
@@ -277,7 +278,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-25.0, 50.0),),
             (-20.0,),
             candidates=lambda p: [[40.0], [0.0], [-10.0]],
-            group=_SEED,
+            group=_LECTURE,
             notes=(
                 "The only minimum is x* ≈ 37.5; near 0 the curve is flat but is no minimum.",
                 "From −20: lr 1e-5 crawls along the shoulder, 3e-4 converges, "
@@ -291,7 +292,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-25.0, 25.0),),
             (20.0,),
             candidates=lambda p: [[1.0]],
-            group=_SEED,
+            group=_LECTURE,
             notes=("From 20: lr 0.5 gives x₁ = 0 (f′ = 40); lr 0.25 gives 20, 10, 5, 2.5.",),
         ),
         SurfaceSpec(
@@ -301,7 +302,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-10.0, 10.0), (-8.0, 8.0)),
             (-9.0, 6.0),
             candidates=lambda p: [[0.0, 0.0]],
-            group=_SEED,
+            group=_LECTURE,
             notes=(
                 "lr 0.1 from (−9, 6): ∇f = (−28, 12), x₁ = (−6.2, 4.8), ∇f(x₁) = (−22.4, 9.6).",
             ),
@@ -313,7 +314,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-10.0, 10.0), (-6.0, 6.0)),
             (-8.0, 5.0),
             candidates=lambda p: [[1.0, 1.0]],
-            group=_SEED,
+            group=_LECTURE,
             notes=(
                 "From (−8, 5), f = 31.4: lr 0.9 zig-zags but converges, lr 0.5 zeroes x₂ in "
                 "one step, lr 1 oscillates in x₂ forever.",
@@ -326,7 +327,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-3.0, 3.0), (-3.0, 3.0)),
             (0.0, 2.0),
             candidates=lambda p: [[0.5, 0.5]],
-            group=_SEED,
+            group=_LECTURE,
             notes=(
                 "Started exactly on x₁ = 0, GD slides into the saddle and stops;",
                 "started 0.001 off, it escapes.",
@@ -339,7 +340,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-3.0, 3.0), (-1.5, 1.5)),
             (1.0, 1.0),
             candidates=lambda p: [[0.0, 0.3], [-2.1, 0.4], [2.1, -0.6]],
-            group=_SEED,
+            group=_LECTURE,
             notes=(
                 "Critical points (0, 0.25), (−2, 0.375), (2, −0.625) with f = 0, 2, 6: all "
                 "saddles (the slide's (−2, 0.125) is wrong).",

@@ -26,8 +26,6 @@ from ..protocol import (
 from . import labs
 from .encode import finite_list, wire
 
-State = Literal["running", "paused", "diverged", "finished"]
-
 
 @dataclass
 class Output:

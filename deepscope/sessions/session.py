@@ -96,7 +96,6 @@ class Mailbox:
         # grow it (the oldest go first; the rate limit keeps this rare).
         self.control: deque[str] = deque(maxlen=256)
         self.frame: str | None = None
-        self.dropped_frames = 0
         self._ready = asyncio.Event()
 
     def put_control(self, text: str) -> None:
@@ -107,8 +106,6 @@ class Mailbox:
         self._ready.set()
 
     def put_frame(self, text: str) -> None:
-        if self.frame is not None:
-            self.dropped_frames += 1
         self.frame = text
         self._ready.set()
 
@@ -152,7 +149,6 @@ class Session:
         self.bucket = TokenBucket(settings.rate_limit_per_s, settings.rate_limit_burst)
         self.wake = asyncio.Event()
         self.closed = asyncio.Event()
-        self.close_code: int | None = None
         # What the client wants (written by the receiver, read by the compute task):
         self.pending: Configure | None = None
         self.config_seq = 0
@@ -166,8 +162,6 @@ class Session:
         self.frame_seq = 0
         self.last_step = 0
         self.started = time.monotonic()
-        self.messages_in = 0
-        self.frames_out = 0
         self.last_picture: Picture | None = None
 
     # --- lifecycle ----------------------------------------------------------------
@@ -207,7 +201,6 @@ class Session:
         """Close the connection once (from any task, or at shutdown)."""
         if self.closed.is_set():
             return
-        self.close_code = code
         self.closed.set()
         try:
             await self.transport.close(code, reason)
@@ -223,7 +216,6 @@ class Session:
             text = await self.transport.receive()
             if text is None:
                 return
-            self.messages_in += 1
             if len(text) > limit or len(text.encode("utf-8")) > limit:
                 await self.close(CLOSE_TOO_BIG, f"message over {limit} bytes")
                 return
@@ -507,4 +499,3 @@ class Session:
             except TimeoutError:
                 await self.close(CLOSE_POLICY, f"the client read nothing for {timeout:g} s")
                 return
-            self.frames_out += 1

@@ -184,14 +184,6 @@ export function card(key, { wide = false, size = "", sub = null, subKey = null }
   return { box, plot, subtitle };
 }
 
-// Rows of fixed choices as option lists, from catalog entries.
-export function optionsFrom(list, keyPrefix) {
-  return list.map((item) => {
-    const name = typeof item === "string" ? item : item.name;
-    return { value: name, key: keyPrefix ? `${keyPrefix}.${name}` : undefined, label: keyPrefix ? undefined : name };
-  });
-}
-
 // Compare mode's switch and "Edit: A | B" choice (the layers and training labs).
 // label(side) names a side; onToggle(on) opens or closes compare mode, onEdit(side)
 // shows that side's controls.

@@ -195,8 +195,6 @@ class App {
       if (this.active?.exprError && (message.field || message.message).includes("surface")) {
         this.active.exprError.textContent = errorText(message);
       }
-    } else if (message.type === "hello") {
-      this.limits = message.limits;
     }
   }
 
@@ -253,7 +251,7 @@ class App {
 
   // --- playing ----------------------------------------------------------------------
 
-  player(lab) {
+  player() {
     const box = C.el("div", { class: "player" });
     const play = C.button("play", () => this.control({ type: "play" }), "primary");
     const pause = C.button("pause", () => this.control({ type: "pause" }));
@@ -312,7 +310,7 @@ class App {
     let i = list.findIndex((p) => p.id === state.preset);
     if (i < 0) {
       const first = list.findIndex((p) => p.lab === state.lab);
-      i = first < 0 ? 0 : first;
+      i = Math.max(0, first);
     } else {
       i += direction;
     }

@@ -42,12 +42,10 @@ export function readUrl(href = location.href) {
   if (view) state.view[state.lab] = view;
   const options = objectParam(q, "options");
   if (options) state.options[state.lab] = options;
-  const compare = q.get("compare");
+  const compare = objectParam(q, "compare");
   if (compare) {
-    const value = decode(compare);
-    const labels = decode(q.get("labels") || "null");
-    const ok = labels && typeof labels === "object" && Array.isArray(labels.en);
-    if (value && typeof value === "object") state.compare[state.lab] = { config: value, labels: ok ? labels : null };
+    const labels = objectParam(q, "labels");
+    state.compare[state.lab] = { config: compare, labels: labels && Array.isArray(labels.en) ? labels : null };
   }
   state.play = q.get("play") === "1";
   return state;

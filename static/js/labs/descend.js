@@ -68,9 +68,9 @@ export class DescendLab {
 
   buildControls(panel) {
     const cat = this.app.catalog;
-    const groups = { seed: [], classic: [] };
-    for (const s of cat.surfaces) groups[s.group === "seed" ? "seed" : "classic"].push(s);
-    const surfaceOptions = [...groups.seed, ...groups.classic].map((s) => ({ value: s.name, source: s.title }));
+    const groups = { lecture: [], classic: [] };
+    for (const s of cat.surfaces) groups[s.group === "lecture" ? "lecture" : "classic"].push(s);
+    const surfaceOptions = [...groups.lecture, ...groups.classic].map((s) => ({ value: s.name, source: s.title }));
     surfaceOptions.push({ value: "custom", key: "surface.custom" });
     const isCustom = typeof this.config.surface === "object";
     this.surfaceSelect = C.select({ key: "f.surface", value: isCustom ? "custom" : this.config.surface,
@@ -116,7 +116,7 @@ export class DescendLab {
       this.renderRuns();
       this.send();
     });
-    this.player = this.app.player(this);
+    this.player = this.app.player();
     const logz = C.checkbox({ key: "view.logz", checked: this.view.logz,
       onChange: (v) => { this.view.logz = v; this.app.saveView(this.lab, this.view); this.renderMain(); } });
     const s3d = C.checkbox({ key: "view.surface3d", checked: this.view.surface3d,
@@ -270,7 +270,7 @@ export class DescendLab {
   }
 
   clickStart(event) {
-    const p = event.points && event.points[0];
+    const p = event.points?.[0];
     if (!p || !this.surface) return;
     const start = this.surface.dims === 2 ? [Number(p.x.toFixed(3)), Number(p.y.toFixed(3))] : [Number(p.x.toFixed(3))];
     for (const run of this.config.runs) delete run.start;
@@ -396,7 +396,11 @@ export class DescendLab {
 
   csv() {
     const rows = ["run,label,step,x1,x2,f,status"];
-    this.runsData.forEach((r, k) => r.points.forEach((p, i) => rows.push([k + 1, r.label, i, p[0], p[1] ?? "", r.loss[i], r.status].join(","))));
+    this.runsData.forEach((r, k) => {
+      r.points.forEach((p, i) => {
+        rows.push([k + 1, r.label, i, p[0], p[1] ?? "", r.loss[i], r.status].join(","));
+      });
+    });
     return rows.join("\n");
   }
 }

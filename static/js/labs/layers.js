@@ -55,7 +55,7 @@ export class LayersLab {
     return full;
   }
 
-  mount(root, config, view, options, compare = null) {
+  mount(root, config, view, _options, compare = null) {
     this.root = root;
     this.side = "a";
     this.configs = { a: this.complete(config), b: compare ? this.complete(compare.config) : null };
@@ -205,7 +205,8 @@ export class LayersLab {
     const c = this.config;
     const cat = this.app.catalog;
     const f = cat.labs.layers.fields;
-    const ctl = (this.ctl = {});
+    const ctl = {};
+    this.ctl = ctl;
     ctl.depth = C.slider({ key: "f.depth", min: 1, max: f.depth.max, step: 1, integer: true, value: c.depth,
       ...this.live("depth") });
     ctl.width = C.slider({ key: "f.width", min: 2, max: f.width.max, log: true, integer: true, value: c.width,
@@ -464,10 +465,10 @@ export class LayersLab {
     if (!d) return "";
     const rows = [["layer", "width", "pre_mean", "pre_std", "act_mean", "act_std", "deriv_mean", "grad_std",
       "wgrad_std", "saturated", "dead", "zero_fraction", "grad_norm", "theory_var"].join(",")];
-    d.layers.forEach((l, i) => rows.push([l.index, l.width, l.hist.preactivation.mean, l.hist.preactivation.std,
+    for (const [i, l] of d.layers.entries()) rows.push([l.index, l.width, l.hist.preactivation.mean, l.hist.preactivation.std,
       l.hist.activation.mean, l.hist.activation.std, l.hist.derivative.mean, l.hist.gradient.std,
       l.hist.weight_gradient.std, l.saturated_fraction, l.dead_units, l.zero_fraction, l.grad_norm,
-      d.theory ? d.theory[i] : ""].join(",")));
+      d.theory ? d.theory[i] : ""].join(","));
     return rows.join("\n");
   }
 

@@ -177,7 +177,7 @@ export class TrainLab {
     const seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed, onChange: (v) => this.set({ seed: Math.round(v) }) });
     const spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true, value: this.options.steps_per_frame,
       onInput: (v) => { this.options.steps_per_frame = v; for (const side of this.sides()) this.send(side, { edited: false }); } });
-    this.player = this.app.player(this);
+    this.player = this.app.player();
     const exportRow = C.el("div", { class: "row" },
       C.button("export.csv", () => this.app.download("training.csv", this.csv(), "text/csv")),
       C.button("export.json", () => this.app.download("training.json", JSON.stringify(this.latest), "application/json")));
@@ -388,7 +388,9 @@ export class TrainLab {
   csv() {
     const h = this.history;
     const rows = ["step,train_loss,test_loss,accuracy,dead_units"];
-    h.step.forEach((s, i) => rows.push([s, h.train_loss[i], h.test_loss[i], h.accuracy[i], (h.dead[i] || []).join(" ")].join(",")));
+    h.step.forEach((s, i) => {
+      rows.push([s, h.train_loss[i], h.test_loss[i], h.accuracy[i], (h.dead[i] || []).join(" ")].join(","));
+    });
     return rows.join("\n");
   }
 }
