@@ -171,7 +171,8 @@ def _surface_entry(spec: surfaces.SurfaceSpec) -> dict[str, Any]:
 
 def _options(lab: str) -> dict[str, dict[str, Any]]:
     """A live lab's stream options, with the defaults its page opens with."""
-    return field_ranges(protocol.StreamOptions, protocol.LAB_STREAM_DEFAULTS[lab])
+    fields = field_ranges(protocol.StreamOptions, protocol.LAB_STREAM_DEFAULTS[lab])
+    return {name: fields[name] for name in protocol.LAB_STREAM_FIELDS[lab]}
 
 
 @cache
@@ -191,6 +192,8 @@ def build_catalog() -> dict[str, Any]:
                 "title": d.title,
                 "params": {k: list(v) for k, v in d.params.items()},
                 "fixed": d.fixed,
+                "rows": d.rows,
+                "defaults": datasets.resolve_params(d.name, {}),
                 "notes": list(d.notes),
             }
             for d in datasets.DATASETS.values()

@@ -756,7 +756,12 @@ STEPS_PER_FRAME = Knob(
 )
 BOUNDARY = Knob(40, "a 40 × 40 grid: a smooth boundary at a chart's size", ge=0, le=100)
 HISTOGRAM_BINS = Knob(30, "enough bins to see a distribution saturate or die", ge=0, le=100)
-# What each live lab's page opens with, where it differs from the defaults above.
+# The stream options each live lab's page sends, and the defaults it opens with where
+# they differ from the ones above.
+LAB_STREAM_FIELDS: dict[str, tuple[str, ...]] = {
+    "descend": ("fps", "steps_per_frame"),
+    "train": ("fps", "steps_per_frame", "boundary", "histogram_bins", "weights"),
+}
 LAB_STREAM_DEFAULTS: dict[str, dict[str, float]] = {
     # 150 steps a second: the default 2000-step race takes about 13 seconds
     "descend": {"steps_per_frame": 5},
