@@ -470,8 +470,10 @@ export class LayersLab {
   updateSnippet() {
     if (!this.snippet) return;
     const c = this.config;
+    const param = (name) => c.activation_params[name]
+      ?? this.app.catalog.activations.find((a) => a.name === c.activation)?.params.find((p) => p.name === name)?.default;
     const act = { tanh: "np.tanh(a)", relu: "np.maximum(a, 0)", sigmoid: "1 / (1 + np.exp(-a))",
-      linear: "a", leaky_relu: `np.where(a > 0, a, ${c.activation_params.alpha ?? 0.01} * a)` }[c.activation];
+      linear: "a", leaky_relu: `np.where(a > 0, a, ${param("alpha")} * a)` }[c.activation];
     const std = { normal: "1.0", lecun_normal: "np.sqrt(1 / fan_in)", xavier_normal: "np.sqrt(2 / (fan_in + fan_out))",
       he_normal: "np.sqrt(2 / fan_in)" }[c.init];
     const widths = c.widths || Array(c.depth).fill(c.width);
