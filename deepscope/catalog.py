@@ -15,7 +15,16 @@ import annotated_types
 from pydantic import BaseModel
 
 from . import __version__, presets, protocol
-from .engine import activations, datasets, expressions, initializers, optimizers, surfaces
+from .engine import (
+    activations,
+    datasets,
+    expressions,
+    initializers,
+    optimizers,
+    race,
+    surfaces,
+    training,
+)
 
 
 def _literal_choices(annotation: Any) -> list[Any] | None:
@@ -28,23 +37,52 @@ def _literal_choices(annotation: Any) -> list[Any] | None:
     return None
 
 
-def field_ranges(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
-    """{field: {default, min, max, exclusive bounds, choices, description}} of a model."""
+def _bounds(metadata: list[Any], entry: dict[str, Any]) -> None:
+    for meta in metadata:
+        if isinstance(meta, annotated_types.Ge):
+            entry["min"] = meta.ge
+        elif isinstance(meta, annotated_types.Gt):
+            entry["min"], entry["min_exclusive"] = meta.gt, True
+        elif isinstance(meta, annotated_types.Le):
+            entry["max"] = meta.le
+        elif isinstance(meta, annotated_types.Lt):
+            entry["max"], entry["max_exclusive"] = meta.lt, True
+
+
+def _items(annotation: Any) -> dict[str, Any] | None:
+    """The bounds of a list's items (``list[Annotated[int, Field(ge=…)]]``)."""
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Annotated:
+            entry: dict[str, Any] = {}
+            for meta in typing.get_args(arg)[1:]:
+                _bounds(getattr(meta, "metadata", [meta]), entry)
+            return entry or None
+    return None
+
+
+def field_ranges(
+    model: type[BaseModel], defaults: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """{field: {default, min, max, exclusive bounds, items, max_items, choices, control,
+    description}} of a model; ``defaults`` replaces some defaults (a lab's own)."""
     out: dict[str, dict[str, Any]] = {}
     for name, info in model.model_fields.items():
         entry: dict[str, Any] = {}
-        if not info.is_required() and info.default_factory is None:
+        if defaults and name in defaults:
+            entry["default"] = defaults[name]
+        elif not info.is_required() and info.default_factory is None:
             default = info.default
             entry["default"] = default.model_dump() if isinstance(default, BaseModel) else default
+        _bounds(info.metadata, entry)
         for meta in info.metadata:
-            if isinstance(meta, annotated_types.Ge):
-                entry["min"] = meta.ge
-            elif isinstance(meta, annotated_types.Gt):
-                entry["min"], entry["min_exclusive"] = meta.gt, True
-            elif isinstance(meta, annotated_types.Le):
-                entry["max"] = meta.le
-            elif isinstance(meta, annotated_types.Lt):
-                entry["max"], entry["max_exclusive"] = meta.lt, True
+            if isinstance(meta, annotated_types.MaxLen):
+                entry["max_items"] = meta.max_length
+        items = _items(info.annotation)
+        if items:
+            entry["items"] = items
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and "control" in extra:
+            entry["control"] = extra["control"]
         choices = _literal_choices(info.annotation)
         if choices:
             entry["choices"] = choices
@@ -66,6 +104,7 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
                 "min": p.low,
                 "max": p.high,
                 "integer": p.integer,
+                "step": p.step,
                 "description": p.doc,
             }
             for p in act.params
@@ -85,6 +124,7 @@ def _optimizer_entry(spec: optimizers.OptimizerSpec) -> dict[str, Any]:
         "hyper": [
             {"name": h.name, "default": h.default, "description": h.doc}
             | ({} if h.is_bool else {"min": h.low, "max": h.high, "log": h.log})
+            | ({} if h.step is None else {"step": h.step})
             for h in spec.hyper
         ],
         "needs_hessian": spec.needs_hessian,
@@ -108,6 +148,7 @@ def _surface_entry(spec: surfaces.SurfaceSpec) -> dict[str, Any]:
                 "default": p.default,
                 "min": p.low,
                 "max": p.high,
+                "step": p.step,
                 "description": p.doc,
             }
             for p in spec.params
@@ -124,6 +165,12 @@ def _surface_entry(spec: surfaces.SurfaceSpec) -> dict[str, Any]:
         ],
         "notes": list(spec.notes),
     }
+
+
+def _options(lab: str) -> dict[str, dict[str, Any]]:
+    """A live lab's stream options, with the defaults its page opens with."""
+    fields = field_ranges(protocol.StreamOptions, protocol.LAB_STREAM_DEFAULTS[lab])
+    return {name: fields[name] for name in protocol.LAB_STREAM_FIELDS[lab]}
 
 
 @cache
@@ -143,6 +190,8 @@ def build_catalog() -> dict[str, Any]:
                 "title": d.title,
                 "params": {k: list(v) for k, v in d.params.items()},
                 "fixed": d.fixed,
+                "rows": d.rows,
+                "defaults": datasets.resolve_params(d.name, {}),
                 "notes": list(d.notes),
             }
             for d in datasets.DATASETS.values()
@@ -167,11 +216,18 @@ def build_catalog() -> dict[str, Any]:
             },
             "train": {
                 "fields": field_ranges(protocol.TrainRequest),
+                "optimizer": protocol.TrainRequest().optimizer.model_dump(
+                    include={"optimizer", "lr"}
+                ),
+                "options": _options("train"),
+                "loss_floor": training.LOSS_FLOOR,
                 "optimizer_fields": field_ranges(protocol.OptimizerChoice),
                 "loss": "mean binary cross-entropy of σ(z) + λ₁·Σ|W| + ½λ₂·ΣW²",
             },
             "descend": {
                 "fields": field_ranges(protocol.DescendRequest),
+                "runs": [{"optimizer": r.optimizer, **r.hyper} for r in race.LECTURE_RACE],
+                "options": _options("descend"),
                 "run_fields": field_ranges(protocol.RunRequest),
                 "surface_fields": field_ranges(protocol.SurfaceRequest),
             },
@@ -185,4 +241,5 @@ def build_catalog() -> dict[str, Any]:
             "max_train_work": protocol.MAX_TRAIN_WORK,
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
         },
+        "close_codes": {"try_later": protocol.CLOSE_TRY_LATER},
     }

@@ -45,6 +45,11 @@ class Param:
     integer: bool = False
     doc: str = ""
 
+    @property
+    def step(self) -> float:
+        """A slider's increment: whole numbers, or hundredths."""
+        return 1.0 if self.integer else 0.01
+
 
 @dataclass(frozen=True)
 class Activation:

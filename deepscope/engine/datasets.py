@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -108,12 +108,15 @@ def linear(
     return _jitter(X, noise, rng), y
 
 
+_TRUTH_TABLE_INPUTS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
+
+
 def logic(
     n: int, noise: float, rng: np.random.Generator, p: Mapping[str, str]
 ) -> tuple[Array, Array]:
     """The 4-point truth table of a gate on {0, 1}² (n and noise do not apply)."""
-    gate = p.get("gate", "xor")
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    X = np.array(_TRUTH_TABLE_INPUTS)
+    gate = p["gate"]
     return X, np.array(GATES[gate], dtype=np.float64)
 
 
@@ -124,6 +127,8 @@ class DatasetSpec:
     make: Generator
     params: Mapping[str, tuple[str, ...]]  # string choices (e.g. gate)
     fixed: bool = False  # a fixed table: n_samples, noise and train_share do not apply
+    rows: int | None = None  # a fixed table's size (a full batch is all of it)
+    defaults: Mapping[str, str] = field(default_factory=dict)  # else a choice list's first
     notes: tuple[str, ...] = ()
 
 
@@ -156,6 +161,8 @@ DATASETS: dict[str, DatasetSpec] = {
             logic,
             {"gate": tuple(GATES)},
             fixed=True,
+            rows=len(_TRUTH_TABLE_INPUTS),
+            defaults={"gate": "xor"},  # the gate a linear model cannot learn
             notes=(
                 "The lecture's truth tables on {0, 1}²: AND and OR are linear, "
                 "XOR and XNOR need a hidden layer.",
@@ -189,7 +196,7 @@ def resolve_params(name: str, given: Mapping[str, str] | None) -> dict[str, str]
         raise ValueError(f"dataset {name} has no parameter {sorted(unknown)[0]!r}")
     out = {}
     for key, choices in spec.params.items():
-        value = given.get(key, choices[0] if key != "gate" else "xor")
+        value = given.get(key, spec.defaults.get(key, choices[0]))
         if value not in choices:
             raise ValueError(f"dataset {name} {key} must be one of {', '.join(choices)}")
         out[key] = value

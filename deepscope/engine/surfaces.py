@@ -20,11 +20,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .expressions import Compiled, ExpressionError, compile_expression, to_text
+from .knobs import Knob
 from .linalg import pinv_small, symmetric
 
 Array = NDArray[np.float64]
 Kind = Literal["minimum", "maximum", "saddle", "degenerate"]
 
+# The contour grid of /api/surface: fine enough for Rosenbrock's narrow valley on a
+# chart, coarse enough to compute (one vectorized call) and send at once.
+RESOLUTION = Knob(128, "sharp contours at a chart's size", ge=8, le=512, integer=True)
 DIVERGENCE_MARGIN = 10.0  # a run is diverged beyond the domain widened by this × its size
 
 
@@ -35,6 +39,11 @@ class SurfaceParam:
     low: float
     high: float
     doc: str = ""
+
+    @property
+    def step(self) -> float:
+        """A slider's increment: two hundred stops across the range."""
+        return (self.high - self.low) / 200
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,6 @@ log = logging.getLogger("deepscope.session")
 CLIENT_MESSAGE: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
-CLOSE_TRY_LATER = 1013
 CLOSE_RESTART = 1012
 MAX_PENDING_STEPS = 100_000
 _ids = itertools.count(1)

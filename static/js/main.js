@@ -33,14 +33,15 @@ class App {
     this.frameTimes = [];
     this.lastAnnounce = 0;
     this.players = [];
-    this.socket = new LiveSocket({ onMessage: (m) => this.onMessage(m), onState: (s, r) => this.onConnection(s, r) });
+    this.socket = new LiveSocket({ closeCodes: catalog.close_codes, onMessage: (m) => this.onMessage(m),
+      onState: (s, r) => this.onConnection(s, r) });
     this.socketB = null; // compare mode's side B: a second, independent session
     // The lecture walk (PageDown / PageUp, n / p) follows the catalog's order.
     this.walk = catalog.presets.filter((p) => p.lab in this.labs);
   }
 
   start() {
-    readUrl();
+    readUrl(location.href, this.catalog);
     const query = new URL(location.href).searchParams;
     const fresh = !state.preset && !query.has("config");
     setLang(state.lang);
@@ -100,6 +101,7 @@ class App {
     writeUrl();
     if (this.socketB) return;
     const socket = new LiveSocket({
+      closeCodes: this.catalog.close_codes,
       onMessage: (m) => { if (socket === this.socketB) this.onMessage(m, "b"); },
       onState: (s, reason) => { if (s === "full" && socket === this.socketB) this.banner(`${t("full")} ${reason || ""}`, true); },
     });

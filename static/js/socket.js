@@ -2,7 +2,9 @@
 // at most one configure per animation frame (the newest wins).
 
 export class LiveSocket {
-  constructor({ onMessage, onState }) {
+  // closeCodes: the catalog's WebSocket close codes ({try_later}: the server is full).
+  constructor({ closeCodes, onMessage, onState }) {
+    this.closeCodes = closeCodes;
     this.onMessage = onMessage;
     this.onState = onState;
     this.ws = null;
@@ -34,7 +36,7 @@ export class LiveSocket {
     ws.onclose = (event) => {
       this.ws = null;
       if (this.stopped) return;
-      if (event.code === 1013) {
+      if (event.code === this.closeCodes.try_later) {
         this.onState("full", event.reason);
         this.retry(15000);
         return;

@@ -43,10 +43,8 @@ export class TrainLab {
   sideLabel(side) { return C.sideLabel(this.labels, side); }
 
   defaults() {
-    const f = this.app.catalog.labs.train.fields;
-    const config = {};
-    for (const [k, spec] of Object.entries(f)) if ("default" in spec && spec.default !== null) config[k] = spec.default;
-    return { ...config, hidden: [8, 8], optimizer: { optimizer: "adam", lr: 0.03 }, steps: 3000, dataset_params: {}, activation_params: {} };
+    const lab = this.app.catalog.labs.train;
+    return { ...C.defaultsOf(lab.fields), optimizer: structuredClone(lab.optimizer), dataset_params: {}, activation_params: {} };
   }
 
   mount(root, config, view, options, compare = null) {
@@ -56,7 +54,7 @@ export class TrainLab {
       b: compare ? { ...this.defaults(), ...structuredClone(compare.config) } : null };
     this.labels = compare?.labels || null;
     this.reset("b");
-    this.options = { steps_per_frame: 10, fps: 20, boundary: 40, histogram_bins: 30, weights: true, ...options };
+    this.options = { ...C.defaultsOf(this.app.catalog.labs.train.options), ...options };
     this.view = { layer: 0, ...view };
     this.layout();
     if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
@@ -128,17 +126,26 @@ export class TrainLab {
     const c = this.config;
     const dataset = C.select({ key: "f.dataset", value: c.dataset,
       options: cat.datasets.map((d) => ({ value: d.name, key: `ds.${d.name}` })),
-      onChange: (v) => { c.dataset_params = v === "logic" ? { gate: "xor" } : {}; if (v === "logic") c.batch_size = 4; this.renderGate(); this.set({ dataset: v }); } });
+      onChange: (v) => {
+        // A fixed table (the logic gates) trains on all of its rows at once.
+        const d = cat.datasets.find((x) => x.name === v);
+        c.dataset_params = structuredClone(d.defaults);
+        if (d.fixed) c.batch_size = d.rows;
+        this.renderGate();
+        this.set({ dataset: v });
+      } });
     this.gateBox = C.el("div");
     this.renderGate();
-    const samples = C.slider({ key: "f.n_samples", min: 8, max: 2000, log: true, integer: true, value: c.n_samples,
-      onInput: (v) => this.set({ n_samples: v }) });
-    const noise = C.slider({ key: "f.data_noise", min: 0, max: 1, step: 0.05, value: c.noise, onInput: (v) => this.set({ noise: v }) });
-    const share = C.slider({ key: "f.train_share", min: 0.1, max: 0.9, step: 0.05, value: c.train_share,
-      onInput: (v) => this.set({ train_share: v }) });
+    const F = "labs.train.fields";
+    const field = (name, key, props) => C.field(cat, `${F}.${name}`, { key, value: c[name], ...props });
+    const samples = field("n_samples", "f.n_samples", { onInput: (v) => this.set({ n_samples: v }) });
+    const noise = field("noise", "f.data_noise", { onInput: (v) => this.set({ noise: v }) });
+    const share = field("train_share", "f.train_share", { onInput: (v) => this.set({ train_share: v }) });
+    const widthsOk = cat.labs.train.fields.hidden;
     const hidden = C.text({ key: "f.hidden", value: c.hidden.join(", "), onChange: (v) => {
       const widths = v.split(/[,\s]+/).filter(Boolean).map(Number);
-      if (widths.every((w) => Number.isInteger(w) && w >= 1 && w <= 1000) && widths.length <= 12) {
+      if (widths.every((w) => Number.isInteger(w) && w >= widthsOk.items.min && w <= widthsOk.items.max)
+        && widths.length <= widthsOk.max_items) {
         this.hiddenError.textContent = "";
         this.set({ hidden: widths });
       } else this.hiddenError.textContent = t("hidden.bad");
@@ -149,33 +156,32 @@ export class TrainLab {
       onChange: (v) => this.set({ activation: v, activation_params: {} }) });
     const init = C.select({ key: "f.init", value: c.init, options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
       onChange: (v) => this.set({ init: v }) });
-    const scale = C.slider({ key: "f.scale", min: 1e-4, max: 100, log: true, value: c.scale, onInput: (v) => this.set({ scale: v }) });
-    const bias = C.slider({ key: "f.bias", min: -5, max: 5, step: 0.1, value: c.bias, onInput: (v) => this.set({ bias: v }) });
+    const scale = field("scale", "f.scale", { onInput: (v) => this.set({ scale: v }) });
+    const bias = field("bias", "f.bias", { onInput: (v) => this.set({ bias: v }) });
     const bn = C.checkbox({ key: "f.batchnorm_on", checked: c.batchnorm, onChange: (v) => this.set({ batchnorm: v }) });
-    const dropout = C.slider({ key: "f.dropout_keep", min: 0.1, max: 1, step: 0.05, value: c.dropout_keep,
-      onInput: (v) => this.set({ dropout_keep: v }) });
+    const dropout = field("dropout_keep", "f.dropout_keep", { onInput: (v) => this.set({ dropout_keep: v }) });
     const residual = C.checkbox({ key: "f.residual", checked: c.residual, onChange: (v) => this.set({ residual: v }) });
-    const l1 = C.slider({ key: "f.l1", min: 0, max: 0.05, step: 0.0005, value: c.l1, onInput: (v) => this.set({ l1: v }) });
-    const l2 = C.slider({ key: "f.l2", min: 0, max: 0.1, step: 0.001, value: c.l2, onInput: (v) => this.set({ l2: v }) });
+    const l1 = field("l1", "f.l1", { onInput: (v) => this.set({ l1: v }) });
+    const l2 = field("l2", "f.l2", { onInput: (v) => this.set({ l2: v }) });
     const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
       options: cat.optimizers.map((o) => ({ value: o.name, source: o.title })),
       onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.nameLr(); this.send(); } });
-    this.lrCtl = C.slider({ key: "f.lr", min: 1e-5, max: 10, log: true, value: c.optimizer.lr ?? 0.01,
+    // Every optimizer's lr has the same range; its default is the optimizer's own.
+    this.lrCtl = C.field(cat, `optimizers.${c.optimizer.optimizer}.hyper.lr`, { key: "f.lr", value: c.optimizer.lr,
       onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
     // Newton's lr scales its step (1 = the full Newton step), as in the optimizer lab.
     this.nameLr = () => {
       const spec = cat.optimizers.find((o) => o.name === this.config.optimizer.optimizer);
+      this.lrCtl.input.dataset.catalog = `optimizers.${spec.name}.hyper.lr`;
       const span = this.lrCtl.el.querySelector("label span");
       span.dataset.i18n = spec?.needs_hessian ? "f.lr_newton" : "f.lr";
       span.textContent = t(span.dataset.i18n);
     };
     this.nameLr();
-    const batch = C.slider({ key: "f.batch_size", min: 1, max: 500, log: true, integer: true, value: c.batch_size,
-      onInput: (v) => this.set({ batch_size: v }) });
-    const steps = C.slider({ key: "f.steps", min: 10, max: 100000, log: true, integer: true, value: c.steps,
-      onInput: (v) => this.set({ steps: v }) });
-    const seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed, onChange: (v) => this.set({ seed: Math.round(v) }) });
-    const spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true, value: this.options.steps_per_frame,
+    const batch = field("batch_size", "f.batch_size", { onInput: (v) => this.set({ batch_size: v }) });
+    const steps = field("steps", "f.steps", { onInput: (v) => this.set({ steps: v }) });
+    const seed = field("seed", "f.seed", { type: "number", onChange: (v) => this.set({ seed: Math.round(v) }) });
+    const spf = C.field(cat, "labs.train.options.steps_per_frame", { key: "f.steps_per_frame", value: this.options.steps_per_frame,
       onInput: (v) => { this.options.steps_per_frame = v; for (const side of this.sides()) this.send(side, { edited: false }); } });
     this.player = this.app.player();
     const exportRow = C.el("div", { class: "row" },
@@ -202,8 +208,9 @@ export class TrainLab {
       this.gateBox.replaceChildren();
       return;
     }
-    const gates = this.app.catalog.datasets.find((d) => d.name === "logic").params.gate;
-    this.gateBox.replaceChildren(C.select({ key: "f.gate", value: this.config.dataset_params.gate || "xor",
+    const logic = this.app.catalog.datasets.find((d) => d.name === "logic");
+    const gates = logic.params.gate;
+    this.gateBox.replaceChildren(C.select({ key: "f.gate", value: this.config.dataset_params.gate || logic.defaults.gate,
       options: gates.map((g) => ({ value: g, label: g.toUpperCase() })),
       onChange: (v) => this.set({ dataset_params: { gate: v } }) }).el);
   }
@@ -301,7 +308,7 @@ export class TrainLab {
     if (diverged) text = `${t("diverged")}: ${tx(diverged)}`;
     else if (w) {
       const parts = [t("blowup.loss", { step: w.step, peak: fmt(w.loss_peak, 3),
-        times: fmt(w.loss_peak / Math.max(w.loss_start, 0.1), 2), start: fmt(w.loss_start, 3) })];
+        times: fmt(w.loss_peak / Math.max(w.loss_start, this.app.catalog.labs.train.loss_floor), 2), start: fmt(w.loss_start, 3) })];
       if (w.update_ratio !== null) parts.push(t("blowup.ratio", { ratio: fmt(w.update_ratio, 2) }));
       if (w.unit_layer) parts.push(t(`blowup.${w.units}`, { share: fmt(100 * w.unit_share, 3), layer: w.unit_layer }));
       parts.push(t("blowup.try", { lr: fmt(w.lr, 3), lower: fmt(w.lr / 10, 3) }));
