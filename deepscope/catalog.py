@@ -15,7 +15,15 @@ import annotated_types
 from pydantic import BaseModel
 
 from . import __version__, presets, protocol
-from .engine import activations, datasets, expressions, initializers, optimizers, surfaces
+from .engine import (
+    activations,
+    datasets,
+    expressions,
+    initializers,
+    optimizers,
+    owndata,
+    surfaces,
+)
 
 
 def _literal_choices(annotation: Any) -> list[Any] | None:
@@ -145,6 +153,7 @@ def build_catalog() -> dict[str, Any]:
                 "title": d.title,
                 "params": {k: list(v) for k, v in d.params.items()},
                 "fixed": d.fixed,
+                "uploaded": d.make is None,
                 "notes": list(d.notes),
             }
             for d in datasets.DATASETS.values()
@@ -190,5 +199,16 @@ def build_catalog() -> dict[str, Any]:
             "max_train_work": protocol.MAX_TRAIN_WORK,
             "max_train_work_formula": "steps × batch × parameters",
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
+            "upload": {
+                "max_bytes": owndata.MAX_BYTES,
+                "max_rows": owndata.MAX_ROWS,
+                "min_rows": owndata.MIN_ROWS,
+                "max_line_chars": owndata.MAX_LINE_CHARS,
+                "max_coordinate": owndata.MAX_COORD,
+                "per_session": protocol.MAX_SESSION_UPLOADS,
+                "rest_uploads": protocol.MAX_REST_UPLOADS,
+                "ttl_s": protocol.UPLOAD_TTL_S,
+                "label_columns": list(owndata.LABEL_NAMES),
+            },
         },
     }

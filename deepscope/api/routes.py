@@ -14,6 +14,8 @@ from ..catalog import build_catalog
 from ..protocol import (
     ActivationRequest,
     ActivationResponse,
+    DatasetRequest,
+    DatasetResponse,
     DescendRequest,
     DescendResponse,
     Health,
@@ -26,6 +28,7 @@ from ..protocol import (
 )
 from ..sessions import labs
 from ..sessions.compute import ComputePool
+from ..sessions.uploads import REST, UploadStore
 
 router = APIRouter()
 
@@ -79,7 +82,23 @@ async def surface(body: SurfaceRequest, request: Request) -> SurfaceResponse:
     return await _pool(request).run(labs.run_surface, body)
 
 
+def _uploads(request: Request) -> UploadStore:
+    store: UploadStore = request.app.state.uploads
+    return store
+
+
 @router.post("/api/train", response_model=TrainResponse, tags=["labs"])
 async def train(body: TrainRequest, request: Request) -> TrainResponse:
     """The training lab: a small network learning a 2-D dataset, its history and result."""
-    return await _pool(request).run(labs.run_train, body)
+    store = _uploads(request)
+    return await _pool(request).run(labs.run_train, body, lambda i: store.get(REST, i))
+
+
+@router.post("/api/datasets", response_model=DatasetResponse, tags=["labs"])
+async def datasets(body: DatasetRequest, request: Request) -> DatasetResponse:
+    """Upload a 2-D dataset (CSV text or points) for the training lab: ``{"dataset":
+    "uploaded", "dataset_params": {"id": …}}``. A bad upload is a 422 naming the row and
+    column; uploads are forgotten an hour after their last use."""
+    table = await _pool(request).run_light(labs.parse_upload, body)
+    _uploads(request).put(REST, table)
+    return labs.dataset_response(table)

@@ -17,6 +17,7 @@ import asyncio
 import itertools
 import logging
 import os
+import re
 import time
 from collections import deque
 from typing import Any, Protocol
@@ -25,10 +26,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from .. import __version__
 from ..protocol import (
+    MAX_UPLOAD_MESSAGE_BYTES,
     ClientMessage,
     ConfigureDescend,
     ConfigureLayers,
     ConfigureTrain,
+    DatasetInfo,
+    DatasetUpload,
     ErrorMessage,
     Frame,
     Hello,
@@ -43,13 +47,14 @@ from ..protocol import (
     StepMessage,
 )
 from ..settings import Settings
-from . import problems
+from . import labs, problems
 from .compute import ComputePool
 from .encode import dumps
 from .labs import InputError
 from .layers_service import Detail, Picture, plan
 from .ratelimit import TokenBucket
 from .runners import LayersRunner, Output, Runner, make_runner
+from .uploads import UploadStore
 
 log = logging.getLogger("deepscope.session")
 
@@ -59,6 +64,8 @@ CLOSE_POLICY = 1008
 CLOSE_TRY_LATER = 1013
 CLOSE_RESTART = 1012
 MAX_PENDING_STEPS = 100_000
+# A dataset message carries a whole file: it may be larger than the other messages.
+UPLOAD_MESSAGE = re.compile(r'\s*\{\s*"type"\s*:\s*"dataset"')
 _ids = itertools.count(1)
 
 Configure = ConfigureLayers | ConfigureDescend | ConfigureTrain
@@ -115,7 +122,7 @@ class Mailbox:
 
 # A message's loc starts with its type tag, then (configure) its lab tag.
 MESSAGE_TAGS = (
-    frozenset({"configure", "play", "pause", "step", "reset"}),
+    frozenset({"configure", "play", "pause", "step", "reset", "dataset"}),
     frozenset({"layers", "descend", "train"}),
 )
 
@@ -132,8 +139,10 @@ class Session:
         settings: Settings,
         pool: ComputePool,
         max_sessions: int,
+        uploads: UploadStore | None = None,
     ) -> None:
         self.id = f"s{next(_ids)}"
+        self.uploads = uploads if uploads is not None else UploadStore()
         self.transport = transport
         self.settings = settings
         self.pool = pool
@@ -188,6 +197,7 @@ class Session:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            self.uploads.drop(self.id)  # a session's uploads end with it
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection once (from any task, or at shutdown)."""
@@ -210,8 +220,9 @@ class Session:
             if text is None:
                 return
             self.messages_in += 1
-            if len(text) > limit or len(text.encode("utf-8")) > limit:
-                await self.close(CLOSE_TOO_BIG, f"message over {limit} bytes")
+            allowed = MAX_UPLOAD_MESSAGE_BYTES if UPLOAD_MESSAGE.match(text[:64]) else limit
+            if len(text) > allowed or len(text.encode("utf-8")) > allowed:
+                await self.close(CLOSE_TOO_BIG, f"message over {allowed} bytes")
                 return
             wait = self.bucket.wait_time()
             if wait > 0:
@@ -223,9 +234,21 @@ class Session:
                     self._error("rate_limited", "too many messages: slowing down")
                 await asyncio.sleep(wait)
             self.bucket.take()
-            self._handle(text)
+            upload = self._handle(text)
+            if upload is not None:  # parsed before any later message is read: order holds
+                await self._upload(upload)
 
-    def _handle(self, text: str) -> None:
+    async def _upload(self, message: DatasetUpload) -> None:
+        try:
+            table = await self.pool.run_light(labs.parse_upload, message)
+        except InputError as err:
+            self._error("invalid", str(err), [err.problem()])
+            return
+        self.uploads.put(self.id, table)
+        info = DatasetInfo(**labs.dataset_response(table).model_dump())
+        self.mailbox.put_control(info.model_dump_json())
+
+    def _handle(self, text: str) -> DatasetUpload | None:
         try:
             message = CLIENT_MESSAGE.validate_json(text)
         except ValidationError as err:
@@ -235,14 +258,16 @@ class Session:
             else:
                 found = message_problems(err)
                 self._error("invalid", problems.describe(found), found)
-            return
+            return None
+        if isinstance(message, DatasetUpload):
+            return message
         if isinstance(message, ConfigureLayers | ConfigureDescend | ConfigureTrain):
             self.pending = message
             self.config_seq += 1
         elif isinstance(message, Play):
             if self.config_seq == 0:  # (a configure may still be computing: that counts)
                 self._error("no_lab", "configure a lab before play")
-                return
+                return None
             self.playing = True
             self.pending_steps = 0
         elif isinstance(message, Pause):
@@ -252,7 +277,7 @@ class Session:
         elif isinstance(message, StepMessage):
             if self.config_seq == 0:
                 self._error("no_lab", "configure a lab before step")
-                return
+                return None
             self.playing = False
             self.pending_steps = min(self.pending_steps + message.n, MAX_PENDING_STEPS)
         elif isinstance(message, Reset):
@@ -260,6 +285,7 @@ class Session:
             self.playing = False
             self.pending_steps = 0
         self.wake.set()
+        return None
 
     # --- compute ----------------------------------------------------------------
 
@@ -292,8 +318,8 @@ class Session:
         if isinstance(message, ConfigureLayers):
             await self._configure_layers(message, seq)
             return
-        runner = make_runner(message)
         try:
+            runner = make_runner(message, lambda i: self.uploads.get(self.id, i))
             output = await self.pool.run_light(self._timed, runner.start)
         except ValueError as err:  # (InputError too: it names the field)
             self._refuse(err)
