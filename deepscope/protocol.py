@@ -731,9 +731,7 @@ class DatasetRequest(Strict):
 class DatasetResponse(BaseModel):
     id: str = Field(description="content hash: dataset_params.id of the training lab")
     rows: int
-    labels: list[int | float | str] = Field(
-        description="the file's values for class 0 and class 1"
-    )
+    labels: list[int | float | str] = Field(description="the file's values for class 0 and class 1")
     bounds: list[list[float]] = Field(description="[[xmin, xmax], [ymin, ymax]]")
     columns: list[str] = Field(description="the names of x, y and the label")
     counts: list[int] = Field(description="points of class 0 and of class 1")

@@ -196,8 +196,8 @@ class Session:
         finally:
             for task in tasks:
                 task.cancel()
+            self.uploads.drop(self.id)  # a session's uploads end with it (even if cancelled)
             await asyncio.gather(*tasks, return_exceptions=True)
-            self.uploads.drop(self.id)  # a session's uploads end with it
 
     async def close(self, code: int, reason: str) -> None:
         """Close the connection once (from any task, or at shutdown)."""
