@@ -297,7 +297,11 @@ def parse_csv(text: str) -> Table:
             label_text = cells[label_column].strip()
             if not label_text:
                 raise DataError(
-                    "upload_label", f"{columns[2]} is empty", row, label_column + 1, name=columns[2]
+                    "upload_label",
+                    f"{columns[2]} is empty: it must be a class name or a number",
+                    row,
+                    label_column + 1,
+                    name=columns[2],
                 )
             label = _label_value(label_text)
             if isinstance(label, str) and (number := _number(label)) is not None:
@@ -315,23 +319,28 @@ def parse_points(points: list[list[object]]) -> Table:
     if len(points) > MAX_ROWS:
         raise DataError(
             "upload_rows",
-            f"{len(points):,} points; the limit is {MAX_ROWS:,}",
+            f"more than {MAX_ROWS:,} data rows",
             MAX_ROWS + 1,
-            value=len(points),
             limit=MAX_ROWS,
         )
     rows: list[tuple[int, float, float, float | str]] = []
     names = ("x", "y")
     for i, point in enumerate(points, start=1):
         if not isinstance(point, list | tuple) or len(point) != 3:
-            raise DataError("upload_columns", "a point is [x, y, label]", i)
+            count = len(point) if isinstance(point, list | tuple) else 1
+            raise DataError(
+                "upload_columns",
+                f"{count} columns; a point needs 3 (x, y, label)",
+                i,
+                value=count,
+            )
         coords = []
         for k in range(2):
             value = point[k]
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise DataError(
                     "upload_number",
-                    f"{names[k]} is not a number",
+                    f"{names[k]} is {str(value)[:MAX_NAME_CHARS]!r}, not a number",
                     i,
                     k + 1,
                     name=names[k],
@@ -341,10 +350,18 @@ def parse_points(points: list[list[object]]) -> Table:
         raw = point[2]
         label: float | str
         if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-            raise DataError("upload_label", "label must be a number or a name", i, 3, name="label")
+            raise DataError(
+                "upload_label", "label must be a class name or a number", i, 3, name="label"
+            )
         if isinstance(raw, str):
             if not raw.strip():
-                raise DataError("upload_label", "label is empty", i, 3, name="label")
+                raise DataError(
+                    "upload_label",
+                    "label is empty: it must be a class name or a number",
+                    i,
+                    3,
+                    name="label",
+                )
             label = _label_value(raw)
             if isinstance(label, str) and (number := _number(label)) is not None:
                 _finite(number, i, 3, "label")
