@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = Field(
         default_factory=list, description="extra Host header values accepted"
     )
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description=(
+            "pages that may show this server in a frame (CSP frame-ancestors sources, e.g. "
+            "http://localhost:*); none by default. deepscope.show() allows loopback notebooks"
+        ),
+    )
     max_sessions: int = Field(120, ge=1, le=10_000, description="WebSocket sessions per worker")
     compute_threads: int = Field(2, ge=1, le=64, description="threads running NumPy work")
     layers_cache_mb: float = Field(
