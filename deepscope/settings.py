@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+import re
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FRAME_SOURCE = re.compile(r"[a-z][a-z0-9+.-]*:(//(\*\.)?[A-Za-z0-9.\-\[\]:]+(:(\*|\d{1,5}))?)?/?")
 
 
 class Settings(BaseSettings):
@@ -57,4 +61,17 @@ class Settings(BaseSettings):
         5.0, gt=0, le=600, description="a client that reads nothing this long is dropped"
     )
     ping_interval_s: float = Field(10.0, gt=0, le=600)
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        # Each is one CSP source (scheme://host:port, a * port or host part, or a scheme:),
+        # never a quote, space, ";" or ",": nothing can add a directive to the policy.
+        for source in value:
+            if not FRAME_SOURCE.fullmatch(source):
+                raise ValueError(
+                    f"frame_ancestors: {source!r} is not a CSP source like http://localhost:*"
+                )
+        return value
+
     ping_timeout_s: float = Field(10.0, gt=0, le=600)

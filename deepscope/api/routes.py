@@ -7,7 +7,8 @@ import os
 import threading
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse
 
 from .. import __version__
 from ..catalog import build_catalog
@@ -102,3 +103,12 @@ async def datasets(body: DatasetRequest, request: Request) -> DatasetResponse:
     table = await _pool(request).run_light(labs.parse_upload, body)
     _uploads(request).put(REST, table)
     return labs.dataset_response(table)
+
+
+@router.get("/api/datasets/{dataset_id}", response_class=PlainTextResponse, tags=["labs"])
+async def dataset_csv(dataset_id: str, request: Request) -> PlainTextResponse:
+    """An upload of ``POST /api/datasets`` back as CSV (x, y, label with the file's names)."""
+    table = _uploads(request).get(REST, dataset_id)
+    if table is None:
+        raise HTTPException(404, f"no uploaded dataset {dataset_id[:40]} here (or it expired)")
+    return PlainTextResponse(table.to_csv(), media_type="text/csv")

@@ -120,3 +120,14 @@ def test_catalog_has_the_upload_limits(client: TestClient) -> None:
     assert limits["ttl_s"] == protocol.UPLOAD_TTL_S
     uploaded = next(d for d in cat["datasets"] if d["name"] == "uploaded")
     assert uploaded["uploaded"] and uploaded["params"] == {"standardize": ["off", "on"]}
+
+
+def test_an_upload_exports_back_as_csv(client: TestClient) -> None:
+    got = upload(client, csv=CSV)
+    r = client.get(f"/api/datasets/{got['id']}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.text.splitlines()[0] == "x,y,label"
+    again = upload(client, csv=r.text)
+    assert again == got  # the same points, labels and names: the same fingerprint
+    missing = client.get("/api/datasets/0000000000000000")
+    assert missing.status_code == 404 and "no uploaded dataset" in missing.json()["error"]

@@ -167,3 +167,28 @@ def test_the_store_forgets_after_its_time() -> None:
     assert store.get("s1", table.id) is table
     now[0] = 29.0
     assert store.get("s1", table.id) is None and store.count() == 0
+
+
+def test_only_a_dataset_message_may_be_larger_and_only_up_to_its_bound(
+    client: TestClient,
+) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    pad = "y" * 100_000  # over the other messages' 64 KiB, under a dataset's bound
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        until(ws, {"hello"})
+        send(ws, type="configure", lab="layers", config={}, pad=pad)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            recv(ws)
+        assert closed.value.code == 1009
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        until(ws, {"hello"})
+        send(ws, type="dataset", csv="x" * (protocol.MAX_UPLOAD_MESSAGE_BYTES + 1))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            recv(ws)
+        assert closed.value.code == 1009
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        until(ws, {"hello"})
+        send(ws, type="dataset", csv="0,0,0\n" * 70_000)  # 420 000 bytes: a named refusal
+        err = until(ws, {"error"})
+        assert err["problems"][0]["code"] == "upload_bytes"
