@@ -127,3 +127,22 @@ def test_a_link_asks_for_its_file(watched: Watched, tmp_path: Path) -> None:
     finally:
         student.close()
     watched.check_clean()
+
+
+def test_compare_mode_trains_both_sides_on_the_same_upload(
+    watched: Watched, tmp_path: Path
+) -> None:
+    page = watched.open("?lab=train")
+    wait(page, "l.latest !== null")
+    choose_own_data(page)
+    path = tmp_path / "pets.csv"
+    path.write_text(CSV)
+    page.get_by_label("Choose a CSV file").set_input_files(str(path))
+    wait(page, "l.points && l.points.X_train.length + l.points.X_test.length === 120")
+    page.get_by_label("Compare two configurations").check()
+    wait(page, "l.runs.b.points && l.runs.b.points.X_train.length === 60")
+    assert lab(page, "l.configs.b.dataset_params.id") == lab(page, "l.configs.a.dataset_params.id")
+    # Side B's session has the data too: a fresh socket would have been refused without it.
+    page.get_by_role("button", name="Step", exact=True).click()
+    wait(page, "l.runs.a.latest.step > 0 && l.runs.b.latest.step > 0")
+    watched.check_clean()
