@@ -218,6 +218,10 @@ def show(
     is shown (a ``ValueError`` names a bad field). ``play``: a streaming lab opens
     playing. ``lang``: "en" or "zh". ``port``: see below.
 
+    Own data (``dataset="uploaded"``) is never in the link, only its fingerprint: the
+    frame asks for the file (choose, drop or paste it there), as any link does;
+    ``deepscope.train`` trains on what ``deepscope.upload`` was given.
+
     The first call starts a DeepScope server on a free port of 127.0.0.1 in the
     background (a thread of the kernel); later calls reuse it. The cell shows an
     IFrame of it, and a link that opens the same lab in a new tab.
