@@ -20,6 +20,7 @@ from .runtime import tune_allocator
 from .sessions.compute import ComputePool
 from .sessions.monitor import LoopMonitor
 from .sessions.registry import SessionRegistry
+from .sessions.uploads import UploadStore
 from .settings import Settings
 
 log = logging.getLogger("deepscope")
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = pool
     app.state.sessions = registry
     app.state.monitor = monitor
+    app.state.uploads = UploadStore()
     errors.install(app)
     security.install(app, settings)
     app.include_router(routes.router)

@@ -21,6 +21,7 @@ from .engine import (
     expressions,
     initializers,
     optimizers,
+    owndata,
     race,
     surfaces,
     training,
@@ -192,6 +193,7 @@ def build_catalog() -> dict[str, Any]:
                 "fixed": d.fixed,
                 "rows": d.rows,
                 "defaults": datasets.resolve_params(d.name, {}),
+                "uploaded": d.make is None,
                 "notes": list(d.notes),
             }
             for d in datasets.DATASETS.values()
@@ -240,6 +242,17 @@ def build_catalog() -> dict[str, Any]:
             "max_descend_rows": protocol.MAX_DESCEND_ROWS,
             "max_train_work": protocol.MAX_TRAIN_WORK,
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
+            "upload": {
+                "max_bytes": owndata.MAX_BYTES,
+                "max_rows": owndata.MAX_ROWS,
+                "min_rows": owndata.MIN_ROWS,
+                "max_line_chars": owndata.MAX_LINE_CHARS,
+                "max_coordinate": owndata.MAX_COORD,
+                "per_session": protocol.MAX_SESSION_UPLOADS,
+                "rest_uploads": protocol.MAX_REST_UPLOADS,
+                "ttl_s": protocol.UPLOAD_TTL_S,
+                "label_columns": list(owndata.LABEL_NAMES),
+            },
         },
         "close_codes": {"try_later": protocol.CLOSE_TRY_LATER},
     }

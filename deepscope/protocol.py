@@ -9,7 +9,6 @@ lists equal the engine registries' keys (a test checks it).
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -27,6 +26,7 @@ from .engine import activations as _activations
 from .engine import datasets as _datasets
 from .engine import layers_lab as _layers
 from .engine import optimizers as _optimizers
+from .engine import owndata as _owndata
 from .engine import race as _race
 from .engine import surfaces as _surfaces
 from .engine import training as _training
@@ -81,6 +81,12 @@ def _hyper(name: str) -> Any:
     return Field(None, ge=low, le=high)
 
 
+# Uploaded datasets (the training lab's own data); the file's own bounds are in engine/owndata.
+MAX_SESSION_UPLOADS = 3  # per WebSocket session (a fourth replaces the least recently used)
+MAX_REST_UPLOADS = 32  # uploaded through POST /api/datasets, per server process
+UPLOAD_TTL_S = 3600  # an upload unused this long is forgotten (a session's also when it ends)
+MAX_UPLOAD_MESSAGE_BYTES = 2 * _owndata.MAX_BYTES + 4096  # a dataset message: the file, escaped
+
 ActivationName = Literal[
     "linear",
     "sigmoid",
@@ -128,7 +134,9 @@ SurfaceName = Literal[
     "monkey_saddle",
     "plateau",
 ]
-DatasetName = Literal["circle", "xor", "gaussians", "spiral", "moons", "linear", "logic"]
+DatasetName = Literal[
+    "circle", "xor", "gaussians", "spiral", "moons", "linear", "logic", "uploaded"
+]
 ScheduleName = Literal["constant", "inv_sqrt", "step", "exponential", "cosine"]
 InitName = Literal[
     "zeros",
@@ -655,7 +663,7 @@ class TrainRequest(Strict):
         try:
             _datasets.resolve_params(self.dataset, self.dataset_params)
         except ValueError as err:
-            raise ValueError(f"dataset_params: {err}") from None
+            raise problem("dataset_params", str(err), field="dataset_params") from None
         self.activation_params = _check_activation_params(self.activation, self.activation_params)
         params = self.n_params
         if self.optimizer.optimizer == "newton" and params > MAX_NEWTON_PARAMS:
@@ -667,7 +675,8 @@ class TrainRequest(Strict):
                 value=params,
                 limit=MAX_NEWTON_PARAMS,
             )
-        work = max(self.steps, 1) * min(self.batch_size, self.n_samples) * params
+        rows = _owndata.MAX_ROWS if self.dataset == "uploaded" else self.n_samples
+        work = max(self.steps, 1) * min(self.batch_size, rows) * params
         if work > MAX_TRAIN_WORK:
             raise problem(
                 "train_work",
@@ -738,6 +747,37 @@ class TrainResponse(BaseModel):
     warning: BlowUpOut | None = Field(None, description="a blow-up that stayed finite")
     n_params: int
     elapsed_ms: float
+
+
+# --- the training lab's own data --------------------------------------------------------
+
+
+class DatasetRequest(Strict):
+    """Body of ``POST /api/datasets``: a CSV file's text, or the points (one of the two)."""
+
+    csv: str | None = Field(
+        None,
+        description=(
+            f"x, y, label per line (header optional; ≤ {_owndata.MAX_BYTES:,} bytes, "
+            f"≤ {_owndata.MAX_ROWS:,} rows, ≤ {_owndata.MAX_LINE_CHARS:,} characters a line)"
+        ),
+    )
+    points: list[Any] | None = Field(None, description="[[x, y, label], …]")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetRequest:
+        if (self.csv is None) == (self.points is None):
+            raise problem("upload_source", "give either csv (a file's text) or points", field="csv")
+        return self
+
+
+class DatasetResponse(BaseModel):
+    id: str = Field(description="content hash: dataset_params.id of the training lab")
+    rows: int
+    labels: list[int | float | str] = Field(description="the file's values for class 0 and class 1")
+    bounds: list[list[float]] = Field(description="[[xmin, xmax], [ymin, ymax]]")
+    columns: list[str] = Field(description="the names of x, y and the label")
+    counts: list[int] = Field(description="points of class 0 and of class 1")
 
 
 # --- WebSocket: client → server --------------------------------------------------------
@@ -844,8 +884,14 @@ class Reset(Strict):
     type: Literal["reset"]
 
 
+class DatasetUpload(DatasetRequest):
+    """An upload into this session (answered by ``dataset``, or an ``error`` naming the row)."""
+
+    type: Literal["dataset"]
+
+
 ClientMessage = Annotated[
-    Configure | Play | Pause | StepMessage | Reset, Field(discriminator="type")
+    Configure | Play | Pause | StepMessage | Reset | DatasetUpload, Field(discriminator="type")
 ]
 LabName = Literal["layers", "descend", "train"]
 
@@ -925,7 +971,15 @@ class ErrorBody(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
 
 
-ServerMessage = Annotated[Hello | Frame | Status | ErrorMessage, Field(discriminator="type")]
+class DatasetInfo(DatasetResponse):
+    """An upload stored in this session (it lives as long as the session)."""
+
+    type: Literal["dataset"] = "dataset"
+
+
+ServerMessage = Annotated[
+    Hello | Frame | Status | ErrorMessage | DatasetInfo, Field(discriminator="type")
+]
 
 
 # --- the frames' data, one shape per lab ---------------------------------------------

@@ -8,6 +8,7 @@ or exactly one of ``allow_origins`` — never a prefix or suffix match.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI
@@ -16,6 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..settings import Settings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def content_security_policy(frame_ancestors: Iterable[str] = ()) -> str:
+    """The pages' policy; ``frame_ancestors``: who may frame them (nobody by default)."""
+    ancestors = " ".join(frame_ancestors) or "'none'"
+    return CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -92,9 +100,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class SecurityMiddleware:
     """Rejects foreign Host headers (400 / WebSocket 403) and adds security headers."""
 
-    def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
+    def __init__(
+        self, app: ASGIApp, policy: HostPolicy, headers: list[tuple[bytes, bytes]]
+    ) -> None:
         self.app = app
         self.policy = policy
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -124,7 +135,7 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                message["headers"] = list(message["headers"]) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -133,4 +144,12 @@ class SecurityMiddleware:
 def install(app: FastAPI, settings: Settings) -> None:
     policy = HostPolicy(settings)
     app.state.host_policy = policy
-    app.add_middleware(SecurityMiddleware, policy=policy)
+    headers = SECURITY_HEADERS
+    if settings.frame_ancestors:  # (X-Frame-Options cannot name them; CSP does)
+        policy_header = content_security_policy(settings.frame_ancestors).encode()
+        headers = [(b"content-security-policy", policy_header)] + [
+            h
+            for h in SECURITY_HEADERS
+            if h[0] not in (b"content-security-policy", b"x-frame-options")
+        ]
+    app.add_middleware(SecurityMiddleware, policy=policy, headers=headers)

@@ -58,7 +58,9 @@ async def live(websocket: WebSocket) -> None:
     await websocket.accept()
     registry: SessionRegistry = app.state.sessions
     pool: ComputePool = app.state.pool
-    session = Session(StarletteTransport(websocket), settings, pool, registry.cap)
+    session = Session(
+        StarletteTransport(websocket), settings, pool, registry.cap, app.state.uploads
+    )
     if not registry.admit(session):
         await websocket.close(
             code=CLOSE_TRY_LATER,

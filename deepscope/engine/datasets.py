@@ -3,6 +3,8 @@
 Every generator returns points in roughly [−1, 1]² and labels in {0, 1}; ``noise``
 (0 … 1) jitters the points (or, for the Gaussians, widens the blobs).
 ``logic`` is the lectures' 4-point truth table of a gate on inputs {0, 1}².
+``uploaded`` is a teacher's own table (``owndata``): split like the others, noise not
+applied, optionally standardised, the decision boundary's axes fitted to its points.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .owndata import Table
 
 Array = NDArray[np.float64]
 Generator = Callable[[int, float, np.random.Generator, Mapping[str, str]], tuple[Array, Array]]
@@ -124,12 +128,13 @@ def logic(
 class DatasetSpec:
     name: str
     title: str
-    make: Generator
+    make: Generator | None  # None: the points come with the request (uploaded)
     params: Mapping[str, tuple[str, ...]]  # string choices (e.g. gate)
     fixed: bool = False  # a fixed table: n_samples, noise and train_share do not apply
     rows: int | None = None  # a fixed table's size (a full batch is all of it)
     defaults: Mapping[str, str] = field(default_factory=dict)  # else a choice list's first
     notes: tuple[str, ...] = ()
+    free: tuple[str, ...] = ()  # parameters without choices (the upload's id), required
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -168,6 +173,17 @@ DATASETS: dict[str, DatasetSpec] = {
                 "XOR and XNOR need a hidden layer.",
             ),
         ),
+        DatasetSpec(
+            "uploaded",
+            "your data",
+            None,
+            {"standardize": ("off", "on")},
+            notes=(
+                "Your own points: noise and the number of samples do not apply; the "
+                "boundary's axes fit the data.",
+            ),
+            free=("id",),
+        ),
     )
 }
 
@@ -191,10 +207,14 @@ def get(name: str) -> DatasetSpec:
 def resolve_params(name: str, given: Mapping[str, str] | None) -> dict[str, str]:
     spec = get(name)
     given = dict(given or {})
-    unknown = set(given) - set(spec.params)
+    unknown = set(given) - set(spec.params) - set(spec.free)
     if unknown:
         raise ValueError(f"dataset {name} has no parameter {sorted(unknown)[0]!r}")
     out = {}
+    for key in spec.free:
+        if not given.get(key):
+            raise ValueError(f"dataset {name} needs {key} (POST /api/datasets gives it)")
+        out[key] = given[key]
     for key, choices in spec.params.items():
         value = given.get(key, spec.defaults.get(key, choices[0]))
         if value not in choices:
@@ -214,6 +234,8 @@ def make(
     """A seeded train/test split of the dataset."""
     spec = get(name)
     p = resolve_params(name, params)
+    if spec.make is None:
+        raise ValueError(f"dataset {name} is made from its points: use from_table")
     rng = np.random.default_rng([seed, 17])
     X, y = spec.make(n_samples, noise, rng, p)
     if spec.fixed:
@@ -227,3 +249,34 @@ def make(
         lim = max(1.2, float(np.max(np.abs(X))) * 1.05)
         domain = ((-lim, lim), (-lim, lim))
     return Split(X_train, y_train, X_test, y_test, domain)
+
+
+MARGIN = 0.1  # of each axis's span, around an uploaded dataset's points
+
+
+def from_table(
+    table: Table, train_share: float, seed: int, params: Mapping[str, str] | None = None
+) -> Split:
+    """An uploaded table as a seeded train/test split (as ``make`` splits the others).
+
+    ``standardize: on`` centres each coordinate and divides it by its standard
+    deviation (over all points; a constant coordinate is only centred). The domain
+    is the points' bounding box grown by ``MARGIN`` of its span on every side.
+    """
+    p = resolve_params("uploaded", params)
+    X = table.X.copy()
+    if p["standardize"] == "on":
+        std = X.std(axis=0)
+        X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    rng = np.random.default_rng([seed, 17])
+    order = rng.permutation(len(table.y))
+    n_train = min(max(1, round(train_share * len(order))), len(order) - 1)
+    tr, te = order[:n_train], order[n_train:]
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = hi - lo
+    pad = np.where(span > 0, span * MARGIN, np.maximum(np.abs(lo), 1.0) * MARGIN)
+    domain = (
+        (float(lo[0] - pad[0]), float(hi[0] + pad[0])),
+        (float(lo[1] - pad[1]), float(hi[1] + pad[1])),
+    )
+    return Split(X[tr], table.y[tr], X[te], table.y[te], domain)

@@ -34,6 +34,7 @@ from .network import (
     make_masks,
     param_views,
 )
+from .owndata import Table
 from .race import RunConfig
 
 Array = NDArray[np.floating]
@@ -135,6 +136,7 @@ class TrainConfig:
     )  # None: until stopped
     seed: int = same(SEED)
     dtype: Literal["float32", "float64"] = "float32"
+    table: Table | None = None  # the points of dataset "uploaded"
 
 
 @dataclass(frozen=True)
@@ -232,14 +234,19 @@ class Trainer:
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
         self.dtype = np.dtype(config.dtype)
-        self.data = datasets.make(
-            config.dataset,
-            config.n_samples,
-            config.noise,
-            config.train_share,
-            config.seed,
-            config.dataset_params,
-        )
+        if config.table is not None:
+            self.data = datasets.from_table(
+                config.table, config.train_share, config.seed, config.dataset_params
+            )
+        else:
+            self.data = datasets.make(
+                config.dataset,
+                config.n_samples,
+                config.noise,
+                config.train_share,
+                config.seed,
+                config.dataset_params,
+            )
         self.X = self.data.X_train.astype(self.dtype)
         self.y = self.data.y_train.astype(self.dtype)
         self.X_test = self.data.X_test.astype(self.dtype)

@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import logging
 import os
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -27,10 +28,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from .. import __version__
 from ..protocol import (
+    MAX_UPLOAD_MESSAGE_BYTES,
     ClientMessage,
     ConfigureDescend,
     ConfigureLayers,
     ConfigureTrain,
+    DatasetInfo,
+    DatasetUpload,
     ErrorMessage,
     Frame,
     Hello,
@@ -45,12 +49,13 @@ from ..protocol import (
     StepMessage,
 )
 from ..settings import Settings
-from . import problems
+from . import labs, problems
 from .compute import ComputePool
 from .labs import InputError
 from .layers_service import Detail, Picture, plan
 from .ratelimit import TokenBucket
 from .runners import LayersRunner
+from .uploads import UploadStore
 from .workers import Framed, FrameWorker, Refused
 
 log = logging.getLogger("deepscope.session")
@@ -60,6 +65,8 @@ CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
 CLOSE_RESTART = 1012
 MAX_PENDING_STEPS = 100_000
+# A dataset message carries a whole file: it may be larger than the other messages.
+UPLOAD_MESSAGE = re.compile(r'\s*\{\s*"type"\s*:\s*"dataset"')
 _ids = itertools.count(1)
 
 Configure = ConfigureLayers | ConfigureDescend | ConfigureTrain
@@ -121,7 +128,7 @@ class Mailbox:
 
 # A message's loc starts with its type tag, then (configure) its lab tag.
 MESSAGE_TAGS = (
-    frozenset({"configure", "play", "pause", "step", "reset"}),
+    frozenset({"configure", "play", "pause", "step", "reset", "dataset"}),
     frozenset({"layers", "descend", "train"}),
 )
 
@@ -138,8 +145,10 @@ class Session:
         settings: Settings,
         pool: ComputePool,
         max_sessions: int,
+        uploads: UploadStore | None = None,
     ) -> None:
         self.id = f"s{next(_ids)}"
+        self.uploads = uploads if uploads is not None else UploadStore()
         self.transport = transport
         self.settings = settings
         self.pool = pool
@@ -191,6 +200,7 @@ class Session:
         finally:
             for task in tasks:
                 task.cancel()
+            self.uploads.drop(self.id)  # a session's uploads end with it (even if cancelled)
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.worker is not None:
                 self.pool.frames.leave(self.worker, self.id)
@@ -215,8 +225,9 @@ class Session:
             text = await self.transport.receive()
             if text is None:
                 return
-            if len(text) > limit or len(text.encode("utf-8")) > limit:
-                await self.close(CLOSE_TOO_BIG, f"message over {limit} bytes")
+            allowed = MAX_UPLOAD_MESSAGE_BYTES if UPLOAD_MESSAGE.match(text[:64]) else limit
+            if len(text) > allowed or len(text.encode("utf-8")) > allowed:
+                await self.close(CLOSE_TOO_BIG, f"message over {allowed} bytes")
                 return
             wait = self.bucket.wait_time()
             if wait > 0:
@@ -228,9 +239,21 @@ class Session:
                     self._error("rate_limited", "too many messages: slowing down")
                 await asyncio.sleep(wait)
             self.bucket.take()
-            self._handle(text)
+            upload = self._handle(text)
+            if upload is not None:  # parsed before any later message is read: order holds
+                await self._upload(upload)
 
-    def _handle(self, text: str) -> None:
+    async def _upload(self, message: DatasetUpload) -> None:
+        try:
+            table = await self.pool.run(labs.parse_upload, message)
+        except InputError as err:
+            self._error("invalid", str(err), [err.problem()])
+            return
+        self.uploads.put(self.id, table)
+        info = DatasetInfo(**labs.dataset_response(table).model_dump())
+        self.mailbox.put_control(info.model_dump_json())
+
+    def _handle(self, text: str) -> DatasetUpload | None:
         try:
             message = CLIENT_MESSAGE.validate_json(text)
         except ValidationError as err:
@@ -240,14 +263,16 @@ class Session:
             else:
                 found = message_problems(err)
                 self._error("invalid", problems.describe(found), found)
-            return
+            return None
+        if isinstance(message, DatasetUpload):
+            return message
         if isinstance(message, ConfigureLayers | ConfigureDescend | ConfigureTrain):
             self.pending = message
             self.config_seq += 1
         elif isinstance(message, Play):
             if self.config_seq == 0:  # (a configure may still be computing: that counts)
                 self._error("no_lab", "configure a lab before play")
-                return
+                return None
             self.playing = True
             self.pending_steps = 0
         elif isinstance(message, Pause):
@@ -257,7 +282,7 @@ class Session:
         elif isinstance(message, StepMessage):
             if self.config_seq == 0:
                 self._error("no_lab", "configure a lab before step")
-                return
+                return None
             self.playing = False
             self.pending_steps = min(self.pending_steps + message.n, MAX_PENDING_STEPS)
         elif isinstance(message, Reset):
@@ -265,6 +290,7 @@ class Session:
             self.playing = False
             self.pending_steps = 0
         self.wake.set()
+        return None
 
     # --- compute ----------------------------------------------------------------
 
@@ -297,9 +323,18 @@ class Session:
         if isinstance(message, ConfigureLayers):
             await self._configure_layers(message, seq)
             return
+        try:  # an uploaded dataset is looked up here, where the session's uploads live
+            table = (
+                labs.train_table(message.config, lambda i: self.uploads.get(self.id, i))
+                if isinstance(message, ConfigureTrain)
+                else None
+            )
+        except ValueError as err:  # (InputError too: it names the field)
+            self._refuse(err)
+            return
         if self.worker is None:
             self.worker = self.pool.frames.place()
-        reply = await self.worker.ask("start", self.id, message)
+        reply = await self.worker.ask("start", self.id, message, table)
         if isinstance(reply, Refused):  # (an InputError names the field)
             self._refuse(reply.error())
             return

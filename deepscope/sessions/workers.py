@@ -91,8 +91,10 @@ class FrameHandler:
         self.runners: dict[str, Runner] = {}
 
     def handle(self, batch: list[tuple[Any, ...]]) -> list[tuple[int, Any]]:
-        """Requests in order: ("start", sid, token, message) | ("advance", sid, token, n,
-        views) | ("drop", sid). Replies (token, Framed | Refused | LabError)."""
+        """Requests in order: ("start", sid, token, message, table) | ("advance", sid,
+        token, n, views) | ("drop", sid). ``table``: the uploaded dataset a training
+        configuration names (looked up by the session), else None. Replies (token,
+        Framed | Refused | LabError)."""
         from .runners import make_runner
 
         replies: list[tuple[int, Any]] = []
@@ -105,7 +107,7 @@ class FrameHandler:
             wall, cpu = time.perf_counter(), time.process_time()
             try:
                 if op == "start":  # (a configuration that fails keeps the run before it)
-                    runner = make_runner(request[3])
+                    runner = make_runner(request[3], _found(request[4]))
                     out = runner.start()
                     self.runners[sid] = runner
                 else:
@@ -141,6 +143,11 @@ class FrameHandler:
                 )
             )
         return replies
+
+
+def _found(table: Any) -> Callable[[str], Any] | None:
+    """The lookup of a start request's uploaded dataset (the session found it already)."""
+    return None if table is None else (lambda _id: table)
 
 
 def _serve_frames(conn: Connection) -> None:  # pragma: no cover - runs in the child

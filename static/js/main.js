@@ -105,8 +105,16 @@ class App {
       onMessage: (m) => { if (socket === this.socketB) this.onMessage(m, "b"); },
       onState: (s, reason) => { if (s === "full" && socket === this.socketB) this.banner(`${t("full")} ${reason || ""}`, true); },
     });
+    socket.uploads = [...this.socket.uploads]; // side B trains on the same uploads
     this.socketB = socket;
     socket.connect();
+  }
+
+  // An own dataset, to both sides' sessions (the server answers each with `dataset`).
+  upload(message) {
+    const keep = this.catalog.limits.upload.per_session;
+    this.socket.upload(message, keep);
+    this.socketB?.upload(message, keep);
   }
 
   closeCompare(lab = null) {
@@ -165,6 +173,15 @@ class App {
   // --- messages -------------------------------------------------------------------
 
   onMessage(message, side = "a") {
+    // Own data: the upload's answer, or what is wrong with it, goes to the lab's own box.
+    if (message.type === "dataset") {
+      this.active?.onDataset?.(message, side);
+      return;
+    }
+    if (message.type === "error" && ["csv", "points"].includes(message.field) && this.active?.onUploadError) {
+      this.active.onUploadError(message, side);
+      return;
+    }
     if (side === "b") {
       if (message.type === "frame" && this.active?.lab === message.lab) this.active.onFrame(message, "b");
       else if (message.type === "status") this.active?.onStatus?.(message, "b");
@@ -447,6 +464,7 @@ class App {
       this.refreshPresetTitles();
       if (this.notice && !this.noticeBox.hidden) this.showNotice(this.notice);
       this.active?.render?.();
+      this.active?.onLang?.();
       writeUrl();
     });
     if (getLang() === "zh") {

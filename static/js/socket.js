@@ -14,6 +14,7 @@ export class LiveSocket {
     this.flushScheduled = false;
     this.lastConfigure = null;
     this.stopped = false;
+    this.uploads = [];       // dataset messages: a new session gets them before any configure
   }
 
   connect() {
@@ -24,7 +25,8 @@ export class LiveSocket {
     ws.onopen = () => {
       this.delay = 500;
       this.onState("open");
-      // A new session knows nothing: configure it again.
+      // A new session knows nothing: give it the uploads, then configure it again.
+      for (const message of this.uploads) ws.send(JSON.stringify(message));
       if (this.lastConfigure && !this.queued) this.queued = this.lastConfigure;
       this.schedule();
     };
@@ -81,6 +83,13 @@ export class LiveSocket {
   send(message) {
     this.controls.push(message);
     this.schedule();
+  }
+
+  // A dataset upload goes out at once (before any later configure) and again to every
+  // new session after a reconnect; the server keeps `keep` uploads a session.
+  upload(message, keep = 3) {
+    this.uploads = [...this.uploads.filter((m) => m.csv !== message.csv), message].slice(-keep);
+    if (this.open) this.ws.send(JSON.stringify(message));
   }
 
   schedule() {

@@ -21,13 +21,21 @@ from deepscope.settings import Settings
 from tests.live import LiveServer
 from tests.reliability.conftest import open_ws, until, wait_for_health
 
-ENDPOINTS = ["/api/layers", "/api/descend", "/api/surface", "/api/activation", "/api/train"]
+ENDPOINTS = [
+    "/api/layers",
+    "/api/descend",
+    "/api/surface",
+    "/api/activation",
+    "/api/train",
+    "/api/datasets",
+]
 VALID = {
     "/api/layers": {"depth": 2, "width": 10, "batch": 10, "input_dim": 4},
     "/api/descend": {"surface": "booth", "steps": 5, "runs": [{"optimizer": "adam"}]},
     "/api/surface": {"surface": "booth", "resolution": 8},
     "/api/activation": {"name": "tanh", "x": [0.5]},
     "/api/train": {"n_samples": 20, "hidden": [3], "steps": 5},
+    "/api/datasets": {"points": [[0, 0, "a"], [1, 1, "b"], [0, 1, "b"], [1, 0, "a"]]},
 }
 
 
@@ -88,6 +96,8 @@ FIELD_NAMES = sorted(
         "type",
         "lab",
         "config",
+        "csv",
+        "points",
     }
 )
 

@@ -2,13 +2,14 @@
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
 import { fmt, purge } from "../plot.js";
-import { getLang, t, tx } from "../i18n.js";
+import { errorText, getLang, t, tx } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
 import * as series from "../charts/series.js";
 
 const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
 const SIDES = ["a", "b"];
+const STORED = "deepscope.upload."; // sessionStorage: an upload's text by its id (a reload keeps it)
 // Every frame adds a step's numbers; the views (boundary, histograms, weights) come on
 // fewer frames (the server's view_fps) and have their own steps: viewStep.
 const emptyHistory = () => ({ step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [],
@@ -24,6 +25,10 @@ export class TrainLab {
     this.configs = { a: null, b: null };
     this.runs = {};
     for (const side of SIDES) this.reset(side);
+    // Own data: the text and the server's answer of the last upload (kept across labs);
+    // `uploads` are every upload of this page by id, so that either side can use one.
+    this.own = { info: null, error: null, busy: false, expected: null, pasted: "" };
+    this.uploads = new Map();
   }
 
   // Each side's run: its history, newest frame and data points. Side A's are also
@@ -49,6 +54,7 @@ export class TrainLab {
 
   mount(root, config, view, options, compare = null) {
     this.root = root;
+    this.watchDrops(root);
     this.side = "a";
     this.configs = { a: { ...this.defaults(), ...structuredClone(config) },
       b: compare ? { ...this.defaults(), ...structuredClone(compare.config) } : null };
@@ -58,6 +64,11 @@ export class TrainLab {
     this.view = { layer: 0, ...view };
     this.layout();
     if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
+    // A link (or a reload) with own data: this page may still hold the file.
+    for (const side of this.sides()) {
+      const id = this.ownId(side);
+      if (id && !this.uploads.has(id)) this.restore(id);
+    }
     for (const side of this.sides()) this.send(side, { edited: false });
   }
 
@@ -75,6 +86,12 @@ export class TrainLab {
   // In compare mode an edit restarts both runs (a configure restarts only its own),
   // so that the two stay in step; playing, they go on playing.
   send(side = this.side, { edited = true } = {}) {
+    // Own data that this page does not hold (a shared link): ask for the file first.
+    const id = this.ownId(side);
+    if (id !== null && !this.uploads.has(id)) {
+      this.renderOwn();
+      return;
+    }
     this.app.configure(this.lab, this.configs[side], this.options, this.view, {}, side);
     if (!edited || !this.comparing) return;
     const playing = this.app.playState === "running";
@@ -124,18 +141,22 @@ export class TrainLab {
   buildControls(panel) {
     const cat = this.app.catalog;
     const c = this.config;
-    const dataset = C.select({ key: "f.dataset", value: c.dataset,
+    const dataset = this.datasetSelect = C.select({ key: "f.dataset", value: c.dataset,
       options: cat.datasets.map((d) => ({ value: d.name, key: `ds.${d.name}` })),
       onChange: (v) => {
         // A fixed table (the logic gates) trains on all of its rows at once.
         const d = cat.datasets.find((x) => x.name === v);
-        c.dataset_params = structuredClone(d.defaults);
+        c.dataset_params = structuredClone(d.defaults ?? {});
         if (d.fixed) c.batch_size = d.rows;
+        if (v === "uploaded") c.dataset_params = { id: this.own.info?.id || "", standardize: "off" };
+        c.dataset = v;
         this.renderGate();
+        this.renderOwn();
         this.set({ dataset: v });
       } });
     this.gateBox = C.el("div");
     this.renderGate();
+    this.ownBox = C.el("div", { class: "own-data", "data-testid": "own-data" });
     const F = "labs.train.fields";
     const field = (name, key, props) => C.field(cat, `${F}.${name}`, { key, value: c[name], ...props });
     const samples = field("n_samples", "f.n_samples", { onInput: (v) => this.set({ n_samples: v }) });
@@ -189,13 +210,15 @@ export class TrainLab {
       C.button("export.json", () => this.app.download("training.json", JSON.stringify(this.latest), "application/json")));
     this.status = { a: C.el("p", { class: "hint", role: "status", "data-testid": "train-status" }),
       b: C.el("p", { class: "hint", role: "status", "data-testid": "train-status-b" }) };
+    this.generated = [samples.el, noise.el]; // what own data has no use for
+    this.renderOwn();
     panel.classList.toggle("editing-b", this.side === "b");
     panel.append(
       C.el("h2", { i18n: "tab.train" }),
       this.player, this.status.a, this.status.b,
       C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side), hint: "compare.hint.train",
         onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) }),
-      C.fieldset("g.data", dataset.el, this.gateBox, samples.el, noise.el, share.el),
+      C.fieldset("g.data", dataset.el, this.gateBox, this.ownBox, samples.el, noise.el, share.el),
       C.fieldset("g.network", hidden.el, this.hiddenError, activation.el, init.el, scale.el, bias.el),
       C.fieldset("g.tricks", bn.el, dropout.el, residual.el, l1.el, l2.el),
       C.fieldset("g.optimizer", optimizer.el, this.lrCtl.el, batch.el, steps.el, spf.el, seed.el),
@@ -213,6 +236,147 @@ export class TrainLab {
     this.gateBox.replaceChildren(C.select({ key: "f.gate", value: this.config.dataset_params.gate || logic.defaults.gate,
       options: gates.map((g) => ({ value: g, label: g.toUpperCase() })),
       onChange: (v) => this.set({ dataset_params: { gate: v } }) }).el);
+  }
+
+  // --- own data: a CSV chosen, dropped or pasted, parsed by the server ---------------------
+
+  // The upload id a side's configuration names ("" until one is chosen), or null.
+  ownId(side = this.side) {
+    const c = this.configs[side];
+    return c && c.dataset === "uploaded" ? String(c.dataset_params?.id || "") : null;
+  }
+
+  restore(id) {
+    let text = null;
+    try { text = sessionStorage.getItem(STORED + id); } catch { text = null; }
+    if (text) this.load(text, id);
+  }
+
+  // Send the text to the server (both sides' sessions); its answer comes to onDataset.
+  load(text, expected = null) {
+    this.own.busy = true;
+    this.own.error = null;
+    this.own.expected = expected ?? (this.ownId() || null);
+    this.own.text = text;
+    this.app.upload({ type: "dataset", csv: text });
+    this.renderOwn();
+  }
+
+  async loadFile(file) {
+    if (!file) return;
+    this.load(await file.text());
+  }
+
+  onDataset(info, side) {
+    if (side !== "a") return; // side B's session got the same file
+    const text = this.own.text;
+    if (!this.own.busy || text === undefined) return; // a reconnect's replay: nothing new
+    this.own.busy = false;
+    this.uploads.set(info.id, { info, text });
+    try { sessionStorage.setItem(STORED + info.id, text); } catch { /* full or off: a reload asks again */ }
+    this.own.mismatch = this.own.expected && this.own.expected !== info.id ? this.own.expected : null;
+    this.own.info = info;
+    const c = this.config;
+    const standardize = c.dataset === "uploaded" ? c.dataset_params?.standardize || "off" : "off";
+    c.dataset = "uploaded";
+    c.dataset_params = { id: info.id, standardize };
+    if (this.datasetSelect) this.datasetSelect.set("uploaded");
+    this.renderOwn();
+    this.buildControlsAgain();
+    // A link opened without its data: the other side may name the same upload.
+    for (const other of this.sides()) {
+      if (other !== this.side && this.ownId(other) === (this.own.mismatch || info.id)) {
+        this.configs[other].dataset_params = { ...this.configs[other].dataset_params, id: info.id };
+        this.send(other, { edited: false });
+      }
+    }
+    this.send();
+  }
+
+  onUploadError(message, side) {
+    if (side !== "a") return;
+    this.own.busy = false;
+    this.own.error = message;
+    this.renderOwn();
+  }
+
+  onLang() { this.renderOwn(); }
+
+  buildControlsAgain() {
+    const focused = document.activeElement;
+    const keep = focused && this.panel.contains(focused) ? focused.id : null;
+    this.edit(this.side);
+    if (keep) document.getElementById(keep)?.focus();
+  }
+
+  // Files dropped anywhere on the lab become its data.
+  watchDrops(root) {
+    if (root.dataset.drops) return;
+    root.dataset.drops = "1";
+    root.addEventListener("dragover", (event) => {
+      if (this.app.active !== this || !event.dataTransfer?.types?.includes("Files")) return;
+      event.preventDefault();
+      root.classList.add("dropping");
+    });
+    root.addEventListener("dragleave", () => root.classList.remove("dropping"));
+    root.addEventListener("drop", (event) => {
+      if (this.app.active !== this) return;
+      event.preventDefault();
+      root.classList.remove("dropping");
+      this.loadFile(event.dataTransfer?.files?.[0]);
+    });
+  }
+
+  renderOwn() {
+    const box = this.ownBox;
+    if (!box) return;
+    const c = this.config;
+    const mine = c.dataset === "uploaded";
+    for (const el of this.generated || []) el.hidden = mine;
+    if (!mine) {
+      box.replaceChildren();
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const limits = this.app.catalog.limits.upload;
+    const id = this.ownId();
+    const held = id ? this.uploads.get(id) : null;
+    const file = C.el("input", { type: "file", accept: ".csv,.tsv,.txt,text/csv,text/plain", id: "own-file",
+      "data-testid": "own-file" });
+    file.addEventListener("change", () => this.loadFile(file.files?.[0]));
+    const paste = C.el("textarea", { id: "own-paste", rows: "4", spellcheck: "false", "data-testid": "own-paste",
+      placeholder: "x,y,label\n0.5,1.2,cat\n…" });
+    paste.value = this.own.pasted;
+    paste.addEventListener("input", () => { this.own.pasted = paste.value; });
+    const use = C.button("own.use", () => { if (paste.value.trim()) this.load(paste.value); });
+    const standardize = C.checkbox({ key: "own.standardize", checked: c.dataset_params?.standardize === "on",
+      onChange: (v) => this.set({ dataset_params: { ...c.dataset_params, standardize: v ? "on" : "off" } }) });
+    let state;
+    if (this.own.busy) state = C.el("p", { class: "hint", role: "status", i18n: "own.reading" });
+    else if (held) {
+      const { info } = held;
+      state = C.el("p", { class: "hint", role: "status", "data-testid": "own-info", text: t("own.info", {
+        rows: info.rows, zero: info.labels[0], one: info.labels[1], n0: info.counts[0], n1: info.counts[1],
+        x: info.columns[0], y: info.columns[1] }) });
+    } else if (id) state = C.el("p", { class: "notice-missing", role: "alert", "data-testid": "own-missing", text: t("own.missing", { id }) });
+    else state = C.el("p", { class: "hint", i18n: "own.none" });
+    const error = C.el("p", { class: "error-text", role: "alert", "data-testid": "own-error",
+      text: this.own.error ? errorText(this.own.error).replace(/^(csv|points): /, "") : "" });
+    const other = this.own.mismatch && held
+      ? C.el("p", { class: "hint", role: "status", text: t("own.other", { id: this.own.mismatch }) }) : null;
+    const link = held ? C.el("p", { class: "hint", "data-testid": "own-link", text: t("own.link", { id }) }) : null;
+    const exportButton = held
+      ? C.button("own.export", () => this.app.download(`data-${id}.csv`, held.text, "text/csv")) : null;
+    box.replaceChildren(...[
+      C.el("p", { class: "hint", i18n: "own.drop" }),
+      C.el("label", { for: "own-file", class: "own-label", i18n: "own.choose" }), file,
+      C.el("label", { for: "own-paste", class: "own-label", i18n: "own.paste" }), paste,
+      use,
+      C.el("p", { class: "hint", text: t("own.limits", { rows: limits.max_rows.toLocaleString("en-US"),
+        kb: Math.round(limits.max_bytes / 1000) }) }),
+      state, error, other, standardize.el, link, exportButton,
+    ].filter(Boolean));
   }
 
   // Alone: the boundary, losses, dead units, distribution, norms and weights. In
