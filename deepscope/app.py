@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tune_allocator()
     pool = ComputePool(
         settings.compute_threads,
-        settings.compute_processes,
+        settings.frame_processes,
         layers_cache_bytes=int(settings.layers_cache_mb * 2**20),
     )
     registry = SessionRegistry(settings.max_sessions)
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         monitor.start()
+        await pool.start()
         if settings.prewarm_presets:
             pool.layers.prewarm(preset_pictures())
         try:

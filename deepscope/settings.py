@@ -40,15 +40,23 @@ class Settings(BaseSettings):
     compute_threads: int = Field(
         2, ge=1, le=64, description="threads running REST work; layers-lab picture workers"
     )
-    compute_processes: int = Field(
-        default_factory=lambda: min(os.cpu_count() or 1, 4),
+    compute_processes: int | None = Field(
+        None,
         ge=0,
         le=64,
         description=(
-            "frame worker processes for the streaming labs (default: one a core, up to 4); "
-            "0 computes frames and layers pictures on threads of the server's process"
+            "frame worker processes for the streaming labs, per uvicorn worker (default: "
+            "the cores shared out among the uvicorn workers, at least one each); 0 computes "
+            "frames and layers pictures on threads of the server's process"
         ),
     )
+
+    @property
+    def frame_processes(self) -> int:
+        if self.compute_processes is not None:
+            return self.compute_processes
+        return max(1, (os.cpu_count() or 1) // self.workers)
+
     layers_cache_mb: float = Field(
         64.0, ge=0, le=65_536, description="layers-lab pictures kept for every session (MiB)"
     )

@@ -248,6 +248,11 @@ class Child:
         self.starts += 1
         return mine
 
+    def start(self) -> None:
+        """Start the process now (else the first call does)."""
+        if self.conn is None or not self.process.is_alive():
+            self._start()
+
     def call(self, request: Any) -> Any:
         conn = self.conn if self.conn is not None and self.process.is_alive() else self._start()
         try:
@@ -278,6 +283,9 @@ class InThread:
         self.handle = handle
         self.pid: int | None = None
         self.starts = 1
+
+    def start(self) -> None:
+        pass
 
     def call(self, request: Any) -> Any:
         return self.handle(request)
@@ -365,6 +373,12 @@ class FrameWorkers:
         self.workers = [FrameWorker(i, processes == 0) for i in range(max(1, processes))]
         self.costs: dict[str, LabCost] = {}
 
+    def start(self) -> None:
+        """Start every worker process (at the server's start-up: the first student then
+        does not wait for a Python and NumPy to start)."""
+        for worker in self.workers:
+            worker.child.start()
+
     def place(self) -> FrameWorker:
         worker = min(self.workers, key=lambda w: w.sessions)
         worker.sessions += 1
@@ -402,30 +416,34 @@ class FrameWorkers:
 
 
 class LayersWorkers:
-    """One layers worker per scheduler thread (``call`` runs on that thread)."""
+    """One layers worker per scheduler thread (a thread takes one for good on its first
+    job; ``call`` runs on that thread)."""
 
-    def __init__(self, processes: bool) -> None:
-        self.processes = processes
+    def __init__(self, count: int, processes: bool) -> None:
         self.coarse_busy: Any = _SPAWN.RawValue("b", 0)
-        self._local = threading.local()
         self._all: list[tuple[Child | InThread, Any]] = []
+        for index in range(count):
+            abandon = _SPAWN.RawValue("b", 0)
+            if processes:
+                child: Child | InThread = Child(
+                    f"deepscope-layers-{index}", _serve_layers, abandon, self.coarse_busy
+                )
+            else:
+                child = InThread(LayersHandler(abandon, self.coarse_busy).handle)
+            self._all.append((child, abandon))
+        self._free = list(self._all)
+        self._local = threading.local()
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for child, _ in self._all:
+            child.start()
 
     def _mine(self) -> tuple[Child | InThread, Any]:
         mine: tuple[Child | InThread, Any] | None = getattr(self._local, "worker", None)
         if mine is None:
-            abandon = _SPAWN.RawValue("b", 0)
             with self._lock:
-                index = len(self._all)
-                if self.processes:
-                    child: Child | InThread = Child(
-                        f"deepscope-layers-{index}", _serve_layers, abandon, self.coarse_busy
-                    )
-                else:
-                    handler = LayersHandler(abandon, self.coarse_busy)
-                    child = InThread(handler.handle)
-                mine = (child, abandon)
-                self._all.append(mine)
+                mine = self._free.pop(0)
             self._local.worker = mine
         return mine
 

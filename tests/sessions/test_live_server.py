@@ -183,7 +183,7 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(server: L
                     "type": "configure",
                     "lab": "train",
                     "config": {"steps": 20_000, "hidden": [64, 64], "n_samples": 2000},
-                    "options": {"fps": 30, "boundary": 100, "weights": True},
+                    "options": {"fps": 30, "view_fps": 30, "boundary": 100, "weights": True},
                 }
             )
         )
