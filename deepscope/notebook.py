@@ -75,7 +75,14 @@ class _Server:
             self.sock.close()
             raise ValueError(f"port: {port} is taken on 127.0.0.1 ({err.strerror})") from None
         self.port = int(self.sock.getsockname()[1])
-        settings = Settings(host="127.0.0.1", port=self.port, frame_ancestors=list(NOTEBOOK_FRAMES))
+        # One teacher's kernel: the labs on threads of the kernel (worker processes would
+        # re-import whatever main module the kernel runs).
+        settings = Settings(
+            host="127.0.0.1",
+            port=self.port,
+            frame_ancestors=list(NOTEBOOK_FRAMES),
+            compute_processes=0,
+        )
         config = uvicorn.Config(
             create_app(settings),
             log_level="warning",
