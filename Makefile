@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # apt-get needs root: use sudo when we are not root and it exists.
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
 
-.PHONY: run test lint typecheck unit bench install install-test chromium clean
+.PHONY: run test lint format typecheck unit bench install install-test chromium npm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,32 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-lint: $(VENV)/.installed-test
+## Biome lints and formats static/js: pinned in .tools/package.json (and its lock), installed
+## under .tools/ by npm; apt-get brings Debian's npm when it is missing
+BIOME := .tools/node_modules/.bin/biome
+
+npm:
+	@if ! command -v npm >/dev/null; then \
+	  echo "installing Debian's npm for Biome"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq npm >/dev/null; \
+	fi
+
+$(BIOME): .tools/package.json .tools/package-lock.json | npm
+	npm ci --prefix .tools --no-audit --no-fund --loglevel=error
+	@touch $@
+
+lint: $(VENV)/.installed-test $(BIOME)
 	$(BIN)/ruff check deepscope tests bench
 	$(BIN)/ruff format --check deepscope tests bench
+	$(BIOME) ci static/js
+
+## make format: rewrite the Python and the JavaScript in the house style (Biome twice: its
+## 2.6.8 formatter wraps some long template literals only on a second pass)
+format: $(VENV)/.installed-test $(BIOME)
+	$(BIN)/ruff format deepscope tests bench
+	$(BIOME) format --write static/js
+	$(BIOME) format --write static/js
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy deepscope
@@ -46,7 +69,7 @@ typecheck: $(VENV)/.installed-test
 unit: $(VENV)/.installed-test chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-## make test: ruff, mypy and pytest (browser tests included)
+## make test: ruff, Biome, mypy and pytest (browser tests included)
 test: lint typecheck unit
 
 ## make bench: the performance table (not part of make test); PyTorch if it installs
@@ -56,4 +79,4 @@ bench: $(VENV)/.installed-test chromium
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts .tools/node_modules

@@ -11,7 +11,16 @@ from pathlib import Path
 
 from deepscope.runtime import tune_allocator
 
-from . import e2e, layers, layers_class, optimizers, streaming, surfaces, training
+from . import (
+    e2e,
+    layers,
+    layers_class,
+    optimizers,
+    reliability,
+    streaming,
+    surfaces,
+    training,
+)
 from .common import Row, print_table
 
 SECTIONS = {
@@ -22,6 +31,7 @@ SECTIONS = {
     "e2e": e2e.rows,
     "layers_class": layers_class.rows,
     "streaming": streaming.rows,
+    "reliability": reliability.rows,
 }
 
 

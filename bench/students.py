@@ -201,7 +201,7 @@ class Report:
             else None,
             "bytes_per_s_per_client": round(
                 statistics.median([s.bytes / s.seconds for s in self.students if s.seconds])
-                if self.students
+                if any(s.seconds for s in self.students)
                 else 0
             ),
             "unexpected_closes": len(self.unexpected),

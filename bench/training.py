@@ -74,7 +74,7 @@ def rows(quick: bool = False) -> list[Row]:
     )
     big = replace(small, hidden=(500,) * 10, batch_size=100, n_samples=1000)
     out = []
-    # SPEC §4 sets a target for the small net only; the big one is for information.
+    # The target (at least PyTorch's speed) is for the small net; the big one is for information.
     for label, config, steps, target in (
         ("2-8-8-1, batch 10", small, 200 if quick else 3000, "≥ 1×"),
         ("10 × 500, batch 100", big, 5 if quick else 60, "—"),

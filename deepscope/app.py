@@ -20,6 +20,7 @@ from .runtime import tune_allocator
 from .sessions.compute import ComputePool
 from .sessions.monitor import LoopMonitor
 from .sessions.registry import SessionRegistry
+from .sessions.uploads import UploadStore
 from .settings import Settings
 
 log = logging.getLogger("deepscope")
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     tune_allocator()
     pool = ComputePool(
         settings.compute_threads,
-        settings.compute_processes,
+        settings.frame_processes,
         layers_cache_bytes=int(settings.layers_cache_mb * 2**20),
     )
     registry = SessionRegistry(settings.max_sessions)
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         monitor.start()
+        await pool.start()
         if settings.prewarm_presets:
             pool.layers.prewarm(preset_pictures())
         try:
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.pool = pool
     app.state.sessions = registry
     app.state.monitor = monitor
+    app.state.uploads = UploadStore()
     errors.install(app)
     security.install(app, settings)
     app.include_router(routes.router)

@@ -15,7 +15,17 @@ import annotated_types
 from pydantic import BaseModel
 
 from . import __version__, i18n, presets, protocol
-from .engine import activations, datasets, expressions, initializers, optimizers, surfaces
+from .engine import (
+    activations,
+    datasets,
+    expressions,
+    initializers,
+    optimizers,
+    owndata,
+    race,
+    surfaces,
+    training,
+)
 
 
 def _literal_choices(annotation: Any) -> list[Any] | None:
@@ -28,23 +38,52 @@ def _literal_choices(annotation: Any) -> list[Any] | None:
     return None
 
 
-def field_ranges(model: type[BaseModel]) -> dict[str, dict[str, Any]]:
-    """{field: {default, min, max, exclusive bounds, choices, description}} of a model."""
+def _bounds(metadata: list[Any], entry: dict[str, Any]) -> None:
+    for meta in metadata:
+        if isinstance(meta, annotated_types.Ge):
+            entry["min"] = meta.ge
+        elif isinstance(meta, annotated_types.Gt):
+            entry["min"], entry["min_exclusive"] = meta.gt, True
+        elif isinstance(meta, annotated_types.Le):
+            entry["max"] = meta.le
+        elif isinstance(meta, annotated_types.Lt):
+            entry["max"], entry["max_exclusive"] = meta.lt, True
+
+
+def _items(annotation: Any) -> dict[str, Any] | None:
+    """The bounds of a list's items (``list[Annotated[int, Field(ge=…)]]``)."""
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Annotated:
+            entry: dict[str, Any] = {}
+            for meta in typing.get_args(arg)[1:]:
+                _bounds(getattr(meta, "metadata", [meta]), entry)
+            return entry or None
+    return None
+
+
+def field_ranges(
+    model: type[BaseModel], defaults: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """{field: {default, min, max, exclusive bounds, items, max_items, choices, control,
+    description}} of a model; ``defaults`` replaces some defaults (a lab's own)."""
     out: dict[str, dict[str, Any]] = {}
     for name, info in model.model_fields.items():
         entry: dict[str, Any] = {}
-        if not info.is_required() and info.default_factory is None:
+        if defaults and name in defaults:
+            entry["default"] = defaults[name]
+        elif not info.is_required() and info.default_factory is None:
             default = info.default
             entry["default"] = default.model_dump() if isinstance(default, BaseModel) else default
+        _bounds(info.metadata, entry)
         for meta in info.metadata:
-            if isinstance(meta, annotated_types.Ge):
-                entry["min"] = meta.ge
-            elif isinstance(meta, annotated_types.Gt):
-                entry["min"], entry["min_exclusive"] = meta.gt, True
-            elif isinstance(meta, annotated_types.Le):
-                entry["max"] = meta.le
-            elif isinstance(meta, annotated_types.Lt):
-                entry["max"], entry["max_exclusive"] = meta.lt, True
+            if isinstance(meta, annotated_types.MaxLen):
+                entry["max_items"] = meta.max_length
+        items = _items(info.annotation)
+        if items:
+            entry["items"] = items
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and "control" in extra:
+            entry["control"] = extra["control"]
         choices = _literal_choices(info.annotation)
         if choices:
             entry["choices"] = choices
@@ -66,12 +105,11 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
                 "min": p.low,
                 "max": p.high,
                 "integer": p.integer,
+                "step": p.step,
                 "description": p.doc,
             }
             for p in act.params
         ],
-        "output_range": list(act.output_range),
-        "derivative_range": list(act.derivative_range),
         "saturates": act.saturated is not None,
         "saturation_rule": i18n.text(f"activation.{act.name}.saturation"),
         "n_var_w_target": act.target_gain(defaults),
@@ -87,6 +125,7 @@ def _optimizer_entry(spec: optimizers.OptimizerSpec) -> dict[str, Any]:
         "hyper": [
             {"name": h.name, "default": h.default, "description": h.doc}
             | ({} if h.is_bool else {"min": h.low, "max": h.high, "log": h.log})
+            | ({} if h.step is None else {"step": h.step})
             for h in spec.hyper
         ],
         "needs_hessian": spec.needs_hessian,
@@ -110,6 +149,7 @@ def _surface_entry(spec: surfaces.SurfaceSpec) -> dict[str, Any]:
                 "default": p.default,
                 "min": p.low,
                 "max": p.high,
+                "step": p.step,
                 "description": p.doc,
             }
             for p in spec.params
@@ -143,6 +183,12 @@ def _preset_entry(preset: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _options(lab: str) -> dict[str, dict[str, Any]]:
+    """A live lab's stream options, with the defaults its page opens with."""
+    fields = field_ranges(protocol.StreamOptions, protocol.LAB_STREAM_DEFAULTS[lab])
+    return {name: fields[name] for name in protocol.LAB_STREAM_FIELDS[lab]}
+
+
 @cache
 def build_catalog() -> dict[str, Any]:
     """The catalog is static for a running server: built once."""
@@ -160,6 +206,10 @@ def build_catalog() -> dict[str, Any]:
                 "title": i18n.text(f"dataset.{d.name}.title"),
                 "params": {k: list(v) for k, v in d.params.items()},
                 "fixed": d.fixed,
+                "rows": d.rows,
+                # (an upload's parameters name the upload: no defaults to start from)
+                "defaults": None if d.make is None else datasets.resolve_params(d.name, {}),
+                "uploaded": d.make is None,
                 "notes": i18n.notes("dataset", d.name),
             }
             for d in datasets.DATASETS.values()
@@ -171,8 +221,6 @@ def build_catalog() -> dict[str, Any]:
         },
         "expressions": {
             "functions": sorted(expressions.FUNCTIONS),
-            "constants": ["pi", "e"],
-            "operators": ["+", "-", "*", "/", "**", "^"],
             "max_length": expressions.MAX_LENGTH,
         },
         "labs": {
@@ -186,24 +234,41 @@ def build_catalog() -> dict[str, Any]:
             },
             "train": {
                 "fields": field_ranges(protocol.TrainRequest),
+                "optimizer": protocol.TrainRequest().optimizer.model_dump(
+                    include={"optimizer", "lr"}
+                ),
+                "options": _options("train"),
+                "loss_floor": training.LOSS_FLOOR,
                 "optimizer_fields": field_ranges(protocol.OptimizerChoice),
                 "loss": "mean binary cross-entropy of σ(z) + λ₁·Σ|W| + ½λ₂·ΣW²",
             },
             "descend": {
                 "fields": field_ranges(protocol.DescendRequest),
+                "runs": [{"optimizer": r.optimizer, **r.hyper} for r in race.LECTURE_RACE],
+                "options": _options("descend"),
                 "run_fields": field_ranges(protocol.RunRequest),
                 "surface_fields": field_ranges(protocol.SurfaceRequest),
             },
         },
         "limits": {
             "max_layer_elements": protocol.MAX_LAYER_ELEMENTS,
-            "max_layer_elements_formula": "depth × width × batch (× maxout pieces)",
             "max_layer_params": protocol.MAX_LAYER_PARAMS,
             "max_activation_points": protocol.MAX_ACTIVATION_POINTS,
             "max_runs": protocol.MAX_RUNS,
             "max_descend_rows": protocol.MAX_DESCEND_ROWS,
             "max_train_work": protocol.MAX_TRAIN_WORK,
-            "max_train_work_formula": "steps × batch × parameters",
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
+            "upload": {
+                "max_bytes": owndata.MAX_BYTES,
+                "max_rows": owndata.MAX_ROWS,
+                "min_rows": owndata.MIN_ROWS,
+                "max_line_chars": owndata.MAX_LINE_CHARS,
+                "max_coordinate": owndata.MAX_COORD,
+                "per_session": protocol.MAX_SESSION_UPLOADS,
+                "rest_uploads": protocol.MAX_REST_UPLOADS,
+                "ttl_s": protocol.UPLOAD_TTL_S,
+                "label_columns": list(owndata.LABEL_NAMES),
+            },
         },
+        "close_codes": {"try_later": protocol.CLOSE_TRY_LATER},
     }

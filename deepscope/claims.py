@@ -33,7 +33,7 @@ from . import protocol
 from .sessions import runners
 from .sessions.encode import dumps_bytes
 
-HISTOGRAMMED = ("activation", "preactivation", "derivative", "gradient", "weight_gradient")
+HISTOGRAMMED = protocol.QUANTITY_NAMES
 CONFIGURE: TypeAdapter[Any] = TypeAdapter(protocol.Configure)
 MAX_FRAMES = 20_000  # a replay that streams longer than this is a preset mistake
 

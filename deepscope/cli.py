@@ -16,6 +16,7 @@ from types import FrameType
 import uvicorn
 
 from . import __version__
+from .protocol import MAX_UPLOAD_MESSAGE_BYTES
 from .settings import Settings
 
 WILDCARD_HOSTS = ("0.0.0.0", "::", "")
@@ -127,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         port=port,
         workers=settings.workers,
         log_level=args.log_level,
-        ws_max_size=settings.max_message_bytes,
+        # (a dataset message may carry a whole file; the session bounds every other one)
+        ws_max_size=max(settings.max_message_bytes, MAX_UPLOAD_MESSAGE_BYTES),
         ws_per_message_deflate=False,
         ws_ping_interval=settings.ping_interval_s,
         ws_ping_timeout=settings.ping_timeout_s,

@@ -8,7 +8,7 @@ lists equal the engine registries' keys (a test checks it).
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,9 +24,16 @@ from pydantic_core import PydanticCustomError
 
 from .engine import activations as _activations
 from .engine import datasets as _datasets
+from .engine import layers_lab as _layers
 from .engine import optimizers as _optimizers
+from .engine import owndata as _owndata
+from .engine import race as _race
 from .engine import surfaces as _surfaces
+from .engine import training as _training
 from .engine.expressions import MAX_LENGTH as _MAX_EXPR
+from .engine.knobs import SEED as _SEED
+from .engine.knobs import Knob
+from .engine.knobs import knobs as _knobs
 
 # --- limits -------------------------------------------------------------------
 
@@ -37,7 +44,48 @@ MAX_RUNS = 16
 MAX_DESCEND_ROWS = 400_000  # steps × runs in one /api/descend answer
 MAX_COORD = 1e6
 MAX_TRAIN_WORK = 2_000_000_000  # steps × batch × parameters of one /api/train
-MAX_NEWTON_PARAMS = 300
+MAX_NEWTON_PARAMS = _training.MAX_NEWTON_PARAMS
+# WebSocket close codes the page acts on (RFC 6455 §7.4.1): 1013 "try again later",
+# sent when the server is at its session limit (the page waits longer, then retries).
+CLOSE_TRY_LATER = 1013
+
+
+def knob_field(k: Knob, description: str | None = None, **extra: Any) -> Any:
+    """The ``Field`` of a knob: its default and its accepted range, nothing written twice.
+
+    A list knob's range is its items' (see ``knob_items``); the catalog sends the knob's
+    ``control`` (what a slider offers) from the field's ``json_schema_extra``.
+    """
+    listed = isinstance(k.default, tuple)
+    kwargs: dict[str, Any] = {"description": description, **extra}
+    kwargs["json_schema_extra"] = {"control": k.control_dict()}
+    if listed:
+        kwargs["max_length"] = k.max_items
+    else:
+        kwargs.update(ge=k.ge, gt=k.gt, le=k.le, lt=k.lt)
+    return Field(list(k.default) if listed else k.default, **kwargs)
+
+
+def _default(cls: type, name: str) -> Any:
+    """An engine config's default for a field without a range (a name, a switch)."""
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
+def _knob(cls: type, name: str, description: str | None = None, **extra: Any) -> Any:
+    return knob_field(_knobs(cls)[name], description, **extra)
+
+
+def _hyper(name: str) -> Any:
+    """An optimizer hyper-parameter: omitted means the optimizer's own default."""
+    low, high = _optimizers.hyper_ranges()[name]
+    return Field(None, ge=low, le=high)
+
+
+# Uploaded datasets (the training lab's own data); the file's own bounds are in engine/owndata.
+MAX_SESSION_UPLOADS = 3  # per WebSocket session (a fourth replaces the least recently used)
+MAX_REST_UPLOADS = 32  # uploaded through POST /api/datasets, per server process
+UPLOAD_TTL_S = 3600  # an upload unused this long is forgotten (a session's also when it ends)
+MAX_UPLOAD_MESSAGE_BYTES = 2 * _owndata.MAX_BYTES + 4096  # a dataset message: the file, escaped
 
 ActivationName = Literal[
     "linear",
@@ -86,7 +134,9 @@ SurfaceName = Literal[
     "monkey_saddle",
     "plateau",
 ]
-DatasetName = Literal["circle", "xor", "gaussians", "spiral", "moons", "linear", "logic"]
+DatasetName = Literal[
+    "circle", "xor", "gaussians", "spiral", "moons", "linear", "logic", "uploaded"
+]
 ScheduleName = Literal["constant", "inv_sqrt", "step", "exponential", "cosine"]
 InitName = Literal[
     "zeros",
@@ -132,16 +182,16 @@ class NormalInput(Strict):
     """Inputs drawn i.i.d. from N(mean, std²)."""
 
     distribution: Literal["normal"] = "normal"
-    mean: float = Field(0.0, ge=-10, le=10)
-    std: float = Field(1.0, gt=0, le=100)
+    mean: float = _knob(_layers.InputDistribution, "mean")
+    std: float = _knob(_layers.InputDistribution, "std")
 
 
 class UniformInput(Strict):
     """Inputs drawn i.i.d. from U(low, high) — e.g. U(0, 1) for all-positive inputs."""
 
     distribution: Literal["uniform"]
-    low: float = Field(-1.0, ge=-100, le=100)
-    high: float = Field(1.0, ge=-100, le=100)
+    low: float = _knob(_layers.InputDistribution, "low")
+    high: float = _knob(_layers.InputDistribution, "high")
 
     @model_validator(mode="after")
     def _ordered(self) -> UniformInput:
@@ -156,49 +206,47 @@ class UniformInput(Strict):
         return self
 
 
-Quantity = Literal["preactivation", "activation", "derivative", "gradient", "weight_gradient"]
-QUANTITY_NAMES: tuple[Quantity, ...] = (
-    "preactivation",
-    "activation",
-    "derivative",
-    "gradient",
-    "weight_gradient",
-)
+Quantity = _layers.Quantity
+QUANTITY_NAMES: tuple[Quantity, ...] = _layers.QUANTITIES
 InputSpec = Annotated[NormalInput | UniformInput, Field(discriminator="distribution")]
-Width = Annotated[int, Field(ge=2, le=1000)]
+Width = Annotated[int, Field(ge=_layers.WIDTH.ge, le=_layers.WIDTH.le)]
 
 
 class LayersRequest(Strict):
     """Body of ``POST /api/layers`` and the layers lab's ``configure``."""
 
-    depth: int = Field(10, ge=1, le=50, description="number of layers")
-    width: int = Field(500, ge=2, le=1000, description="units per layer")
+    depth: int = knob_field(_layers.DEPTH, "number of layers")
+    width: int = knob_field(_layers.WIDTH, "units per layer")
     widths: list[Width] | None = Field(
-        None, min_length=1, max_length=50, description="explicit widths (overrides depth/width)"
+        None,
+        min_length=1,
+        max_length=_layers.MAX_DEPTH,
+        description="explicit widths (overrides depth/width)",
     )
-    input_dim: int = Field(500, ge=2, le=1000)
-    batch: int = Field(1000, ge=10, le=4000)
+    input_dim: int = _knob(_layers.LayersConfig, "input_dim")
+    batch: int = _knob(_layers.LayersConfig, "batch")
     input: InputSpec = Field(default_factory=NormalInput)
-    activation: ActivationName = "tanh"
+    activation: ActivationName = _default(_layers.LayersConfig, "activation")
     activation_params: dict[str, float] = Field(default_factory=dict, max_length=4)
-    init: InitName = "normal"
-    scale: float = Field(0.01, ge=1e-4, le=1e2, description="multiplier on the init's std")
-    bias: float = Field(0.0, ge=-5, le=5)
+    init: InitName = _default(_layers.LayersConfig, "init")
+    scale: float = _knob(_layers.LayersConfig, "scale", "multiplier on the init's std")
+    bias: float = _knob(_layers.LayersConfig, "bias")
     batchnorm: Literal["off", "train", "eval"] = Field(
-        "off", description="off, or batch norm with batch (train) or fixed (eval) statistics"
+        _default(_layers.LayersConfig, "batchnorm"),
+        description="off, or batch norm with batch (train) or fixed (eval) statistics",
     )
-    bn_gamma: float = Field(1.0, ge=0, le=5)
-    bn_beta: float = Field(0.0, ge=-5, le=5)
-    dropout_keep: float = Field(1.0, gt=0, le=1, description="keep probability p")
-    dropout_mode: Literal["inverted", "classic"] = "inverted"
-    residual: bool = False
-    seed: int = Field(0, ge=0, le=2**32 - 1)
-    bins: int = Field(50, ge=5, le=200)
-    dtype: Literal["float32", "float64"] = "float32"
+    bn_gamma: float = _knob(_layers.LayersConfig, "bn_gamma")
+    bn_beta: float = _knob(_layers.LayersConfig, "bn_beta")
+    dropout_keep: float = _knob(_layers.LayersConfig, "dropout_keep", "keep probability p")
+    dropout_mode: Literal["inverted", "classic"] = _default(_layers.LayersConfig, "dropout_mode")
+    residual: bool = _default(_layers.LayersConfig, "residual")
+    seed: int = knob_field(_SEED)
+    bins: int = _knob(_layers.LayersConfig, "bins")
+    dtype: Literal["float32", "float64"] = _default(_layers.LayersConfig, "dtype")
     histograms: list[Quantity] = Field(
         default_factory=lambda: list(QUANTITY_NAMES),
         min_length=0,
-        max_length=5,
+        max_length=len(_layers.QUANTITIES),
         description="which histograms to count (mean and std are always computed)",
     )
 
@@ -367,29 +415,29 @@ Range = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 class ScheduleSpec(Strict):
     """A learning-rate schedule: lr_t = lr · s(t)."""
 
-    name: ScheduleName = "constant"
-    step_size: int = Field(100, ge=1, le=1_000_000, description="step: decay every n steps")
-    gamma: float = Field(0.5, gt=0, le=1, description="step / exponential: the factor")
-    period: int = Field(1000, ge=1, le=1_000_000, description="cosine: steps to reach 0")
+    name: ScheduleName = _default(_optimizers.Schedule, "name")
+    step_size: int = _knob(_optimizers.Schedule, "step_size", "step: decay every n steps")
+    gamma: float = _knob(_optimizers.Schedule, "gamma", "step / exponential: the factor")
+    period: int = _knob(_optimizers.Schedule, "period", "cosine: steps to reach 0")
 
 
 class OptimizerChoice(Strict):
     """An optimizer with its hyper-parameters (its defaults where omitted) and options."""
 
     optimizer: OptimizerName
-    lr: float | None = Field(None, gt=0, le=10)
-    momentum: float | None = Field(None, ge=0, lt=1)
-    rho: float | None = Field(None, ge=0, lt=1)
-    beta1: float | None = Field(None, ge=0, lt=1)
-    beta2: float | None = Field(None, ge=0, lt=1)
-    eps: float | None = Field(None, gt=0, le=1)
-    weight_decay: float | None = Field(None, ge=0, le=1)
+    lr: float | None = _hyper("lr")
+    momentum: float | None = _hyper("momentum")
+    rho: float | None = _hyper("rho")
+    beta1: float | None = _hyper("beta1")
+    beta2: float | None = _hyper("beta2")
+    eps: float | None = _hyper("eps")
+    weight_decay: float | None = _hyper("weight_decay")
     bias_correction: bool | None = None
-    initial_accumulator: float | None = Field(None, ge=0, le=10)
-    clip_norm: float | None = Field(None, gt=0, le=1e6)
-    clip_value: float | None = Field(None, gt=0, le=1e6)
-    noise: float = Field(0.0, ge=0, le=100, description="σ of Gaussian noise added to ∇f")
-    schedule: ScheduleName | ScheduleSpec = "constant"
+    initial_accumulator: float | None = _hyper("initial_accumulator")
+    clip_norm: float | None = _knob(_race.RunConfig, "clip_norm")
+    clip_value: float | None = _knob(_race.RunConfig, "clip_value")
+    noise: float = _knob(_race.RunConfig, "noise", "σ of Gaussian noise added to ∇f")
+    schedule: ScheduleName | ScheduleSpec = _default(_optimizers.Schedule, "name")
 
     @model_validator(mode="after")
     def _known_for_this_optimizer(self) -> OptimizerChoice:
@@ -494,13 +542,13 @@ class DescendRequest(SurfaceParamsMixin):
     """Body of ``POST /api/descend`` and the optimizer lab's ``configure``."""
 
     start: Point | None = Field(None, description="default start for every run")
-    steps: int = Field(200, ge=1, le=100_000)
+    steps: int = knob_field(_race.STEPS)
     runs: list[RunRequest] = Field(min_length=1, max_length=MAX_RUNS)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    seed: int = knob_field(_SEED)
     include: list[Literal["gradient", "step", "effective_lr", "distance"]] = Field(
         default_factory=list, description="extra per-step series to return"
     )
-    every: int = Field(1, ge=1, le=10_000, description="return every n-th row only")
+    every: int = knob_field(_race.EVERY, "return every n-th row only")
 
     @model_validator(mode="after")
     def _size(self) -> DescendRequest:
@@ -520,7 +568,7 @@ class DescendRequest(SurfaceParamsMixin):
 class SurfaceRequest(SurfaceParamsMixin):
     """Body of ``POST /api/surface``: a value grid for contours."""
 
-    resolution: int = Field(128, ge=8, le=512)
+    resolution: int = knob_field(_surfaces.RESOLUTION)
 
 
 class CriticalPointOut(BaseModel):
@@ -575,39 +623,42 @@ class SurfaceResponse(BaseModel):
 
 # --- training lab -----------------------------------------------------------------
 
-Hidden = Annotated[int, Field(ge=1, le=1000)]
+_HIDDEN = _knobs(_training.TrainConfig)["hidden"]
+Hidden = Annotated[int, Field(ge=_HIDDEN.ge, le=_HIDDEN.le)]
 
 
 class TrainRequest(Strict):
     """Body of ``POST /api/train`` and the training lab's ``configure``."""
 
-    dataset: DatasetName = "circle"
+    dataset: DatasetName = _default(_training.TrainConfig, "dataset")
     dataset_params: dict[str, str] = Field(default_factory=dict, max_length=2)
-    n_samples: int = Field(200, ge=8, le=5000)
-    noise: float = Field(0.1, ge=0, le=1)
-    train_share: float = Field(0.5, ge=0.1, le=0.9)
-    hidden: list[Hidden] = Field(default_factory=lambda: [8, 8], max_length=12)
-    activation: ActivationName = "tanh"
+    n_samples: int = _knob(_training.TrainConfig, "n_samples")
+    noise: float = _knob(_training.TrainConfig, "noise")
+    train_share: float = _knob(_training.TrainConfig, "train_share")
+    hidden: list[Hidden] = _knob(_training.TrainConfig, "hidden")
+    activation: ActivationName = _default(_training.TrainConfig, "activation")
     activation_params: dict[str, float] = Field(default_factory=dict, max_length=4)
-    init: InitName = "xavier_normal"
-    scale: float = Field(1.0, ge=1e-4, le=1e2)
-    bias: float = Field(0.0, ge=-5, le=5)
-    batchnorm: bool = False
-    dropout_keep: float = Field(1.0, gt=0, le=1)
-    dropout_mode: Literal["inverted", "classic"] = "inverted"
-    residual: bool = False
-    l1: float = Field(0.0, ge=0, le=1)
-    l2: float = Field(0.0, ge=0, le=1)
+    init: InitName = _default(_training.TrainConfig, "init")
+    scale: float = _knob(_training.TrainConfig, "scale")
+    bias: float = _knob(_training.TrainConfig, "bias")
+    batchnorm: bool = _default(_training.TrainConfig, "batchnorm")
+    dropout_keep: float = _knob(_training.TrainConfig, "dropout_keep")
+    dropout_mode: Literal["inverted", "classic"] = _default(_training.TrainConfig, "dropout_mode")
+    residual: bool = _default(_training.TrainConfig, "residual")
+    l1: float = _knob(_training.TrainConfig, "l1")
+    l2: float = _knob(_training.TrainConfig, "l2")
     optimizer: OptimizerChoice = Field(
-        default_factory=lambda: OptimizerChoice(optimizer="adam", lr=0.01)
+        default_factory=lambda: OptimizerChoice(
+            optimizer=_training.OPTIMIZER, lr=_training.OPTIMIZER_LR
+        )
     )
-    batch_size: int = Field(10, ge=1, le=5000)
-    steps: int = Field(1000, ge=0, le=100_000)
-    seed: int = Field(0, ge=0, le=2**32 - 1)
+    batch_size: int = _knob(_training.TrainConfig, "batch_size")
+    steps: int = _knob(_training.TrainConfig, "steps")
+    seed: int = knob_field(_SEED)
     record_every: int | None = Field(
         None, ge=1, le=100_000, description="history every n steps (default: ≤ 500 rows)"
     )
-    dtype: Literal["float32", "float64"] = "float32"
+    dtype: Literal["float32", "float64"] = _default(_training.TrainConfig, "dtype")
 
     @field_validator("batchnorm", mode="before")
     @classmethod
@@ -623,7 +674,7 @@ class TrainRequest(Strict):
         try:
             _datasets.resolve_params(self.dataset, self.dataset_params)
         except ValueError as err:
-            raise ValueError(f"dataset_params: {err}") from None
+            raise problem("dataset_params", str(err), field="dataset_params") from None
         self.activation_params = _check_activation_params(self.activation, self.activation_params)
         params = self.n_params
         if self.optimizer.optimizer == "newton" and params > MAX_NEWTON_PARAMS:
@@ -635,7 +686,8 @@ class TrainRequest(Strict):
                 value=params,
                 limit=MAX_NEWTON_PARAMS,
             )
-        work = max(self.steps, 1) * min(self.batch_size, self.n_samples) * params
+        rows = _owndata.MAX_ROWS if self.dataset == "uploaded" else self.n_samples
+        work = max(self.steps, 1) * min(self.batch_size, rows) * params
         if work > MAX_TRAIN_WORK:
             raise problem(
                 "train_work",
@@ -709,26 +761,88 @@ class TrainResponse(BaseModel):
     elapsed_ms: float
 
 
+# --- the training lab's own data --------------------------------------------------------
+
+
+class DatasetRequest(Strict):
+    """Body of ``POST /api/datasets``: a CSV file's text, or the points (one of the two)."""
+
+    csv: str | None = Field(
+        None,
+        description=(
+            f"x, y, label per line (header optional; ≤ {_owndata.MAX_BYTES:,} bytes, "
+            f"≤ {_owndata.MAX_ROWS:,} rows, ≤ {_owndata.MAX_LINE_CHARS:,} characters a line)"
+        ),
+    )
+    points: list[Any] | None = Field(None, description="[[x, y, label], …]")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DatasetRequest:
+        if (self.csv is None) == (self.points is None):
+            raise problem("upload_source", "give either csv (a file's text) or points", field="csv")
+        return self
+
+
+class DatasetResponse(BaseModel):
+    id: str = Field(description="content hash: dataset_params.id of the training lab")
+    rows: int
+    labels: list[int | float | str] = Field(description="the file's values for class 0 and class 1")
+    bounds: list[list[float]] = Field(description="[[xmin, xmax], [ymin, ymax]]")
+    columns: list[str] = Field(description="the names of x, y and the label")
+    counts: list[int] = Field(description="points of class 0 and of class 1")
+
+
 # --- WebSocket: client → server --------------------------------------------------------
+
+
+FPS = Knob(30.0, "smooth motion; more would only queue draws on a slow laptop", gt=0, le=60)
+STEPS_PER_FRAME = Knob(
+    1,
+    "one step a frame: every step is seen",
+    ge=1,
+    le=1000,
+    log=True,
+    integer=True,
+    span=(1, 200),
+    span_why="past 200 steps a frame a race or a run is over before one sees it move",
+)
+BOUNDARY = Knob(40, "a 40 × 40 grid: a smooth boundary at a chart's size", ge=0, le=100)
+HISTOGRAM_BINS = Knob(30, "enough bins to see a distribution saturate or die", ge=0, le=100)
+VIEW_FPS = Knob(
+    5.0,
+    "the boundary, histograms and weights change slowly; at 5 a second they look live and "
+    "cost a training frame a fraction of what they would on every frame",
+    gt=0,
+    le=60,
+)
+# The stream options each live lab's page sends, and the defaults it opens with where
+# they differ from the ones above.
+LAB_STREAM_FIELDS: dict[str, tuple[str, ...]] = {
+    "descend": ("fps", "steps_per_frame"),
+    "train": ("fps", "steps_per_frame", "boundary", "histogram_bins", "weights"),
+}
+LAB_STREAM_DEFAULTS: dict[str, dict[str, float]] = {
+    # 150 steps a second: the default 2000-step race takes about 13 seconds
+    "descend": {"steps_per_frame": 5},
+    # 200 steps a second: the default 3000-step run takes 15 seconds; at 20 frames a
+    # second the boundary and five charts still redraw in time on a classroom laptop
+    "train": {"steps_per_frame": 10, "fps": 20},
+}
 
 
 class StreamOptions(Strict):
     """How a live lab streams (all optional)."""
 
-    fps: float = Field(30.0, gt=0, le=60, description="frames per second while playing")
-    steps_per_frame: int = Field(1, ge=1, le=1000, description="optimizer/training steps a frame")
-    boundary: int = Field(40, ge=0, le=100, description="train: decision-boundary grid (0 = none)")
-    histogram_bins: int = Field(30, ge=0, le=100, description="train: activation histogram bins")
+    fps: float = knob_field(FPS, "frames per second while playing")
+    steps_per_frame: int = knob_field(STEPS_PER_FRAME, "optimizer/training steps a frame")
+    boundary: int = knob_field(BOUNDARY, "train: decision-boundary grid (0 = none)")
+    histogram_bins: int = knob_field(HISTOGRAM_BINS, "train: activation histogram bins")
     weights: bool = Field(True, description="train: send every weight of small nets")
-    view_fps: float = Field(
-        5.0,
-        gt=0,
-        le=60,
-        description=(
-            "train: frames a second that carry the decision boundary, the histograms and "
-            "the weights (the others carry the numbers; every frame's views_step says "
-            "which step its views are from)"
-        ),
+    view_fps: float = knob_field(
+        VIEW_FPS,
+        "train: frames a second that carry the decision boundary, the histograms and the "
+        "weights (the others carry the numbers; every frame's views_step says which step "
+        "its views are from)",
     )
     drag: bool = Field(
         False,
@@ -782,8 +896,14 @@ class Reset(Strict):
     type: Literal["reset"]
 
 
+class DatasetUpload(DatasetRequest):
+    """An upload into this session (answered by ``dataset``, or an ``error`` naming the row)."""
+
+    type: Literal["dataset"]
+
+
 ClientMessage = Annotated[
-    Configure | Play | Pause | StepMessage | Reset, Field(discriminator="type")
+    Configure | Play | Pause | StepMessage | Reset | DatasetUpload, Field(discriminator="type")
 ]
 LabName = Literal["layers", "descend", "train"]
 
@@ -864,7 +984,15 @@ class ErrorBody(BaseModel):
     problems: list[Problem] = Field(default_factory=list)
 
 
-ServerMessage = Annotated[Hello | Frame | Status | ErrorMessage, Field(discriminator="type")]
+class DatasetInfo(DatasetResponse):
+    """An upload stored in this session (it lives as long as the session)."""
+
+    type: Literal["dataset"] = "dataset"
+
+
+ServerMessage = Annotated[
+    Hello | Frame | Status | ErrorMessage | DatasetInfo, Field(discriminator="type")
+]
 
 
 # --- the frames' data, one shape per lab ---------------------------------------------
@@ -983,7 +1111,3 @@ class Health(BaseModel):
             "milliseconds per frame and the bytes per frame"
         ),
     )
-
-
-def finite_or_none(x: float) -> float | None:
-    return x if math.isfinite(x) else None

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+FRAME_SOURCE = re.compile(r"[a-z][a-z0-9+.-]*:(//(\*\.)?[A-Za-z0-9.\-\[\]:]+(:(\*|\d{1,5}))?)?/?")
 
 
 class Settings(BaseSettings):
@@ -26,19 +29,34 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = Field(
         default_factory=list, description="extra Host header values accepted"
     )
+    frame_ancestors: list[str] = Field(
+        default_factory=list,
+        description=(
+            "pages that may show this server in a frame (CSP frame-ancestors sources, e.g. "
+            "http://localhost:*); none by default. deepscope.show() allows loopback notebooks"
+        ),
+    )
     max_sessions: int = Field(120, ge=1, le=10_000, description="WebSocket sessions per worker")
     compute_threads: int = Field(
         2, ge=1, le=64, description="threads running REST work; layers-lab picture workers"
     )
-    compute_processes: int = Field(
-        default_factory=lambda: min(os.cpu_count() or 1, 4),
+    compute_processes: int | None = Field(
+        None,
         ge=0,
         le=64,
         description=(
-            "frame worker processes for the streaming labs (default: one a core, up to 4); "
-            "0 computes frames and layers pictures on threads of the server's process"
+            "frame worker processes for the streaming labs, per uvicorn worker (default: "
+            "the cores shared out among the uvicorn workers, at least one each); 0 computes "
+            "frames and layers pictures on threads of the server's process"
         ),
     )
+
+    @property
+    def frame_processes(self) -> int:
+        if self.compute_processes is not None:
+            return self.compute_processes
+        return max(1, (os.cpu_count() or 1) // self.workers)
+
     layers_cache_mb: float = Field(
         64.0, ge=0, le=65_536, description="layers-lab pictures kept for every session (MiB)"
     )
@@ -63,4 +81,17 @@ class Settings(BaseSettings):
         5.0, gt=0, le=600, description="a client that reads nothing this long is dropped"
     )
     ping_interval_s: float = Field(10.0, gt=0, le=600)
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _sources(cls, value: list[str]) -> list[str]:
+        # Each is one CSP source (scheme://host:port, a * port or host part, or a scheme:),
+        # never a quote, space, ";" or ",": nothing can add a directive to the policy.
+        for source in value:
+            if not FRAME_SOURCE.fullmatch(source):
+                raise ValueError(
+                    f"frame_ancestors: {source!r} is not a CSP source like http://localhost:*"
+                )
+        return value
+
     ping_timeout_s: float = Field(10.0, gt=0, le=600)

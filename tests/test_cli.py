@@ -9,6 +9,7 @@ import pytest
 
 from deepscope import cli
 from deepscope.api.security import HostPolicy
+from deepscope.protocol import MAX_UPLOAD_MESSAGE_BYTES
 from deepscope.settings import Settings
 
 
@@ -40,7 +41,8 @@ def test_local_start(started: dict[str, Any], capsys: pytest.CaptureFixture[str]
     assert "http://127.0.0.1:8123" in out
     assert started["app"] == "deepscope.app:app" and started["workers"] == 2
     assert started["ws_per_message_deflate"] is False
-    assert started["ws_max_size"] == 65536
+    # a dataset message may carry a whole file; the session holds every other one to 64 KiB
+    assert started["ws_max_size"] == max(65536, MAX_UPLOAD_MESSAGE_BYTES)
     settings = Settings()
     assert settings.max_sessions == 40
     assert settings.allow_origins == ["https://class.example.org"]

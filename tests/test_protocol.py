@@ -52,6 +52,8 @@ CLIENT_EXAMPLES = [
     {"type": "pause"},
     {"type": "step", "n": 7},
     {"type": "reset"},
+    {"type": "dataset", "csv": "x,y,label\n0,0,0\n1,1,1\n"},
+    {"type": "dataset", "points": [[0, 0, "a"], [1, 1, "b"]]},
 ]
 
 SERVER_EXAMPLES = [
@@ -70,6 +72,14 @@ SERVER_EXAMPLES = [
     protocol.Frame(lab="layers", seq=3, config_seq=2, step=0, compute_ms=4.5, data={"a": [1]}),
     protocol.Status(lab="descend", state="diverged", reason="loss overflowed", step=12),
     protocol.ErrorMessage(code="invalid", message="config.depth: too large"),
+    protocol.DatasetInfo(
+        id="0123456789abcdef",
+        rows=4,
+        labels=["cat", "dog"],
+        bounds=[[0.0, 1.0], [-2.0, 2.0]],
+        columns=["x", "y", "label"],
+        counts=[2, 2],
+    ),
 ]
 
 

@@ -1,4 +1,4 @@
-"""The REST API (SPEC §2.2). Routes are thin: validate, compute off the loop, reply."""
+"""The REST API (docs/protocol.md). Routes are thin: validate, compute off the loop, reply."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ import os
 import threading
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse
 
 from .. import __version__
 from ..catalog import build_catalog
 from ..protocol import (
     ActivationRequest,
     ActivationResponse,
+    DatasetRequest,
+    DatasetResponse,
     DescendRequest,
     DescendResponse,
     Health,
@@ -26,6 +29,7 @@ from ..protocol import (
 )
 from ..sessions import labs
 from ..sessions.compute import ComputePool
+from ..sessions.uploads import REST, UploadStore
 
 router = APIRouter()
 
@@ -80,7 +84,32 @@ async def surface(body: SurfaceRequest, request: Request) -> SurfaceResponse:
     return await _pool(request).run(labs.run_surface, body)
 
 
+def _uploads(request: Request) -> UploadStore:
+    store: UploadStore = request.app.state.uploads
+    return store
+
+
 @router.post("/api/train", response_model=TrainResponse, tags=["labs"])
 async def train(body: TrainRequest, request: Request) -> TrainResponse:
     """The training lab: a small network learning a 2-D dataset, its history and result."""
-    return await _pool(request).run(labs.run_train, body)
+    store = _uploads(request)
+    return await _pool(request).run(labs.run_train, body, lambda i: store.get(REST, i))
+
+
+@router.post("/api/datasets", response_model=DatasetResponse, tags=["labs"])
+async def datasets(body: DatasetRequest, request: Request) -> DatasetResponse:
+    """Upload a 2-D dataset (CSV text or points) for the training lab: ``{"dataset":
+    "uploaded", "dataset_params": {"id": …}}``. A bad upload is a 422 naming the row and
+    column; uploads are forgotten an hour after their last use."""
+    table = await _pool(request).run(labs.parse_upload, body)
+    _uploads(request).put(REST, table)
+    return labs.dataset_response(table)
+
+
+@router.get("/api/datasets/{dataset_id}", response_class=PlainTextResponse, tags=["labs"])
+async def dataset_csv(dataset_id: str, request: Request) -> PlainTextResponse:
+    """An upload of ``POST /api/datasets`` back as CSV (x, y, label with the file's names)."""
+    table = _uploads(request).get(REST, dataset_id)
+    if table is None:
+        raise HTTPException(404, f"no uploaded dataset {dataset_id[:40]} here (or it expired)")
+    return PlainTextResponse(table.to_csv(), media_type="text/csv")

@@ -18,6 +18,13 @@ from ..settings import Settings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
+
+def content_security_policy(frame_ancestors: Iterable[str] = ()) -> str:
+    """The pages' policy; ``frame_ancestors``: who may frame them (nobody by default)."""
+    ancestors = " ".join(frame_ancestors) or "'none'"
+    return CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", f"frame-ancestors {ancestors}")
+
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -93,9 +100,12 @@ def _header(scope: Scope, name: bytes) -> str | None:
 class SecurityMiddleware:
     """Rejects foreign Host headers (400 / WebSocket 403) and adds security headers."""
 
-    def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
+    def __init__(
+        self, app: ASGIApp, policy: HostPolicy, headers: list[tuple[bytes, bytes]]
+    ) -> None:
         self.app = app
         self.policy = policy
+        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -125,13 +135,21 @@ class SecurityMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+                message["headers"] = list(message["headers"]) + self.headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: FastAPI, settings: Settings, extra_hosts: Iterable[str] = ()) -> None:
+def install(app: FastAPI, settings: Settings) -> None:
     policy = HostPolicy(settings)
     app.state.host_policy = policy
-    app.add_middleware(SecurityMiddleware, policy=policy)
+    headers = SECURITY_HEADERS
+    if settings.frame_ancestors:  # (X-Frame-Options cannot name them; CSP does)
+        policy_header = content_security_policy(settings.frame_ancestors).encode()
+        headers = [(b"content-security-policy", policy_header)] + [
+            h
+            for h in SECURITY_HEADERS
+            if h[0] not in (b"content-security-policy", b"x-frame-options")
+        ]
+    app.add_middleware(SecurityMiddleware, policy=policy, headers=headers)

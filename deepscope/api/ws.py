@@ -7,9 +7,10 @@ import logging
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from ..protocol import CLOSE_TRY_LATER
 from ..sessions.compute import ComputePool
 from ..sessions.registry import SessionRegistry
-from ..sessions.session import CLOSE_POLICY, CLOSE_TRY_LATER, Session
+from ..sessions.session import CLOSE_POLICY, Session
 from ..settings import Settings
 from .security import HostPolicy
 
@@ -57,7 +58,9 @@ async def live(websocket: WebSocket) -> None:
     await websocket.accept()
     registry: SessionRegistry = app.state.sessions
     pool: ComputePool = app.state.pool
-    session = Session(StarletteTransport(websocket), settings, pool, registry.cap)
+    session = Session(
+        StarletteTransport(websocket), settings, pool, registry.cap, app.state.uploads
+    )
     if not registry.admit(session):
         await websocket.close(
             code=CLOSE_TRY_LATER,

@@ -10,7 +10,7 @@ trailing axis of ``k`` pieces and it returns the maximum over that axis. For the
 softplus — a picture of how maxout approximates any convex activation with
 pieces, and of why it neither saturates nor dies.
 
-Conventions (SPEC §3): ReLU′(0) = 0; leaky ReLU α defaults to 0.01; ELU is
+Conventions (docs/numerics.md): ReLU′(0) = 0; leaky ReLU α defaults to 0.01; ELU is
 α(eᶻ − 1) for z ≤ 0; GELU is the exact z·Φ(z) with the normal CDF Φ.
 """
 
@@ -44,6 +44,11 @@ class Param:
     high: float
     integer: bool = False
     doc: str = ""
+
+    @property
+    def step(self) -> float:
+        """A slider's increment: whole numbers, or hundredths."""
+        return 1.0 if self.integer else 0.01
 
 
 @dataclass(frozen=True)
@@ -93,11 +98,6 @@ class Activation:
         if self.fdf is not None:
             return self.fdf(z, params)
         return self.f(z, params), self.df(z, params)
-
-    @property
-    def pieces_param(self) -> bool:
-        """True for maxout, whose pre-activation carries a trailing axis of pieces."""
-        return self.name == "maxout"
 
     def target_gain(self, params: Params) -> float | None:
         """The n·Var(w) that keeps the variance constant through depth (1 tanh, 2 ReLU)."""

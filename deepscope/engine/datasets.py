@@ -3,16 +3,20 @@
 Every generator returns points in roughly [−1, 1]² and labels in {0, 1}; ``noise``
 (0 … 1) jitters the points (or, for the Gaussians, widens the blobs).
 ``logic`` is the lectures' 4-point truth table of a gate on inputs {0, 1}².
+``uploaded`` is a teacher's own table (``owndata``): split like the others, noise not
+applied, optionally standardised, the decision boundary's axes fitted to its points.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+
+from .owndata import Table
 
 Array = NDArray[np.float64]
 Generator = Callable[[int, float, np.random.Generator, Mapping[str, str]], tuple[Array, Array]]
@@ -108,12 +112,15 @@ def linear(
     return _jitter(X, noise, rng), y
 
 
+_TRUTH_TABLE_INPUTS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
+
+
 def logic(
     n: int, noise: float, rng: np.random.Generator, p: Mapping[str, str]
 ) -> tuple[Array, Array]:
     """The 4-point truth table of a gate on {0, 1}² (n and noise do not apply)."""
-    gate = p.get("gate", "xor")
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    X = np.array(_TRUTH_TABLE_INPUTS)
+    gate = p["gate"]
     return X, np.array(GATES[gate], dtype=np.float64)
 
 
@@ -123,9 +130,12 @@ class DatasetSpec:
     in ``static/i18n/<lang>.json``)."""
 
     name: str
-    make: Generator
+    make: Generator | None  # None: the points come with the request (uploaded)
     params: Mapping[str, tuple[str, ...]]  # string choices (e.g. gate)
     fixed: bool = False  # a fixed table: n_samples, noise and train_share do not apply
+    rows: int | None = None  # a fixed table's size (a full batch is all of it)
+    defaults: Mapping[str, str] = field(default_factory=dict)  # else a choice list's first
+    free: tuple[str, ...] = ()  # parameters without choices (the upload's id), required
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -142,7 +152,10 @@ DATASETS: dict[str, DatasetSpec] = {
             logic,
             {"gate": tuple(GATES)},
             fixed=True,
+            rows=len(_TRUTH_TABLE_INPUTS),
+            defaults={"gate": "xor"},  # the gate a linear model cannot learn
         ),
+        DatasetSpec("uploaded", None, {"standardize": ("off", "on")}, free=("id",)),
     )
 }
 
@@ -166,12 +179,16 @@ def get(name: str) -> DatasetSpec:
 def resolve_params(name: str, given: Mapping[str, str] | None) -> dict[str, str]:
     spec = get(name)
     given = dict(given or {})
-    unknown = set(given) - set(spec.params)
+    unknown = set(given) - set(spec.params) - set(spec.free)
     if unknown:
         raise ValueError(f"dataset {name} has no parameter {sorted(unknown)[0]!r}")
     out = {}
+    for key in spec.free:
+        if not given.get(key):
+            raise ValueError(f"dataset {name} needs {key} (POST /api/datasets gives it)")
+        out[key] = given[key]
     for key, choices in spec.params.items():
-        value = given.get(key, choices[0] if key != "gate" else "xor")
+        value = given.get(key, spec.defaults.get(key, choices[0]))
         if value not in choices:
             raise ValueError(f"dataset {name} {key} must be one of {', '.join(choices)}")
         out[key] = value
@@ -189,6 +206,8 @@ def make(
     """A seeded train/test split of the dataset."""
     spec = get(name)
     p = resolve_params(name, params)
+    if spec.make is None:
+        raise ValueError(f"dataset {name} is made from its points: use from_table")
     rng = np.random.default_rng([seed, 17])
     X, y = spec.make(n_samples, noise, rng, p)
     if spec.fixed:
@@ -202,3 +221,34 @@ def make(
         lim = max(1.2, float(np.max(np.abs(X))) * 1.05)
         domain = ((-lim, lim), (-lim, lim))
     return Split(X_train, y_train, X_test, y_test, domain)
+
+
+MARGIN = 0.1  # of each axis's span, around an uploaded dataset's points
+
+
+def from_table(
+    table: Table, train_share: float, seed: int, params: Mapping[str, str] | None = None
+) -> Split:
+    """An uploaded table as a seeded train/test split (as ``make`` splits the others).
+
+    ``standardize: on`` centres each coordinate and divides it by its standard
+    deviation (over all points; a constant coordinate is only centred). The domain
+    is the points' bounding box grown by ``MARGIN`` of its span on every side.
+    """
+    p = resolve_params("uploaded", params)
+    X = table.X.copy()
+    if p["standardize"] == "on":
+        std = X.std(axis=0)
+        X = (X - X.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    rng = np.random.default_rng([seed, 17])
+    order = rng.permutation(len(table.y))
+    n_train = min(max(1, round(train_share * len(order))), len(order) - 1)
+    tr, te = order[:n_train], order[n_train:]
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    span = hi - lo
+    pad = np.where(span > 0, span * MARGIN, np.maximum(np.abs(lo), 1.0) * MARGIN)
+    domain = (
+        (float(lo[0] - pad[0]), float(hi[0] + pad[0])),
+        (float(lo[1] - pad[1]), float(hi[1] + pad[1])),
+    )
+    return Split(X[tr], table.y[tr], X[te], table.y[te], domain)

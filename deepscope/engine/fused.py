@@ -1,6 +1,6 @@
 """The shared optimizer rule, fused for a race's inner loop.
 
-``optimizers.Optimizer.update`` is the rule as written down (SPEC §3), one
+``optimizers.Optimizer.update`` is the rule as written down (docs/numerics.md), one
 expression per line, allocating its results. A race applies it thousands of
 times to a few dozen numbers, where each NumPy call costs far more than its
 arithmetic. ``FusedRule`` computes the same step with in-place calls on

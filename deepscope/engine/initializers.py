@@ -1,6 +1,6 @@
 """Weight initialisers: a base draw of one of three families, times scale × std.
 
-``scale`` multiplies the scheme's standard deviation (SPEC §1.1):
+``scale`` multiplies the scheme's standard deviation (docs/numerics.md):
 
 ============== ======================================= ==========================
 scheme         distribution                            std before ``scale``

@@ -18,7 +18,7 @@ Array = NDArray[np.floating]
 BNMode = Literal["train", "eval"]
 DropoutMode = Literal["inverted", "classic"]
 
-BN_EPS = 1e-5  # SPEC §3
+BN_EPS = 1e-5  # as PyTorch (docs/numerics.md)
 BN_MOMENTUM = 0.1  # running ← (1 − m)·running + m·batch, as PyTorch
 
 

@@ -2,7 +2,7 @@
 
 A deep MLP is initialised (not trained), a batch of random inputs is pushed
 forward and the loss L = ½‖h_L‖²/N pushed backward (so ∂L/∂h_L = h_L/N,
-SPEC §3). For every layer it reports histograms on fixed edges of the
+docs/numerics.md). For every layer it reports histograms on fixed edges of the
 pre-activation z (the input of f, after batch norm), the activation h = f(z),
 the local derivative f′(z), the upstream gradient ∂L/∂h and the weight gradient
 ∂L/∂W, with the saturated fraction, dead units, zero fraction and ‖∂L/∂W‖, and the
@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from . import activations, initializers
 from .histograms import Bins, Histogram, histogram, moments
+from .knobs import BIAS, DROPOUT, SCALE_RANGE, SEED, Knob, knob, same
 from .layers import activation_backward, batchnorm_backward
 from .network import (
     BNStats,
@@ -38,10 +39,24 @@ from .network import (
 from .text import Text
 
 Array = NDArray[np.floating]
-QUANTITIES = ("preactivation", "activation", "derivative", "gradient", "weight_gradient")
 Quantity = Literal["preactivation", "activation", "derivative", "gradient", "weight_gradient"]
+# The histogrammed quantities, in the order a layer computes them (the page's menu too).
+QUANTITIES: tuple[Quantity, ...] = (
+    "preactivation",
+    "activation",
+    "derivative",
+    "gradient",
+    "weight_gradient",
+)
 
 PREACTIVATION_RANGE = (-6.0, 6.0)
+
+_WIDTH_RANGE: dict[str, Any] = {"ge": 2, "le": 1000, "log": True, "integer": True}
+MAX_DEPTH = 50
+DEPTH = Knob(
+    10, "the lecture's ten layers: deep enough to show vanishing", ge=1, le=MAX_DEPTH, integer=True
+)
+WIDTH = Knob(500, "the lecture's 500 units per layer", **_WIDTH_RANGE)
 GRADIENT_LOG10_RANGE = (-16.0, 2.0)  # |∂L/∂·| from 1e-16 to 1e2
 
 
@@ -50,10 +65,19 @@ class InputDistribution:
     """Inputs x ~ N(mean, std²) or U(low, high), i.i.d. per entry."""
 
     distribution: Literal["normal", "uniform"] = "normal"
-    mean: float = 0.0
-    std: float = 1.0
-    low: float = -1.0
-    high: float = 1.0
+    mean: float = knob(0.0, "centred inputs, as after standardising", ge=-10, le=10, step=0.1)
+    std: float = knob(1.0, "unit variance, the theory's Var(x) = 1", gt=0, le=100, step=0.1)
+    low: float = knob(
+        0.0,
+        "U(0, 1): all-positive inputs, the case the lecture shows (each unit's weight "
+        "gradients then share one sign)",
+        ge=-100,
+        le=100,
+        step=0.1,
+    )
+    high: float = knob(
+        1.0, "with low = 0, inputs in (0, 1) like pixel intensities", ge=-100, le=100, step=0.1
+    )
 
     def unit_draw(self, shape: tuple[int, int], rng: np.random.Generator) -> NDArray[np.float32]:
         """N(0, 1) or U(0, 1) draws, which ``from_unit`` shifts and scales."""
@@ -83,23 +107,43 @@ class InputDistribution:
 class LayersConfig:
     """The lecture's experiment by default: tanh, N(0, 0.01²), 10 × 500, batch 1000."""
 
-    widths: tuple[int, ...] = (500,) * 10
-    input_dim: int = 500
-    batch: int = 1000
+    widths: tuple[int, ...] = (WIDTH.default,) * DEPTH.default
+    input_dim: int = knob(
+        500, "as wide as the layers, so the first layer is like the others", **_WIDTH_RANGE
+    )
+    batch: int = knob(
+        1000,
+        "enough samples that a layer's histogram and std are smooth",
+        ge=10,
+        le=4000,
+        log=True,
+        integer=True,
+    )
     input: InputDistribution = field(default_factory=InputDistribution)
     activation: str = "tanh"
     activation_params: Mapping[str, float] = field(default_factory=dict)
     init: str = "normal"
-    scale: float = 0.01  # multiplier on the scheme's std
-    bias: float = 0.0
+    scale: float = knob(
+        0.01,
+        "the lecture's N(0, 0.01²): small weights, whose activations vanish with depth",
+        **SCALE_RANGE,
+    )  # multiplier on the scheme's std
+    bias: float = same(BIAS)
     batchnorm: Literal["off", "train", "eval"] = "off"
-    bn_gamma: float = 1.0
-    bn_beta: float = 0.0
-    dropout_keep: float = 1.0
+    bn_gamma: float = knob(1.0, "batch norm's identity scale", ge=0, le=5, step=0.05)
+    bn_beta: float = knob(0.0, "batch norm's identity shift", ge=-5, le=5, step=0.05)
+    dropout_keep: float = same(DROPOUT)
     dropout_mode: Literal["inverted", "classic"] = "inverted"
     residual: bool = False
-    seed: int = 0
-    bins: int = 50
+    seed: int = same(SEED)
+    bins: int = knob(
+        50,
+        "fine enough to show a histogram's shape, coarse enough that 1000 samples fill it",
+        ge=5,
+        le=200,
+        integer=True,
+        options=(20, 30, 50, 100),
+    )
     dtype: Literal["float32", "float64"] = "float32"
     quantities: tuple[str, ...] = QUANTITIES  # histograms to count (moments: always all)
 

@@ -15,7 +15,7 @@ gradient g (evaluated at the look-ahead point for Nesterov):
 with B1_t = 1/(1 − β1ᵗ), B2_t = 1/(1 − β2ᵗ) when bias correction is on (else 1),
 E = ε for adaptive methods and 1 otherwise (their v stays 0), coupled weight
 decay λ added to g first. AdaDelta and Newton have their own steps (below).
-Conventions (SPEC §3): ε outside the square root (as PyTorch; AdaDelta keeps
+Conventions (docs/numerics.md): ε outside the square root (as PyTorch; AdaDelta keeps
 its defining ε inside), β1 is the first moment, accumulators are per
 coordinate, Nesterov evaluates the gradient at θ − lr·μ·m.
 """
@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .knobs import knob
 from .linalg import pinv_small
 
 Array = NDArray[np.floating]
@@ -50,6 +51,11 @@ class HyperParam:
     @property
     def is_bool(self) -> bool:
         return isinstance(self.default, bool)
+
+    @property
+    def step(self) -> float | None:
+        """A linear slider's increment: a thousand stops across the range."""
+        return None if self.log or self.is_bool else (self.high - self.low) / 1000
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,8 @@ class OptimizerSpec:
 
 
 def _lr(default: float) -> HyperParam:
+    # 1e-6: below it a float32 step of an O(1) weight rounds away (its ε is 1.2e-7);
+    # 10: far past where every method here diverges on every surface
     return HyperParam("lr", default, 1e-6, 10.0, log=True, doc="learning rate")
 
 
@@ -301,6 +309,19 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         ),
     )
 }
+
+
+def hyper_ranges() -> dict[str, tuple[float, float]]:
+    """{name: (low, high)} of every numeric hyper-parameter: one range per name, whichever
+    optimizer has it (the protocol's OptimizerChoice takes its bounds from here)."""
+    out: dict[str, tuple[float, float]] = {}
+    for spec in OPTIMIZERS.values():
+        for h in spec.hyper:
+            if h.is_bool:
+                continue
+            if out.setdefault(h.name, (h.low, h.high)) != (h.low, h.high):
+                raise ValueError(f"{spec.name} gives {h.name} another range than the others")
+    return out
 
 
 def get_spec(name: str) -> OptimizerSpec:
@@ -546,9 +567,15 @@ class Schedule:
     """lr_t = lr · s(t) for step t = 0, 1, …"""
 
     name: str = "constant"
-    step_size: int = 100  # step: multiply by gamma every step_size steps
-    gamma: float = 0.5  # step / exponential
-    period: int = 1000  # cosine: decays to 0 over this many steps
+    step_size: int = knob(
+        100, "step: halve every 100 steps, visible within a race", ge=1, le=1_000_000, integer=True
+    )
+    gamma: float = knob(
+        0.5, "step / exponential: the factor (a halving is easy to read off)", gt=0, le=1, step=0.01
+    )
+    period: int = knob(
+        1000, "cosine: decays to 0 over about a race's length", ge=1, le=1_000_000, integer=True
+    )
 
     def factor(self, steps: NDArray[Any]) -> Array:
         t: Array = np.asarray(steps, dtype=np.float64)
@@ -564,13 +591,3 @@ class Schedule:
         if self.name == "cosine":
             return 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, self.period) / self.period))
         raise ValueError(f"unknown schedule {self.name!r}; choose from {SCHEDULES}")
-
-    @property
-    def formula(self) -> str:
-        return {
-            "constant": "lr",
-            "inv_sqrt": "lr/√(t+1)",
-            "step": f"lr·{self.gamma:g}^⌊t/{self.step_size}⌋",
-            "exponential": f"lr·{self.gamma:g}^t",
-            "cosine": f"lr·½(1 + cos(π·min(t, {self.period})/{self.period}))",
-        }[self.name]

@@ -14,7 +14,7 @@ effective learning rate that led from θ_{r−1} to θ_r (zero for the start).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from . import optimizers
 from .fused import FusedRule
+from .knobs import Knob, knob
 from .optimizers import Schedule
 from .surfaces import Surface
 
@@ -34,6 +35,20 @@ GRAD_TOL = 1e-8  # converged: ‖∇f‖ below this …
 STEP_TOL = 1e-10  # … and the step below this × the domain's size
 
 
+# The optimizer lab's race: how long, and which runners a page opens on.
+STEPS = Knob(
+    2000,
+    "plain gradient descent needs about this many steps to cross Rosenbrock's valley",
+    ge=1,
+    le=100_000,
+    log=True,
+    integer=True,
+    span=(10, 100_000),
+    span_why="fewer than 10 steps shows no path",
+)
+EVERY = Knob(1, "every step (a REST client may thin the rows)", ge=1, le=10_000, integer=True)
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """One runner: an optimizer, its hyper-parameters and options."""
@@ -41,11 +56,28 @@ class RunConfig:
     optimizer: str
     hyper: Mapping[str, Any] = field(default_factory=dict)
     start: tuple[float, ...] | None = None
-    clip_norm: float | None = None
-    clip_value: float | None = None
-    noise: float = 0.0  # σ of Gaussian noise added to the gradient (SGD-like)
+    clip_norm: float | None = knob(None, "no clipping until asked for", gt=0, le=1e6)
+    clip_value: float | None = knob(None, "no clipping until asked for", gt=0, le=1e6)
+    noise: float = knob(
+        0.0,
+        "the exact gradient; σ > 0 makes it SGD-like",
+        ge=0,
+        le=100,  # σ of Gaussian noise added to the gradient
+        step=0.05,
+        span=(0, 5),
+        span_why="past σ ≈ 5 every surface's gradient is lost in the noise",
+    )
     schedule: Schedule = field(default_factory=Schedule)
     label: str = ""
+
+
+# Rosenbrock's classic race: GD and momentum at the lr where GD is still stable in the
+# valley (0.001), and Adam, whose per-coordinate steps let it take 0.05.
+LECTURE_RACE = (
+    RunConfig("gd", {"lr": 0.001}),
+    RunConfig("momentum", {"lr": 0.001}),
+    RunConfig("adam", {"lr": 0.05}),
+)
 
 
 @dataclass
@@ -299,12 +331,6 @@ class Race:
         for table in (t.lr, t.lr_b1, t.lr_mu):  # a zero learning rate from now on
             if table is not None:
                 table[end:, k] = 0.0
-
-    def frames(self, steps_per_frame: int) -> Iterator[Chunk]:
-        """An endless generator of chunks (the live lab's frames); stops when all runs stop."""
-        yield self.initial()
-        while self.active.any():
-            yield self.advance(steps_per_frame)
 
     @property
     def finished(self) -> bool:

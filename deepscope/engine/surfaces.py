@@ -20,11 +20,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .expressions import Compiled, ExpressionError, compile_expression, to_text
+from .knobs import Knob
 from .linalg import pinv_small, symmetric
 
 Array = NDArray[np.float64]
 Kind = Literal["minimum", "maximum", "saddle", "degenerate"]
 
+# The contour grid of /api/surface: fine enough for Rosenbrock's narrow valley on a
+# chart, coarse enough to compute (one vectorized call) and send at once.
+RESOLUTION = Knob(128, "sharp contours at a chart's size", ge=8, le=512, integer=True)
 DIVERGENCE_MARGIN = 10.0  # a run is diverged beyond the domain widened by this × its size
 
 
@@ -35,6 +39,11 @@ class SurfaceParam:
     low: float
     high: float
     doc: str = ""
+
+    @property
+    def step(self) -> float:
+        """A slider's increment: two hundred stops across the range."""
+        return (self.high - self.low) / 200
 
 
 @dataclass(frozen=True)
@@ -199,7 +208,7 @@ class SurfaceSpec:
     params: tuple[SurfaceParam, ...] = ()
     constants: Callable[[Mapping[str, float]], dict[str, float]] | None = None
     search: int = 0  # grid-search this many seeds per axis for further critical points
-    group: str = "classic"
+    group: Literal["lecture", "classic"] = "classic"
 
     @property
     def dims(self) -> int:
@@ -248,7 +257,8 @@ def _bowl_constants(p: Mapping[str, float]) -> dict[str, float]:
 # Significant digits of the numbers in a parameterised surface's formula (display only).
 FORMULA_DIGITS = 4
 
-_SEED = "seed"
+# The lectures' own examples, listed first in the menu.
+_LECTURE: Literal["lecture", "classic"] = "lecture"
 SURFACE_SPECS: dict[str, SurfaceSpec] = {
     s.name: s
     for s in (
@@ -258,7 +268,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-10.0, 20.0),),
             (-5.0,),
             candidates=lambda p: [[0.0]],
-            group=_SEED,
+            group=_LECTURE,
         ),
         SurfaceSpec(
             "quartic_1d",
@@ -266,7 +276,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-25.0, 50.0),),
             (-20.0,),
             candidates=lambda p: [[40.0], [0.0], [-10.0]],
-            group=_SEED,
+            group=_LECTURE,
         ),
         SurfaceSpec(
             "parabola_1d",
@@ -274,7 +284,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-25.0, 25.0),),
             (20.0,),
             candidates=lambda p: [[1.0]],
-            group=_SEED,
+            group=_LECTURE,
         ),
         SurfaceSpec(
             "shifted_bowl",
@@ -282,7 +292,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-10.0, 10.0), (-8.0, 8.0)),
             (-9.0, 6.0),
             candidates=lambda p: [[0.0, 0.0]],
-            group=_SEED,
+            group=_LECTURE,
         ),
         SurfaceSpec(
             "ill_conditioned",
@@ -290,7 +300,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-10.0, 10.0), (-6.0, 6.0)),
             (-8.0, 5.0),
             candidates=lambda p: [[1.0, 1.0]],
-            group=_SEED,
+            group=_LECTURE,
         ),
         SurfaceSpec(
             "saddle",
@@ -298,7 +308,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-3.0, 3.0), (-3.0, 3.0)),
             (0.0, 2.0),
             candidates=lambda p: [[0.5, 0.5]],
-            group=_SEED,
+            group=_LECTURE,
         ),
         SurfaceSpec(
             "three_saddles",
@@ -306,7 +316,7 @@ SURFACE_SPECS: dict[str, SurfaceSpec] = {
             ((-3.0, 3.0), (-1.5, 1.5)),
             (1.0, 1.0),
             candidates=lambda p: [[0.0, 0.3], [-2.1, 0.4], [2.1, -0.6]],
-            group=_SEED,
+            group=_LECTURE,
         ),
         SurfaceSpec(
             "bowl",

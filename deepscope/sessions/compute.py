@@ -40,6 +40,12 @@ class ComputePool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._heavy, functools.partial(fn, *args, **kwargs))
 
+    async def start(self) -> None:
+        """Start the worker processes (in the background of the server's start-up)."""
+        await asyncio.gather(
+            asyncio.to_thread(self.frames.start), asyncio.to_thread(self.layers.workers.start)
+        )
+
     def shutdown(self) -> None:
         self._heavy.shutdown(wait=False, cancel_futures=True)
         self.frames.shutdown()

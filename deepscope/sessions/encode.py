@@ -7,6 +7,7 @@ non-finite float as ``null``.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -69,9 +70,13 @@ def sanitize(obj: Any) -> Any:
 
 def dumps_bytes(obj: Any) -> bytes:
     """Compact UTF-8 JSON; NumPy arrays and scalars as numbers, non-finite floats as null."""
-    return orjson.dumps(obj, option=_OPTIONS)
+    try:
+        return orjson.dumps(obj, option=_OPTIONS)
+    except orjson.JSONEncodeError:  # an integer past 64 bits (an error echoing the input)
+        text = json.dumps(sanitize(obj), allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8")
 
 
 def dumps(obj: Any) -> str:
     """``dumps_bytes`` as text (a WebSocket text frame)."""
-    return orjson.dumps(obj, option=_OPTIONS).decode("utf-8")
+    return dumps_bytes(obj).decode("utf-8")

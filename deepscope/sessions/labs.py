@@ -7,20 +7,24 @@ a lab computes the same numbers whichever way it is asked.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
 
 from .. import i18n
-from ..engine import activations, layers_lab, optimizers, race, surfaces, training
+from ..engine import activations, layers_lab, optimizers, owndata, race, surfaces, training
 from ..engine.expressions import ExpressionError
 from ..engine.histograms import Histogram
 from ..engine.text import Text
 from ..protocol import (
+    UPLOAD_TTL_S,
     ActivationRequest,
     ActivationResponse,
     BlowUpOut,
     CriticalPointOut,
+    DatasetRequest,
+    DatasetResponse,
     DescendRequest,
     DescendResponse,
     HistogramOut,
@@ -303,7 +307,54 @@ def run_surface(req: SurfaceRequest) -> SurfaceResponse:
 # --- training lab -------------------------------------------------------------------
 
 
-def train_config(req: TrainRequest, steps: int | None = None) -> training.TrainConfig:
+# --- the training lab's own data ------------------------------------------------------
+
+Find = Callable[[str], owndata.Table | None]  # an upload's id → its table (None: unknown)
+
+
+def parse_upload(req: DatasetRequest) -> owndata.Table:
+    """The upload's table, or an InputError naming the row and column (field csv / points)."""
+    try:
+        if req.csv is not None:
+            return owndata.parse_csv(req.csv)
+        return owndata.parse_points(req.points or [])
+    except owndata.DataError as err:
+        field = "csv" if req.csv is not None else "points"
+        raise InputError(field, err.message, err.code, **err.params) from None
+
+
+def dataset_response(table: owndata.Table) -> DatasetResponse:
+    return DatasetResponse(
+        id=table.id,
+        rows=table.rows,
+        labels=[int(v) if isinstance(v, float) and v.is_integer() else v for v in table.labels],
+        bounds=[list(b) for b in table.bounds],
+        columns=list(table.columns),
+        counts=list(table.counts),
+    )
+
+
+def train_table(req: TrainRequest, find: Find | None) -> owndata.Table | None:
+    """The uploaded table a training request names (None for the built-in datasets)."""
+    if req.dataset != "uploaded":
+        return None
+    table_id = req.dataset_params["id"]
+    table = find(table_id) if find is not None else None
+    if table is None:
+        raise InputError(
+            "dataset_params.id",
+            f"no uploaded dataset {table_id} here: an upload lives in the session that "
+            f"sent it (through POST /api/datasets: {UPLOAD_TTL_S // 60} minutes after its "
+            "last use); upload the file again",
+            "dataset_unknown",
+            id=table_id[:40],
+        )
+    return table
+
+
+def train_config(
+    req: TrainRequest, steps: int | None = None, table: owndata.Table | None = None
+) -> training.TrainConfig:
     return training.TrainConfig(
         dataset=req.dataset,
         dataset_params=dict(req.dataset_params),
@@ -327,6 +378,7 @@ def train_config(req: TrainRequest, steps: int | None = None) -> training.TrainC
         steps=steps if steps is not None else req.steps,
         seed=req.seed,
         dtype=req.dtype,
+        table=table,
     )
 
 
@@ -358,10 +410,11 @@ def history_row(frame: training.TrainFrame) -> HistoryRow:
     )
 
 
-def run_train(req: TrainRequest) -> TrainResponse:
+def run_train(req: TrainRequest, find: Find | None = None) -> TrainResponse:
+    """A whole training run; ``find`` looks up the uploads a request may name."""
     started = time.perf_counter()
     every = req.record_every or max(1, -(-req.steps // 500))
-    config = train_config(req)
+    config = train_config(req, table=train_table(req, find))
     trainer = training.Trainer(config)
     options = training.FrameOptions(weights=True)
     frames = [trainer.frame(options)]

@@ -123,7 +123,7 @@ class PictureCache:
 class LayersService:
     def __init__(self, threads: int, cache_bytes: int, processes: bool = True) -> None:
         self.threads = threads
-        self.workers = LayersWorkers(processes)
+        self.workers = LayersWorkers(threads, processes)
         # With two threads or more one is kept free of complete work, for coarse work,
         # and complete work pauses between layers while coarse work runs (``coarse_busy``);
         # with one thread there is no pausing (the coarse work could never start).

@@ -17,6 +17,7 @@ import numpy as np
 from .. import i18n
 from ..engine import layers_lab, race, training
 from ..engine.histograms import Histogram
+from ..engine.owndata import Table
 from ..engine.text import Text
 from ..protocol import (
     ConfigureDescend,
@@ -27,8 +28,6 @@ from ..protocol import (
 )
 from . import labs
 from .encode import finite_list, wire
-
-State = Literal["running", "paused", "diverged", "finished"]
 
 
 @dataclass
@@ -194,8 +193,9 @@ class TrainRunner(Runner):
     lab: LabName = "train"
     streaming = True
 
-    def __init__(self, message: ConfigureTrain) -> None:
+    def __init__(self, message: ConfigureTrain, table: Table | None = None) -> None:
         self.req = message.config
+        self.table = table  # the points of an uploaded dataset
         self.options: StreamOptions = message.options
         # The views (decision boundary, histograms, weights) are most of a frame's cost
         # and bytes, and change slowly: they ride on every ``views_every``-th frame, on
@@ -211,7 +211,7 @@ class TrainRunner(Runner):
         self.views_step = 0
 
     def start(self) -> Output:
-        self.trainer = training.Trainer(labs.train_config(self.req))
+        self.trainer = training.Trainer(labs.train_config(self.req, table=self.table))
         data = self._data(self.trainer.frame(self.with_views))
         split = self.trainer.data
         data["data"] = {
@@ -273,9 +273,12 @@ class TrainRunner(Runner):
         return data
 
 
-def make_runner(message: ConfigureLayers | ConfigureDescend | ConfigureTrain) -> Runner:
+def make_runner(
+    message: ConfigureLayers | ConfigureDescend | ConfigureTrain, find: labs.Find | None = None
+) -> Runner:
+    """The lab's runner; ``find`` looks up the session's uploads (InputError if unknown)."""
     if isinstance(message, ConfigureLayers):
         return LayersRunner(message)
     if isinstance(message, ConfigureDescend):
         return DescendRunner(message)
-    return TrainRunner(message)
+    return TrainRunner(message, labs.train_table(message.config, find))

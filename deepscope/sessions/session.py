@@ -18,6 +18,7 @@ import asyncio
 import itertools
 import logging
 import os
+import re
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -28,10 +29,13 @@ from pydantic import TypeAdapter, ValidationError
 from .. import __version__
 from ..engine.text import Text
 from ..protocol import (
+    MAX_UPLOAD_MESSAGE_BYTES,
     ClientMessage,
     ConfigureDescend,
     ConfigureLayers,
     ConfigureTrain,
+    DatasetInfo,
+    DatasetUpload,
     ErrorMessage,
     Frame,
     Hello,
@@ -46,12 +50,13 @@ from ..protocol import (
     StepMessage,
 )
 from ..settings import Settings
-from . import problems
+from . import labs, problems
 from .compute import ComputePool
 from .labs import InputError
 from .layers_service import Detail, Picture, plan
 from .ratelimit import TokenBucket
 from .runners import LayersRunner
+from .uploads import UploadStore
 from .workers import Framed, FrameWorker, Refused
 
 log = logging.getLogger("deepscope.session")
@@ -59,9 +64,10 @@ log = logging.getLogger("deepscope.session")
 CLIENT_MESSAGE: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 CLOSE_TOO_BIG = 1009
 CLOSE_POLICY = 1008
-CLOSE_TRY_LATER = 1013
 CLOSE_RESTART = 1012
 MAX_PENDING_STEPS = 100_000
+# A dataset message carries a whole file: it may be larger than the other messages.
+UPLOAD_MESSAGE = re.compile(r'\s*\{\s*"type"\s*:\s*"dataset"')
 _ids = itertools.count(1)
 
 Configure = ConfigureLayers | ConfigureDescend | ConfigureTrain
@@ -97,7 +103,6 @@ class Mailbox:
         # grow it (the oldest go first; the rate limit keeps this rare).
         self.control: deque[str] = deque(maxlen=256)
         self.frame: str | None = None
-        self.dropped_frames = 0
         self._ready = asyncio.Event()
 
     def put_control(self, text: str) -> None:
@@ -108,8 +113,6 @@ class Mailbox:
         self._ready.set()
 
     def put_frame(self, text: str) -> None:
-        if self.frame is not None:
-            self.dropped_frames += 1
         self.frame = text
         self._ready.set()
 
@@ -126,7 +129,7 @@ class Mailbox:
 
 # A message's loc starts with its type tag, then (configure) its lab tag.
 MESSAGE_TAGS = (
-    frozenset({"configure", "play", "pause", "step", "reset"}),
+    frozenset({"configure", "play", "pause", "step", "reset", "dataset"}),
     frozenset({"layers", "descend", "train"}),
 )
 
@@ -143,8 +146,10 @@ class Session:
         settings: Settings,
         pool: ComputePool,
         max_sessions: int,
+        uploads: UploadStore | None = None,
     ) -> None:
         self.id = f"s{next(_ids)}"
+        self.uploads = uploads if uploads is not None else UploadStore()
         self.transport = transport
         self.settings = settings
         self.pool = pool
@@ -153,7 +158,6 @@ class Session:
         self.bucket = TokenBucket(settings.rate_limit_per_s, settings.rate_limit_burst)
         self.wake = asyncio.Event()
         self.closed = asyncio.Event()
-        self.close_code: int | None = None
         # What the client wants (written by the receiver, read by the compute task):
         self.pending: Configure | None = None
         self.config_seq = 0
@@ -167,8 +171,6 @@ class Session:
         self.frame_seq = 0
         self.last_step = 0
         self.started = time.monotonic()
-        self.messages_in = 0
-        self.frames_out = 0
         self.last_picture: Picture | None = None
 
     # --- lifecycle ----------------------------------------------------------------
@@ -199,6 +201,7 @@ class Session:
         finally:
             for task in tasks:
                 task.cancel()
+            self.uploads.drop(self.id)  # a session's uploads end with it (even if cancelled)
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.worker is not None:
                 self.pool.frames.leave(self.worker, self.id)
@@ -208,7 +211,6 @@ class Session:
         """Close the connection once (from any task, or at shutdown)."""
         if self.closed.is_set():
             return
-        self.close_code = code
         self.closed.set()
         try:
             await self.transport.close(code, reason)
@@ -224,9 +226,9 @@ class Session:
             text = await self.transport.receive()
             if text is None:
                 return
-            self.messages_in += 1
-            if len(text) > limit or len(text.encode("utf-8")) > limit:
-                await self.close(CLOSE_TOO_BIG, f"message over {limit} bytes")
+            allowed = MAX_UPLOAD_MESSAGE_BYTES if UPLOAD_MESSAGE.match(text[:64]) else limit
+            if len(text) > allowed or len(text.encode("utf-8")) > allowed:
+                await self.close(CLOSE_TOO_BIG, f"message over {allowed} bytes")
                 return
             wait = self.bucket.wait_time()
             if wait > 0:
@@ -238,9 +240,21 @@ class Session:
                     self._error("rate_limited", "too many messages: slowing down")
                 await asyncio.sleep(wait)
             self.bucket.take()
-            self._handle(text)
+            upload = self._handle(text)
+            if upload is not None:  # parsed before any later message is read: order holds
+                await self._upload(upload)
 
-    def _handle(self, text: str) -> None:
+    async def _upload(self, message: DatasetUpload) -> None:
+        try:
+            table = await self.pool.run(labs.parse_upload, message)
+        except InputError as err:
+            self._error("invalid", str(err), [err.problem()])
+            return
+        self.uploads.put(self.id, table)
+        info = DatasetInfo(**labs.dataset_response(table).model_dump())
+        self.mailbox.put_control(info.model_dump_json())
+
+    def _handle(self, text: str) -> DatasetUpload | None:
         try:
             message = CLIENT_MESSAGE.validate_json(text)
         except ValidationError as err:
@@ -250,14 +264,16 @@ class Session:
             else:
                 found = message_problems(err)
                 self._error("invalid", problems.describe(found), found)
-            return
+            return None
+        if isinstance(message, DatasetUpload):
+            return message
         if isinstance(message, ConfigureLayers | ConfigureDescend | ConfigureTrain):
             self.pending = message
             self.config_seq += 1
         elif isinstance(message, Play):
             if self.config_seq == 0:  # (a configure may still be computing: that counts)
                 self._error("no_lab", "configure a lab before play")
-                return
+                return None
             self.playing = True
             self.pending_steps = 0
         elif isinstance(message, Pause):
@@ -267,7 +283,7 @@ class Session:
         elif isinstance(message, StepMessage):
             if self.config_seq == 0:
                 self._error("no_lab", "configure a lab before step")
-                return
+                return None
             self.playing = False
             self.pending_steps = min(self.pending_steps + message.n, MAX_PENDING_STEPS)
         elif isinstance(message, Reset):
@@ -275,6 +291,7 @@ class Session:
             self.playing = False
             self.pending_steps = 0
         self.wake.set()
+        return None
 
     # --- compute ----------------------------------------------------------------
 
@@ -307,9 +324,18 @@ class Session:
         if isinstance(message, ConfigureLayers):
             await self._configure_layers(message, seq)
             return
+        try:  # an uploaded dataset is looked up here, where the session's uploads live
+            table = (
+                labs.train_table(message.config, lambda i: self.uploads.get(self.id, i))
+                if isinstance(message, ConfigureTrain)
+                else None
+            )
+        except ValueError as err:  # (InputError too: it names the field)
+            self._refuse(err)
+            return
         if self.worker is None:
             self.worker = self.pool.frames.place()
-        reply = await self.worker.ask("start", self.id, message)
+        reply = await self.worker.ask("start", self.id, message, table)
         if isinstance(reply, Refused):  # (an InputError names the field)
             self._refuse(reply.error())
             return
@@ -516,4 +542,3 @@ class Session:
             except TimeoutError:
                 await self.close(CLOSE_POLICY, f"the client read nothing for {timeout:g} s")
                 return
-            self.frames_out += 1

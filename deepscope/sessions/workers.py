@@ -93,8 +93,10 @@ class FrameHandler:
         self.runners: dict[str, Runner] = {}
 
     def handle(self, batch: list[tuple[Any, ...]]) -> list[tuple[int, Any]]:
-        """Requests in order: ("start", sid, token, message) | ("advance", sid, token, n,
-        views) | ("drop", sid). Replies (token, Framed | Refused | LabError)."""
+        """Requests in order: ("start", sid, token, message, table) | ("advance", sid,
+        token, n, views) | ("drop", sid). ``table``: the uploaded dataset a training
+        configuration names (looked up by the session), else None. Replies (token,
+        Framed | Refused | LabError)."""
         from .runners import make_runner
 
         replies: list[tuple[int, Any]] = []
@@ -107,7 +109,7 @@ class FrameHandler:
             wall, cpu = time.perf_counter(), time.process_time()
             try:
                 if op == "start":  # (a configuration that fails keeps the run before it)
-                    runner = make_runner(request[3])
+                    runner = make_runner(request[3], _found(request[4]))
                     out = runner.start()
                     self.runners[sid] = runner
                 else:
@@ -144,6 +146,11 @@ class FrameHandler:
                 )
             )
         return replies
+
+
+def _found(table: Any) -> Callable[[str], Any] | None:
+    """The lookup of a start request's uploaded dataset (the session found it already)."""
+    return None if table is None else (lambda _id: table)
 
 
 def _serve_frames(conn: Connection) -> None:  # pragma: no cover - runs in the child
@@ -244,6 +251,11 @@ class Child:
         self.starts += 1
         return mine
 
+    def start(self) -> None:
+        """Start the process now (else the first call does)."""
+        if self.conn is None or not self.process.is_alive():
+            self._start()
+
     def call(self, request: Any) -> Any:
         conn = self.conn if self.conn is not None and self.process.is_alive() else self._start()
         try:
@@ -274,6 +286,9 @@ class InThread:
         self.handle = handle
         self.pid: int | None = None
         self.starts = 1
+
+    def start(self) -> None:
+        pass
 
     def call(self, request: Any) -> Any:
         return self.handle(request)
@@ -361,6 +376,12 @@ class FrameWorkers:
         self.workers = [FrameWorker(i, processes == 0) for i in range(max(1, processes))]
         self.costs: dict[str, LabCost] = {}
 
+    def start(self) -> None:
+        """Start every worker process (at the server's start-up: the first student then
+        does not wait for a Python and NumPy to start)."""
+        for worker in self.workers:
+            worker.child.start()
+
     def place(self) -> FrameWorker:
         worker = min(self.workers, key=lambda w: w.sessions)
         worker.sessions += 1
@@ -398,30 +419,34 @@ class FrameWorkers:
 
 
 class LayersWorkers:
-    """One layers worker per scheduler thread (``call`` runs on that thread)."""
+    """One layers worker per scheduler thread (a thread takes one for good on its first
+    job; ``call`` runs on that thread)."""
 
-    def __init__(self, processes: bool) -> None:
-        self.processes = processes
+    def __init__(self, count: int, processes: bool) -> None:
         self.coarse_busy: Any = _SPAWN.RawValue("b", 0)
-        self._local = threading.local()
         self._all: list[tuple[Child | InThread, Any]] = []
+        for index in range(count):
+            abandon = _SPAWN.RawValue("b", 0)
+            if processes:
+                child: Child | InThread = Child(
+                    f"deepscope-layers-{index}", _serve_layers, abandon, self.coarse_busy
+                )
+            else:
+                child = InThread(LayersHandler(abandon, self.coarse_busy).handle)
+            self._all.append((child, abandon))
+        self._free = list(self._all)
+        self._local = threading.local()
         self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for child, _ in self._all:
+            child.start()
 
     def _mine(self) -> tuple[Child | InThread, Any]:
         mine: tuple[Child | InThread, Any] | None = getattr(self._local, "worker", None)
         if mine is None:
-            abandon = _SPAWN.RawValue("b", 0)
             with self._lock:
-                index = len(self._all)
-                if self.processes:
-                    child: Child | InThread = Child(
-                        f"deepscope-layers-{index}", _serve_layers, abandon, self.coarse_busy
-                    )
-                else:
-                    handler = LayersHandler(abandon, self.coarse_busy)
-                    child = InThread(handler.handle)
-                mine = (child, abandon)
-                self._all.append(mine)
+                mine = self._free.pop(0)
             self._local.worker = mine
         return mine
 

@@ -64,6 +64,45 @@ export function slider({ key, min, max, step = "any", value, log = false, intege
   return control;
 }
 
+// The catalog entry at a dotted path ("labs.train.fields.n_samples",
+// "optimizers.adam.hyper.lr"): a list is searched by its items' names.
+export function entryAt(catalog, path) {
+  let node = catalog;
+  for (const part of path.split(".")) {
+    node = Array.isArray(node) ? node.find((item) => item.name === part) : node?.[part];
+    if (node === undefined) throw new Error(`the catalog has no ${path}`);
+  }
+  return node;
+}
+
+// A field's control from the catalog: {min, max, step, log, integer} (a field's
+// `control`, or a registry parameter's own min / max / step).
+export function controlOf(entry) {
+  const c = entry.control ?? entry;
+  return { min: c.min, max: c.max, step: c.step ?? "any", log: Boolean(c.log), integer: Boolean(c.integer ?? entry.integer) };
+}
+
+// The defaults of a catalog field table ({name: {default, …}}), those it has.
+export function defaultsOf(fields) {
+  const out = {};
+  for (const [k, spec] of Object.entries(fields)) if ("default" in spec && spec.default !== null) out[k] = structuredClone(spec.default);
+  return out;
+}
+
+// A slider (or, for a field of `type: "number"`, a number box) for the catalog entry at
+// `path`: its range, step and scale are the catalog's, its value `value` or the default.
+// The input carries the path (data-catalog), which a browser test holds to the catalog.
+export function field(catalog, path, { key, value, type = "slider", ...handlers }) {
+  const entry = entryAt(catalog, path);
+  const c = controlOf(entry);
+  const start = value ?? entry.default;
+  const control = type === "number"
+    ? number({ key, min: c.min, max: c.max, step: c.step, value: start ?? "", ...handlers })
+    : slider({ key, ...c, value: start, ...handlers });
+  control.input.dataset.catalog = path;
+  return control;
+}
+
 export function select({ key, options, value, onChange }) {
   const id = uid(key);
   const wrap = document.createElement("div");
@@ -182,14 +221,6 @@ export function card(key, { wide = false, size = "", sub = null, subKey = null }
   const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key), "data-chart": key.replace(/^c\./, "") },
     heading, plot);
   return { box, plot, subtitle };
-}
-
-// Rows of fixed choices as option lists, from catalog entries.
-export function optionsFrom(list, keyPrefix) {
-  return list.map((item) => {
-    const name = typeof item === "string" ? item : item.name;
-    return { value: name, key: keyPrefix ? `${keyPrefix}.${name}` : undefined, label: keyPrefix ? undefined : name };
-  });
 }
 
 // Compare mode's switch and "Edit: A | B" choice (the layers and training labs).

@@ -33,14 +33,15 @@ class App {
     this.frameTimes = [];
     this.lastAnnounce = 0;
     this.players = [];
-    this.socket = new LiveSocket({ onMessage: (m) => this.onMessage(m), onState: (s, r) => this.onConnection(s, r) });
+    this.socket = new LiveSocket({ closeCodes: catalog.close_codes, onMessage: (m) => this.onMessage(m),
+      onState: (s, r) => this.onConnection(s, r) });
     this.socketB = null; // compare mode's side B: a second, independent session
     // The lecture walk (PageDown / PageUp, n / p) follows the catalog's order.
     this.walk = catalog.presets.filter((p) => p.lab in this.labs);
   }
 
   async start() {
-    readUrl();
+    readUrl(location.href, this.catalog);
     const query = new URL(location.href).searchParams;
     const fresh = !state.preset && !query.has("config");
     await setLang(state.lang);
@@ -100,11 +101,20 @@ class App {
     writeUrl();
     if (this.socketB) return;
     const socket = new LiveSocket({
+      closeCodes: this.catalog.close_codes,
       onMessage: (m) => { if (socket === this.socketB) this.onMessage(m, "b"); },
       onState: (s, reason) => { if (s === "full" && socket === this.socketB) this.banner(`${t("full")} ${reason || ""}`, true); },
     });
+    socket.uploads = [...this.socket.uploads]; // side B trains on the same uploads
     this.socketB = socket;
     socket.connect();
+  }
+
+  // An own dataset, to both sides' sessions (the server answers each with `dataset`).
+  upload(message) {
+    const keep = this.catalog.limits.upload.per_session;
+    this.socket.upload(message, keep);
+    this.socketB?.upload(message, keep);
   }
 
   closeCompare(lab = null) {
@@ -163,6 +173,15 @@ class App {
   // --- messages -------------------------------------------------------------------
 
   onMessage(message, side = "a") {
+    // Own data: the upload's answer, or what is wrong with it, goes to the lab's own box.
+    if (message.type === "dataset") {
+      this.active?.onDataset?.(message, side);
+      return;
+    }
+    if (message.type === "error" && ["csv", "points"].includes(message.field) && this.active?.onUploadError) {
+      this.active.onUploadError(message, side);
+      return;
+    }
     if (side === "b") {
       if (message.type === "frame" && this.active?.lab === message.lab) this.active.onFrame(message, "b");
       else if (message.type === "status") this.active?.onStatus?.(message, "b");
@@ -195,8 +214,6 @@ class App {
       if (this.active?.exprError && (message.field || message.message).includes("surface")) {
         this.active.exprError.textContent = errorText(message);
       }
-    } else if (message.type === "hello") {
-      this.limits = message.limits;
     }
   }
 
@@ -253,7 +270,7 @@ class App {
 
   // --- playing ----------------------------------------------------------------------
 
-  player(lab) {
+  player() {
     const box = C.el("div", { class: "player" });
     const play = C.button("play", () => this.control({ type: "play" }), "primary");
     const pause = C.button("pause", () => this.control({ type: "pause" }));
@@ -312,7 +329,7 @@ class App {
     let i = list.findIndex((p) => p.id === state.preset);
     if (i < 0) {
       const first = list.findIndex((p) => p.lab === state.lab);
-      i = first < 0 ? 0 : first;
+      i = Math.max(0, first);
     } else {
       i += direction;
     }
@@ -442,6 +459,7 @@ class App {
       this.refreshPresetTitles();
       if (this.notice && !this.noticeBox.hidden) this.showNotice(this.notice);
       this.active?.render?.();
+      this.active?.onLang?.();
       writeUrl();
     });
     this.nameLangSwitch();

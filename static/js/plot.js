@@ -143,7 +143,7 @@ export class Plot {
   growForLegend() {
     const fl = this.el._fullLayout;
     const legend = fl && fl.showlegend !== false ? fl.legend : null;
-    const height = legend && legend._height ? legend._height : 0;
+    const height = legend?._height ? legend._height : 0;
     const row = 1.6 * theme.font + 12;
     const extra = Math.round(Math.max(0, height - row));
     if (Math.abs(extra - this.legendExtra) < 4) return;
@@ -151,10 +151,6 @@ export class Plot {
     this.el.style.setProperty("--legend-extra", `${extra}px`);
     // (a hidden plot is resized when it is drawn again, shown)
     if (this.el.offsetParent !== null) Plotly.Plots.resize(this.el).catch(() => {});
-  }
-
-  png(name) {
-    return Plotly.downloadImage(this.el, { format: "png", scale: 2, filename: name });
   }
 }
 

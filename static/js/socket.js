@@ -2,7 +2,9 @@
 // at most one configure per animation frame (the newest wins).
 
 export class LiveSocket {
-  constructor({ onMessage, onState }) {
+  // closeCodes: the catalog's WebSocket close codes ({try_later}: the server is full).
+  constructor({ closeCodes, onMessage, onState }) {
+    this.closeCodes = closeCodes;
     this.onMessage = onMessage;
     this.onState = onState;
     this.ws = null;
@@ -12,6 +14,7 @@ export class LiveSocket {
     this.flushScheduled = false;
     this.lastConfigure = null;
     this.stopped = false;
+    this.uploads = [];       // dataset messages: a new session gets them before any configure
   }
 
   connect() {
@@ -22,7 +25,8 @@ export class LiveSocket {
     ws.onopen = () => {
       this.delay = 500;
       this.onState("open");
-      // A new session knows nothing: configure it again.
+      // A new session knows nothing: give it the uploads, then configure it again.
+      for (const message of this.uploads) ws.send(JSON.stringify(message));
       if (this.lastConfigure && !this.queued) this.queued = this.lastConfigure;
       this.schedule();
     };
@@ -34,7 +38,7 @@ export class LiveSocket {
     ws.onclose = (event) => {
       this.ws = null;
       if (this.stopped) return;
-      if (event.code === 1013) {
+      if (event.code === this.closeCodes.try_later) {
         this.onState("full", event.reason);
         this.retry(15000);
         return;
@@ -79,6 +83,13 @@ export class LiveSocket {
   send(message) {
     this.controls.push(message);
     this.schedule();
+  }
+
+  // A dataset upload goes out at once (before any later configure) and again to every
+  // new session after a reconnect; the server keeps `keep` uploads a session.
+  upload(message, keep = 3) {
+    this.uploads = [...this.uploads.filter((m) => m.csv !== message.csv), message].slice(-keep);
+    if (this.open) this.ws.send(JSON.stringify(message));
   }
 
   schedule() {

@@ -27,6 +27,7 @@ def test_catalog_lists_every_registry_entry(client: TestClient) -> None:
         "default": 10,
         "min": 1,
         "max": 50,
+        "control": {"min": 1, "max": 50, "step": 1, "log": False, "integer": True},
         "description": "number of layers",
     }
     assert fields["scale"]["min"] == 1e-4 and fields["scale"]["max"] == 100

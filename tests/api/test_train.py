@@ -91,7 +91,7 @@ def test_train_bad_input(client: TestClient, patch: dict[str, Any], field: str) 
 def test_catalog_lists_datasets(client: TestClient) -> None:
     cat = client.get("/api/catalog").json()
     names = [d["name"] for d in cat["datasets"]]
-    assert names == ["circle", "xor", "gaussians", "spiral", "moons", "linear", "logic"]
+    assert names == ["circle", "xor", "gaussians", "spiral", "moons", "linear", "logic", "uploaded"]
     logic = next(d for d in cat["datasets"] if d["name"] == "logic")
     assert "xnor" in logic["params"]["gate"]
     assert cat["labs"]["train"]["fields"]["batch_size"]["default"] == 10

@@ -156,13 +156,8 @@ def test_a_streaming_race_draws_its_paths_and_the_page_keeps_up(watched: Watched
     page.wait_for_function(f"() => ({drawn_points})() > 100")
     first = page.evaluate(drawn_points)
     page.wait_for_function(f"(n) => ({drawn_points})() > n", arg=first)
-    # While it streams, the page still has time for itself: a timer fires promptly
-    # (redraws are paced; before, frames queued up and a timer waited ~6 s).
-    lag = page.evaluate(
-        "() => new Promise(r => { const t = performance.now();"
-        " setTimeout(() => r(performance.now() - t), 0); })"
-    )
-    assert lag < 2000
+    # (How promptly the page's own timers fire meanwhile is a row of make bench:
+    # bench/e2e.py, browser_timer_lag.)
     watched.check_clean()
 
 

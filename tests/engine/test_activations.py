@@ -97,7 +97,7 @@ def test_normal_cdf_matches_erf_everywhere() -> None:
 
 
 def test_conventions() -> None:
-    """SPEC §3: ReLU′(0) = 0, leaky α = 0.01, σ′ peaks at 0.25."""
+    """Our conventions: ReLU′(0) = 0, leaky α = 0.01, σ′ peaks at 0.25."""
     zero = np.array([0.0])
     assert activations.d_relu(zero, {})[0] == 0.0
     assert ACTIVATIONS["leaky_relu"].resolve({})["alpha"] == 0.01

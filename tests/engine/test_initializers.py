@@ -48,7 +48,7 @@ def test_orthogonal(fan_in: int, fan_out: int) -> None:
 
 
 def test_xavier_worked_numbers() -> None:
-    """Seed 001: Xavier for 32 → 64 → 128; seed 003's averaged value for 64 → 128."""
+    """The lectures' numbers: Xavier for 32 → 64 → 128, and the averaged value for 64 → 128."""
     assert initializers.weight_variance("xavier_normal", 32, 64, 1.0) == pytest.approx(2 / 96)
     assert initializers.weight_variance("xavier_normal", 64, 128, 1.0) == pytest.approx(2 / 192)
     assert pytest.approx(0.02083, abs=1e-5) == 2 / 96
@@ -60,7 +60,7 @@ def test_xavier_worked_numbers() -> None:
         )
         assert np.abs(W).max() <= bound + 1e-5
         assert np.abs(W).max() > 0.95 * bound
-    # Seed 003 averages the two variances 1/fan_in and 1/fan_out for 64 → 128: that is
+    # One slide averages the two variances 1/fan_in and 1/fan_out for 64 → 128: that is
     # (1/64 + 1/128)/2 = 0.01172, not the slide's 0.00586 (half of it).
     averaged = (1 / 64 + 1 / 128) / 2
     assert averaged == pytest.approx(0.01172, abs=1e-5)
@@ -68,7 +68,7 @@ def test_xavier_worked_numbers() -> None:
 
 
 def test_uniform_one_over_sqrt_n_has_n_var_one_third() -> None:
-    """U(−1/√n, 1/√n) has n·Var = 1/3 (seed 001): our `uniform` with scale = 1/√(3n)."""
+    """U(−1/√n, 1/√n) has n·Var = 1/3 (as in the lectures): our `uniform` with scale = 1/√(3n)."""
     n = 256
     W = initializers.init_weight(
         "uniform", n, n, 1 / math.sqrt(3 * n), np.random.default_rng(4), np.float64

@@ -1,4 +1,4 @@
-"""The layers-lab claims of SEED-NOTES.md, reproduced by the engine."""
+"""The layers lab reproduces the lectures' numbers (README, "What the engine reproduces")."""
 
 from __future__ import annotations
 
@@ -119,10 +119,10 @@ def test_batchnorm_makes_the_distributions_independent_of_init_scale() -> None:
         assert layer.hist["activation"].std == pytest.approx(0.628, abs=0.03)
 
 
-def test_seed_003_printout() -> None:
+def test_the_lectures_tapering_widths() -> None:
     """tanh, N(0, 0.01²), inputs 1000 × 500, widths 450…250.
 
-    The seed prints layer stds 0.2135, 0.0452, 0.0090, 0.0017, 0.00029."""
+    The lecture's slide prints layer stds 0.2135, 0.0452, 0.0090, 0.0017, 0.00029."""
     result = run(replace(DEFAULT, widths=(450, 400, 350, 300, 250)))
     np.testing.assert_allclose(_stds(result), [0.2135, 0.0452, 0.0090, 0.0017, 0.00029], rtol=0.06)
 

@@ -98,7 +98,7 @@ def test_mlp_gradient_classic_dropout_and_eval_batchnorm() -> None:
 
 
 def test_dropout_keep_is_the_keep_probability() -> None:
-    """SPEC §3: `keep` is p; inverted dropout keeps E[h] and classic scales by p at test."""
+    """Our convention: `keep` is p; inverted dropout keeps E[h] and classic scales by p at test."""
     spec = _specs("linear", (2000,), dropout_keep=0.8)
     net = build(1, spec, "constant", 1.0, 0.0, np.random.default_rng(0), np.float64)
     X = np.ones((50, 1))
@@ -127,7 +127,9 @@ def test_batchnorm_running_statistics() -> None:
 
 
 def test_backprop_worked_example_sum_times_z() -> None:
-    """Seed 001: f = (x + y)z at (−2, 5, −4): q = 3, f = −12, ∂f/∂x = ∂f/∂y = −4, ∂f/∂z = 3."""
+    """The lectures' worked example: f = (x + y)z at (−2, 5, −4).
+
+    q = 3, f = −12, ∂f/∂x = ∂f/∂y = −4, ∂f/∂z = 3."""
     X = np.array([[-2.0, 5.0]])
     W1, W2 = np.array([[1.0], [1.0]]), np.array([[-4.0]])
     q = affine_forward(X, W1, np.zeros(1))
@@ -140,7 +142,7 @@ def test_backprop_worked_example_sum_times_z() -> None:
 
 
 def test_backprop_worked_example_norm_of_Wx() -> None:
-    """Seed 001: f = ‖Wx‖², W = [[0.1, 0.5], [−0.3, 0.8]], x = [0.2, 0.4]."""
+    """The lectures' worked example: f = ‖Wx‖², W = [[0.1, 0.5], [−0.3, 0.8]], x = [0.2, 0.4]."""
     W = np.array([[0.1, 0.5], [-0.3, 0.8]])
     x = np.array([[0.2, 0.4]])
     q = affine_forward(x, W.T, np.zeros(2))  # row-vector convention: q = x Wᵀ
@@ -151,7 +153,9 @@ def test_backprop_worked_example_norm_of_Wx() -> None:
 
 
 def test_logic_gate_neurons() -> None:
-    """Seed 001: g(θᵀ[1, x₁, x₂]) with AND, OR, NOR, NOT weights, and XNOR = OR(AND, NOR)."""
+    """The lectures' logic units: g(θᵀ[1, x₁, x₂]) with AND, OR, NOR, NOT weights.
+
+    XNOR = OR(AND, NOR)."""
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 
     def neuron(theta: list[float], inputs: np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ def test_hand_computed_first_steps(name: str, lr: float) -> None:
 
 
 def test_adam_first_step_with_and_without_bias_correction() -> None:
-    """SEED: without bias correction Adam's first step is (1 − β1)/√(1 − β2) ≈ 3.16 × lr."""
+    """Without bias correction Adam's first step is (1 − β1)/√(1 − β2) ≈ 3.16 × lr."""
     lr = 0.001
     with_bc = _steps("adam", {"lr": lr}, 1)
     without = _steps("adam", {"lr": lr, "bias_correction": False}, 1)
@@ -249,7 +249,7 @@ def test_schedules() -> None:
 
 
 def test_adagrad_effective_step_decays_rmsprop_levels_off() -> None:
-    """SEED: AdaGrad's effective step decays toward 0; RMSProp's doesn't."""
+    """As the lectures say: AdaGrad's effective step decays toward 0; RMSProp's doesn't."""
     # A constant gradient (1, 2): AdaGrad's G grows like t, RMSProp's E settles at g².
     ramp = surfaces.build_custom(surfaces.CustomSurface("x + 2*y", ((-1e4, 1e4), (-1e4, 1e4))))
     res = descend(ramp, [RunConfig("adagrad", {"lr": 0.1}), RunConfig("rmsprop", {"lr": 0.1})], 400)

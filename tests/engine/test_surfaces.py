@@ -66,7 +66,7 @@ def test_critical_points_are_critical_and_classified(name: str) -> None:
         assert lo <= x <= hi
 
 
-def test_seed_worked_numbers() -> None:
+def test_the_lectures_worked_numbers() -> None:
     q = build("quadratic_1d")
     assert [c.point for c in q.critical_points] == [(5.0,)]
     assert q.critical_points[0].value == -24.0

@@ -130,15 +130,15 @@ def test_bad_messages_then_a_valid_configure(server: LiveServer) -> None:
     async def go() -> None:
         ws = await _open(server)
         await ws.recv()
-        for text in (
-            "{oops",
-            '{"type": "configure", "lab": "layers", "config": {"scale": NaN}}',
-            '{"type": "warp"}',
-            '{"type": "configure", "lab": "quantum"}',
+        for text, code in (
+            ("{oops", "bad_json"),
+            ('{"type": "configure", "lab": "layers", "config": {"scale": NaN}}', "invalid"),
+            ('{"type": "warp"}', "invalid"),
+            ('{"type": "configure", "lab": "quantum"}', "invalid"),
         ):
             await ws.send(text)
             err = await _until(ws, "error")
-            assert err["code"] in ("bad_json", "invalid")
+            assert err["code"] == code, (text, err)
         await ws.send(json.dumps(LAYERS))
         frame = await _until(ws, "frame")
         assert frame["lab"] == "layers"
@@ -183,7 +183,7 @@ def test_a_client_that_never_reads_is_dropped_and_memory_stays_bounded(server: L
                     "type": "configure",
                     "lab": "train",
                     "config": {"steps": 20_000, "hidden": [64, 64], "n_samples": 2000},
-                    "options": {"fps": 30, "boundary": 100, "weights": True},
+                    "options": {"fps": 30, "view_fps": 30, "boundary": 100, "weights": True},
                 }
             )
         )

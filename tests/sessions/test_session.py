@@ -376,3 +376,27 @@ def test_a_failing_lab_reports_to_its_own_client_only(
             assert until(victim, "frame")["lab"] == "layers"
         send(healthy, type="configure", lab="layers", config=SMALL_LAYERS)
         assert until(healthy, "frame")["seq"] == 1
+
+
+def test_a_configure_storm_is_coalesced_before_it_reaches_the_frame_workers(
+    client: TestClient,
+) -> None:
+    """300 learning-rate moves while a race plays: the last one is what streams, and far
+    fewer than 300 runs were started in the frame workers (the batch every session shares
+    never sees the storm)."""
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        send(ws, type="configure", lab="descend", config=RACE, options={"fps": 60})
+        send(ws, type="play")
+        until(ws, "frame")
+        before = client.get("/healthz").json()["frames"]["requests"]
+        for i in range(300):
+            runs = [{"optimizer": "adam", "lr": 0.01 + i * 1e-4}]
+            send(ws, type="configure", lab="descend", config={**RACE, "runs": runs})
+        for _ in range(2000):
+            frame = until(ws, "frame")
+            if frame["config_seq"] == 301:
+                break
+        assert frame["config_seq"] == 301
+        asked = client.get("/healthz").json()["frames"]["requests"] - before
+        assert asked < 150, asked  # starts and frames together, for 300 configures

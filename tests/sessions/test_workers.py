@@ -86,18 +86,18 @@ def test_sessions_interleaved_in_batches_get_exactly_their_own_frames(
             got[sid].append(reply.data_json)
 
         await asyncio.gather(
-            ask("a", "start", configure(lab, config, fps=10)),
-            ask("b", "start", configure("descend", RACE, fps=10)),
+            ask("a", "start", configure(lab, config, fps=10), None),
+            ask("b", "start", configure("descend", RACE, fps=10), None),
         )
         for i in range(12):
             batch = [ask("a", "advance", 3, False)]
             if i == 4:  # b resets: its run starts again
                 got["b"].clear()
-                batch.append(ask("b", "start", configure("descend", RACE, fps=10)))
+                batch.append(ask("b", "start", configure("descend", RACE, fps=10), None))
             else:
                 batch.append(ask("b", "advance", 3, False))
             if i == 2:  # c joins, then leaves at 6
-                batch.append(ask("c", "start", configure(lab, config, fps=10)))
+                batch.append(ask("c", "start", configure(lab, config, fps=10), None))
             if 2 < i < 6:
                 batch.append(ask("c", "advance", 3, False))
             if i == 6:
@@ -140,10 +140,10 @@ def test_the_last_training_frame_carries_the_views() -> None:
 
 def test_a_configuration_the_lab_cannot_run_is_refused_and_keeps_the_run_before() -> None:
     handler = FrameHandler()
-    ((_, first),) = handler.handle([("start", "s", 1, configure("descend", RACE))])
+    ((_, first),) = handler.handle([("start", "s", 1, configure("descend", RACE), None)])
     assert isinstance(first, Framed)
     bad = {**RACE, "runs": [{"optimizer": "gd", "lr": 0.01, "start": [1.0]}]}  # 2-D surface
-    ((_, refused),) = handler.handle([("start", "s", 2, configure("descend", bad))])
+    ((_, refused),) = handler.handle([("start", "s", 2, configure("descend", bad), None)])
     assert isinstance(refused, Refused) and refused.name is not None
     assert "start" in str(refused.error())
     ((_, going_on),) = handler.handle([("advance", "s", 3, 1, False)])
@@ -154,7 +154,7 @@ def test_a_worker_that_dies_fails_its_requests_and_starts_again() -> None:
     async def go() -> None:
         workers = FrameWorkers(processes=1)
         worker = workers.place()
-        first = await worker.ask("start", "s", configure("descend", RACE))
+        first = await worker.ask("start", "s", configure("descend", RACE), None)
         assert isinstance(first, Framed)
         pid = worker.child.pid
         assert pid is not None and pid != os.getpid()  # a process of its own
@@ -162,7 +162,7 @@ def test_a_worker_that_dies_fails_its_requests_and_starts_again() -> None:
         await asyncio.sleep(0.2)
         lost = await worker.ask("advance", "s", 1, False)
         assert isinstance(lost, LabError)  # the run was in the dead process
-        again = await worker.ask("start", "s", configure("descend", RACE))
+        again = await worker.ask("start", "s", configure("descend", RACE), None)
         assert isinstance(again, Framed) and worker.child.pid not in (None, pid)
         workers.shutdown()
 

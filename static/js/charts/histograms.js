@@ -62,7 +62,7 @@ export function create(el, { subtitle } = {}) {
 
   function update({ data, quantity }) {
     const q = quantity;
-    if (!data || !data.layers[0].hist[q].counts) return; // counted for another quantity
+    if (!data?.layers[0].hist[q].counts) return; // counted for another quantity
     const edges = data.edges[q];
     const log = data.scales[q] === "log";
     const lo = edges[0];

@@ -7,8 +7,6 @@ import * as paths from "../charts/paths.js";
 import * as series from "../charts/series.js";
 import * as surface3d from "../charts/surface3d.js";
 
-const MAX_RUNS = 16;
-
 export class DescendLab {
   constructor(app) {
     this.app = app;
@@ -22,14 +20,16 @@ export class DescendLab {
     this.lrTouched = new WeakSet();
   }
 
+  // The catalog's race: its surface, steps and seed, and the runners it starts with.
   defaults() {
-    return { surface: "rosenbrock", steps: 2000, seed: 0,
-      runs: [{ optimizer: "gd", lr: 0.001 }, { optimizer: "momentum", lr: 0.001 }, { optimizer: "adam", lr: 0.05 }] };
+    const lab = this.app.catalog.labs.descend;
+    const { surface, steps, seed } = C.defaultsOf(lab.fields);
+    return { surface, steps, seed, runs: structuredClone(lab.runs) };
   }
 
   mount(root, config, view, options) {
     this.config = { ...this.defaults(), ...config };
-    this.options = { steps_per_frame: 5, fps: 30, ...options };
+    this.options = { ...C.defaultsOf(this.app.catalog.labs.descend.options), ...options };
     this.view = { logz: true, selected: 0, surface3d: false, ...view };
     const panel = C.el("div", { class: "controls" });
     const charts = C.el("div", { class: "charts" });
@@ -52,7 +52,8 @@ export class DescendLab {
   }
 
   async refreshSurface() {
-    const body = { surface: this.config.surface, surface_params: this.config.surface_params || {}, resolution: 120 };
+    const resolution = this.app.catalog.labs.descend.surface_fields.resolution.default;
+    const body = { surface: this.config.surface, surface_params: this.config.surface_params || {}, resolution };
     const { ok, body: result } = await this.app.postJson("/api/surface", body);
     if (!ok) {
       this.exprError.textContent = this.app.errorText(result);
@@ -68,9 +69,9 @@ export class DescendLab {
 
   buildControls(panel) {
     const cat = this.app.catalog;
-    const groups = { seed: [], classic: [] };
-    for (const s of cat.surfaces) groups[s.group === "seed" ? "seed" : "classic"].push(s);
-    const surfaceOptions = [...groups.seed, ...groups.classic].map((s) => ({ value: s.name, key: `surface.${s.name}.title` }));
+    const groups = { lecture: [], classic: [] };
+    for (const s of cat.surfaces) groups[s.group === "lecture" ? "lecture" : "classic"].push(s);
+    const surfaceOptions = [...groups.lecture, ...groups.classic].map((s) => ({ value: s.name, key: `surface.${s.name}.title` }));
     surfaceOptions.push({ value: "custom", key: "descend.custom_surface" });
     const isCustom = typeof this.config.surface === "object";
     this.surfaceSelect = C.select({ key: "f.surface", value: isCustom ? "custom" : this.config.surface,
@@ -104,19 +105,19 @@ export class DescendLab {
       C.el("p", { class: "hint", text: `${t("expr.help")} ${cat.expressions.functions.join(", ")}` }));
     this.customBox.hidden = !isCustom;
 
-    this.stepsCtl = C.slider({ key: "f.steps", min: 10, max: 100000, log: true, integer: true,
+    this.stepsCtl = C.field(cat, "labs.descend.fields.steps", { key: "f.steps",
       value: this.config.steps, onInput: (v) => this.change({ steps: v }) });
-    this.spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true,
+    this.spf = C.field(cat, "labs.descend.options.steps_per_frame", { key: "f.steps_per_frame",
       value: this.options.steps_per_frame, onInput: (v) => { this.options.steps_per_frame = v; this.send(); } });
     this.runsBox = C.el("div", { class: "runs" });
     this.renderRuns();
     const add = C.button("run.add", () => {
-      if (this.config.runs.length >= MAX_RUNS) return;
-      this.config.runs.push({ optimizer: "adam", lr: 0.01 });
+      if (this.config.runs.length >= cat.limits.max_runs) return;
+      this.config.runs.push({ optimizer: "adam" }); // at Adam's default lr
       this.renderRuns();
       this.send();
     });
-    this.player = this.app.player(this);
+    this.player = this.app.player();
     const logz = C.checkbox({ key: "view.logz", checked: this.view.logz,
       onChange: (v) => { this.view.logz = v; this.app.saveView(this.lab, this.view); this.renderMain(); } });
     const s3d = C.checkbox({ key: "view.surface3d", checked: this.view.surface3d,
@@ -151,8 +152,10 @@ export class DescendLab {
 
   async applyCustom() {
     const surface = { expr: this.exprInput.get() };
-    // Ask the server which variables the expression uses (its dims) before sending a domain.
-    const probe = await this.app.postJson("/api/surface", { surface, resolution: 8 });
+    // Ask the server which variables the expression uses (its dims) before sending a
+    // domain, on the coarsest grid it draws.
+    const resolution = this.app.catalog.labs.descend.surface_fields.resolution.min;
+    const probe = await this.app.postJson("/api/surface", { surface, resolution });
     if (!probe.ok) {
       this.exprError.textContent = this.app.errorText(probe.body);
       return;
@@ -193,8 +196,8 @@ export class DescendLab {
     const spec = this.app.catalog.surfaces.find((s) => s.name === this.config.surface);
     const params = spec ? spec.params : [];
     this.config.surface_params = this.config.surface_params || {};
-    this.paramsBox.replaceChildren(...params.map((p) => C.slider({ key: `sp.${p.name}`, min: p.min, max: p.max,
-      step: (p.max - p.min) / 200, value: this.config.surface_params[p.name] ?? p.default,
+    this.paramsBox.replaceChildren(...params.map((p) => C.field(this.app.catalog, `surfaces.${spec.name}.params.${p.name}`, {
+      key: `sp.${p.name}`, value: this.config.surface_params[p.name],
       onInput: (v) => { this.config.surface_params[p.name] = v; this.change({}, { surface: true }); } }).el));
   }
 
@@ -218,22 +221,22 @@ export class DescendLab {
       const head = C.el("div", { class: "head" }, C.el("b", { text: String(i + 1) }), opt.el);
       const actions = C.el("div", { class: "actions" }, select, remove);
       const hyper = spec.hyper.filter((h) => h.name !== "lr");
-      const lrSpec = spec.hyper.find((h) => h.name === "lr");
       // Newton's lr scales its step (θ ← θ − lr·H⁻¹·g; 1 is the pure Newton step).
-      const lr = C.slider({ key: spec.needs_hessian ? "f.lr_newton" : "f.lr", min: lrSpec.min, max: lrSpec.max, log: true,
-        value: run.lr ?? lrSpec.default, onInput: (v) => { run.lr = v; this.lrTouched.add(run); this.send(); } });
+      const hyperPath = (name) => `optimizers.${spec.name}.hyper.${name}`;
+      const lr = C.field(cat, hyperPath("lr"), { key: spec.needs_hessian ? "f.lr_newton" : "f.lr",
+        value: run.lr, onInput: (v) => { run.lr = v; this.lrTouched.add(run); this.send(); } });
       const more = C.el("details", {}, C.el("summary", { i18n: "run.more" }),
         ...hyper.map((h) => (h.min === undefined
           ? C.checkbox({ key: `f.${h.name}`, checked: run[h.name] ?? h.default, onChange: (v) => { run[h.name] = v; this.send(); } }).el
-          : C.slider({ key: `f.${h.name}`, min: h.min || (h.log ? 1e-12 : 0), max: h.max, log: h.log,
-            step: (h.max - h.min) / 1000, value: run[h.name] ?? h.default,
+          : C.field(cat, hyperPath(h.name), { key: `f.${h.name}`, value: run[h.name],
             onInput: (v) => { run[h.name] = v; this.send(); } }).el)),
         C.select({ key: "f.schedule", value: typeof run.schedule === "object" ? run.schedule.name : run.schedule || "constant",
           options: cat.schedules.names.map((n) => ({ value: n, key: `sched.${n}` })),
           onChange: (v) => { run.schedule = v; this.send(); } }).el,
-        C.slider({ key: "f.noise", min: 0, max: 5, step: 0.05, value: run.noise ?? 0,
+        C.field(cat, "labs.descend.run_fields.noise", { key: "f.noise", value: run.noise,
           onInput: (v) => { run.noise = v; this.send(); } }).el,
-        C.number({ key: "f.clip_norm", min: 0, max: 1e6, value: run.clip_norm ?? "",
+        // Empty (or 0): no clipping.
+        C.field(cat, "labs.descend.run_fields.clip_norm", { key: "f.clip_norm", type: "number", value: run.clip_norm,
           onChange: (v) => { if (v > 0) run.clip_norm = v; else delete run.clip_norm; this.send(); } }).el,
       );
       box.append(head, lr.el, more, actions);
@@ -270,7 +273,7 @@ export class DescendLab {
   }
 
   clickStart(event) {
-    const p = event.points && event.points[0];
+    const p = event.points?.[0];
     if (!p || !this.surface) return;
     const start = this.surface.dims === 2 ? [Number(p.x.toFixed(3)), Number(p.y.toFixed(3))] : [Number(p.x.toFixed(3))];
     for (const run of this.config.runs) delete run.start;
@@ -396,7 +399,11 @@ export class DescendLab {
 
   csv() {
     const rows = ["run,label,step,x1,x2,f,status"];
-    this.runsData.forEach((r, k) => r.points.forEach((p, i) => rows.push([k + 1, r.label, i, p[0], p[1] ?? "", r.loss[i], r.status].join(","))));
+    this.runsData.forEach((r, k) => {
+      r.points.forEach((p, i) => {
+        rows.push([k + 1, r.label, i, p[0], p[1] ?? "", r.loss[i], r.status].join(","));
+      });
+    });
     return rows.join("\n");
   }
 }

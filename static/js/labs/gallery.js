@@ -22,9 +22,8 @@ export class GalleryLab {
         this.config.show = on ? [...this.config.show, a.name] : this.config.show.filter((n) => n !== a.name);
         this.changed();
       } }).el);
-    const params = cat.activations.flatMap((a) => a.params.map((p) => C.slider({ key: `gp.${a.name}.${p.name}`,
-      min: p.min, max: p.max, step: p.integer ? 1 : 0.01, integer: p.integer,
-      value: this.config.params[a.name]?.[p.name] ?? p.default, onInput: (v) => {
+    const params = cat.activations.flatMap((a) => a.params.map((p) => C.field(cat, `activations.${a.name}.params.${p.name}`, {
+      key: `gp.${a.name}.${p.name}`, value: this.config.params[a.name]?.[p.name], onInput: (v) => {
         this.config.params[a.name] = { ...(this.config.params[a.name] || {}), [p.name]: v };
         this.changed();
       } }).el));

@@ -8,7 +8,6 @@ import * as healthChart from "../charts/health.js";
 import * as histograms from "../charts/histograms.js";
 import * as moments_ from "../charts/moments.js";
 
-const QUANTITIES = ["activation", "preactivation", "derivative", "gradient", "weight_gradient"];
 const SIDES = ["a", "b"];
 // [1, 2, 3, 5, 7, 8] → "1–3, 5, 7–8"
 const layerRanges = (indices) => {
@@ -41,12 +40,15 @@ export class LayersLab {
   get comparing() { return this.configs.b !== null; }
 
   defaults() {
-    const f = this.app.catalog.labs.layers.fields;
-    const config = {};
-    for (const [k, spec] of Object.entries(f)) if ("default" in spec && spec.default !== null) config[k] = spec.default;
-    config.input = { distribution: "normal", mean: 0, std: 1 };
+    const config = C.defaultsOf(this.app.catalog.labs.layers.fields);
+    config.input = this.inputDefaults("normal");
     config.activation_params = {};
     return config;
+  }
+
+  // An input distribution's defaults (N(0, 1), U(0, 1)) from the catalog.
+  inputDefaults(distribution) {
+    return { ...C.defaultsOf(this.app.catalog.labs.layers.input[distribution]), distribution };
   }
 
   complete(config) {
@@ -55,7 +57,7 @@ export class LayersLab {
     return full;
   }
 
-  mount(root, config, view, options, compare = null) {
+  mount(root, config, view, _options, compare = null) {
     this.root = root;
     this.side = "a";
     this.configs = { a: this.complete(config), b: compare ? this.complete(compare.config) : null };
@@ -119,7 +121,7 @@ export class LayersLab {
     const notes = [];
     if (!c.widths && weights() > lim.max_layer_params) {
       const key = ["width", "input_dim"].includes(moved) ? moved : "depth";
-      const min = key === "depth" ? 1 : 2;
+      const { min } = cat.labs.layers.fields[key];
       while (c[key] > min && weights() > lim.max_layer_params) c[key] -= 1;
       if (edited) this.ctl[key].set(c[key]);
       notes.push([`size.${key}`, { value: c[key], limit: lim.max_layer_params.toLocaleString("en-US") }]);
@@ -206,22 +208,20 @@ export class LayersLab {
     const cat = this.app.catalog;
     const f = cat.labs.layers.fields;
     const ctl = (this.ctl = {});
-    ctl.depth = C.slider({ key: "f.depth", min: 1, max: f.depth.max, step: 1, integer: true, value: c.depth,
-      ...this.live("depth") });
-    ctl.width = C.slider({ key: "f.width", min: 2, max: f.width.max, log: true, integer: true, value: c.width,
-      ...this.live("width") });
-    ctl.input_dim = C.slider({ key: "f.input_dim", min: 2, max: f.input_dim.max, log: true, integer: true,
-      value: c.input_dim, ...this.live("input_dim") });
-    ctl.batch = C.slider({ key: "f.batch", min: f.batch.min, max: f.batch.max, log: true, integer: true,
-      value: c.batch, ...this.live("batch") });
+    // A slider for a field of the layers lab: the catalog's range, the config's value.
+    const field = (name, key, props = this.live(name)) => C.field(cat, `labs.layers.fields.${name}`,
+      { key, value: c[name], ...props });
+    ctl.depth = field("depth", "f.depth");
+    ctl.width = field("width", "f.width");
+    ctl.input_dim = field("input_dim", "f.input_dim");
+    ctl.batch = field("batch", "f.batch");
     this.sizeNote = C.el("p", { class: "hint", role: "status", "data-testid": "size-note" });
     this.sizeNote.hidden = true;
 
     const dist = C.select({ key: "f.input", value: c.input.distribution,
       options: [{ value: "normal", key: "input.normal" }, { value: "uniform", key: "input.uniform" }],
       onChange: (v) => {
-        this.config.input = v === "normal" ? { distribution: "normal", mean: 0, std: 1 }
-          : { distribution: "uniform", low: 0, high: 1 };
+        this.config.input = this.inputDefaults(v);
         this.renderInputFields();
         this.send();
       } });
@@ -237,20 +237,17 @@ export class LayersLab {
 
     ctl.init = C.select({ key: "f.init", value: c.init,
       options: cat.inits.map((i) => ({ value: i.name, label: i.name })), onChange: (v) => this.set({ init: v }) });
-    ctl.scale = C.slider({ key: "f.scale", min: f.scale.min, max: f.scale.max, log: true, value: c.scale,
-      ...this.live("scale") });
-    ctl.bias = C.slider({ key: "f.bias", min: -5, max: 5, step: 0.1, value: c.bias, ...this.live("bias") });
+    ctl.scale = field("scale", "f.scale");
+    ctl.bias = field("bias", "f.bias");
     ctl.batchnorm = C.select({ key: "f.batchnorm", value: c.batchnorm,
       options: [{ value: "off", key: "bn.off" }, { value: "train", key: "bn.train" }, { value: "eval", key: "bn.eval" }],
       onChange: (v) => this.set({ batchnorm: v }) });
-    ctl.dropout = C.slider({ key: "f.dropout_keep", min: 0.05, max: 1, step: 0.05, value: c.dropout_keep,
-      ...this.live("dropout_keep") });
+    ctl.dropout = field("dropout_keep", "f.dropout_keep");
     ctl.dropout_mode = C.select({ key: "f.dropout_mode", value: c.dropout_mode,
       options: [{ value: "inverted", key: "dropout.inverted" }, { value: "classic", key: "dropout.classic" }],
       onChange: (v) => this.set({ dropout_mode: v }) });
     ctl.residual = C.checkbox({ key: "f.residual", checked: c.residual, onChange: (v) => this.set({ residual: v }) });
-    ctl.seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed,
-      onChange: (v) => this.set({ seed: Math.round(v) }) });
+    ctl.seed = field("seed", "f.seed", { type: "number", onChange: (v) => this.set({ seed: Math.round(v) }) });
     const reseed = C.button("new_seed", () => {
       const seed = Math.floor(Math.random() * 100000);
       ctl.seed.set(seed);
@@ -260,11 +257,12 @@ export class LayersLab {
       options: this.app.catalog.labs.layers.fields.dtype.choices.map((d) => ({ value: d, key: `dtype.${d}` })),
       onChange: (v) => this.set({ dtype: v }) });
     ctl.bins = C.select({ key: "f.bins", value: c.bins,
-      options: [20, 30, 50, 100].map((n) => ({ value: n, label: String(n) })),
+      options: f.bins.control.options.map((n) => ({ value: n, label: String(n) })),
       onChange: (v) => this.set({ bins: Number(v) }) });
+    ctl.bins.input.dataset.catalog = "labs.layers.fields.bins";
 
     const quantity = C.select({ key: "view.quantity", value: this.view.quantity,
-      options: QUANTITIES.map((q) => ({ value: q, key: `q.${q}` })),
+      options: f.histograms.choices.map((q) => ({ value: q, key: `q.${q}` })),
       onChange: (v) => { this.view.quantity = v; for (const side of this.sides()) this.send(side); } });
     const logy = C.checkbox({ key: "view.logy", checked: this.view.logy,
       onChange: (v) => { this.view.logy = v; this.app.saveView(this.lab, this.view); this.render(); } });
@@ -294,9 +292,8 @@ export class LayersLab {
 
   renderInputFields() {
     const input = this.config.input;
-    const fields = this.app.catalog.labs.layers.input[input.distribution];
-    const make = (name, key) => C.slider({ key, min: fields[name].min ?? -10, max: fields[name].max ?? 10,
-      step: 0.1, value: input[name], onInput: (v) => { this.config.input[name] = v; this.send(this.side, null, true); },
+    const make = (name, key) => C.field(this.app.catalog, `labs.layers.input.${input.distribution}.${name}`, { key,
+      value: input[name], onInput: (v) => { this.config.input[name] = v; this.send(this.side, null, true); },
       onRelease: () => this.send() });
     this.inputFields.replaceChildren(...(input.distribution === "normal"
       ? [make("mean", "f.mean").el, make("std", "f.std").el]
@@ -305,9 +302,8 @@ export class LayersLab {
 
   renderActParams() {
     const act = this.app.catalog.activations.find((a) => a.name === this.config.activation);
-    this.actParams.replaceChildren(...act.params.map((p) => C.slider({
-      key: `p.${p.name}`, min: p.min, max: p.max, step: p.integer ? 1 : 0.01, integer: p.integer,
-      value: this.config.activation_params[p.name] ?? p.default,
+    this.actParams.replaceChildren(...act.params.map((p) => C.field(this.app.catalog, `activations.${act.name}.params.${p.name}`, {
+      key: `p.${p.name}`, value: this.config.activation_params[p.name],
       onInput: (v) => { this.config.activation_params[p.name] = v; this.send(this.side, null, true); },
       onRelease: () => this.send(),
     }).el));
@@ -463,18 +459,20 @@ export class LayersLab {
     if (!d) return "";
     const rows = [["layer", "width", "pre_mean", "pre_std", "act_mean", "act_std", "deriv_mean", "grad_std",
       "wgrad_std", "saturated", "dead", "zero_fraction", "grad_norm", "theory_var"].join(",")];
-    d.layers.forEach((l, i) => rows.push([l.index, l.width, l.hist.preactivation.mean, l.hist.preactivation.std,
+    for (const [i, l] of d.layers.entries()) rows.push([l.index, l.width, l.hist.preactivation.mean, l.hist.preactivation.std,
       l.hist.activation.mean, l.hist.activation.std, l.hist.derivative.mean, l.hist.gradient.std,
       l.hist.weight_gradient.std, l.saturated_fraction, l.dead_units, l.zero_fraction, l.grad_norm,
-      d.theory ? d.theory[i] : ""].join(",")));
+      d.theory ? d.theory[i] : ""].join(","));
     return rows.join("\n");
   }
 
   updateSnippet() {
     if (!this.snippet) return;
     const c = this.config;
+    const param = (name) => c.activation_params[name]
+      ?? this.app.catalog.activations.find((a) => a.name === c.activation)?.params.find((p) => p.name === name)?.default;
     const act = { tanh: "np.tanh(a)", relu: "np.maximum(a, 0)", sigmoid: "1 / (1 + np.exp(-a))",
-      linear: "a", leaky_relu: `np.where(a > 0, a, ${c.activation_params.alpha ?? 0.01} * a)` }[c.activation];
+      linear: "a", leaky_relu: `np.where(a > 0, a, ${param("alpha")} * a)` }[c.activation];
     const std = { normal: "1.0", lecun_normal: "np.sqrt(1 / fan_in)", xavier_normal: "np.sqrt(2 / (fan_in + fan_out))",
       he_normal: "np.sqrt(2 / fan_in)" }[c.init];
     const widths = c.widths || Array(c.depth).fill(c.width);

@@ -2,13 +2,14 @@
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
 import { fmt, purge } from "../plot.js";
-import { getLang, said, t } from "../i18n.js";
+import { errorText, getLang, said, t } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
 import * as series from "../charts/series.js";
 
 const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
 const SIDES = ["a", "b"];
+const STORED = "deepscope.upload."; // sessionStorage: an upload's text by its id (a reload keeps it)
 // Every frame adds a step's numbers; the views (boundary, histograms, weights) come on
 // fewer frames (the server's view_fps) and have their own steps: viewStep.
 const emptyHistory = () => ({ step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [],
@@ -24,6 +25,10 @@ export class TrainLab {
     this.configs = { a: null, b: null };
     this.runs = {};
     for (const side of SIDES) this.reset(side);
+    // Own data: the text and the server's answer of the last upload (kept across labs);
+    // `uploads` are every upload of this page by id, so that either side can use one.
+    this.own = { info: null, error: null, busy: false, expected: null, pasted: "" };
+    this.uploads = new Map();
   }
 
   // Each side's run: its history, newest frame and data points. Side A's are also
@@ -43,23 +48,27 @@ export class TrainLab {
   sideLabel(side) { return C.sideLabel(this.labels, side); }
 
   defaults() {
-    const f = this.app.catalog.labs.train.fields;
-    const config = {};
-    for (const [k, spec] of Object.entries(f)) if ("default" in spec && spec.default !== null) config[k] = spec.default;
-    return { ...config, hidden: [8, 8], optimizer: { optimizer: "adam", lr: 0.03 }, steps: 3000, dataset_params: {}, activation_params: {} };
+    const lab = this.app.catalog.labs.train;
+    return { ...C.defaultsOf(lab.fields), optimizer: structuredClone(lab.optimizer), dataset_params: {}, activation_params: {} };
   }
 
   mount(root, config, view, options, compare = null) {
     this.root = root;
+    this.watchDrops(root);
     this.side = "a";
     this.configs = { a: { ...this.defaults(), ...structuredClone(config) },
       b: compare ? { ...this.defaults(), ...structuredClone(compare.config) } : null };
     this.labels = compare?.labels || null;
     this.reset("b");
-    this.options = { steps_per_frame: 10, fps: 20, boundary: 40, histogram_bins: 30, weights: true, ...options };
+    this.options = { ...C.defaultsOf(this.app.catalog.labs.train.options), ...options };
     this.view = { layer: 0, ...view };
     this.layout();
     if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
+    // A link (or a reload) with own data: this page may still hold the file.
+    for (const side of this.sides()) {
+      const id = this.ownId(side);
+      if (id && !this.uploads.has(id)) this.restore(id);
+    }
     for (const side of this.sides()) this.send(side, { edited: false });
   }
 
@@ -77,6 +86,12 @@ export class TrainLab {
   // In compare mode an edit restarts both runs (a configure restarts only its own),
   // so that the two stay in step; playing, they go on playing.
   send(side = this.side, { edited = true } = {}) {
+    // Own data that this page does not hold (a shared link): ask for the file first.
+    const id = this.ownId(side);
+    if (id !== null && !this.uploads.has(id)) {
+      this.renderOwn();
+      return;
+    }
     this.app.configure(this.lab, this.configs[side], this.options, this.view, {}, side);
     if (!edited || !this.comparing) return;
     const playing = this.app.playState === "running";
@@ -126,19 +141,32 @@ export class TrainLab {
   buildControls(panel) {
     const cat = this.app.catalog;
     const c = this.config;
-    const dataset = C.select({ key: "f.dataset", value: c.dataset,
+    const dataset = this.datasetSelect = C.select({ key: "f.dataset", value: c.dataset,
       options: cat.datasets.map((d) => ({ value: d.name, key: `dataset.${d.name}.title` })),
-      onChange: (v) => { c.dataset_params = v === "logic" ? { gate: "xor" } : {}; if (v === "logic") c.batch_size = 4; this.renderGate(); this.set({ dataset: v }); } });
+      onChange: (v) => {
+        // A fixed table (the logic gates) trains on all of its rows at once.
+        const d = cat.datasets.find((x) => x.name === v);
+        c.dataset_params = structuredClone(d.defaults ?? {});
+        if (d.fixed) c.batch_size = d.rows;
+        if (v === "uploaded") c.dataset_params = { id: this.own.info?.id || "", standardize: "off" };
+        c.dataset = v;
+        this.renderGate();
+        this.renderOwn();
+        this.set({ dataset: v });
+      } });
     this.gateBox = C.el("div");
     this.renderGate();
-    const samples = C.slider({ key: "f.n_samples", min: 8, max: 2000, log: true, integer: true, value: c.n_samples,
-      onInput: (v) => this.set({ n_samples: v }) });
-    const noise = C.slider({ key: "f.data_noise", min: 0, max: 1, step: 0.05, value: c.noise, onInput: (v) => this.set({ noise: v }) });
-    const share = C.slider({ key: "f.train_share", min: 0.1, max: 0.9, step: 0.05, value: c.train_share,
-      onInput: (v) => this.set({ train_share: v }) });
+    this.ownBox = C.el("div", { class: "own-data", "data-testid": "own-data" });
+    const F = "labs.train.fields";
+    const field = (name, key, props) => C.field(cat, `${F}.${name}`, { key, value: c[name], ...props });
+    const samples = field("n_samples", "f.n_samples", { onInput: (v) => this.set({ n_samples: v }) });
+    const noise = field("noise", "f.data_noise", { onInput: (v) => this.set({ noise: v }) });
+    const share = field("train_share", "f.train_share", { onInput: (v) => this.set({ train_share: v }) });
+    const widthsOk = cat.labs.train.fields.hidden;
     const hidden = C.text({ key: "f.hidden", value: c.hidden.join(", "), onChange: (v) => {
       const widths = v.split(/[,\s]+/).filter(Boolean).map(Number);
-      if (widths.every((w) => Number.isInteger(w) && w >= 1 && w <= 1000) && widths.length <= 12) {
+      if (widths.every((w) => Number.isInteger(w) && w >= widthsOk.items.min && w <= widthsOk.items.max)
+        && widths.length <= widthsOk.max_items) {
         this.hiddenError.textContent = "";
         this.set({ hidden: widths });
       } else this.hiddenError.textContent = t("hidden.bad");
@@ -149,47 +177,48 @@ export class TrainLab {
       onChange: (v) => this.set({ activation: v, activation_params: {} }) });
     const init = C.select({ key: "f.init", value: c.init, options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
       onChange: (v) => this.set({ init: v }) });
-    const scale = C.slider({ key: "f.scale", min: 1e-4, max: 100, log: true, value: c.scale, onInput: (v) => this.set({ scale: v }) });
-    const bias = C.slider({ key: "f.bias", min: -5, max: 5, step: 0.1, value: c.bias, onInput: (v) => this.set({ bias: v }) });
+    const scale = field("scale", "f.scale", { onInput: (v) => this.set({ scale: v }) });
+    const bias = field("bias", "f.bias", { onInput: (v) => this.set({ bias: v }) });
     const bn = C.checkbox({ key: "f.batchnorm_on", checked: c.batchnorm, onChange: (v) => this.set({ batchnorm: v }) });
-    const dropout = C.slider({ key: "f.dropout_keep", min: 0.1, max: 1, step: 0.05, value: c.dropout_keep,
-      onInput: (v) => this.set({ dropout_keep: v }) });
+    const dropout = field("dropout_keep", "f.dropout_keep", { onInput: (v) => this.set({ dropout_keep: v }) });
     const residual = C.checkbox({ key: "f.residual", checked: c.residual, onChange: (v) => this.set({ residual: v }) });
-    const l1 = C.slider({ key: "f.l1", min: 0, max: 0.05, step: 0.0005, value: c.l1, onInput: (v) => this.set({ l1: v }) });
-    const l2 = C.slider({ key: "f.l2", min: 0, max: 0.1, step: 0.001, value: c.l2, onInput: (v) => this.set({ l2: v }) });
+    const l1 = field("l1", "f.l1", { onInput: (v) => this.set({ l1: v }) });
+    const l2 = field("l2", "f.l2", { onInput: (v) => this.set({ l2: v }) });
     const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
       options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
       onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.nameLr(); this.send(); } });
-    this.lrCtl = C.slider({ key: "f.lr", min: 1e-5, max: 10, log: true, value: c.optimizer.lr ?? 0.01,
+    // Every optimizer's lr has the same range; its default is the optimizer's own.
+    this.lrCtl = C.field(cat, `optimizers.${c.optimizer.optimizer}.hyper.lr`, { key: "f.lr", value: c.optimizer.lr,
       onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
     // Newton's lr scales its step (1 = the full Newton step), as in the optimizer lab.
     this.nameLr = () => {
       const spec = cat.optimizers.find((o) => o.name === this.config.optimizer.optimizer);
+      this.lrCtl.input.dataset.catalog = `optimizers.${spec.name}.hyper.lr`;
       const span = this.lrCtl.el.querySelector("label span");
       span.dataset.i18n = spec?.needs_hessian ? "f.lr_newton" : "f.lr";
       span.textContent = t(span.dataset.i18n);
     };
     this.nameLr();
-    const batch = C.slider({ key: "f.batch_size", min: 1, max: 500, log: true, integer: true, value: c.batch_size,
-      onInput: (v) => this.set({ batch_size: v }) });
-    const steps = C.slider({ key: "f.steps", min: 10, max: 100000, log: true, integer: true, value: c.steps,
-      onInput: (v) => this.set({ steps: v }) });
-    const seed = C.number({ key: "f.seed", min: 0, max: 4294967295, step: 1, value: c.seed, onChange: (v) => this.set({ seed: Math.round(v) }) });
-    const spf = C.slider({ key: "f.steps_per_frame", min: 1, max: 200, log: true, integer: true, value: this.options.steps_per_frame,
+    const batch = field("batch_size", "f.batch_size", { onInput: (v) => this.set({ batch_size: v }) });
+    const steps = field("steps", "f.steps", { onInput: (v) => this.set({ steps: v }) });
+    const seed = field("seed", "f.seed", { type: "number", onChange: (v) => this.set({ seed: Math.round(v) }) });
+    const spf = C.field(cat, "labs.train.options.steps_per_frame", { key: "f.steps_per_frame", value: this.options.steps_per_frame,
       onInput: (v) => { this.options.steps_per_frame = v; for (const side of this.sides()) this.send(side, { edited: false }); } });
-    this.player = this.app.player(this);
+    this.player = this.app.player();
     const exportRow = C.el("div", { class: "row" },
       C.button("export.csv", () => this.app.download("training.csv", this.csv(), "text/csv")),
       C.button("export.json", () => this.app.download("training.json", JSON.stringify(this.latest), "application/json")));
     this.status = { a: C.el("p", { class: "hint", role: "status", "data-testid": "train-status" }),
       b: C.el("p", { class: "hint", role: "status", "data-testid": "train-status-b" }) };
+    this.generated = [samples.el, noise.el]; // what own data has no use for
+    this.renderOwn();
     panel.classList.toggle("editing-b", this.side === "b");
     panel.append(
       C.el("h2", { i18n: "tab.train" }),
       this.player, this.status.a, this.status.b,
       C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side), hint: "compare.hint.train",
         onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) }),
-      C.fieldset("g.data", dataset.el, this.gateBox, samples.el, noise.el, share.el),
+      C.fieldset("g.data", dataset.el, this.gateBox, this.ownBox, samples.el, noise.el, share.el),
       C.fieldset("g.network", hidden.el, this.hiddenError, activation.el, init.el, scale.el, bias.el),
       C.fieldset("g.tricks", bn.el, dropout.el, residual.el, l1.el, l2.el),
       C.fieldset("g.optimizer", optimizer.el, this.lrCtl.el, batch.el, steps.el, spf.el, seed.el),
@@ -202,10 +231,152 @@ export class TrainLab {
       this.gateBox.replaceChildren();
       return;
     }
-    const gates = this.app.catalog.datasets.find((d) => d.name === "logic").params.gate;
-    this.gateBox.replaceChildren(C.select({ key: "f.gate", value: this.config.dataset_params.gate || "xor",
+    const logic = this.app.catalog.datasets.find((d) => d.name === "logic");
+    const gates = logic.params.gate;
+    this.gateBox.replaceChildren(C.select({ key: "f.gate", value: this.config.dataset_params.gate || logic.defaults.gate,
       options: gates.map((g) => ({ value: g, label: g.toUpperCase() })),
       onChange: (v) => this.set({ dataset_params: { gate: v } }) }).el);
+  }
+
+  // --- own data: a CSV chosen, dropped or pasted, parsed by the server ---------------------
+
+  // The upload id a side's configuration names ("" until one is chosen), or null.
+  ownId(side = this.side) {
+    const c = this.configs[side];
+    return c && c.dataset === "uploaded" ? String(c.dataset_params?.id || "") : null;
+  }
+
+  restore(id) {
+    let text = null;
+    try { text = sessionStorage.getItem(STORED + id); } catch { text = null; }
+    if (text) this.load(text, id);
+  }
+
+  // Send the text to the server (both sides' sessions); its answer comes to onDataset.
+  load(text, expected = null) {
+    this.own.busy = true;
+    this.own.error = null;
+    this.own.expected = expected ?? (this.ownId() || null);
+    this.own.text = text;
+    this.app.upload({ type: "dataset", csv: text });
+    this.renderOwn();
+  }
+
+  async loadFile(file) {
+    if (!file) return;
+    this.load(await file.text());
+  }
+
+  onDataset(info, side) {
+    if (side !== "a") return; // side B's session got the same file
+    const text = this.own.text;
+    if (!this.own.busy || text === undefined) return; // a reconnect's replay: nothing new
+    this.own.busy = false;
+    this.uploads.set(info.id, { info, text });
+    try { sessionStorage.setItem(STORED + info.id, text); } catch { /* full or off: a reload asks again */ }
+    this.own.mismatch = this.own.expected && this.own.expected !== info.id ? this.own.expected : null;
+    this.own.info = info;
+    const c = this.config;
+    const standardize = c.dataset === "uploaded" ? c.dataset_params?.standardize || "off" : "off";
+    c.dataset = "uploaded";
+    c.dataset_params = { id: info.id, standardize };
+    if (this.datasetSelect) this.datasetSelect.set("uploaded");
+    this.renderOwn();
+    this.buildControlsAgain();
+    // A link opened without its data: the other side may name the same upload.
+    for (const other of this.sides()) {
+      if (other !== this.side && this.ownId(other) === (this.own.mismatch || info.id)) {
+        this.configs[other].dataset_params = { ...this.configs[other].dataset_params, id: info.id };
+        this.send(other, { edited: false });
+      }
+    }
+    this.send();
+  }
+
+  onUploadError(message, side) {
+    if (side !== "a") return;
+    this.own.busy = false;
+    this.own.error = message;
+    this.renderOwn();
+  }
+
+  onLang() { this.renderOwn(); }
+
+  buildControlsAgain() {
+    const focused = document.activeElement;
+    const keep = focused && this.panel.contains(focused) ? focused.id : null;
+    this.edit(this.side);
+    if (keep) document.getElementById(keep)?.focus();
+  }
+
+  // Files dropped anywhere on the lab become its data.
+  watchDrops(root) {
+    if (root.dataset.drops) return;
+    root.dataset.drops = "1";
+    root.addEventListener("dragover", (event) => {
+      if (this.app.active !== this || !event.dataTransfer?.types?.includes("Files")) return;
+      event.preventDefault();
+      root.classList.add("dropping");
+    });
+    root.addEventListener("dragleave", () => root.classList.remove("dropping"));
+    root.addEventListener("drop", (event) => {
+      if (this.app.active !== this) return;
+      event.preventDefault();
+      root.classList.remove("dropping");
+      this.loadFile(event.dataTransfer?.files?.[0]);
+    });
+  }
+
+  renderOwn() {
+    const box = this.ownBox;
+    if (!box) return;
+    const c = this.config;
+    const mine = c.dataset === "uploaded";
+    for (const el of this.generated || []) el.hidden = mine;
+    if (!mine) {
+      box.replaceChildren();
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    const limits = this.app.catalog.limits.upload;
+    const id = this.ownId();
+    const held = id ? this.uploads.get(id) : null;
+    const file = C.el("input", { type: "file", accept: ".csv,.tsv,.txt,text/csv,text/plain", id: "own-file",
+      "data-testid": "own-file" });
+    file.addEventListener("change", () => this.loadFile(file.files?.[0]));
+    const paste = C.el("textarea", { id: "own-paste", rows: "4", spellcheck: "false", "data-testid": "own-paste",
+      placeholder: "x,y,label\n0.5,1.2,cat\n…" });
+    paste.value = this.own.pasted;
+    paste.addEventListener("input", () => { this.own.pasted = paste.value; });
+    const use = C.button("own.use", () => { if (paste.value.trim()) this.load(paste.value); });
+    const standardize = C.checkbox({ key: "own.standardize", checked: c.dataset_params?.standardize === "on",
+      onChange: (v) => this.set({ dataset_params: { ...c.dataset_params, standardize: v ? "on" : "off" } }) });
+    let state;
+    if (this.own.busy) state = C.el("p", { class: "hint", role: "status", i18n: "own.reading" });
+    else if (held) {
+      const { info } = held;
+      state = C.el("p", { class: "hint", role: "status", "data-testid": "own-info", text: t("own.info", {
+        rows: info.rows, zero: info.labels[0], one: info.labels[1], n0: info.counts[0], n1: info.counts[1],
+        x: info.columns[0], y: info.columns[1] }) });
+    } else if (id) state = C.el("p", { class: "notice-missing", role: "alert", "data-testid": "own-missing", text: t("own.missing", { id }) });
+    else state = C.el("p", { class: "hint", i18n: "own.none" });
+    const error = C.el("p", { class: "error-text", role: "alert", "data-testid": "own-error",
+      text: this.own.error ? errorText(this.own.error).replace(/^(csv|points): /, "") : "" });
+    const other = this.own.mismatch && held
+      ? C.el("p", { class: "hint", role: "status", text: t("own.other", { id: this.own.mismatch }) }) : null;
+    const link = held ? C.el("p", { class: "hint", "data-testid": "own-link", text: t("own.link", { id }) }) : null;
+    const exportButton = held
+      ? C.button("own.export", () => this.app.download(`data-${id}.csv`, held.text, "text/csv")) : null;
+    box.replaceChildren(...[
+      C.el("p", { class: "hint", i18n: "own.drop" }),
+      C.el("label", { for: "own-file", class: "own-label", i18n: "own.choose" }), file,
+      C.el("label", { for: "own-paste", class: "own-label", i18n: "own.paste" }), paste,
+      use,
+      C.el("p", { class: "hint", text: t("own.limits", { rows: limits.max_rows.toLocaleString("en-US"),
+        kb: Math.round(limits.max_bytes / 1000) }) }),
+      state, error, other, standardize.el, link, exportButton,
+    ].filter(Boolean));
   }
 
   // Alone: the boundary, losses, dead units, distribution, norms and weights. In
@@ -301,7 +472,7 @@ export class TrainLab {
     if (diverged) text = t("diverged", { reason: diverged.reason_text ? said(diverged.reason_text) : diverged.reason });
     else if (w) {
       const parts = [t("blowup.loss", { step: w.step, peak: fmt(w.loss_peak, 3),
-        times: fmt(w.loss_peak / Math.max(w.loss_start, 0.1), 2), start: fmt(w.loss_start, 3) })];
+        times: fmt(w.loss_peak / Math.max(w.loss_start, this.app.catalog.labs.train.loss_floor), 2), start: fmt(w.loss_start, 3) })];
       if (w.update_ratio !== null) parts.push(t("blowup.ratio", { ratio: fmt(w.update_ratio, 2) }));
       if (w.unit_layer) parts.push(t(`blowup.${w.units}`, { share: fmt(100 * w.unit_share, 3), layer: w.unit_layer }));
       parts.push(t("blowup.try", { lr: fmt(w.lr, 3), lower: fmt(w.lr / 10, 3) }));
@@ -388,7 +559,9 @@ export class TrainLab {
   csv() {
     const h = this.history;
     const rows = ["step,train_loss,test_loss,accuracy,dead_units"];
-    h.step.forEach((s, i) => rows.push([s, h.train_loss[i], h.test_loss[i], h.accuracy[i], (h.dead[i] || []).join(" ")].join(",")));
+    h.step.forEach((s, i) => {
+      rows.push([s, h.train_loss[i], h.test_loss[i], h.accuracy[i], (h.dead[i] || []).join(" ")].join(","));
+    });
     return rows.join("\n");
   }
 }

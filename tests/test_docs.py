@@ -1,0 +1,200 @@
+"""The documentation lives in the repository and says what the code does.
+
+* ``docs/protocol.md`` documents every WebSocket message and each of its fields, every
+  field of the labs' frame data, every error code, status, close code and route;
+* no file points to notes outside the repository (the team's specification, seed
+  notes or style guide, or a machine's shared folder).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from deepscope import protocol
+from deepscope.api import routes as api_routes
+from deepscope.api import ws
+from deepscope.sessions import session
+
+ROOT = Path(__file__).resolve().parents[1]
+PROTOCOL = ROOT / "docs" / "protocol.md"
+
+
+def _models(union: Any) -> list[type[BaseModel]]:
+    """The pydantic models of a (discriminated, possibly nested) union."""
+    out: list[type[BaseModel]] = []
+    for arg in typing.get_args(union):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            out.append(arg)
+        else:
+            out.extend(_models(arg))
+    return out
+
+
+def _type_of(model: type[BaseModel]) -> str:
+    (value,) = typing.get_args(model.model_fields["type"].annotation)
+    return str(value)
+
+
+def _section(text: str, heading: str) -> str:
+    """The text under ``heading`` (a markdown heading line) up to the next heading of
+    the same or a higher level."""
+    lines = text.splitlines()
+    level = len(heading) - len(heading.lstrip("#"))
+    start = lines.index(heading)
+    end = len(lines)
+    for i in range(start + 1, len(lines)):
+        m = re.match(r"^(#+) ", lines[i])
+        if m and len(m.group(1)) <= level:
+            end = i
+            break
+    return "\n".join(lines[start + 1 : end])
+
+
+def _undocumented(section: str, models: list[type[BaseModel]]) -> list[str]:
+    return [
+        f"{m.__name__}.{name}"
+        for m in models
+        for name in m.model_fields
+        if f"`{name}`" not in section
+    ]
+
+
+def test_every_websocket_message_and_field_is_documented() -> None:
+    text = PROTOCOL.read_text()
+    messages = _models(protocol.ClientMessage) + _models(protocol.ServerMessage)
+    by_type: dict[str, list[type[BaseModel]]] = {}
+    for model in messages:
+        by_type.setdefault(_type_of(model), []).append(model)
+    assert set(by_type) >= {"configure", "play", "hello", "frame", "status", "error"}
+    missing = []
+    for kind, models in by_type.items():
+        heading = f"### `{kind}`"
+        if heading not in text.splitlines():
+            missing.append(heading)
+            continue
+        section = _section(text, heading)
+        nested = [protocol.StreamOptions] if kind == "configure" else []
+        nested += [protocol.Limits] if kind == "hello" else []
+        missing += _undocumented(section, models + nested)
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("lab", "models"),
+    [
+        ("layers", [protocol.LayersFrameData, protocol.LayerFrameRow, protocol.CountsOut]),
+        ("descend", [protocol.DescendFrameData, protocol.DescendRunFrame]),
+        ("train", [protocol.TrainFrameData, protocol.BlowUpOut]),
+    ],
+)
+def test_every_field_of_a_labs_frame_data_is_documented(
+    lab: str, models: list[type[BaseModel]]
+) -> None:
+    section = _section(PROTOCOL.read_text(), f"#### `data` of a {lab} frame")
+    assert _undocumented(section, models) == []
+
+
+def test_every_error_code_status_close_code_and_route_is_documented() -> None:
+    text = PROTOCOL.read_text()
+    codes = typing.get_args(protocol.ErrorMessage.model_fields["code"].annotation)
+    states = typing.get_args(protocol.Status.model_fields["state"].annotation)
+    words = [f"`{w}`" for w in (*codes, *states)]
+    close = [
+        f"| {value} |"
+        for module in (protocol, session)
+        for name, value in vars(module).items()
+        if name.startswith("CLOSE_") and isinstance(value, int)
+    ]
+    routes = sorted(
+        {str(getattr(r, "path", "")) for r in api_routes.router.routes + ws.router.routes}
+    )
+    assert len(close) >= 4 and len(routes) >= 7
+    assert [w for w in (*words, *close, *routes) if w not in text] == []
+
+
+def test_the_doc_checks_can_fail() -> None:
+    class Example(BaseModel):
+        type: typing.Literal["example"] = "example"
+        size: int
+
+    assert _undocumented("`type` and `size`", [Example]) == []
+    assert _undocumented("`type` and size", [Example]) == ["Example.size"]
+    text = "# A\n## `x`\nabout x\n### sub\nmore\n## `y`\nabout y\n"
+    assert _section(text, "## `x`") == "about x\n### sub\nmore"
+
+
+# --- self-contained ---------------------------------------------------------------------
+
+# References to documents that live outside the repository. Each pattern is written so
+# that this file does not match itself.
+OUTSIDE = [
+    re.compile(p)
+    for p in (
+        r"\b" + "SP" + "EC" + r"\b",
+        "SE" + "ED-NOTES",
+        r"\b" + "SE" + "ED" + r"\b",
+        "STYLE" + r"\.md",
+        r"\.\./" + "shared",
+        r"\bseed" + "s/",
+        "team " + "machines",
+        r"(?i)\bseed[ _]0\d\d\b",
+    )
+]
+SKIP_DIRS = {".git", ".venv", "node_modules", "artifacts", "results", "__pycache__"}
+TEXT = {".py", ".js", ".md", ".html", ".css", ".toml", ".json", ".txt", ".cfg", ".yml", ""}
+
+
+def _repository_files() -> list[Path]:
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split("\n")
+        files = [ROOT / name for name in listed if name]
+    except (OSError, subprocess.CalledProcessError):  # not a git checkout
+        files = [p for p in ROOT.rglob("*") if p.is_file()]
+    return [
+        p
+        for p in files
+        if p.is_file()
+        and not SKIP_DIRS & set(p.relative_to(ROOT).parts)
+        and (p.suffix in TEXT or p.name == "Makefile")
+        and not p.name.endswith(".lock")
+        and p.name != "package-lock.json"
+    ]
+
+
+def _outside_references(text: str) -> list[str]:
+    return [m.group(0) for pattern in OUTSIDE for m in pattern.finditer(text)]
+
+
+def test_no_file_points_outside_the_repository() -> None:
+    files = _repository_files()
+    assert len(files) > 50 and ROOT / "DEVELOPERS.md" in files
+    found = []
+    for path in files:
+        for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            found += [f"{path.relative_to(ROOT)}:{n}: {hit}" for hit in _outside_references(line)]
+    assert found == []
+
+
+def test_the_outside_reference_check_can_fail() -> None:
+    for line in (
+        "Numerics: " + "SP" + "EC" + " §3.",
+        "Read ../" + "shared/notes.md first",
+        "they live beside the repository on the team " + "machines",
+        "# " + "Seed" + " 001: Xavier for 32 → 64",
+        "see " + "STYLE" + ".md",
+    ):
+        assert _outside_references(line), line
+    assert _outside_references("SURFACE_SPECS, the seed 7 run, DatasetSpec") == []
