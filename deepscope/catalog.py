@@ -192,7 +192,8 @@ def build_catalog() -> dict[str, Any]:
                 "params": {k: list(v) for k, v in d.params.items()},
                 "fixed": d.fixed,
                 "rows": d.rows,
-                "defaults": datasets.resolve_params(d.name, {}),
+                # (an upload's parameters name the upload: no defaults to start from)
+                "defaults": None if d.make is None else datasets.resolve_params(d.name, {}),
                 "uploaded": d.make is None,
                 "notes": list(d.notes),
             }
