@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
+from deepscope.engine.optimizers import OPTIMIZERS
 from deepscope.protocol import Configure
 from deepscope.sessions.encode import dumps
 from deepscope.sessions.runners import make_runner
@@ -43,6 +44,15 @@ NEWTON = {
 }
 DIVERGES = {"surface": "bowl", "steps": 400, "runs": [{"optimizer": "gd", "lr": 5.0}]}
 TRAIN = {"dataset": "circle", "hidden": [8, 8], "steps": 400, "seed": 5}
+EVERY_OPTIMIZER = {
+    "surface": "beale",
+    "steps": 400,
+    "seed": 9,
+    "runs": [
+        {"optimizer": name, "lr": 1.0 if name == "newton" else 0.002, "noise": 0.05}
+        for name in OPTIMIZERS
+    ],
+}
 
 
 def configure(lab: str, config: dict[str, Any], **options: Any) -> Any:
@@ -62,10 +72,21 @@ def alone(lab: str, config: dict[str, Any], frames: int, n: int = 3) -> list[str
     return out
 
 
-CASES = [("descend", RACE), ("descend", NEWTON), ("descend", DIVERGES), ("train", TRAIN)]
+CASES = [
+    ("descend", RACE),
+    ("descend", EVERY_OPTIMIZER),
+    ("descend", NEWTON),
+    ("descend", DIVERGES),
+    ("train", TRAIN),
+    ("train", {**TRAIN, "optimizer": {"optimizer": "momentum", "lr": 0.05, "clip_norm": 1.0}}),
+]
 
 
-@pytest.mark.parametrize(("lab", "config"), CASES, ids=["race", "newton", "diverges", "train"])
+@pytest.mark.parametrize(
+    ("lab", "config"),
+    CASES,
+    ids=["race", "every-optimizer", "newton", "diverges", "train", "train-momentum-clipped"],
+)
 def test_sessions_interleaved_in_batches_get_exactly_their_own_frames(
     lab: str, config: dict[str, Any]
 ) -> None:
