@@ -1077,6 +1077,9 @@ class TrainFrameData(BaseModel):
     boundary: list[list[float]] | None = None
     weights: list[list[list[float | None]]] | None = None
     biases: list[list[float | None]] | None = None
+    views_step: int = Field(
+        description="the step of the newest boundary, histograms and weights (see view_fps)"
+    )
     data: dict[str, Any] | None = Field(
         None, description="in the first frame: X_train, y_train, X_test, y_test, domain"
     )

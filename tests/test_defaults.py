@@ -37,6 +37,7 @@ KNOBBED: dict[tuple[type[BaseModel], str], Knob] = {
     (protocol.StreamOptions, "steps_per_frame"): protocol.STEPS_PER_FRAME,
     (protocol.StreamOptions, "boundary"): protocol.BOUNDARY,
     (protocol.StreamOptions, "histogram_bins"): protocol.HISTOGRAM_BINS,
+    (protocol.StreamOptions, "view_fps"): protocol.VIEW_FPS,
 }
 # Numeric request fields that are not a knob, and why.
 NOT_KNOBS = {

@@ -139,7 +139,8 @@ OUTSIDE = [
     for p in (
         r"\b" + "SP" + "EC" + r"\b",
         "SE" + "ED-NOTES",
-        r"\b" + "SE" + "ED" + r"\b",
+        # the notes' name, not the engine's ``SEED`` knob (code: followed by = , ) ` as …)
+        r"\b" + "SE" + "ED" + r"\b(?!\s*(=|,|\)|`|;|\bas\b|$))",
         "STYLE" + r"\.md",
         r"\.\./" + "shared",
         r"\bseed" + "s/",
@@ -198,3 +199,4 @@ def test_the_outside_reference_check_can_fail() -> None:
     ):
         assert _outside_references(line), line
     assert _outside_references("SURFACE_SPECS, the seed 7 run, DatasetSpec") == []
+    assert _outside_references("`knobs.SEED`; same(SEED), import SEED as _SEED") == []
