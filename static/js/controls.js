@@ -21,7 +21,17 @@ function labelled(key, inputId, extra, literal = null) {
 
 // onInput fires while the thumb moves; onRelease (optional) once it is let go, or after
 // each key press (a change event).
-export function slider({ key, min, max, step = "any", value, log = false, integer = false, onInput, onRelease }) {
+export function slider({
+  key,
+  min,
+  max,
+  step = "any",
+  value,
+  log = false,
+  integer = false,
+  onInput,
+  onRelease,
+}) {
   const id = uid(key);
   const wrap = document.createElement("div");
   wrap.className = "field";
@@ -79,13 +89,20 @@ export function entryAt(catalog, path) {
 // `control`, or a registry parameter's own min / max / step).
 export function controlOf(entry) {
   const c = entry.control ?? entry;
-  return { min: c.min, max: c.max, step: c.step ?? "any", log: Boolean(c.log), integer: Boolean(c.integer ?? entry.integer) };
+  return {
+    min: c.min,
+    max: c.max,
+    step: c.step ?? "any",
+    log: Boolean(c.log),
+    integer: Boolean(c.integer ?? entry.integer),
+  };
 }
 
 // The defaults of a catalog field table ({name: {default, …}}), those it has.
 export function defaultsOf(fields) {
   const out = {};
-  for (const [k, spec] of Object.entries(fields)) if ("default" in spec && spec.default !== null) out[k] = structuredClone(spec.default);
+  for (const [k, spec] of Object.entries(fields))
+    if ("default" in spec && spec.default !== null) out[k] = structuredClone(spec.default);
   return out;
 }
 
@@ -96,9 +113,10 @@ export function field(catalog, path, { key, value, type = "slider", ...handlers 
   const entry = entryAt(catalog, path);
   const c = controlOf(entry);
   const start = value ?? entry.default;
-  const control = type === "number"
-    ? number({ key, min: c.min, max: c.max, step: c.step, value: start ?? "", ...handlers })
-    : slider({ key, ...c, value: start, ...handlers });
+  const control =
+    type === "number"
+      ? number({ key, min: c.min, max: c.max, step: c.step, value: start ?? "", ...handlers })
+      : slider({ key, ...c, value: start, ...handlers });
   control.input.dataset.catalog = path;
   return control;
 }
@@ -123,7 +141,9 @@ export function select({ key, options, value, onChange }) {
       }
     },
     get: () => input.value,
-    set(v) { input.value = String(v); },
+    set(v) {
+      input.value = String(v);
+    },
   };
   control.setOptions(options);
   input.addEventListener("change", () => onChange?.(input.value));
@@ -142,7 +162,14 @@ export function checkbox({ key, label = null, checked, onChange }) {
   input.checked = Boolean(checked);
   input.addEventListener("change", () => onChange?.(input.checked));
   wrap.append(input, labelled(key, id, null, label));
-  return { el: wrap, input, get: () => input.checked, set(v) { input.checked = Boolean(v); } };
+  return {
+    el: wrap,
+    input,
+    get: () => input.checked,
+    set(v) {
+      input.checked = Boolean(v);
+    },
+  };
 }
 
 export function number({ key, min, max, step = "any", value, onChange }) {
@@ -161,7 +188,14 @@ export function number({ key, min, max, step = "any", value, onChange }) {
     if (input.value !== "" && Number.isFinite(v)) onChange?.(v);
   });
   wrap.append(labelled(key, id), input);
-  return { el: wrap, input, get: () => Number(input.value), set(v) { input.value = String(v); } };
+  return {
+    el: wrap,
+    input,
+    get: () => Number(input.value),
+    set(v) {
+      input.value = String(v);
+    },
+  };
 }
 
 export function text({ key, value, placeholder = "", onChange }) {
@@ -176,7 +210,14 @@ export function text({ key, value, placeholder = "", onChange }) {
   input.spellcheck = false;
   input.addEventListener("change", () => onChange?.(input.value));
   wrap.append(labelled(key, id), input);
-  return { el: wrap, input, get: () => input.value, set(v) { input.value = v; } };
+  return {
+    el: wrap,
+    input,
+    get: () => input.value,
+    set(v) {
+      input.value = v;
+    },
+  };
 }
 
 export function button(key, onClick, className = "") {
@@ -202,7 +243,8 @@ export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(props)) {
     if (k === "class") node.className = v;
-    else if (k === "i18n") setText(node, v); // a key, or a list of sentence keys
+    else if (k === "i18n")
+      setText(node, v); // a key, or a list of sentence keys
     else if (k === "text") node.textContent = v;
     else node.setAttribute(k, v);
   }
@@ -217,9 +259,20 @@ export function card(key, { wide = false, size = "", sub = null, subKey = null }
   const subtitle = el("span", { class: "sub" });
   heading.append(subtitle);
   if (sub) subtitle.textContent = sub;
-  if (subKey) { subtitle.dataset.i18n = subKey; subtitle.textContent = t(subKey); }
-  const box = el("section", { class: `card${wide ? " wide" : ""}`, "aria-label": t(key), "data-chart": key.replace(/^c\./, "") },
-    heading, plot);
+  if (subKey) {
+    subtitle.dataset.i18n = subKey;
+    subtitle.textContent = t(subKey);
+  }
+  const box = el(
+    "section",
+    {
+      class: `card${wide ? " wide" : ""}`,
+      "aria-label": t(key),
+      "data-chart": key.replace(/^c\./, ""),
+    },
+    heading,
+    plot,
+  );
   return { box, plot, subtitle };
 }
 
@@ -232,14 +285,26 @@ export function compareBox({ comparing, side, label, onToggle, onEdit, hint = "c
   const box = fieldset("compare.group", toggle.el);
   box.classList.add("compare");
   if (!comparing) return box;
-  const group = el("div", { class: "sides", role: "radiogroup", "aria-label": t("compare.edit") },
-    el("span", { i18n: "compare.edit" }));
+  const group = el(
+    "div",
+    { class: "sides", role: "radiogroup", "aria-label": t("compare.edit") },
+    el("span", { i18n: "compare.edit" }),
+  );
   for (const s of ["a", "b"]) {
     const id = uid(`compare-side-${s}`);
     const input = el("input", { type: "radio", name: "compare-side", id, value: s });
     input.checked = s === side;
-    input.addEventListener("change", () => { if (input.checked) onEdit(s); });
-    group.append(el("label", { class: `side side-${s}`, for: id }, input, el("span", { "data-side": s, text: label(s) })));
+    input.addEventListener("change", () => {
+      if (input.checked) onEdit(s);
+    });
+    group.append(
+      el(
+        "label",
+        { class: `side side-${s}`, for: id },
+        input,
+        el("span", { "data-side": s, text: label(s) }),
+      ),
+    );
   }
   box.append(group, el("p", { class: "hint", i18n: hint }));
   return box;
@@ -248,7 +313,9 @@ export function compareBox({ comparing, side, label, onToggle, onEdit, hint = "c
 // A side's tag ("A: with batch norm") at the start of a chart card's heading.
 export function sideTag(cardParts, side, text) {
   cardParts.box.dataset.side = side;
-  cardParts.box.querySelector("h3").prepend(el("span", { class: `side-tag side-${side}`, "data-side": side, text }));
+  cardParts.box
+    .querySelector("h3")
+    .prepend(el("span", { class: `side-tag side-${side}`, "data-side": side, text }));
 }
 
 // "A", "B", or "A: <label>" from a preset's labels ({en: [a, b], zh: [a, b]}).

@@ -81,7 +81,10 @@ export function setText(node, keys) {
 }
 
 // A number as the error messages quote it: 10,000,000 rather than 10000000.
-const quoted = (v) => (typeof v === "number" && Number.isInteger(v) && Math.abs(v) >= 10000 ? v.toLocaleString("en-US") : String(v));
+const quoted = (v) =>
+  typeof v === "number" && Number.isInteger(v) && Math.abs(v) >= 10000
+    ? v.toLocaleString("en-US")
+    : String(v);
 
 // One line for a server error — an ``error`` message or a REST error body — in the
 // current language: each problem's field, then its code worded from the catalog with
@@ -92,15 +95,19 @@ export function errorText(error) {
     const key = `err.code.${error?.code}`;
     return lang !== "en" && has(key) ? t(key) : (error?.message ?? error?.error ?? "");
   }
-  return problems.map((p) => {
-    const field = p.field.replace(/^config\./, "");
-    const key = `err.${p.code}`;
-    if (!has(key)) return `${field}: ${p.message}`;
-    const vars = Object.fromEntries(Object.entries(p.params || {}).map(([k, v]) => [k, quoted(v)]));
-    vars.message = p.message;
-    if (p.code === "domain_dims") vars.vars = t(`vars.${p.params.dims}`);
-    return `${field}: ${t(key, vars)}`;
-  }).join(t("sep.problems"));
+  return problems
+    .map((p) => {
+      const field = p.field.replace(/^config\./, "");
+      const key = `err.${p.code}`;
+      if (!has(key)) return `${field}: ${p.message}`;
+      const vars = Object.fromEntries(
+        Object.entries(p.params || {}).map(([k, v]) => [k, quoted(v)]),
+      );
+      vars.message = p.message;
+      if (p.code === "domain_dims") vars.vars = t(`vars.${p.params.dims}`);
+      return `${field}: ${t(key, vars)}`;
+    })
+    .join(t("sep.problems"));
 }
 
 export function apply(root = document) {

@@ -20,21 +20,29 @@ function comparedIn(preset) {
   const c = preset.compare;
   if (!c || typeof c !== "object") return null;
   const config = c.config && typeof c.config === "object" ? c.config : c;
-  const labels = [c.labels, preset.labels, preset.compare_title].find((l) => l && Array.isArray(l.en)) || null;
+  const labels =
+    [c.labels, preset.labels, preset.compare_title].find((l) => l && Array.isArray(l.en)) || null;
   return { config, labels };
 }
 
 class App {
   constructor(catalog) {
     this.catalog = catalog;
-    this.labs = { layers: new LayersLab(this), descend: new DescendLab(this), train: new TrainLab(this),
-      gallery: new GalleryLab(this) };
+    this.labs = {
+      layers: new LayersLab(this),
+      descend: new DescendLab(this),
+      train: new TrainLab(this),
+      gallery: new GalleryLab(this),
+    };
     this.active = null;
     this.frameTimes = [];
     this.lastAnnounce = 0;
     this.players = [];
-    this.socket = new LiveSocket({ closeCodes: catalog.close_codes, onMessage: (m) => this.onMessage(m),
-      onState: (s, r) => this.onConnection(s, r) });
+    this.socket = new LiveSocket({
+      closeCodes: catalog.close_codes,
+      onMessage: (m) => this.onMessage(m),
+      onState: (s, r) => this.onConnection(s, r),
+    });
     this.socketB = null; // compare mode's side B: a second, independent session
     // The lecture walk (PageDown / PageUp, n / p) follows the catalog's order.
     this.walk = catalog.presets.filter((p) => p.lab in this.labs);
@@ -72,7 +80,8 @@ class App {
   // --- labs -----------------------------------------------------------------------
 
   activate(lab, { fromUrl = false } = {}) {
-    if (this.active && this.active !== this.labs[lab] && this.active.lab !== "gallery") this.socket.send({ type: "pause" });
+    if (this.active && this.active !== this.labs[lab] && this.active.lab !== "gallery")
+      this.socket.send({ type: "pause" });
     this.closeCompare();
     state.lab = lab;
     state.play = false;
@@ -87,8 +96,13 @@ class App {
     purge(root);
     this.players = [];
     this.active = this.labs[lab];
-    this.active.mount(root, state.configs[lab] || {}, state.view[lab] || {}, state.options[lab] || {},
-      this.active.compares ? state.compare[lab] || null : null);
+    this.active.mount(
+      root,
+      state.configs[lab] || {},
+      state.view[lab] || {},
+      state.options[lab] || {},
+      this.active.compares ? state.compare[lab] || null : null,
+    );
     this.placeNotice();
     apply(root);
     if (!fromUrl) writeUrl();
@@ -102,8 +116,13 @@ class App {
     if (this.socketB) return;
     const socket = new LiveSocket({
       closeCodes: this.catalog.close_codes,
-      onMessage: (m) => { if (socket === this.socketB) this.onMessage(m, "b"); },
-      onState: (s, reason) => { if (s === "full" && socket === this.socketB) this.banner(`${t("full")} ${reason || ""}`, true); },
+      onMessage: (m) => {
+        if (socket === this.socketB) this.onMessage(m, "b");
+      },
+      onState: (s, reason) => {
+        if (s === "full" && socket === this.socketB)
+          this.banner(`${t("full")} ${reason || ""}`, true);
+      },
     });
     socket.uploads = [...this.socket.uploads]; // side B trains on the same uploads
     this.socketB = socket;
@@ -178,12 +197,17 @@ class App {
       this.active?.onDataset?.(message, side);
       return;
     }
-    if (message.type === "error" && ["csv", "points"].includes(message.field) && this.active?.onUploadError) {
+    if (
+      message.type === "error" &&
+      ["csv", "points"].includes(message.field) &&
+      this.active?.onUploadError
+    ) {
       this.active.onUploadError(message, side);
       return;
     }
     if (side === "b") {
-      if (message.type === "frame" && this.active?.lab === message.lab) this.active.onFrame(message, "b");
+      if (message.type === "frame" && this.active?.lab === message.lab)
+        this.active.onFrame(message, "b");
       else if (message.type === "status") this.active?.onStatus?.(message, "b");
       else if (message.type === "error" && message.code !== "rate_limited") {
         this.banner(`${t("error.prefix")} (B): ${message.message}`, true);
@@ -207,7 +231,13 @@ class App {
         writeUrl();
       }
       this.active?.onStatus?.(message);
-      if (message.state === "diverged") this.banner(t("diverged", { reason: message.reason_text ? said(message.reason_text) : message.reason }), false);
+      if (message.state === "diverged")
+        this.banner(
+          t("diverged", {
+            reason: message.reason_text ? said(message.reason_text) : message.reason,
+          }),
+          false,
+        );
     } else if (message.type === "error") {
       if (message.code === "rate_limited") return;
       this.showError(message);
@@ -246,8 +276,11 @@ class App {
   }
 
   async postJson(url, body) {
-    const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body) });
+    const r = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
     return { ok: r.ok, status: r.status, body: await r.json() };
   }
 
@@ -256,7 +289,10 @@ class App {
     b.hidden = !text;
     b.textContent = text;
     b.classList.toggle("bad", bad);
-    if (text && !bad) setTimeout(() => { if (b.textContent === text) b.hidden = true; }, 6000);
+    if (text && !bad)
+      setTimeout(() => {
+        if (b.textContent === text) b.hidden = true;
+      }, 6000);
   }
 
   // A frame's figures at most every two seconds; a preset (`force`) at once, and the
@@ -278,7 +314,14 @@ class App {
     const step = C.button("step.btn", () => this.control({ type: "step", n: 1 }));
     const reset = C.button("reset", () => this.control({ type: "reset" }));
     const stateText = C.el("span", { class: "state", role: "status", "data-testid": "play-state" });
-    box.append(play, pause, step, reset, stateText, C.el("p", { class: "hint", i18n: "keys.hint" }));
+    box.append(
+      play,
+      pause,
+      step,
+      reset,
+      stateText,
+      C.el("p", { class: "hint", i18n: "keys.hint" }),
+    );
     this.players.push(stateText);
     return box;
   }
@@ -301,8 +344,9 @@ class App {
       return;
     }
     const target = event.target;
-    const typing = ["SELECT", "TEXTAREA"].includes(target.tagName)
-      || (target.tagName === "INPUT" && !["checkbox", "radio", "button"].includes(target.type));
+    const typing =
+      ["SELECT", "TEXTAREA"].includes(target.tagName) ||
+      (target.tagName === "INPUT" && !["checkbox", "radio", "button"].includes(target.type));
     if (!typing && (event.key === "n" || event.key === "p")) {
       this.walkPresets(event.key === "n" ? 1 : -1);
       return;
@@ -367,7 +411,8 @@ class App {
 
   // The groups' labels are attributes (apply() words the options themselves).
   refreshPresetTitles() {
-    for (const group of $("preset").querySelectorAll("optgroup")) group.label = t(`tab.${group.dataset.lab}`);
+    for (const group of $("preset").querySelectorAll("optgroup"))
+      group.label = t(`tab.${group.dataset.lab}`);
   }
 
   // A preset sets the lab's configuration, stream options and view, opens compare
@@ -391,8 +436,10 @@ class App {
     if (preset.play || playing) this.play();
     if (!fromUrl) {
       const n = this.walk.indexOf(preset) + 1;
-      this.announce(`${t("walk.preset", { n, total: this.walk.length })}: ${t(`preset.${preset.id}.title`)}. ${t(`preset.${preset.id}.notice`)}`,
-        { force: true });
+      this.announce(
+        `${t("walk.preset", { n, total: this.walk.length })}: ${t(`preset.${preset.id}.title`)}. ${t(`preset.${preset.id}.notice`)}`,
+        { force: true },
+      );
     }
     writeUrl();
   }
@@ -407,7 +454,9 @@ class App {
       return;
     }
     const focus = state.view[state.lab]?.focus;
-    const card = focus ? charts.querySelector(`:scope > .card[data-chart="${CSS.escape(focus)}"]`) : null;
+    const card = focus
+      ? charts.querySelector(`:scope > .card[data-chart="${CSS.escape(focus)}"]`)
+      : null;
     if (card) charts.prepend(card);
     charts.classList.toggle("focused", Boolean(card));
     charts.prepend(this.noticeBox);
@@ -455,7 +504,8 @@ class App {
       state.lang = next;
       this.nameLangSwitch();
       apply();
-      if (this.lastError) this.banner(`${t("error.prefix")}: ${errorText(this.lastError.error)}`, true);
+      if (this.lastError)
+        this.banner(`${t("error.prefix")}: ${errorText(this.lastError.error)}`, true);
       this.refreshPresetTitles();
       if (this.notice && !this.noticeBox.hidden) this.showNotice(this.notice);
       this.active?.render?.();
@@ -474,7 +524,9 @@ class App {
       writeUrl();
     });
     theme.listeners.add(() => this.active?.render?.());
-    $("notice-close").addEventListener("click", () => { this.noticeBox.hidden = true; });
+    $("notice-close").addEventListener("click", () => {
+      this.noticeBox.hidden = true;
+    });
     $("share").addEventListener("click", async () => {
       flushUrl();
       const url = urlFor();

@@ -1,8 +1,26 @@
 // Plotly helpers shared by every chart: palette, projector theme, throttled redraws.
 // A chart calls Plotly.newPlot once, then Plotly.react — at most once per animation frame.
 
-export const OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#7f6d00", "#000000"];
-const CLASSIC = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
+export const OKABE_ITO = [
+  "#0072B2",
+  "#E69F00",
+  "#009E73",
+  "#D55E00",
+  "#CC79A7",
+  "#56B4E9",
+  "#7f6d00",
+  "#000000",
+];
+const CLASSIC = [
+  "#1f77b4",
+  "#ff7f0e",
+  "#2ca02c",
+  "#d62728",
+  "#9467bd",
+  "#8c564b",
+  "#e377c2",
+  "#7f7f7f",
+];
 
 export const theme = {
   projector: false,
@@ -16,9 +34,15 @@ export const theme = {
     document.body.classList.toggle("projector", this.projector);
     for (const fn of this.listeners) fn();
   },
-  get palette() { return this.cvd ? OKABE_ITO : CLASSIC; },
-  get width() { return this.projector ? 4 : 2; },
-  get font() { return this.projector ? 17 : 12; },
+  get palette() {
+    return this.cvd ? OKABE_ITO : CLASSIC;
+  },
+  get width() {
+    return this.projector ? 4 : 2;
+  },
+  get font() {
+    return this.projector ? 17 : 12;
+  },
 };
 
 // Twelve distinct styles for charts that show up to twelve things at once (the
@@ -48,7 +72,13 @@ export function layout(extra = {}) {
     paper_bgcolor: "#fff",
     plot_bgcolor: "#fff",
     // The legend sits at the bottom of the whole figure, below the x-axis title.
-    legend: { orientation: "h", yref: "container", y: 0, yanchor: "bottom", font: { size: theme.font - 1 } },
+    legend: {
+      orientation: "h",
+      yref: "container",
+      y: 0,
+      yanchor: "bottom",
+      font: { size: theme.font - 1 },
+    },
     hovermode: "closest",
     // hover labels are text too: they grow with the projector's type
     hoverlabel: { font: { size: theme.font + 1 } },
@@ -95,7 +125,8 @@ export class Plot {
   // A count of restarts of a streamed run, seen as its extent (the last step drawn)
   // going back: a new race or training run autoranges, the next frames of one do not.
   restarts(extent) {
-    if (this.extent !== undefined && extent < this.extent) this.restartCount = (this.restartCount || 0) + 1;
+    if (this.extent !== undefined && extent < this.extent)
+      this.restartCount = (this.restartCount || 0) + 1;
     this.extent = extent;
     return this.restartCount || 0;
   }
@@ -115,7 +146,8 @@ export class Plot {
     // draw them are merged into the next redraw instead of queueing up.
     const now = performance.now();
     if (now - (this.drawnAt || 0) > 100) queueMicrotask(() => this.flush());
-    else if (quietUntil > now) setTimeout(() => requestAnimationFrame(() => this.flush()), quietUntil - now);
+    else if (quietUntil > now)
+      setTimeout(() => requestAnimationFrame(() => this.flush()), quietUntil - now);
     else requestAnimationFrame(() => this.flush());
   }
 
@@ -158,7 +190,19 @@ export function purge(root) {
   for (const el of root.querySelectorAll(".js-plotly-plot")) Plotly.purge(el);
 }
 
-const SUPERSCRIPT = { "-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹" };
+const SUPERSCRIPT = {
+  "-": "⁻",
+  0: "⁰",
+  1: "¹",
+  2: "²",
+  3: "³",
+  4: "⁴",
+  5: "⁵",
+  6: "⁶",
+  7: "⁷",
+  8: "⁸",
+  9: "⁹",
+};
 export const superscript = (n) => String(n).replace(/[-0-9]/g, (c) => SUPERSCRIPT[c]);
 
 // 10^k as people write it: 1, 10, 10², 10⁻⁶.
@@ -175,7 +219,10 @@ export function sci(x, digits = 2) {
   if (a === 0 || (a >= 1e-3 && a < 1e5)) return fmt(x, digits + 1);
   let k = Math.floor(Math.log10(a));
   let m = Number((x / 10 ** k).toPrecision(digits));
-  if (Math.abs(m) >= 10) { m /= 10; k += 1; }
+  if (Math.abs(m) >= 10) {
+    m /= 10;
+    k += 1;
+  }
   return m === 1 ? power10(k) : `${m}·${power10(k)}`;
 }
 

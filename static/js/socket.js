@@ -9,12 +9,12 @@ export class LiveSocket {
     this.onState = onState;
     this.ws = null;
     this.delay = 500;
-    this.queued = null;      // the newest configure, sent once per frame
-    this.controls = [];      // play/pause/step/reset, in order
+    this.queued = null; // the newest configure, sent once per frame
+    this.controls = []; // play/pause/step/reset, in order
     this.flushScheduled = false;
     this.lastConfigure = null;
     this.stopped = false;
-    this.uploads = [];       // dataset messages: a new session gets them before any configure
+    this.uploads = []; // dataset messages: a new session gets them before any configure
   }
 
   connect() {
@@ -32,7 +32,11 @@ export class LiveSocket {
     };
     ws.onmessage = (event) => {
       let message;
-      try { message = JSON.parse(event.data); } catch { return; }
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        return;
+      }
       this.onMessage(message);
     };
     ws.onclose = (event) => {
@@ -62,7 +66,9 @@ export class LiveSocket {
     if (this.ws) this.ws.close(1000);
   }
 
-  get open() { return this.ws !== null && this.ws.readyState === WebSocket.OPEN; }
+  get open() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
 
   configure(lab, config, options) {
     this.queued = { type: "configure", lab, config, options };

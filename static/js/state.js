@@ -8,12 +8,12 @@ export const state = {
   lang: "en",
   projector: false,
   cvd: true,
-  configs: {},   // lab -> configuration (the REST/WS body)
-  options: {},   // lab -> stream options (sent to the server)
-  view: {},      // lab -> view choices (which quantity, log axes…; never sent)
-  compare: {},   // lab -> {config, labels}: side B of compare mode (side A is configs[lab])
+  configs: {}, // lab -> configuration (the REST/WS body)
+  options: {}, // lab -> stream options (sent to the server)
+  view: {}, // lab -> view choices (which quantity, log axes…; never sent)
+  compare: {}, // lab -> {config, labels}: side B of compare mode (side A is configs[lab])
   preset: "",
-  play: false,   // a streaming lab was playing (a shared link opens playing)
+  play: false, // a streaming lab was playing (a shared link opens playing)
 };
 
 // The URL's format version (`v`). A link without one is version 1: the format of every
@@ -39,7 +39,9 @@ export function rename(config, from, to) {
 // this page (or one whose version is not a number) is read as it is.
 export function migrate(link, from, { version = VERSION, migrations = MIGRATIONS } = {}) {
   if (!Number.isInteger(from) || from > version) {
-    console.warn(`DeepScope: this link has format version ${from}; this page reads up to ${version}`);
+    console.warn(
+      `DeepScope: this link has format version ${from}; this page reads up to ${version}`,
+    );
     return link;
   }
   let out = link;
@@ -81,19 +83,29 @@ export function pruneLink(link, catalog) {
     if (!c || typeof c !== "object") return;
     for (const [key, spec] of Object.entries(known.nested)) {
       const fields = typeof spec === "function" ? spec(c[key]) : spec;
-      if (Array.isArray(c[key])) c[key].forEach((item, i) => prune(item, fields, `${where}${key}[${i}].`, dropped));
+      if (Array.isArray(c[key]))
+        c[key].forEach((item, i) => {
+          prune(item, fields, `${where}${key}[${i}].`, dropped);
+        });
       else prune(c[key], fields, `${where}${key}.`, dropped);
     }
   };
   config(link.config, "config.");
   if (link.compare) config(link.compare, "compare.");
   if (known.options) prune(link.options, known.options, "options.", dropped);
-  if (dropped.length) console.warn(`DeepScope: this link has fields this version does not know, left out: ${dropped.join(", ")}`);
+  if (dropped.length)
+    console.warn(
+      `DeepScope: this link has fields this version does not know, left out: ${dropped.join(", ")}`,
+    );
   return link;
 }
 
 function decode(text) {
-  try { return JSON.parse(text); } catch { return null; }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }
 
 const isObject = (value) => Boolean(value) && typeof value === "object";
@@ -113,7 +125,13 @@ export function readUrl(href = location.href, catalog = null, upgrade = {}) {
     const value = q.has(name) ? decode(q.get(name)) : null;
     return isObject(value) ? value : null;
   };
-  let link = { lab: state.lab, config: read("config"), options: read("options"), view: read("view"), compare: read("compare") };
+  let link = {
+    lab: state.lab,
+    config: read("config"),
+    options: read("options"),
+    view: read("view"),
+    compare: read("compare"),
+  };
   const version = q.has("v") ? Number(q.get("v")) : 1;
   link = pruneLink(migrate(link, version, upgrade), catalog);
   if (link.config) state.configs[state.lab] = link.config;
@@ -139,8 +157,10 @@ export function urlFor(s = state) {
   if (!s.cvd) q.set("cvd", "0");
   if (s.preset) q.set("preset", s.preset);
   if (s.configs[s.lab]) q.set("config", JSON.stringify(s.configs[s.lab]));
-  if (s.options[s.lab] && Object.keys(s.options[s.lab]).length) q.set("options", JSON.stringify(s.options[s.lab]));
-  if (s.view[s.lab] && Object.keys(s.view[s.lab]).length) q.set("view", JSON.stringify(s.view[s.lab]));
+  if (s.options[s.lab] && Object.keys(s.options[s.lab]).length)
+    q.set("options", JSON.stringify(s.options[s.lab]));
+  if (s.view[s.lab] && Object.keys(s.view[s.lab]).length)
+    q.set("view", JSON.stringify(s.view[s.lab]));
   const compare = s.compare[s.lab];
   if (compare) {
     q.set("compare", JSON.stringify(compare.config));
@@ -168,4 +188,6 @@ export function writeUrl() {
   timer = setTimeout(flushUrl, SETTLE_MS);
 }
 
-addEventListener("pagehide", () => { if (timer !== null) flushUrl(); });
+addEventListener("pagehide", () => {
+  if (timer !== null) flushUrl();
+});

@@ -48,10 +48,22 @@ export function create(el) {
       // the style follows the activation (its place in the catalog), not the order of
       // the ticks, so that tanh keeps its colour when another unit is added
       const st = style(catalog.indexOf(spec));
-      traces.push({ x, y: c.f, name, mode: "lines", line: { color: st.colour, width: theme.width + 1, dash: st.dash } });
+      traces.push({
+        x,
+        y: c.f,
+        name,
+        mode: "lines",
+        line: { color: st.colour, width: theme.width + 1, dash: st.dash },
+      });
       drawn.push(c.f);
       if (derivative) {
-        traces.push({ x, y: c.df, name: `${name}′`, mode: "lines", line: { color: st.colour, width: theme.width, dash: st.alt } });
+        traces.push({
+          x,
+          y: c.df,
+          name: `${name}′`,
+          mode: "lines",
+          line: { color: st.colour, width: theme.width, dash: st.alt },
+        });
         drawn.push(c.df);
       }
       if (spec.saturates) {
@@ -61,20 +73,43 @@ export function create(el) {
           const flat = Math.abs(c.df[i]) < 0.01;
           if (flat && start === null) start = xv;
           if ((!flat || i === x.length - 1) && start !== null) {
-            shapes.push({ type: "rect", xref: "x", yref: "paper", x0: start, x1: xv, y0: 0, y1: 1,
-              fillcolor: st.colour, opacity: 0.08, line: { width: 0 } });
+            shapes.push({
+              type: "rect",
+              xref: "x",
+              yref: "paper",
+              x0: start,
+              x1: xv,
+              y0: 0,
+              y1: 1,
+              fillcolor: st.colour,
+              opacity: 0.08,
+              line: { width: 0 },
+            });
             start = null;
           }
         });
       }
-      if (name === "sigmoid" && derivative) annotations.push({ x: 0, y: 0.25, text: "σ′(0) = 0.25", showarrow: true, ay: -30 });
+      if (name === "sigmoid" && derivative)
+        annotations.push({ x: 0, y: 0.25, text: "σ′(0) = 0.25", showarrow: true, ay: -30 });
     });
     if (relusum) {
-      traces.push({ x, y: x.map((v) => Math.max(0, v + 1) - Math.max(0, v - 1)), name: "max(0, x+1) − max(0, x−1)",
-        mode: "lines", line: { color: "#000", width: theme.width + 1, dash: "dot" } });
+      traces.push({
+        x,
+        y: x.map((v) => Math.max(0, v + 1) - Math.max(0, v - 1)),
+        name: "max(0, x+1) − max(0, x−1)",
+        mode: "lines",
+        line: { color: "#000", width: theme.width + 1, dash: "dot" },
+      });
     }
-    plot.react(traces, layout({ shapes, annotations, xaxis: { title: { text: "z" }, zeroline: true },
-      yaxis: { title: { text: "f(z), f′(z)" }, range: yRange(x, drawn) } }));
+    plot.react(
+      traces,
+      layout({
+        shapes,
+        annotations,
+        xaxis: { title: { text: "z" }, zeroline: true },
+        yaxis: { title: { text: "f(z), f′(z)" }, range: yRange(x, drawn) },
+      }),
+    );
   }
 
   return { plot, update };

@@ -29,23 +29,30 @@ export function valueTicks(lo, hi, log, px, font) {
   const clean = (v) => (Math.abs(v) < 1e-9 * span ? 0 : Number(v.toPrecision(12)));
   const label = (v) => (log ? power10(Math.round(v)) : fmt(clean(v), 3));
   // about 0.6 em a character, superscripts a little less
-  const width = (text) => [...text].reduce((w, c) => w + (/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]/.test(c) ? 0.45 : 0.6), 0) * font;
-  const steps = log ? [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30, 50, 100]
+  const width = (text) =>
+    [...text].reduce((w, c) => w + (/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]/.test(c) ? 0.45 : 0.6), 0) * font;
+  const steps = log
+    ? [1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 30, 50, 100]
     : [1, 2, 5, 10, 20, 50, 100].map((m) => m * niceStep(span, 20)).filter((v) => v <= 2 * span);
   let best = [];
   for (const step of steps) {
     for (const offset of log && step % 2 ? [0] : [0, step / 2]) {
       const ticks = [];
-      for (let k = Math.ceil((lo - offset) / step); k * step + offset <= hi + 1e-9 * span; k += 1) ticks.push(k * step + offset);
+      for (let k = Math.ceil((lo - offset) / step); k * step + offset <= hi + 1e-9 * span; k += 1)
+        ticks.push(k * step + offset);
       const widths = ticks.map((v) => width(label(v)) + 4);
       // a label may reach half way into the gap at either edge
-      const fits = ticks.every((v, i) => (v - lo) * perUnit >= widths[i] / 2 - gap / 2
-        && (hi - v) * perUnit >= widths[i] / 2 - gap / 2
-        && (i === 0 || (v - ticks[i - 1]) * perUnit >= (widths[i] + widths[i - 1]) / 2 + 4));
+      const fits = ticks.every(
+        (v, i) =>
+          (v - lo) * perUnit >= widths[i] / 2 - gap / 2 &&
+          (hi - v) * perUnit >= widths[i] / 2 - gap / 2 &&
+          (i === 0 || (v - ticks[i - 1]) * perUnit >= (widths[i] + widths[i - 1]) / 2 + 4),
+      );
       if (fits && ticks.length > best.length) best = ticks;
     }
   }
-  if (!best.length) best = [log ? Math.round((lo + hi) / 2) : Number(((lo + hi) / 2).toPrecision(1))];
+  if (!best.length)
+    best = [log ? Math.round((lo + hi) / 2) : Number(((lo + hi) / 2).toPrecision(1))];
   return best.map((v) => ({ v: clean(v), text: label(v) }));
 }
 
@@ -73,24 +80,58 @@ export function create(el, { subtitle } = {}) {
     const fractions = layers.map((l) => {
       const h = l.hist[q];
       const total = h.counts.reduce((a, b) => a + b, 0) + h.below + h.above + h.nonfinite || 1;
-      return { y: h.counts.map((c) => c / total), counts: h.counts, total, below: h.below / total,
-        above: h.above / total, nonfinite: h.nonfinite };
+      return {
+        y: h.counts.map((c) => c / total),
+        counts: h.counts,
+        total,
+        below: h.below / total,
+        above: h.above / total,
+        nonfinite: h.nonfinite,
+      };
     });
     // what a bar's hover says: its layer, its bin and its share (count of total)
-    const hoverText = (f, j) => `${bins[j]}<br>${(100 * f.y[j]).toPrecision(3)}% · ${t("hist.count",
-      { count: f.counts[j].toLocaleString("en-US"), total: f.total.toLocaleString("en-US") })}`;
-    const range = log ? `${power10(Math.round(lo))} … ${power10(Math.round(hi))}` : `${fmt(lo, 3)} … ${fmt(hi, 3)}`;
-    if (subtitle) subtitle.textContent = `${t(`q.${q}`)} · ${t("hist.panel")} ${range} · ${t(log ? "hist.log" : "hist.linear")}`;
+    const hoverText = (f, j) =>
+      `${bins[j]}<br>${(100 * f.y[j]).toPrecision(3)}% · ${t("hist.count", {
+        count: f.counts[j].toLocaleString("en-US"),
+        total: f.total.toLocaleString("en-US"),
+      })}`;
+    const range = log
+      ? `${power10(Math.round(lo))} … ${power10(Math.round(hi))}`
+      : `${fmt(lo, 3)} … ${fmt(hi, 3)}`;
+    if (subtitle)
+      subtitle.textContent = `${t(`q.${q}`)} · ${t("hist.panel")} ${range} · ${t(log ? "hist.log" : "hist.linear")}`;
     const valueTitle = log ? t("hist.magnitude") : t("hist.value");
     if (layers.length > MAX_PANELS) {
       const centres = edges.slice(0, -1).map((e, j) => (e + edges[j + 1]) / 2);
-      const ticks = valueTicks(lo, hi, log, Math.max(200, (el.clientWidth || 800) - 160), theme.font);
-      plot.react([{ type: "heatmap", x: centres, y: layers.map((l) => l.index), z: fractions.map((f) => f.y),
-        customdata: fractions.map((f) => f.y.map((_, j) => hoverText(f, j))),
-        colorscale: "Viridis", colorbar: { title: { text: t("axis.share") } },
-        hovertemplate: `${t("axis.layer")} %{y}<br>%{customdata}<extra></extra>` }],
-      layout({ xaxis: { title: { text: valueTitle }, tickvals: ticks.map((k) => k.v), ticktext: ticks.map((k) => k.text) },
-        yaxis: { title: { text: t("axis.layer") } } }));
+      const ticks = valueTicks(
+        lo,
+        hi,
+        log,
+        Math.max(200, (el.clientWidth || 800) - 160),
+        theme.font,
+      );
+      plot.react(
+        [
+          {
+            type: "heatmap",
+            x: centres,
+            y: layers.map((l) => l.index),
+            z: fractions.map((f) => f.y),
+            customdata: fractions.map((f) => f.y.map((_, j) => hoverText(f, j))),
+            colorscale: "Viridis",
+            colorbar: { title: { text: t("axis.share") } },
+            hovertemplate: `${t("axis.layer")} %{y}<br>%{customdata}<extra></extra>`,
+          },
+        ],
+        layout({
+          xaxis: {
+            title: { text: valueTitle },
+            tickvals: ticks.map((k) => k.v),
+            ticktext: ticks.map((k) => k.text),
+          },
+          yaxis: { title: { text: t("axis.layer") } },
+        }),
+      );
       return;
     }
     const toPanel = (i, v) => i + ((v - lo) / (hi - lo)) * SPAN;
@@ -143,8 +184,17 @@ export function create(el, { subtitle } = {}) {
       layerVals.push(toPanel(i, (lo + hi) / 2));
       layerText.push(String(l.index));
       // what falls outside the edges, at the panel's top corner on that side
-      const corner = (text, left) => annotations.push({ text, x: toPanel(i, left ? lo : hi), y: ymax, yanchor: "top",
-        xanchor: left ? "left" : "right", showarrow: false, name: "outside", font: { size: theme.font - 2, color: "#a4161a" } });
+      const corner = (text, left) =>
+        annotations.push({
+          text,
+          x: toPanel(i, left ? lo : hi),
+          y: ymax,
+          yanchor: "top",
+          xanchor: left ? "left" : "right",
+          showarrow: false,
+          name: "outside",
+          font: { size: theme.font - 2, color: "#a4161a" },
+        });
       if (f.below > 0.0005) corner(`‹${percent(f.below)}`, true);
       const right = [];
       if (f.above > 0.0005) right.push(`${percent(f.above)}›`);
@@ -152,22 +202,70 @@ export function create(el, { subtitle } = {}) {
       if (right.length) corner(right.join(" "), false);
     });
     const traces = [
-      { x, y, mode: "lines", fill: "tozeroy", line: { color: colour(0), width: 1 }, fillcolor: colour(0), hoverinfo: "skip" },
+      {
+        x,
+        y,
+        mode: "lines",
+        fill: "tozeroy",
+        line: { color: colour(0), width: 1 },
+        fillcolor: colour(0),
+        hoverinfo: "skip",
+      },
       // on the top axis (an axis is drawn only with a trace on it), over the same range
-      { x: hx, y: hy, text: hover, xaxis: "x2", mode: "markers", marker: { size: 1, opacity: 0, color: colour(0) }, name: "bins",
-        hoverlabel: { bgcolor: "#fff", bordercolor: colour(0), font: { color: "#1b1d21", size: theme.font + 1 } },
-        hovertemplate: "%{text}<extra></extra>", showlegend: false },
+      {
+        x: hx,
+        y: hy,
+        text: hover,
+        xaxis: "x2",
+        mode: "markers",
+        marker: { size: 1, opacity: 0, color: colour(0) },
+        name: "bins",
+        hoverlabel: {
+          bgcolor: "#fff",
+          bordercolor: colour(0),
+          font: { color: "#1b1d21", size: theme.font + 1 },
+        },
+        hovertemplate: "%{text}<extra></extra>",
+        showlegend: false,
+      },
     ];
     const xrange = [-0.05, layers.length - (1 - SPAN) + 0.05];
-    const fixed = { fixedrange: true, showgrid: false, zeroline: false, tickangle: 0, range: xrange };
-    plot.react(traces, layout({ showlegend: false, hovermode: "x", hoverdistance: -1,
-      margin: { l: 52, r: 10, t: Math.round(2.6 * theme.font) + 6, b: 44 },
-      xaxis: { ...fixed, tickvals, ticktext, ticks: "outside", ticklen: 3, tickfont: { size: theme.font - 1 },
-        title: { text: valueTitle, standoff: 4 } },
-      // the layer numbers, on top
-      xaxis2: { ...fixed, overlaying: "x", side: "top", tickvals: layerVals, ticktext: layerText,
-        title: { text: t("axis.layer"), standoff: 2 } },
-      yaxis: { range: [0, ymax], ...shareTicks(top), fixedrange: true }, annotations }));
+    const fixed = {
+      fixedrange: true,
+      showgrid: false,
+      zeroline: false,
+      tickangle: 0,
+      range: xrange,
+    };
+    plot.react(
+      traces,
+      layout({
+        showlegend: false,
+        hovermode: "x",
+        hoverdistance: -1,
+        margin: { l: 52, r: 10, t: Math.round(2.6 * theme.font) + 6, b: 44 },
+        xaxis: {
+          ...fixed,
+          tickvals,
+          ticktext,
+          ticks: "outside",
+          ticklen: 3,
+          tickfont: { size: theme.font - 1 },
+          title: { text: valueTitle, standoff: 4 },
+        },
+        // the layer numbers, on top
+        xaxis2: {
+          ...fixed,
+          overlaying: "x",
+          side: "top",
+          tickvals: layerVals,
+          ticktext: layerText,
+          title: { text: t("axis.layer"), standoff: 2 },
+        },
+        yaxis: { range: [0, ymax], ...shareTicks(top), fixedrange: true },
+        annotations,
+      }),
+    );
   }
 
   return { plot, update };

@@ -59,7 +59,10 @@ export function clip(x, y, [lo, hi], logy) {
   for (let i = 0; i < x.length; i += 1) {
     const u = ax(y[i]);
     if (i === 0) {
-      if (inside(u)) { out.x.push(x[0]); out.y.push(y[0]); } else out.exits.push({ x: x[0], side: u > hi ? "top" : "bottom" });
+      if (inside(u)) {
+        out.x.push(x[0]);
+        out.y.push(y[0]);
+      } else out.exits.push({ x: x[0], side: u > hi ? "top" : "bottom" });
       continue;
     }
     const p = ax(y[i - 1]);
@@ -90,22 +93,38 @@ export function create(el, { subtitle } = {}) {
   function update({ data, logy, compare = null }) {
     if (!data) return;
     const lw = theme.width;
-    const sqrtTheory = (d) => (d.theory ? d.theory.map((v) => (finite(v) ? Math.sqrt(Math.max(0, v)) : null)) : null);
+    const sqrtTheory = (d) =>
+      d.theory ? d.theory.map((v) => (finite(v) ? Math.sqrt(Math.max(0, v)) : null)) : null;
     const measuredOf = (d) => [
       d.layers.map((l) => l.hist.activation.std),
       d.layers.map((l) => l.hist.preactivation.std),
       d.layers.map((l) => l.hist.activation.mean),
     ];
-    const sides = compare ? [[data, false], [compare.data, true]] : [[data, false]];
-    const range = yRange(sides.flatMap(([d]) => measuredOf(d).flat()),
-      sides.flatMap(([d]) => sqrtTheory(d) || []), logy);
+    const sides = compare
+      ? [
+          [data, false],
+          [compare.data, true],
+        ]
+      : [[data, false]];
+    const range = yRange(
+      sides.flatMap(([d]) => measuredOf(d).flat()),
+      sides.flatMap(([d]) => sqrtTheory(d) || []),
+      logy,
+    );
     const annotations = [];
     let clipped = false;
     const side = (d, b) => {
       const x = d.layers.map((l) => l.index);
-      const line = (y, key, i, dash, markers) => ({ x, y, name: t(key), legendgroup: key, showlegend: !b,
-        mode: markers ? "lines+markers" : "lines", line: { color: colour(i), width: lw, dash },
-        marker: { symbol: b ? "circle-open" : "circle" } });
+      const line = (y, key, i, dash, markers) => ({
+        x,
+        y,
+        name: t(key),
+        legendgroup: key,
+        showlegend: !b,
+        mode: markers ? "lines+markers" : "lines",
+        line: { color: colour(i), width: lw, dash },
+        marker: { symbol: b ? "circle-open" : "circle" },
+      });
       const dash = b ? "dash" : "solid";
       const measured = measuredOf(d);
       const traces = [
@@ -116,46 +135,99 @@ export function create(el, { subtitle } = {}) {
       const theory = sqrtTheory(d);
       if (!theory) return traces;
       const shown = range ? clip(x, theory, range, logy) : { x, y: theory, exits: [] };
-      traces.push({ ...line(shown.y, "m.theory", 3, compare ? (b ? "dashdot" : "dot") : "dash"), x: shown.x,
-        connectgaps: false, hovertemplate: `${t("m.theory")}: %{y:.4g}<extra></extra>` });
+      traces.push({
+        ...line(shown.y, "m.theory", 3, compare ? (b ? "dashdot" : "dot") : "dash"),
+        x: shown.x,
+        connectgaps: false,
+        hovertemplate: `${t("m.theory")}: %{y:.4g}<extra></extra>`,
+      });
       const exit = shown.exits[0];
       if (exit && !clipped) {
         clipped = true;
         const top = exit.side === "top";
         // the value the theory reaches: its extreme on the side where it leaves
-        const values = theory.map((v, i) => [v, x[i]]).filter(([v]) => finite(v) && (!logy || v > 0));
+        const values = theory
+          .map((v, i) => [v, x[i]])
+          .filter(([v]) => finite(v) && (!logy || v > 0));
         const [value, layer] = values.reduce((a, c) => ((top ? c[0] > a[0] : c[0] < a[0]) ? c : a));
         const edge = logy ? 10 ** range[top ? 1 : 0] : range[top ? 1 : 0];
-        traces.push({ x: [exit.x], y: [edge], mode: "markers", showlegend: false, hoverinfo: "skip", cliponaxis: false,
-          name: "theory-clipped", marker: { symbol: top ? "triangle-up" : "triangle-down", size: 9 + 2 * lw, color: colour(3) } });
+        traces.push({
+          x: [exit.x],
+          y: [edge],
+          mode: "markers",
+          showlegend: false,
+          hoverinfo: "skip",
+          cliponaxis: false,
+          name: "theory-clipped",
+          marker: {
+            symbol: top ? "triangle-up" : "triangle-down",
+            size: 9 + 2 * lw,
+            color: colour(3),
+          },
+        });
         // the words above the plot area (in the top margin, over no data; ▲ or ▼ says
         // which way the curve leaves), on the side of the plot where it leaves
         const right = exit.x > (x[0] + x[x.length - 1]) / 2;
         const who = compare ? `${compare.labels[b ? 1 : 0]}: ` : "";
-        annotations.push({ x: exit.x, y: 1, xref: "x", yref: "paper", yanchor: "bottom",
-          xanchor: right ? "right" : "left", xshift: right ? 8 : -8, yshift: 4 + lw, showarrow: false,
-          text: `${top ? "▲" : "▼"} ${who}${t("m.theory_clipped", { value: sci(value), layer })}`, name: "theory-clipped",
-          font: { color: colour(3), size: theme.font } });
+        annotations.push({
+          x: exit.x,
+          y: 1,
+          xref: "x",
+          yref: "paper",
+          yanchor: "bottom",
+          xanchor: right ? "right" : "left",
+          xshift: right ? 8 : -8,
+          yshift: 4 + lw,
+          showarrow: false,
+          text: `${top ? "▲" : "▼"} ${who}${t("m.theory_clipped", { value: sci(value), layer })}`,
+          name: "theory-clipped",
+          font: { color: colour(3), size: theme.font },
+        });
       }
       return traces;
     };
-    const key = (name, dash) => ({ x: [null], y: [null], name, mode: "lines", hoverinfo: "skip",
-      line: { color: "#666", width: lw, dash } });
+    const key = (name, dash) => ({
+      x: [null],
+      y: [null],
+      name,
+      mode: "lines",
+      hoverinfo: "skip",
+      line: { color: "#666", width: lw, dash },
+    });
     const traces = compare
-      ? [...side(data, false), ...side(compare.data, true), key(compare.labels[0], "solid"), key(compare.labels[1], "dash")]
+      ? [
+          ...side(data, false),
+          ...side(compare.data, true),
+          key(compare.labels[0], "solid"),
+          key(compare.labels[1], "dash"),
+        ]
       : side(data, false);
     if (subtitle) {
       const a = said(data.theory_text);
       const b = compare ? said(compare.data.theory_text) : a;
-      subtitle.textContent = a === b ? a : `${compare.labels[0]}: ${a} · ${compare.labels[1]}: ${b}`;
+      subtitle.textContent =
+        a === b ? a : `${compare.labels[0]}: ${a} · ${compare.labels[1]}: ${b}`;
     }
     const n = Math.max(data.layers.length, compare ? compare.data.layers.length : 0);
     const base = layout();
     // room above the plot area for the words
-    const margin = { ...base.margin, t: clipped ? Math.round(1.5 * theme.font) + 10 : base.margin.t };
-    plot.react(traces, layout({ annotations, margin,
-      xaxis: { title: { text: t("axis.layer") }, dtick: n > 20 ? 5 : 1 },
-      yaxis: { type: logy ? "log" : "linear", exponentformat: "power", ...(range ? { range } : {}) } }));
+    const margin = {
+      ...base.margin,
+      t: clipped ? Math.round(1.5 * theme.font) + 10 : base.margin.t,
+    };
+    plot.react(
+      traces,
+      layout({
+        annotations,
+        margin,
+        xaxis: { title: { text: t("axis.layer") }, dtick: n > 20 ? 5 : 1 },
+        yaxis: {
+          type: logy ? "log" : "linear",
+          exponentformat: "power",
+          ...(range ? { range } : {}),
+        },
+      }),
+    );
   }
 
   return { plot, update };

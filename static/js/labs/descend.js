@@ -53,7 +53,11 @@ export class DescendLab {
 
   async refreshSurface() {
     const resolution = this.app.catalog.labs.descend.surface_fields.resolution.default;
-    const body = { surface: this.config.surface, surface_params: this.config.surface_params || {}, resolution };
+    const body = {
+      surface: this.config.surface,
+      surface_params: this.config.surface_params || {},
+      resolution,
+    };
     const { ok, body: result } = await this.app.postJson("/api/surface", body);
     if (!ok) {
       this.exprError.textContent = this.app.errorText(result);
@@ -71,11 +75,17 @@ export class DescendLab {
     const cat = this.app.catalog;
     const groups = { lecture: [], classic: [] };
     for (const s of cat.surfaces) groups[s.group === "lecture" ? "lecture" : "classic"].push(s);
-    const surfaceOptions = [...groups.lecture, ...groups.classic].map((s) => ({ value: s.name, key: `surface.${s.name}.title` }));
+    const surfaceOptions = [...groups.lecture, ...groups.classic].map((s) => ({
+      value: s.name,
+      key: `surface.${s.name}.title`,
+    }));
     surfaceOptions.push({ value: "custom", key: "descend.custom_surface" });
     const isCustom = typeof this.config.surface === "object";
-    this.surfaceSelect = C.select({ key: "f.surface", value: isCustom ? "custom" : this.config.surface,
-      options: surfaceOptions, onChange: (v) => {
+    this.surfaceSelect = C.select({
+      key: "f.surface",
+      value: isCustom ? "custom" : this.config.surface,
+      options: surfaceOptions,
+      onChange: (v) => {
         if (v === "custom") {
           this.customBox.hidden = false;
           this.paramsBox.replaceChildren(); // the previous surface's sliders mean nothing here
@@ -88,7 +98,8 @@ export class DescendLab {
         this.resetLearningRates();
         this.change({ surface: v, surface_params: {} }, { surface: true });
         this.renderSurfaceParams();
-      } });
+      },
+    });
     this.paramsBox = C.el("div");
     this.renderSurfaceParams();
 
@@ -96,19 +107,41 @@ export class DescendLab {
     this.exprInput = C.text({ key: "f.expr", value: expr, placeholder: "x**2 + 10*y**2" });
     // Empty: the server's default window; the label and placeholder follow the
     // expression's variables (x only: a 1-D surface and one range).
-    this.domainInput = C.text({ key: "f.domain", value: isCustom && this.config.surface.domain
-      ? JSON.stringify(this.config.surface.domain) : "" });
-    this.showCustomDims(isCustom && this.config.surface.domain ? this.config.surface.domain.length : 2);
+    this.domainInput = C.text({
+      key: "f.domain",
+      value:
+        isCustom && this.config.surface.domain ? JSON.stringify(this.config.surface.domain) : "",
+    });
+    this.showCustomDims(
+      isCustom && this.config.surface.domain ? this.config.surface.domain.length : 2,
+    );
     this.exprError = C.el("p", { class: "error-text", role: "alert", "data-testid": "expr-error" });
-    this.customBox = C.el("div", { class: "runs" }, this.exprInput.el, this.domainInput.el,
+    this.customBox = C.el(
+      "div",
+      { class: "runs" },
+      this.exprInput.el,
+      this.domainInput.el,
       C.button("apply", () => this.applyCustom()),
-      C.el("p", { class: "hint", text: `${t("expr.help")} ${cat.expressions.functions.join(", ")}` }));
+      C.el("p", {
+        class: "hint",
+        text: `${t("expr.help")} ${cat.expressions.functions.join(", ")}`,
+      }),
+    );
     this.customBox.hidden = !isCustom;
 
-    this.stepsCtl = C.field(cat, "labs.descend.fields.steps", { key: "f.steps",
-      value: this.config.steps, onInput: (v) => this.change({ steps: v }) });
-    this.spf = C.field(cat, "labs.descend.options.steps_per_frame", { key: "f.steps_per_frame",
-      value: this.options.steps_per_frame, onInput: (v) => { this.options.steps_per_frame = v; this.send(); } });
+    this.stepsCtl = C.field(cat, "labs.descend.fields.steps", {
+      key: "f.steps",
+      value: this.config.steps,
+      onInput: (v) => this.change({ steps: v }),
+    });
+    this.spf = C.field(cat, "labs.descend.options.steps_per_frame", {
+      key: "f.steps_per_frame",
+      value: this.options.steps_per_frame,
+      onInput: (v) => {
+        this.options.steps_per_frame = v;
+        this.send();
+      },
+    });
     this.runsBox = C.el("div", { class: "runs" });
     this.renderRuns();
     const add = C.button("run.add", () => {
@@ -118,18 +151,43 @@ export class DescendLab {
       this.send();
     });
     this.player = this.app.player();
-    const logz = C.checkbox({ key: "view.logz", checked: this.view.logz,
-      onChange: (v) => { this.view.logz = v; this.app.saveView(this.lab, this.view); this.renderMain(); } });
-    const s3d = C.checkbox({ key: "view.surface3d", checked: this.view.surface3d,
-      onChange: (v) => { this.view.surface3d = v; this.app.saveView(this.lab, this.view); this.render3d(); } });
-    const exportRow = C.el("div", { class: "row" },
+    const logz = C.checkbox({
+      key: "view.logz",
+      checked: this.view.logz,
+      onChange: (v) => {
+        this.view.logz = v;
+        this.app.saveView(this.lab, this.view);
+        this.renderMain();
+      },
+    });
+    const s3d = C.checkbox({
+      key: "view.surface3d",
+      checked: this.view.surface3d,
+      onChange: (v) => {
+        this.view.surface3d = v;
+        this.app.saveView(this.lab, this.view);
+        this.render3d();
+      },
+    });
+    const exportRow = C.el(
+      "div",
+      { class: "row" },
       C.button("export.csv", () => this.app.download("descend.csv", this.csv(), "text/csv")),
-      C.button("export.json", () => this.app.download("descend.json", JSON.stringify(this.runsData), "application/json")));
+      C.button("export.json", () =>
+        this.app.download("descend.json", JSON.stringify(this.runsData), "application/json"),
+      ),
+    );
     panel.append(
       C.el("h2", { i18n: "tab.descend" }),
       this.player,
-      C.fieldset("g.surface", this.surfaceSelect.el, this.paramsBox, this.customBox, this.exprError,
-        C.el("p", { class: "hint", i18n: "click_start" })),
+      C.fieldset(
+        "g.surface",
+        this.surfaceSelect.el,
+        this.paramsBox,
+        this.customBox,
+        this.exprError,
+        C.el("p", { class: "hint", i18n: "click_start" }),
+      ),
       C.fieldset("g.runs", this.runsBox, add),
       C.fieldset("g.run", this.stepsCtl.el, this.spf.el),
       C.fieldset("g.view", logz.el, s3d.el),
@@ -165,9 +223,22 @@ export class DescendLab {
     const text = this.domainInput.get().trim();
     if (text) {
       let domain;
-      try { domain = JSON.parse(text); } catch { domain = null; }
-      if (Array.isArray(domain) && domain.length === 2 && domain.every((v) => typeof v === "number")) domain = [domain];
-      if (!Array.isArray(domain) || domain.length !== dims || !domain.every((r) => Array.isArray(r) && r.length === 2)) {
+      try {
+        domain = JSON.parse(text);
+      } catch {
+        domain = null;
+      }
+      if (
+        Array.isArray(domain) &&
+        domain.length === 2 &&
+        domain.every((v) => typeof v === "number")
+      )
+        domain = [domain];
+      if (
+        !Array.isArray(domain) ||
+        domain.length !== dims ||
+        !domain.every((r) => Array.isArray(r) && r.length === 2)
+      ) {
         this.exprError.textContent = t(dims === 1 ? "domain.bad1" : "domain.bad2");
         return;
       }
@@ -196,52 +267,122 @@ export class DescendLab {
     const spec = this.app.catalog.surfaces.find((s) => s.name === this.config.surface);
     const params = spec ? spec.params : [];
     this.config.surface_params = this.config.surface_params || {};
-    this.paramsBox.replaceChildren(...params.map((p) => C.field(this.app.catalog, `surfaces.${spec.name}.params.${p.name}`, {
-      key: `sp.${p.name}`, value: this.config.surface_params[p.name],
-      onInput: (v) => { this.config.surface_params[p.name] = v; this.change({}, { surface: true }); } }).el));
+    this.paramsBox.replaceChildren(
+      ...params.map(
+        (p) =>
+          C.field(this.app.catalog, `surfaces.${spec.name}.params.${p.name}`, {
+            key: `sp.${p.name}`,
+            value: this.config.surface_params[p.name],
+            onInput: (v) => {
+              this.config.surface_params[p.name] = v;
+              this.change({}, { surface: true });
+            },
+          }).el,
+      ),
+    );
   }
 
   renderRuns() {
     const cat = this.app.catalog;
-    this.runsBox.replaceChildren(...this.config.runs.map((run, i) => {
-      const spec = cat.optimizers.find((o) => o.name === run.optimizer);
-      const box = C.el("div", { class: "run" });
-      box.style.setProperty("--run-colour", colour(i));
-      const opt = C.select({ key: "f.optimizer", value: run.optimizer,
-        options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
-        onChange: (v) => { this.config.runs[i] = { optimizer: v }; this.renderRuns(); this.send(); } });
-      const remove = C.button("run.remove", () => {
-        if (this.config.runs.length <= 1) return;
-        this.config.runs.splice(i, 1);
-        this.renderRuns();
-        this.send();
-      });
-      remove.setAttribute("aria-label", `${t("run.remove")} ${i + 1}`);
-      const select = C.button("run.select", () => { this.view.selected = i; this.app.saveView(this.lab, this.view); this.renderEquation(); this.renderIterates(); });
-      const head = C.el("div", { class: "head" }, C.el("b", { text: String(i + 1) }), opt.el);
-      const actions = C.el("div", { class: "actions" }, select, remove);
-      const hyper = spec.hyper.filter((h) => h.name !== "lr");
-      // Newton's lr scales its step (θ ← θ − lr·H⁻¹·g; 1 is the pure Newton step).
-      const hyperPath = (name) => `optimizers.${spec.name}.hyper.${name}`;
-      const lr = C.field(cat, hyperPath("lr"), { key: spec.needs_hessian ? "f.lr_newton" : "f.lr",
-        value: run.lr, onInput: (v) => { run.lr = v; this.lrTouched.add(run); this.send(); } });
-      const more = C.el("details", {}, C.el("summary", { i18n: "run.more" }),
-        ...hyper.map((h) => (h.min === undefined
-          ? C.checkbox({ key: `f.${h.name}`, checked: run[h.name] ?? h.default, onChange: (v) => { run[h.name] = v; this.send(); } }).el
-          : C.field(cat, hyperPath(h.name), { key: `f.${h.name}`, value: run[h.name],
-            onInput: (v) => { run[h.name] = v; this.send(); } }).el)),
-        C.select({ key: "f.schedule", value: typeof run.schedule === "object" ? run.schedule.name : run.schedule || "constant",
-          options: cat.schedules.names.map((n) => ({ value: n, key: `sched.${n}` })),
-          onChange: (v) => { run.schedule = v; this.send(); } }).el,
-        C.field(cat, "labs.descend.run_fields.noise", { key: "f.noise", value: run.noise,
-          onInput: (v) => { run.noise = v; this.send(); } }).el,
-        // Empty (or 0): no clipping.
-        C.field(cat, "labs.descend.run_fields.clip_norm", { key: "f.clip_norm", type: "number", value: run.clip_norm,
-          onChange: (v) => { if (v > 0) run.clip_norm = v; else delete run.clip_norm; this.send(); } }).el,
-      );
-      box.append(head, lr.el, more, actions);
-      return box;
-    }));
+    this.runsBox.replaceChildren(
+      ...this.config.runs.map((run, i) => {
+        const spec = cat.optimizers.find((o) => o.name === run.optimizer);
+        const box = C.el("div", { class: "run" });
+        box.style.setProperty("--run-colour", colour(i));
+        const opt = C.select({
+          key: "f.optimizer",
+          value: run.optimizer,
+          options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
+          onChange: (v) => {
+            this.config.runs[i] = { optimizer: v };
+            this.renderRuns();
+            this.send();
+          },
+        });
+        const remove = C.button("run.remove", () => {
+          if (this.config.runs.length <= 1) return;
+          this.config.runs.splice(i, 1);
+          this.renderRuns();
+          this.send();
+        });
+        remove.setAttribute("aria-label", `${t("run.remove")} ${i + 1}`);
+        const select = C.button("run.select", () => {
+          this.view.selected = i;
+          this.app.saveView(this.lab, this.view);
+          this.renderEquation();
+          this.renderIterates();
+        });
+        const head = C.el("div", { class: "head" }, C.el("b", { text: String(i + 1) }), opt.el);
+        const actions = C.el("div", { class: "actions" }, select, remove);
+        const hyper = spec.hyper.filter((h) => h.name !== "lr");
+        // Newton's lr scales its step (θ ← θ − lr·H⁻¹·g; 1 is the pure Newton step).
+        const hyperPath = (name) => `optimizers.${spec.name}.hyper.${name}`;
+        const lr = C.field(cat, hyperPath("lr"), {
+          key: spec.needs_hessian ? "f.lr_newton" : "f.lr",
+          value: run.lr,
+          onInput: (v) => {
+            run.lr = v;
+            this.lrTouched.add(run);
+            this.send();
+          },
+        });
+        const more = C.el(
+          "details",
+          {},
+          C.el("summary", { i18n: "run.more" }),
+          ...hyper.map((h) =>
+            h.min === undefined
+              ? C.checkbox({
+                  key: `f.${h.name}`,
+                  checked: run[h.name] ?? h.default,
+                  onChange: (v) => {
+                    run[h.name] = v;
+                    this.send();
+                  },
+                }).el
+              : C.field(cat, hyperPath(h.name), {
+                  key: `f.${h.name}`,
+                  value: run[h.name],
+                  onInput: (v) => {
+                    run[h.name] = v;
+                    this.send();
+                  },
+                }).el,
+          ),
+          C.select({
+            key: "f.schedule",
+            value:
+              typeof run.schedule === "object" ? run.schedule.name : run.schedule || "constant",
+            options: cat.schedules.names.map((n) => ({ value: n, key: `sched.${n}` })),
+            onChange: (v) => {
+              run.schedule = v;
+              this.send();
+            },
+          }).el,
+          C.field(cat, "labs.descend.run_fields.noise", {
+            key: "f.noise",
+            value: run.noise,
+            onInput: (v) => {
+              run.noise = v;
+              this.send();
+            },
+          }).el,
+          // Empty (or 0): no clipping.
+          C.field(cat, "labs.descend.run_fields.clip_norm", {
+            key: "f.clip_norm",
+            type: "number",
+            value: run.clip_norm,
+            onChange: (v) => {
+              if (v > 0) run.clip_norm = v;
+              else delete run.clip_norm;
+              this.send();
+            },
+          }).el,
+        );
+        box.append(head, lr.el, more, actions);
+        return box;
+      }),
+    );
   }
 
   // --- charts -------------------------------------------------------------------
@@ -275,7 +416,10 @@ export class DescendLab {
   clickStart(event) {
     const p = event.points?.[0];
     if (!p || !this.surface) return;
-    const start = this.surface.dims === 2 ? [Number(p.x.toFixed(3)), Number(p.y.toFixed(3))] : [Number(p.x.toFixed(3))];
+    const start =
+      this.surface.dims === 2
+        ? [Number(p.x.toFixed(3)), Number(p.y.toFixed(3))]
+        : [Number(p.x.toFixed(3))];
     for (const run of this.config.runs) delete run.start;
     this.change({ start });
   }
@@ -283,17 +427,30 @@ export class DescendLab {
   renderSurfaceInfo() {
     const s = this.surface;
     this.mainSub.textContent = `f = ${s.formula}`;
-    this.critical.replaceChildren(...s.critical_points.slice(0, 12).flatMap((c) => [
-      C.el("span", { class: `badge ${c.kind}`, text: t(`kind.${c.kind}`) }),
-      C.el("span", { text: ` (${c.point.map((v) => fmt(v, 4)).join(", ")}) f = ${fmt(c.value, 4)} · λ = ${c.eigenvalues.map((e) => fmt(e, 3)).join(", ")}  ` }),
-    ]));
-    if (s.notes.length) this.critical.append(C.el("p", { class: "hint", i18n: noteKeys("surface", s) }));
+    this.critical.replaceChildren(
+      ...s.critical_points.slice(0, 12).flatMap((c) => [
+        C.el("span", { class: `badge ${c.kind}`, text: t(`kind.${c.kind}`) }),
+        C.el("span", {
+          text: ` (${c.point.map((v) => fmt(v, 4)).join(", ")}) f = ${fmt(c.value, 4)} · λ = ${c.eigenvalues.map((e) => fmt(e, 3)).join(", ")}  `,
+        }),
+      ]),
+    );
+    if (s.notes.length)
+      this.critical.append(C.el("p", { class: "hint", i18n: noteKeys("surface", s) }));
   }
 
   onFrame(frame) {
     const d = frame.data;
     if (d.surface) this.surface = d.surface;
-    if (d.first_row === 0) this.runsData = d.runs.map((r) => ({ ...r, points: [], loss: [], gradient: [], effective_lr: [], distance: [] }));
+    if (d.first_row === 0)
+      this.runsData = d.runs.map((r) => ({
+        ...r,
+        points: [],
+        loss: [],
+        gradient: [],
+        effective_lr: [],
+        distance: [],
+      }));
     d.runs.forEach((r, k) => {
       const acc = this.runsData[k];
       if (!acc) return;
@@ -305,7 +462,9 @@ export class DescendLab {
       acc.optimizer = r.optimizer;
     });
     this.render();
-    const best = this.runsData.map((r) => `${r.label}: f = ${fmt(r.loss[r.loss.length - 1], 3)} (${t(`status.${r.status}`)})`);
+    const best = this.runsData.map(
+      (r) => `${r.label}: f = ${fmt(r.loss[r.loss.length - 1], 3)} (${t(`status.${r.status}`)})`,
+    );
     this.app.announce(`${t("live.step")} ${frame.step}. ${best.join("; ")}`);
   }
 
@@ -324,22 +483,50 @@ export class DescendLab {
   }
 
   renderMain() {
-    this.charts.paths.update({ grid: this.grid, surface: this.surface, runs: this.runsData, logz: this.view.logz });
+    this.charts.paths.update({
+      grid: this.grid,
+      surface: this.surface,
+      runs: this.runsData,
+      logz: this.view.logz,
+    });
   }
 
   renderLoss() {
     const fmin = this.minValue();
     const gap = fmin !== null;
     // f − f* below float64's rounding of f near f* is noise: the chart floors it there
-    this.charts.loss.update({ ylog: gap, ytitle: gap ? "f − f*" : "f", series: this.runsData.map((r, k) => ({
-      name: r.label, index: k, y: gap ? r.loss.map((v) => v - fmin) : r.loss })),
-    floor: gap ? { value: 1e-15 * Math.max(1, Math.abs(fmin)), label: t("loss.floor"), hint: t("loss.floor_hint") } : null });
+    this.charts.loss.update({
+      ylog: gap,
+      ytitle: gap ? "f − f*" : "f",
+      series: this.runsData.map((r, k) => ({
+        name: r.label,
+        index: k,
+        y: gap ? r.loss.map((v) => v - fmin) : r.loss,
+      })),
+      floor: gap
+        ? {
+            value: 1e-15 * Math.max(1, Math.abs(fmin)),
+            label: t("loss.floor"),
+            hint: t("loss.floor_hint"),
+          }
+        : null,
+    });
     // and so is a distance below the rounding of θ near the minimum
-    const scale = Math.max(1, ...(this.surface?.critical_points || []).filter((c) => c.kind === "minimum")
-      .flatMap((c) => c.point.map(Math.abs)));
-    this.charts.distance.update({ ylog: true, ytitle: t("axis.distance"), empty: gap ? null : t("distance.none"),
+    const scale = Math.max(
+      1,
+      ...(this.surface?.critical_points || [])
+        .filter((c) => c.kind === "minimum")
+        .flatMap((c) => c.point.map(Math.abs)),
+    );
+    this.charts.distance.update({
+      ylog: true,
+      ytitle: t("axis.distance"),
+      empty: gap ? null : t("distance.none"),
       floor: { value: 1e-15 * scale, label: t("loss.floor"), hint: t("loss.floor_hint_distance") },
-      series: this.runsData.map((r, k) => ({ name: r.label, index: k, y: r.distance })).filter((s) => s.y.length) });
+      series: this.runsData
+        .map((r, k) => ({ name: r.label, index: k, y: r.distance }))
+        .filter((s) => s.y.length),
+    });
   }
 
   renderEffective() {
@@ -348,8 +535,13 @@ export class DescendLab {
       const dims = r.effective_lr[0] ? r.effective_lr[0].length : 0;
       const x = r.effective_lr.map((_, i) => i).slice(1); // row 0 is the start: no step led there
       for (let j = 0; j < dims; j += 1) {
-        series.push({ x, y: r.effective_lr.slice(1).map((e) => Math.abs(e[j])), index: k, dash: j ? "dash" : "solid",
-          name: dims > 1 ? `${r.label} x${j + 1}` : r.label });
+        series.push({
+          x,
+          y: r.effective_lr.slice(1).map((e) => Math.abs(e[j])),
+          index: k,
+          dash: j ? "dash" : "solid",
+          name: dims > 1 ? `${r.label} x${j + 1}` : r.label,
+        });
       }
     });
     this.charts.effective.update({ series, ylog: true, ytitle: t("axis.efflr") });
@@ -367,10 +559,17 @@ export class DescendLab {
     this.equation.replaceChildren(
       C.el("div", { text: `${k + 1}. ${r.label} — ${t(`optimizer.${spec.name}.title`)}` }),
       ...spec.equations.map((e) => C.el("div", { text: e })),
-      ...(spec.notes.length ? [C.el("div", { class: "hint", i18n: noteKeys("optimizer", spec) })] : []),
+      ...(spec.notes.length
+        ? [C.el("div", { class: "hint", i18n: noteKeys("optimizer", spec) })]
+        : []),
       C.el("div", { text: `t = ${n} · θ = ${vec(r.points[n])} · f = ${fmt(r.loss[n])}` }),
-      C.el("div", { text: `∇f = ${vec(r.gradient[n])} · ${t("step")} = ${vec(step)} · lr_eff = ${vec(r.effective_lr[n])}` }),
-      C.el("div", { class: "hint", text: r.status === "running" ? "" : `${t(`status.${r.status}`)} @ ${r.stopped_at}` }),
+      C.el("div", {
+        text: `∇f = ${vec(r.gradient[n])} · ${t("step")} = ${vec(step)} · lr_eff = ${vec(r.effective_lr[n])}`,
+      }),
+      C.el("div", {
+        class: "hint",
+        text: r.status === "running" ? "" : `${t(`status.${r.status}`)} @ ${r.stopped_at}`,
+      }),
     );
   }
 
@@ -384,12 +583,29 @@ export class DescendLab {
     const rows = [];
     const first = Math.max(0, r.points.length - 10);
     for (let i = first; i < r.points.length; i += 1) {
-      rows.push(C.el("tr", {}, C.el("td", { text: String(i) }), C.el("td", { text: fmt(r.points[i][0], 6) }),
-        C.el("td", { text: fmt(r.loss[i], 6) }), C.el("td", { text: fmt(r.gradient[i] ? r.gradient[i][0] : null, 6) })));
+      rows.push(
+        C.el(
+          "tr",
+          {},
+          C.el("td", { text: String(i) }),
+          C.el("td", { text: fmt(r.points[i][0], 6) }),
+          C.el("td", { text: fmt(r.loss[i], 6) }),
+          C.el("td", { text: fmt(r.gradient[i] ? r.gradient[i][0] : null, 6) }),
+        ),
+      );
     }
-    this.iterates.replaceChildren(C.el("table", { class: "iterates" },
-      C.el("thead", {}, C.el("tr", {}, ...["t", "x", "f(x)", "f′(x)"].map((h) => C.el("th", { text: h })))),
-      C.el("tbody", {}, ...rows)));
+    this.iterates.replaceChildren(
+      C.el(
+        "table",
+        { class: "iterates" },
+        C.el(
+          "thead",
+          {},
+          C.el("tr", {}, ...["t", "x", "f(x)", "f′(x)"].map((h) => C.el("th", { text: h }))),
+        ),
+        C.el("tbody", {}, ...rows),
+      ),
+    );
   }
 
   render3d() {

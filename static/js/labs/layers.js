@@ -28,16 +28,26 @@ export class LayersLab {
     this.compares = true; // has a compare mode (side B: a second configuration)
     this.side = "a";
     this.configs = { a: null, b: null };
-    this.frames = { a: null, b: null };   // the newest frame drawn of each side (coarse or complete)
+    this.frames = { a: null, b: null }; // the newest frame drawn of each side (coarse or complete)
     this.wantedBatch = { a: null, b: null }; // what the student asked for (the ceiling may lower it)
   }
 
   // The side being edited (the controls show it); side A's frame is `frame`.
-  get config() { return this.configs[this.side]; }
-  set config(value) { this.configs[this.side] = value; }
-  get frame() { return this.frames.a; }
-  set frame(value) { this.frames.a = value; }
-  get comparing() { return this.configs.b !== null; }
+  get config() {
+    return this.configs[this.side];
+  }
+  set config(value) {
+    this.configs[this.side] = value;
+  }
+  get frame() {
+    return this.frames.a;
+  }
+  set frame(value) {
+    this.frames.a = value;
+  }
+  get comparing() {
+    return this.configs.b !== null;
+  }
 
   defaults() {
     const config = C.defaultsOf(this.app.catalog.labs.layers.fields);
@@ -67,11 +77,14 @@ export class LayersLab {
     this.frames.b = null;
     this.view = { quantity: "activation", logy: false, ...view };
     this.layout();
-    if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
+    if (this.comparing)
+      this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
     for (const side of this.sides()) this.send(side);
   }
 
-  sides() { return this.comparing ? SIDES : ["a"]; }
+  sides() {
+    return this.comparing ? SIDES : ["a"];
+  }
 
   // (Re)builds the controls and the charts: once per mount, and when compare mode
   // opens or closes (one histogram or two, one readout or two).
@@ -96,7 +109,10 @@ export class LayersLab {
 
   // A slider's handlers: coarse frames while it moves, the complete one on release.
   live(key) {
-    return { onInput: (v) => this.set({ [key]: v }, true), onRelease: (v) => this.set({ [key]: v }) };
+    return {
+      onInput: (v) => this.set({ [key]: v }, true),
+      onRelease: (v) => this.set({ [key]: v }),
+    };
   }
 
   // Keep the network inside the server's size ceilings (/api/catalog limits), so a
@@ -115,7 +131,10 @@ export class LayersLab {
     const weights = () => {
       let fanIn = c.input_dim;
       let n = 0;
-      for (const w of widths()) { n += fanIn * w * k; fanIn = w; }
+      for (const w of widths()) {
+        n += fanIn * w * k;
+        fanIn = w;
+      }
       return n;
     };
     const notes = [];
@@ -124,7 +143,10 @@ export class LayersLab {
       const { min } = cat.labs.layers.fields[key];
       while (c[key] > min && weights() > lim.max_layer_params) c[key] -= 1;
       if (edited) this.ctl[key].set(c[key]);
-      notes.push([`size.${key}`, { value: c[key], limit: lim.max_layer_params.toLocaleString("en-US") }]);
+      notes.push([
+        `size.${key}`,
+        { value: c[key], limit: lim.max_layer_params.toLocaleString("en-US") },
+      ]);
     }
     const perSample = widths().reduce((a, b) => a + b, 0) * k;
     const batchMin = cat.labs.layers.fields.batch.min;
@@ -136,8 +158,16 @@ export class LayersLab {
       if (edited) this.ctl.batch.set(batch);
     }
     if (batch < wanted) {
-      notes.push(["size.batch", { batch, wanted, depth: widths().length, width: Math.max(...widths()),
-        limit: lim.max_layer_elements.toLocaleString("en-US") }]);
+      notes.push([
+        "size.batch",
+        {
+          batch,
+          wanted,
+          depth: widths().length,
+          width: Math.max(...widths()),
+          limit: lim.max_layer_elements.toLocaleString("en-US"),
+        },
+      ]);
     }
     if (edited) {
       this.sizeNotes = notes;
@@ -165,7 +195,9 @@ export class LayersLab {
 
   // --- compare mode ------------------------------------------------------------------
 
-  sideLabel(side) { return C.sideLabel(this.labels, side); }
+  sideLabel(side) {
+    return C.sideLabel(this.labels, side);
+  }
 
   startCompare() {
     this.configs.b = structuredClone(this.configs.a);
@@ -199,18 +231,24 @@ export class LayersLab {
   }
 
   buildCompare() {
-    return C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side),
-      onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) });
+    return C.compareBox({
+      comparing: this.comparing,
+      side: this.side,
+      label: (side) => this.sideLabel(side),
+      onToggle: (on) => (on ? this.startCompare() : this.stopCompare()),
+      onEdit: (side) => this.edit(side),
+    });
   }
 
   buildControls(panel) {
     const c = this.config;
     const cat = this.app.catalog;
     const f = cat.labs.layers.fields;
-    const ctl = (this.ctl = {});
+    const ctl = {};
+    this.ctl = ctl;
     // A slider for a field of the layers lab: the catalog's range, the config's value.
-    const field = (name, key, props = this.live(name)) => C.field(cat, `labs.layers.fields.${name}`,
-      { key, value: c[name], ...props });
+    const field = (name, key, props = this.live(name)) =>
+      C.field(cat, `labs.layers.fields.${name}`, { key, value: c[name], ...props });
     ctl.depth = field("depth", "f.depth");
     ctl.width = field("width", "f.width");
     ctl.input_dim = field("input_dim", "f.input_dim");
@@ -218,71 +256,156 @@ export class LayersLab {
     this.sizeNote = C.el("p", { class: "hint", role: "status", "data-testid": "size-note" });
     this.sizeNote.hidden = true;
 
-    const dist = C.select({ key: "f.input", value: c.input.distribution,
-      options: [{ value: "normal", key: "input.normal" }, { value: "uniform", key: "input.uniform" }],
+    const dist = C.select({
+      key: "f.input",
+      value: c.input.distribution,
+      options: [
+        { value: "normal", key: "input.normal" },
+        { value: "uniform", key: "input.uniform" },
+      ],
       onChange: (v) => {
         this.config.input = this.inputDefaults(v);
         this.renderInputFields();
         this.send();
-      } });
+      },
+    });
     this.inputFields = C.el("div", { class: "runs" });
     this.renderInputFields();
 
-    ctl.activation = C.select({ key: "f.activation", value: c.activation,
+    ctl.activation = C.select({
+      key: "f.activation",
+      value: c.activation,
       options: cat.activations.map((a) => ({ value: a.name, label: a.name })),
-      onChange: (v) => { this.config.activation = v; this.config.activation_params = {}; this.renderActParams(); this.send(); } });
+      onChange: (v) => {
+        this.config.activation = v;
+        this.config.activation_params = {};
+        this.renderActParams();
+        this.send();
+      },
+    });
     this.actParams = C.el("div");
     this.renderActParams();
     this.actNote = C.el("p", { class: "hint" });
 
-    ctl.init = C.select({ key: "f.init", value: c.init,
-      options: cat.inits.map((i) => ({ value: i.name, label: i.name })), onChange: (v) => this.set({ init: v }) });
+    ctl.init = C.select({
+      key: "f.init",
+      value: c.init,
+      options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
+      onChange: (v) => this.set({ init: v }),
+    });
     ctl.scale = field("scale", "f.scale");
     ctl.bias = field("bias", "f.bias");
-    ctl.batchnorm = C.select({ key: "f.batchnorm", value: c.batchnorm,
-      options: [{ value: "off", key: "bn.off" }, { value: "train", key: "bn.train" }, { value: "eval", key: "bn.eval" }],
-      onChange: (v) => this.set({ batchnorm: v }) });
+    ctl.batchnorm = C.select({
+      key: "f.batchnorm",
+      value: c.batchnorm,
+      options: [
+        { value: "off", key: "bn.off" },
+        { value: "train", key: "bn.train" },
+        { value: "eval", key: "bn.eval" },
+      ],
+      onChange: (v) => this.set({ batchnorm: v }),
+    });
     ctl.dropout = field("dropout_keep", "f.dropout_keep");
-    ctl.dropout_mode = C.select({ key: "f.dropout_mode", value: c.dropout_mode,
-      options: [{ value: "inverted", key: "dropout.inverted" }, { value: "classic", key: "dropout.classic" }],
-      onChange: (v) => this.set({ dropout_mode: v }) });
-    ctl.residual = C.checkbox({ key: "f.residual", checked: c.residual, onChange: (v) => this.set({ residual: v }) });
-    ctl.seed = field("seed", "f.seed", { type: "number", onChange: (v) => this.set({ seed: Math.round(v) }) });
+    ctl.dropout_mode = C.select({
+      key: "f.dropout_mode",
+      value: c.dropout_mode,
+      options: [
+        { value: "inverted", key: "dropout.inverted" },
+        { value: "classic", key: "dropout.classic" },
+      ],
+      onChange: (v) => this.set({ dropout_mode: v }),
+    });
+    ctl.residual = C.checkbox({
+      key: "f.residual",
+      checked: c.residual,
+      onChange: (v) => this.set({ residual: v }),
+    });
+    ctl.seed = field("seed", "f.seed", {
+      type: "number",
+      onChange: (v) => this.set({ seed: Math.round(v) }),
+    });
     const reseed = C.button("new_seed", () => {
       const seed = Math.floor(Math.random() * 100000);
       ctl.seed.set(seed);
       this.set({ seed });
     });
-    ctl.dtype = C.select({ key: "f.dtype", value: c.dtype,
-      options: this.app.catalog.labs.layers.fields.dtype.choices.map((d) => ({ value: d, key: `dtype.${d}` })),
-      onChange: (v) => this.set({ dtype: v }) });
-    ctl.bins = C.select({ key: "f.bins", value: c.bins,
+    ctl.dtype = C.select({
+      key: "f.dtype",
+      value: c.dtype,
+      options: this.app.catalog.labs.layers.fields.dtype.choices.map((d) => ({
+        value: d,
+        key: `dtype.${d}`,
+      })),
+      onChange: (v) => this.set({ dtype: v }),
+    });
+    ctl.bins = C.select({
+      key: "f.bins",
+      value: c.bins,
       options: f.bins.control.options.map((n) => ({ value: n, label: String(n) })),
-      onChange: (v) => this.set({ bins: Number(v) }) });
+      onChange: (v) => this.set({ bins: Number(v) }),
+    });
     ctl.bins.input.dataset.catalog = "labs.layers.fields.bins";
 
-    const quantity = C.select({ key: "view.quantity", value: this.view.quantity,
+    const quantity = C.select({
+      key: "view.quantity",
+      value: this.view.quantity,
       options: f.histograms.choices.map((q) => ({ value: q, key: `q.${q}` })),
-      onChange: (v) => { this.view.quantity = v; for (const side of this.sides()) this.send(side); } });
-    const logy = C.checkbox({ key: "view.logy", checked: this.view.logy,
-      onChange: (v) => { this.view.logy = v; this.app.saveView(this.lab, this.view); this.render(); } });
+      onChange: (v) => {
+        this.view.quantity = v;
+        for (const side of this.sides()) this.send(side);
+      },
+    });
+    const logy = C.checkbox({
+      key: "view.logy",
+      checked: this.view.logy,
+      onChange: (v) => {
+        this.view.logy = v;
+        this.app.saveView(this.lab, this.view);
+        this.render();
+      },
+    });
 
     this.snippet = C.el("pre", { class: "snippet" });
-    const exportRow = C.el("div", { class: "row" },
+    const exportRow = C.el(
+      "div",
+      { class: "row" },
       C.button("export.csv", () => this.app.download("layers.csv", this.csv(), "text/csv")),
-      C.button("export.json", () => this.app.download("layers.json", JSON.stringify(this.frame, null, 1), "application/json")));
+      C.button("export.json", () =>
+        this.app.download("layers.json", JSON.stringify(this.frame, null, 1), "application/json"),
+      ),
+    );
     const details = C.el("details", {}, C.el("summary", { i18n: "export.numpy" }), this.snippet);
 
     panel.classList.toggle("editing-b", this.side === "b");
     panel.append(
       C.el("h2", { i18n: "tab.layers" }),
       this.buildCompare(),
-      C.fieldset("g.network", ctl.depth.el, ctl.width.el, ctl.input_dim.el, ctl.batch.el, this.sizeNote),
+      C.fieldset(
+        "g.network",
+        ctl.depth.el,
+        ctl.width.el,
+        ctl.input_dim.el,
+        ctl.batch.el,
+        this.sizeNote,
+      ),
       C.fieldset("g.inputs", dist.el, this.inputFields),
       C.fieldset("g.units", ctl.activation.el, this.actParams, this.actNote),
       C.fieldset("g.init", ctl.init.el, ctl.scale.el, ctl.bias.el),
-      C.fieldset("g.tricks", ctl.batchnorm.el, ctl.dropout.el, ctl.dropout_mode.el, ctl.residual.el),
-      C.fieldset("g.run", ctl.seed.el, reseed, ctl.dtype.el, C.el("p", { class: "hint", i18n: "dtype.hint" }), ctl.bins.el),
+      C.fieldset(
+        "g.tricks",
+        ctl.batchnorm.el,
+        ctl.dropout.el,
+        ctl.dropout_mode.el,
+        ctl.residual.el,
+      ),
+      C.fieldset(
+        "g.run",
+        ctl.seed.el,
+        reseed,
+        ctl.dtype.el,
+        C.el("p", { class: "hint", i18n: "dtype.hint" }),
+        ctl.bins.el,
+      ),
       C.fieldset("g.view", quantity.el, logy.el),
       C.fieldset("g.export", exportRow, details),
       C.el("p", { class: "hint", i18n: "layers.loss" }),
@@ -292,21 +415,39 @@ export class LayersLab {
 
   renderInputFields() {
     const input = this.config.input;
-    const make = (name, key) => C.field(this.app.catalog, `labs.layers.input.${input.distribution}.${name}`, { key,
-      value: input[name], onInput: (v) => { this.config.input[name] = v; this.send(this.side, null, true); },
-      onRelease: () => this.send() });
-    this.inputFields.replaceChildren(...(input.distribution === "normal"
-      ? [make("mean", "f.mean").el, make("std", "f.std").el]
-      : [make("low", "f.low").el, make("high", "f.high").el]));
+    const make = (name, key) =>
+      C.field(this.app.catalog, `labs.layers.input.${input.distribution}.${name}`, {
+        key,
+        value: input[name],
+        onInput: (v) => {
+          this.config.input[name] = v;
+          this.send(this.side, null, true);
+        },
+        onRelease: () => this.send(),
+      });
+    this.inputFields.replaceChildren(
+      ...(input.distribution === "normal"
+        ? [make("mean", "f.mean").el, make("std", "f.std").el]
+        : [make("low", "f.low").el, make("high", "f.high").el]),
+    );
   }
 
   renderActParams() {
     const act = this.app.catalog.activations.find((a) => a.name === this.config.activation);
-    this.actParams.replaceChildren(...act.params.map((p) => C.field(this.app.catalog, `activations.${act.name}.params.${p.name}`, {
-      key: `p.${p.name}`, value: this.config.activation_params[p.name],
-      onInput: (v) => { this.config.activation_params[p.name] = v; this.send(this.side, null, true); },
-      onRelease: () => this.send(),
-    }).el));
+    this.actParams.replaceChildren(
+      ...act.params.map(
+        (p) =>
+          C.field(this.app.catalog, `activations.${act.name}.params.${p.name}`, {
+            key: `p.${p.name}`,
+            value: this.config.activation_params[p.name],
+            onInput: (v) => {
+              this.config.activation_params[p.name] = v;
+              this.send(this.side, null, true);
+            },
+            onRelease: () => this.send(),
+          }).el,
+      ),
+    );
     if (this.actNote) {
       setText(this.actNote, noteKeys("activation", act));
     }
@@ -314,7 +455,9 @@ export class LayersLab {
 
   buildCharts(root) {
     const sides = this.sides();
-    const tag = (card, side) => { if (this.comparing) C.sideTag(card, side, this.sideLabel(side)); };
+    const tag = (card, side) => {
+      if (this.comparing) C.sideTag(card, side, this.sideLabel(side));
+    };
     // Histograms and the bars side by side (overlaid they are unreadable); the moments
     // and the gradient norms of both sides on the same axes (A solid, B dashed).
     const hist = {};
@@ -328,7 +471,11 @@ export class LayersLab {
     const grad = C.card("c.gradnorm");
     // What the precision did, under the chart it shows in (a log axis cannot draw a 0).
     const note = (card, id) => {
-      const el = C.el("p", { class: "hint error-text", role: "note", "data-testid": `flags-${id}` });
+      const el = C.el("p", {
+        class: "hint error-text",
+        role: "note",
+        "data-testid": `flags-${id}`,
+      });
       el.hidden = true;
       card.box.append(el);
       return el;
@@ -340,25 +487,41 @@ export class LayersLab {
       health[side] = C.card("c.health");
       tag(health[side], side);
       this.readout[side] = C.el("p", { class: "readout-line" });
-      health[side].box.append(this.readout[side], C.el("p", { class: "hint", i18n: "h.zero.hint" }));
-      this.detailMarks[side] = C.el("p", { class: "detail-mark", role: "status", "data-testid": `detail-${side}` });
+      health[side].box.append(
+        this.readout[side],
+        C.el("p", { class: "hint", i18n: "h.zero.hint" }),
+      );
+      this.detailMarks[side] = C.el("p", {
+        class: "detail-mark",
+        role: "status",
+        "data-testid": `detail-${side}`,
+      });
       this.detailMarks[side].hidden = true;
       hist[side].box.prepend(this.detailMarks[side]);
-      this.flagNotes[side] = { histograms: note(hist[side], side === "a" ? "histograms" : "histograms-b"),
-        health: note(health[side], side === "a" ? "health" : "health-b") };
+      this.flagNotes[side] = {
+        histograms: note(hist[side], side === "a" ? "histograms" : "histograms-b"),
+        health: note(health[side], side === "a" ? "health" : "health-b"),
+      };
     }
     this.flagNotes.a.moments = note(moments, "moments");
     this.flagNotes.a.gradnorm = note(grad, "gradnorm");
-    if (this.comparing) root.append(hist.a.box, hist.b.box, moments.box, grad.box, health.a.box, health.b.box);
+    if (this.comparing)
+      root.append(hist.a.box, hist.b.box, moments.box, grad.box, health.a.box, health.b.box);
     else root.append(hist.a.box, moments.box, health.a.box, grad.box);
     this.charts = {
-      histograms: Object.fromEntries(sides.map((s) => [s, histograms.create(hist[s].plot, { subtitle: hist[s].subtitle })])),
+      histograms: Object.fromEntries(
+        sides.map((s) => [s, histograms.create(hist[s].plot, { subtitle: hist[s].subtitle })]),
+      ),
       moments: moments_.create(moments.plot, { subtitle: moments.subtitle }),
       health: Object.fromEntries(sides.map((s) => [s, healthChart.create(health[s].plot)])),
       gradnorm: gradnorm.create(grad.plot),
     };
-    this.plots = { histograms: this.charts.histograms.a.plot, moments: this.charts.moments.plot,
-      health: this.charts.health.a.plot, gradnorm: this.charts.gradnorm.plot };
+    this.plots = {
+      histograms: this.charts.histograms.a.plot,
+      moments: this.charts.moments.plot,
+      health: this.charts.health.a.plot,
+      gradnorm: this.charts.gradnorm.plot,
+    };
   }
 
   onFrame(frame, side = "a") {
@@ -371,8 +534,14 @@ export class LayersLab {
     this.updateSnippet();
     const L = this.frame.layers;
     const last = L[L.length - 1];
-    this.app.announce(t("live.layers", { n: L.length, first: fmt(L[0].hist.activation.std),
-      last: fmt(last.hist.activation.std), sat: fmt(100 * last.saturated_fraction, 3) }));
+    this.app.announce(
+      t("live.layers", {
+        n: L.length,
+        first: fmt(L[0].hist.activation.std),
+        last: fmt(last.hist.activation.std),
+        sat: fmt(100 * last.saturated_fraction, 3),
+      }),
+    );
   }
 
   // Everything again (a language or theme change, compare mode opening or closing).
@@ -392,7 +561,8 @@ export class LayersLab {
     this.renderSizeNote();
     const mark = this.detailMarks[side];
     mark.hidden = d.detail !== "coarse";
-    if (!mark.hidden) mark.textContent = t("layers.preview", { samples: d.samples, batch: d.batch });
+    if (!mark.hidden)
+      mark.textContent = t("layers.preview", { samples: d.samples, batch: d.batch });
     const q = this.view.quantity;
     if (d.layers[0].hist[q]?.counts) this.charts.histograms[side].update({ data: d, quantity: q });
     // While a thumb moves, a coarse frame redraws the histograms and the moments only
@@ -403,15 +573,21 @@ export class LayersLab {
     if (!light) this.charts.health[side].update({ data: d });
     const target = d.n_var_w_target;
     this.readout[side].replaceChildren(
-      C.el("span", { text: "n·Var(w) = " }), C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
-      C.el("span", { text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}` }),
+      C.el("span", { text: "n·Var(w) = " }),
+      C.el("b", { text: fmt(d.layers[0].n_var_w, 3) }),
+      C.el("span", {
+        text: target ? ` · ${t("target")} ${fmt(target, 3)}` : ` · ${t("no_target")}`,
+      }),
       C.el("span", { text: ` · ${t("h.rule")}: ${said(d.saturation_text)}` }),
       C.el("span", { text: ` · L = ${fmt(d.loss, 3)}` }),
     );
     // The moments and the gradient norms draw both sides on one chart.
     const [a, b] = side === "a" ? [d, this.frames.b] : [this.frames.a, d];
     if (a) {
-      const compare = this.comparing && b ? { data: b, labels: [this.sideLabel("a"), this.sideLabel("b")] } : null;
+      const compare =
+        this.comparing && b
+          ? { data: b, labels: [this.sideLabel("a"), this.sideLabel("b")] }
+          : null;
       this.charts.moments.update({ data: a, logy: this.view.logy, compare });
       if (!light) this.charts.gradnorm.update({ data: a, compare });
     }
@@ -427,11 +603,22 @@ export class LayersLab {
       const out = [];
       for (const q of quantities) {
         for (const kind of kinds) {
-          const rows = d.layers.filter((l) => (l.flags || []).some((f) => f.quantity === q && f.kind === kind));
+          const rows = d.layers.filter((l) =>
+            (l.flags || []).some((f) => f.quantity === q && f.kind === kind),
+          );
           if (!rows.length) continue;
-          const share = Math.max(...rows.map((l) => l.flags.find((f) => f.quantity === q && f.kind === kind).share));
-          out.push(t(`flag.${kind}`, { ...vars, layers: layerRanges(rows.map((l) => l.index)), q: t(`q.${q}`),
-            act: config.activation, share: fmt(100 * share, 2) }));
+          const share = Math.max(
+            ...rows.map((l) => l.flags.find((f) => f.quantity === q && f.kind === kind).share),
+          );
+          out.push(
+            t(`flag.${kind}`, {
+              ...vars,
+              layers: layerRanges(rows.map((l) => l.index)),
+              q: t(`q.${q}`),
+              act: config.activation,
+              share: fmt(100 * share, 2),
+            }),
+          );
         }
       }
       return out;
@@ -457,28 +644,72 @@ export class LayersLab {
   csv() {
     const d = this.frame;
     if (!d) return "";
-    const rows = [["layer", "width", "pre_mean", "pre_std", "act_mean", "act_std", "deriv_mean", "grad_std",
-      "wgrad_std", "saturated", "dead", "zero_fraction", "grad_norm", "theory_var"].join(",")];
-    for (const [i, l] of d.layers.entries()) rows.push([l.index, l.width, l.hist.preactivation.mean, l.hist.preactivation.std,
-      l.hist.activation.mean, l.hist.activation.std, l.hist.derivative.mean, l.hist.gradient.std,
-      l.hist.weight_gradient.std, l.saturated_fraction, l.dead_units, l.zero_fraction, l.grad_norm,
-      d.theory ? d.theory[i] : ""].join(","));
+    const rows = [
+      [
+        "layer",
+        "width",
+        "pre_mean",
+        "pre_std",
+        "act_mean",
+        "act_std",
+        "deriv_mean",
+        "grad_std",
+        "wgrad_std",
+        "saturated",
+        "dead",
+        "zero_fraction",
+        "grad_norm",
+        "theory_var",
+      ].join(","),
+    ];
+    for (const [i, l] of d.layers.entries())
+      rows.push(
+        [
+          l.index,
+          l.width,
+          l.hist.preactivation.mean,
+          l.hist.preactivation.std,
+          l.hist.activation.mean,
+          l.hist.activation.std,
+          l.hist.derivative.mean,
+          l.hist.gradient.std,
+          l.hist.weight_gradient.std,
+          l.saturated_fraction,
+          l.dead_units,
+          l.zero_fraction,
+          l.grad_norm,
+          d.theory ? d.theory[i] : "",
+        ].join(","),
+      );
     return rows.join("\n");
   }
 
   updateSnippet() {
     if (!this.snippet) return;
     const c = this.config;
-    const param = (name) => c.activation_params[name]
-      ?? this.app.catalog.activations.find((a) => a.name === c.activation)?.params.find((p) => p.name === name)?.default;
-    const act = { tanh: "np.tanh(a)", relu: "np.maximum(a, 0)", sigmoid: "1 / (1 + np.exp(-a))",
-      linear: "a", leaky_relu: `np.where(a > 0, a, ${param("alpha")} * a)` }[c.activation];
-    const std = { normal: "1.0", lecun_normal: "np.sqrt(1 / fan_in)", xavier_normal: "np.sqrt(2 / (fan_in + fan_out))",
-      he_normal: "np.sqrt(2 / fan_in)" }[c.init];
+    const param = (name) =>
+      c.activation_params[name] ??
+      this.app.catalog.activations
+        .find((a) => a.name === c.activation)
+        ?.params.find((p) => p.name === name)?.default;
+    const act = {
+      tanh: "np.tanh(a)",
+      relu: "np.maximum(a, 0)",
+      sigmoid: "1 / (1 + np.exp(-a))",
+      linear: "a",
+      leaky_relu: `np.where(a > 0, a, ${param("alpha")} * a)`,
+    }[c.activation];
+    const std = {
+      normal: "1.0",
+      lecun_normal: "np.sqrt(1 / fan_in)",
+      xavier_normal: "np.sqrt(2 / (fan_in + fan_out))",
+      he_normal: "np.sqrt(2 / fan_in)",
+    }[c.init];
     const widths = c.widths || Array(c.depth).fill(c.width);
-    const input = c.input.distribution === "normal"
-      ? `rng.normal(${c.input.mean}, ${c.input.std}, (${c.batch}, ${c.input_dim}))`
-      : `rng.uniform(${c.input.low}, ${c.input.high}, (${c.batch}, ${c.input_dim}))`;
+    const input =
+      c.input.distribution === "normal"
+        ? `rng.normal(${c.input.mean}, ${c.input.std}, (${c.batch}, ${c.input_dim}))`
+        : `rng.uniform(${c.input.low}, ${c.input.high}, (${c.batch}, ${c.input_dim}))`;
     const plain = act && std && c.batchnorm === "off" && c.dropout_keep === 1 && !c.residual;
     this.snippet.textContent = [
       "# The layers lab in plain NumPy (CS231n style).",
@@ -502,6 +733,8 @@ export class LayersLab {
       "    plt = None",
       "if plt is not None:",
       "    plt.plot(range(1, len(stds) + 1), stds, 'o-'); plt.xlabel('layer'); plt.ylabel('std'); plt.show()",
-    ].filter(Boolean).join("\n");
+    ]
+      .filter(Boolean)
+      .join("\n");
   }
 }

@@ -12,8 +12,18 @@ const SIDES = ["a", "b"];
 const STORED = "deepscope.upload."; // sessionStorage: an upload's text by its id (a reload keeps it)
 // Every frame adds a step's numbers; the views (boundary, histograms, weights) come on
 // fewer frames (the server's view_fps) and have their own steps: viewStep.
-const emptyHistory = () => ({ step: [], train_loss: [], test_loss: [], accuracy: [], dead: [], grad: [], ratio: [],
-  viewStep: [], hist: [], weights: [] });
+const emptyHistory = () => ({
+  step: [],
+  train_loss: [],
+  test_loss: [],
+  accuracy: [],
+  dead: [],
+  grad: [],
+  ratio: [],
+  viewStep: [],
+  hist: [],
+  weights: [],
+});
 
 export class TrainLab {
   constructor(app) {
@@ -35,35 +45,65 @@ export class TrainLab {
   // `history`, `latest` and `points`.
   reset(side = "a") {
     // warning: a blow-up that stayed finite; diverged: the reason, once it did not
-    this.runs[side] = { history: emptyHistory(), latest: null, points: null, warning: null, diverged: null };
+    this.runs[side] = {
+      history: emptyHistory(),
+      latest: null,
+      points: null,
+      warning: null,
+      diverged: null,
+    };
   }
 
-  get history() { return this.runs.a.history; }
-  get latest() { return this.runs.a.latest; }
-  get points() { return this.runs.a.points; }
-  get config() { return this.configs[this.side]; }
-  set config(value) { this.configs[this.side] = value; }
-  get comparing() { return this.configs.b !== null; }
-  sides() { return this.comparing ? SIDES : ["a"]; }
-  sideLabel(side) { return C.sideLabel(this.labels, side); }
+  get history() {
+    return this.runs.a.history;
+  }
+  get latest() {
+    return this.runs.a.latest;
+  }
+  get points() {
+    return this.runs.a.points;
+  }
+  get config() {
+    return this.configs[this.side];
+  }
+  set config(value) {
+    this.configs[this.side] = value;
+  }
+  get comparing() {
+    return this.configs.b !== null;
+  }
+  sides() {
+    return this.comparing ? SIDES : ["a"];
+  }
+  sideLabel(side) {
+    return C.sideLabel(this.labels, side);
+  }
 
   defaults() {
     const lab = this.app.catalog.labs.train;
-    return { ...C.defaultsOf(lab.fields), optimizer: structuredClone(lab.optimizer), dataset_params: {}, activation_params: {} };
+    return {
+      ...C.defaultsOf(lab.fields),
+      optimizer: structuredClone(lab.optimizer),
+      dataset_params: {},
+      activation_params: {},
+    };
   }
 
   mount(root, config, view, options, compare = null) {
     this.root = root;
     this.watchDrops(root);
     this.side = "a";
-    this.configs = { a: { ...this.defaults(), ...structuredClone(config) },
-      b: compare ? { ...this.defaults(), ...structuredClone(compare.config) } : null };
+    this.configs = {
+      a: { ...this.defaults(), ...structuredClone(config) },
+      b: compare ? { ...this.defaults(), ...structuredClone(compare.config) } : null,
+    };
     this.labels = compare?.labels || null;
     this.reset("b");
     this.options = { ...C.defaultsOf(this.app.catalog.labs.train.options), ...options };
     this.view = { layer: 0, ...view };
     this.layout();
-    if (this.comparing) this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
+    if (this.comparing)
+      this.app.openCompare(this.lab, { config: this.configs.b, labels: this.labels });
     // A link (or a reload) with own data: this page may still hold the file.
     for (const side of this.sides()) {
       const id = this.ownId(side);
@@ -141,55 +181,108 @@ export class TrainLab {
   buildControls(panel) {
     const cat = this.app.catalog;
     const c = this.config;
-    const dataset = this.datasetSelect = C.select({ key: "f.dataset", value: c.dataset,
+    const dataset = C.select({
+      key: "f.dataset",
+      value: c.dataset,
       options: cat.datasets.map((d) => ({ value: d.name, key: `dataset.${d.name}.title` })),
       onChange: (v) => {
         // A fixed table (the logic gates) trains on all of its rows at once.
         const d = cat.datasets.find((x) => x.name === v);
         c.dataset_params = structuredClone(d.defaults ?? {});
         if (d.fixed) c.batch_size = d.rows;
-        if (v === "uploaded") c.dataset_params = { id: this.own.info?.id || "", standardize: "off" };
+        if (v === "uploaded")
+          c.dataset_params = { id: this.own.info?.id || "", standardize: "off" };
         c.dataset = v;
         this.renderGate();
         this.renderOwn();
         this.set({ dataset: v });
-      } });
+      },
+    });
+    this.datasetSelect = dataset;
     this.gateBox = C.el("div");
     this.renderGate();
     this.ownBox = C.el("div", { class: "own-data", "data-testid": "own-data" });
     const F = "labs.train.fields";
-    const field = (name, key, props) => C.field(cat, `${F}.${name}`, { key, value: c[name], ...props });
-    const samples = field("n_samples", "f.n_samples", { onInput: (v) => this.set({ n_samples: v }) });
+    const field = (name, key, props) =>
+      C.field(cat, `${F}.${name}`, { key, value: c[name], ...props });
+    const samples = field("n_samples", "f.n_samples", {
+      onInput: (v) => this.set({ n_samples: v }),
+    });
     const noise = field("noise", "f.data_noise", { onInput: (v) => this.set({ noise: v }) });
-    const share = field("train_share", "f.train_share", { onInput: (v) => this.set({ train_share: v }) });
+    const share = field("train_share", "f.train_share", {
+      onInput: (v) => this.set({ train_share: v }),
+    });
     const widthsOk = cat.labs.train.fields.hidden;
-    const hidden = C.text({ key: "f.hidden", value: c.hidden.join(", "), onChange: (v) => {
-      const widths = v.split(/[,\s]+/).filter(Boolean).map(Number);
-      if (widths.every((w) => Number.isInteger(w) && w >= widthsOk.items.min && w <= widthsOk.items.max)
-        && widths.length <= widthsOk.max_items) {
-        this.hiddenError.textContent = "";
-        this.set({ hidden: widths });
-      } else this.hiddenError.textContent = t("hidden.bad");
-    } });
+    const hidden = C.text({
+      key: "f.hidden",
+      value: c.hidden.join(", "),
+      onChange: (v) => {
+        const widths = v
+          .split(/[,\s]+/)
+          .filter(Boolean)
+          .map(Number);
+        if (
+          widths.every(
+            (w) => Number.isInteger(w) && w >= widthsOk.items.min && w <= widthsOk.items.max,
+          ) &&
+          widths.length <= widthsOk.max_items
+        ) {
+          this.hiddenError.textContent = "";
+          this.set({ hidden: widths });
+        } else this.hiddenError.textContent = t("hidden.bad");
+      },
+    });
     this.hiddenError = C.el("p", { class: "error-text", role: "alert" });
-    const activation = C.select({ key: "f.activation", value: c.activation,
+    const activation = C.select({
+      key: "f.activation",
+      value: c.activation,
       options: cat.activations.map((a) => ({ value: a.name, label: a.name })),
-      onChange: (v) => this.set({ activation: v, activation_params: {} }) });
-    const init = C.select({ key: "f.init", value: c.init, options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
-      onChange: (v) => this.set({ init: v }) });
+      onChange: (v) => this.set({ activation: v, activation_params: {} }),
+    });
+    const init = C.select({
+      key: "f.init",
+      value: c.init,
+      options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
+      onChange: (v) => this.set({ init: v }),
+    });
     const scale = field("scale", "f.scale", { onInput: (v) => this.set({ scale: v }) });
     const bias = field("bias", "f.bias", { onInput: (v) => this.set({ bias: v }) });
-    const bn = C.checkbox({ key: "f.batchnorm_on", checked: c.batchnorm, onChange: (v) => this.set({ batchnorm: v }) });
-    const dropout = field("dropout_keep", "f.dropout_keep", { onInput: (v) => this.set({ dropout_keep: v }) });
-    const residual = C.checkbox({ key: "f.residual", checked: c.residual, onChange: (v) => this.set({ residual: v }) });
+    const bn = C.checkbox({
+      key: "f.batchnorm_on",
+      checked: c.batchnorm,
+      onChange: (v) => this.set({ batchnorm: v }),
+    });
+    const dropout = field("dropout_keep", "f.dropout_keep", {
+      onInput: (v) => this.set({ dropout_keep: v }),
+    });
+    const residual = C.checkbox({
+      key: "f.residual",
+      checked: c.residual,
+      onChange: (v) => this.set({ residual: v }),
+    });
     const l1 = field("l1", "f.l1", { onInput: (v) => this.set({ l1: v }) });
     const l2 = field("l2", "f.l2", { onInput: (v) => this.set({ l2: v }) });
-    const optimizer = C.select({ key: "f.optimizer", value: c.optimizer.optimizer,
+    const optimizer = C.select({
+      key: "f.optimizer",
+      value: c.optimizer.optimizer,
       options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
-      onChange: (v) => { const spec = cat.optimizers.find((o) => o.name === v); this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default }; this.lrCtl.set(this.config.optimizer.lr); this.nameLr(); this.send(); } });
+      onChange: (v) => {
+        const spec = cat.optimizers.find((o) => o.name === v);
+        this.config.optimizer = { optimizer: v, lr: spec.hyper[0].default };
+        this.lrCtl.set(this.config.optimizer.lr);
+        this.nameLr();
+        this.send();
+      },
+    });
     // Every optimizer's lr has the same range; its default is the optimizer's own.
-    this.lrCtl = C.field(cat, `optimizers.${c.optimizer.optimizer}.hyper.lr`, { key: "f.lr", value: c.optimizer.lr,
-      onInput: (v) => { this.config.optimizer.lr = v; this.send(); } });
+    this.lrCtl = C.field(cat, `optimizers.${c.optimizer.optimizer}.hyper.lr`, {
+      key: "f.lr",
+      value: c.optimizer.lr,
+      onInput: (v) => {
+        this.config.optimizer.lr = v;
+        this.send();
+      },
+    });
     // Newton's lr scales its step (1 = the full Newton step), as in the optimizer lab.
     this.nameLr = () => {
       const spec = cat.optimizers.find((o) => o.name === this.config.optimizer.optimizer);
@@ -199,27 +292,61 @@ export class TrainLab {
       span.textContent = t(span.dataset.i18n);
     };
     this.nameLr();
-    const batch = field("batch_size", "f.batch_size", { onInput: (v) => this.set({ batch_size: v }) });
+    const batch = field("batch_size", "f.batch_size", {
+      onInput: (v) => this.set({ batch_size: v }),
+    });
     const steps = field("steps", "f.steps", { onInput: (v) => this.set({ steps: v }) });
-    const seed = field("seed", "f.seed", { type: "number", onChange: (v) => this.set({ seed: Math.round(v) }) });
-    const spf = C.field(cat, "labs.train.options.steps_per_frame", { key: "f.steps_per_frame", value: this.options.steps_per_frame,
-      onInput: (v) => { this.options.steps_per_frame = v; for (const side of this.sides()) this.send(side, { edited: false }); } });
+    const seed = field("seed", "f.seed", {
+      type: "number",
+      onChange: (v) => this.set({ seed: Math.round(v) }),
+    });
+    const spf = C.field(cat, "labs.train.options.steps_per_frame", {
+      key: "f.steps_per_frame",
+      value: this.options.steps_per_frame,
+      onInput: (v) => {
+        this.options.steps_per_frame = v;
+        for (const side of this.sides()) this.send(side, { edited: false });
+      },
+    });
     this.player = this.app.player();
-    const exportRow = C.el("div", { class: "row" },
+    const exportRow = C.el(
+      "div",
+      { class: "row" },
       C.button("export.csv", () => this.app.download("training.csv", this.csv(), "text/csv")),
-      C.button("export.json", () => this.app.download("training.json", JSON.stringify(this.latest), "application/json")));
-    this.status = { a: C.el("p", { class: "hint", role: "status", "data-testid": "train-status" }),
-      b: C.el("p", { class: "hint", role: "status", "data-testid": "train-status-b" }) };
+      C.button("export.json", () =>
+        this.app.download("training.json", JSON.stringify(this.latest), "application/json"),
+      ),
+    );
+    this.status = {
+      a: C.el("p", { class: "hint", role: "status", "data-testid": "train-status" }),
+      b: C.el("p", { class: "hint", role: "status", "data-testid": "train-status-b" }),
+    };
     this.generated = [samples.el, noise.el]; // what own data has no use for
     this.renderOwn();
     panel.classList.toggle("editing-b", this.side === "b");
     panel.append(
       C.el("h2", { i18n: "tab.train" }),
-      this.player, this.status.a, this.status.b,
-      C.compareBox({ comparing: this.comparing, side: this.side, label: (side) => this.sideLabel(side), hint: "compare.hint.train",
-        onToggle: (on) => (on ? this.startCompare() : this.stopCompare()), onEdit: (side) => this.edit(side) }),
+      this.player,
+      this.status.a,
+      this.status.b,
+      C.compareBox({
+        comparing: this.comparing,
+        side: this.side,
+        label: (side) => this.sideLabel(side),
+        hint: "compare.hint.train",
+        onToggle: (on) => (on ? this.startCompare() : this.stopCompare()),
+        onEdit: (side) => this.edit(side),
+      }),
       C.fieldset("g.data", dataset.el, this.gateBox, this.ownBox, samples.el, noise.el, share.el),
-      C.fieldset("g.network", hidden.el, this.hiddenError, activation.el, init.el, scale.el, bias.el),
+      C.fieldset(
+        "g.network",
+        hidden.el,
+        this.hiddenError,
+        activation.el,
+        init.el,
+        scale.el,
+        bias.el,
+      ),
       C.fieldset("g.tricks", bn.el, dropout.el, residual.el, l1.el, l2.el),
       C.fieldset("g.optimizer", optimizer.el, this.lrCtl.el, batch.el, steps.el, spf.el, seed.el),
       C.fieldset("g.export", exportRow),
@@ -233,9 +360,14 @@ export class TrainLab {
     }
     const logic = this.app.catalog.datasets.find((d) => d.name === "logic");
     const gates = logic.params.gate;
-    this.gateBox.replaceChildren(C.select({ key: "f.gate", value: this.config.dataset_params.gate || logic.defaults.gate,
-      options: gates.map((g) => ({ value: g, label: g.toUpperCase() })),
-      onChange: (v) => this.set({ dataset_params: { gate: v } }) }).el);
+    this.gateBox.replaceChildren(
+      C.select({
+        key: "f.gate",
+        value: this.config.dataset_params.gate || logic.defaults.gate,
+        options: gates.map((g) => ({ value: g, label: g.toUpperCase() })),
+        onChange: (v) => this.set({ dataset_params: { gate: v } }),
+      }).el,
+    );
   }
 
   // --- own data: a CSV chosen, dropped or pasted, parsed by the server ---------------------
@@ -248,7 +380,11 @@ export class TrainLab {
 
   restore(id) {
     let text = null;
-    try { text = sessionStorage.getItem(STORED + id); } catch { text = null; }
+    try {
+      text = sessionStorage.getItem(STORED + id);
+    } catch {
+      text = null;
+    }
     if (text) this.load(text, id);
   }
 
@@ -273,8 +409,13 @@ export class TrainLab {
     if (!this.own.busy || text === undefined) return; // a reconnect's replay: nothing new
     this.own.busy = false;
     this.uploads.set(info.id, { info, text });
-    try { sessionStorage.setItem(STORED + info.id, text); } catch { /* full or off: a reload asks again */ }
-    this.own.mismatch = this.own.expected && this.own.expected !== info.id ? this.own.expected : null;
+    try {
+      sessionStorage.setItem(STORED + info.id, text);
+    } catch {
+      /* full or off: a reload asks again */
+    }
+    this.own.mismatch =
+      this.own.expected && this.own.expected !== info.id ? this.own.expected : null;
     this.own.info = info;
     const c = this.config;
     const standardize = c.dataset === "uploaded" ? c.dataset_params?.standardize || "off" : "off";
@@ -300,7 +441,9 @@ export class TrainLab {
     this.renderOwn();
   }
 
-  onLang() { this.renderOwn(); }
+  onLang() {
+    this.renderOwn();
+  }
 
   buildControlsAgain() {
     const focused = document.activeElement;
@@ -342,41 +485,102 @@ export class TrainLab {
     const limits = this.app.catalog.limits.upload;
     const id = this.ownId();
     const held = id ? this.uploads.get(id) : null;
-    const file = C.el("input", { type: "file", accept: ".csv,.tsv,.txt,text/csv,text/plain", id: "own-file",
-      "data-testid": "own-file" });
+    const file = C.el("input", {
+      type: "file",
+      accept: ".csv,.tsv,.txt,text/csv,text/plain",
+      id: "own-file",
+      "data-testid": "own-file",
+    });
     file.addEventListener("change", () => this.loadFile(file.files?.[0]));
-    const paste = C.el("textarea", { id: "own-paste", rows: "4", spellcheck: "false", "data-testid": "own-paste",
-      placeholder: "x,y,label\n0.5,1.2,cat\n…" });
+    const paste = C.el("textarea", {
+      id: "own-paste",
+      rows: "4",
+      spellcheck: "false",
+      "data-testid": "own-paste",
+      placeholder: "x,y,label\n0.5,1.2,cat\n…",
+    });
     paste.value = this.own.pasted;
-    paste.addEventListener("input", () => { this.own.pasted = paste.value; });
-    const use = C.button("own.use", () => { if (paste.value.trim()) this.load(paste.value); });
-    const standardize = C.checkbox({ key: "own.standardize", checked: c.dataset_params?.standardize === "on",
-      onChange: (v) => this.set({ dataset_params: { ...c.dataset_params, standardize: v ? "on" : "off" } }) });
+    paste.addEventListener("input", () => {
+      this.own.pasted = paste.value;
+    });
+    const use = C.button("own.use", () => {
+      if (paste.value.trim()) this.load(paste.value);
+    });
+    const standardize = C.checkbox({
+      key: "own.standardize",
+      checked: c.dataset_params?.standardize === "on",
+      onChange: (v) =>
+        this.set({ dataset_params: { ...c.dataset_params, standardize: v ? "on" : "off" } }),
+    });
     let state;
     if (this.own.busy) state = C.el("p", { class: "hint", role: "status", i18n: "own.reading" });
     else if (held) {
       const { info } = held;
-      state = C.el("p", { class: "hint", role: "status", "data-testid": "own-info", text: t("own.info", {
-        rows: info.rows, zero: info.labels[0], one: info.labels[1], n0: info.counts[0], n1: info.counts[1],
-        x: info.columns[0], y: info.columns[1] }) });
-    } else if (id) state = C.el("p", { class: "notice-missing", role: "alert", "data-testid": "own-missing", text: t("own.missing", { id }) });
+      state = C.el("p", {
+        class: "hint",
+        role: "status",
+        "data-testid": "own-info",
+        text: t("own.info", {
+          rows: info.rows,
+          zero: info.labels[0],
+          one: info.labels[1],
+          n0: info.counts[0],
+          n1: info.counts[1],
+          x: info.columns[0],
+          y: info.columns[1],
+        }),
+      });
+    } else if (id)
+      state = C.el("p", {
+        class: "notice-missing",
+        role: "alert",
+        "data-testid": "own-missing",
+        text: t("own.missing", { id }),
+      });
     else state = C.el("p", { class: "hint", i18n: "own.none" });
-    const error = C.el("p", { class: "error-text", role: "alert", "data-testid": "own-error",
-      text: this.own.error ? errorText(this.own.error).replace(/^(csv|points): /, "") : "" });
-    const other = this.own.mismatch && held
-      ? C.el("p", { class: "hint", role: "status", text: t("own.other", { id: this.own.mismatch }) }) : null;
-    const link = held ? C.el("p", { class: "hint", "data-testid": "own-link", text: t("own.link", { id }) }) : null;
+    const error = C.el("p", {
+      class: "error-text",
+      role: "alert",
+      "data-testid": "own-error",
+      text: this.own.error ? errorText(this.own.error).replace(/^(csv|points): /, "") : "",
+    });
+    const other =
+      this.own.mismatch && held
+        ? C.el("p", {
+            class: "hint",
+            role: "status",
+            text: t("own.other", { id: this.own.mismatch }),
+          })
+        : null;
+    const link = held
+      ? C.el("p", { class: "hint", "data-testid": "own-link", text: t("own.link", { id }) })
+      : null;
     const exportButton = held
-      ? C.button("own.export", () => this.app.download(`data-${id}.csv`, held.text, "text/csv")) : null;
-    box.replaceChildren(...[
-      C.el("p", { class: "hint", i18n: "own.drop" }),
-      C.el("label", { for: "own-file", class: "own-label", i18n: "own.choose" }), file,
-      C.el("label", { for: "own-paste", class: "own-label", i18n: "own.paste" }), paste,
-      use,
-      C.el("p", { class: "hint", text: t("own.limits", { rows: limits.max_rows.toLocaleString("en-US"),
-        kb: Math.round(limits.max_bytes / 1000) }) }),
-      state, error, other, standardize.el, link, exportButton,
-    ].filter(Boolean));
+      ? C.button("own.export", () => this.app.download(`data-${id}.csv`, held.text, "text/csv"))
+      : null;
+    box.replaceChildren(
+      ...[
+        C.el("p", { class: "hint", i18n: "own.drop" }),
+        C.el("label", { for: "own-file", class: "own-label", i18n: "own.choose" }),
+        file,
+        C.el("label", { for: "own-paste", class: "own-label", i18n: "own.paste" }),
+        paste,
+        use,
+        C.el("p", {
+          class: "hint",
+          text: t("own.limits", {
+            rows: limits.max_rows.toLocaleString("en-US"),
+            kb: Math.round(limits.max_bytes / 1000),
+          }),
+        }),
+        state,
+        error,
+        other,
+        standardize.el,
+        link,
+        exportButton,
+      ].filter(Boolean),
+    );
   }
 
   // Alone: the boundary, losses, dead units, distribution, norms and weights. In
@@ -384,7 +588,9 @@ export class TrainLab {
   // (A | B), the curves of both runs share their axes (A solid, B dashed).
   buildCharts(root) {
     const sides = this.sides();
-    const tag = (card, side) => { if (this.comparing) C.sideTag(card, side, this.sideLabel(side)); };
+    const tag = (card, side) => {
+      if (this.comparing) C.sideTag(card, side, this.sideLabel(side));
+    };
     const boundary = {};
     const dist = {};
     const weights = {};
@@ -399,18 +605,40 @@ export class TrainLab {
     const loss = C.card("c.train_loss");
     const dead = C.card("c.dead");
     const grad = C.card("c.train_grad");
-    this.layerSelect = C.select({ key: "view.layer", value: this.view.layer, options: [{ value: 0, label: "1" }],
-      onChange: (v) => { this.view.layer = Number(v); this.app.saveView(this.lab, this.view); this.renderDistribution(); } });
+    this.layerSelect = C.select({
+      key: "view.layer",
+      value: this.view.layer,
+      options: [{ value: 0, label: "1" }],
+      onChange: (v) => {
+        this.view.layer = Number(v);
+        this.app.saveView(this.lab, this.view);
+        this.renderDistribution();
+      },
+    });
     dist.a.box.append(this.layerSelect.el);
     if (this.comparing) {
-      root.append(boundary.a.box, boundary.b.box, loss.box, dead.box, dist.a.box, dist.b.box, grad.box,
-        weights.a.box, weights.b.box);
+      root.append(
+        boundary.a.box,
+        boundary.b.box,
+        loss.box,
+        dead.box,
+        dist.a.box,
+        dist.b.box,
+        grad.box,
+        weights.a.box,
+        weights.b.box,
+      );
     } else {
       root.append(boundary.a.box, loss.box, dead.box, dist.a.box, grad.box, weights.a.box);
     }
     this.weightsBox = Object.fromEntries(sides.map((s) => [s, weights[s].box]));
     this.charts = {
-      boundary: Object.fromEntries(sides.map((s) => [s, boundaryChart.create(boundary[s].plot, { subtitle: boundary[s].subtitle })])),
+      boundary: Object.fromEntries(
+        sides.map((s) => [
+          s,
+          boundaryChart.create(boundary[s].plot, { subtitle: boundary[s].subtitle }),
+        ]),
+      ),
       loss: series.create(loss.plot),
       dead: series.create(dead.plot),
       distribution: Object.fromEntries(sides.map((s) => [s, distribution.create(dist[s].plot)])),
@@ -427,7 +655,9 @@ export class TrainLab {
       this.runs[side].points = d.data;
       if (side === "a") {
         const hidden = this.configs.a.hidden.length;
-        this.layerSelect.setOptions(Array.from({ length: hidden }, (_, i) => ({ value: i, label: String(i + 1) })));
+        this.layerSelect.setOptions(
+          Array.from({ length: hidden }, (_, i) => ({ value: i, label: String(i + 1) })),
+        );
         this.layerSelect.set(Math.min(this.view.layer, Math.max(0, hidden - 1)));
       }
     }
@@ -451,11 +681,18 @@ export class TrainLab {
     if (views) h.viewStep.push(d.step);
     if (d.histograms) h.hist.push(d.histograms.map((x) => x.counts));
     if (d.weights) h.weights.push(d.weights[0]);
-    if (h.step.length > MAX_COLUMNS) for (const key of Object.keys(h)) h[key] = h[key].filter((_, i) => i % 2 === 0);
+    if (h.step.length > MAX_COLUMNS)
+      for (const key of Object.keys(h)) h[key] = h[key].filter((_, i) => i % 2 === 0);
     this.render();
     if (side !== "a") return;
-    this.app.announce(t("live.train", { step: d.step, loss: fmt(d.train_loss, 3), acc: fmt(100 * d.accuracy, 3),
-      dead: d.dead_units.reduce((a, b) => a + b, 0) }));
+    this.app.announce(
+      t("live.train", {
+        step: d.step,
+        loss: fmt(d.train_loss, 3),
+        acc: fmt(100 * d.accuracy, 3),
+        dead: d.dead_units.reduce((a, b) => a + b, 0),
+      }),
+    );
   }
 
   onStatus(status, side = "a") {
@@ -469,12 +706,27 @@ export class TrainLab {
     if (!el) return;
     const { warning: w, diverged } = this.runs[side];
     let text = "";
-    if (diverged) text = t("diverged", { reason: diverged.reason_text ? said(diverged.reason_text) : diverged.reason });
+    if (diverged)
+      text = t("diverged", {
+        reason: diverged.reason_text ? said(diverged.reason_text) : diverged.reason,
+      });
     else if (w) {
-      const parts = [t("blowup.loss", { step: w.step, peak: fmt(w.loss_peak, 3),
-        times: fmt(w.loss_peak / Math.max(w.loss_start, this.app.catalog.labs.train.loss_floor), 2), start: fmt(w.loss_start, 3) })];
+      const parts = [
+        t("blowup.loss", {
+          step: w.step,
+          peak: fmt(w.loss_peak, 3),
+          times: fmt(
+            w.loss_peak / Math.max(w.loss_start, this.app.catalog.labs.train.loss_floor),
+            2,
+          ),
+          start: fmt(w.loss_start, 3),
+        }),
+      ];
       if (w.update_ratio !== null) parts.push(t("blowup.ratio", { ratio: fmt(w.update_ratio, 2) }));
-      if (w.unit_layer) parts.push(t(`blowup.${w.units}`, { share: fmt(100 * w.unit_share, 3), layer: w.unit_layer }));
+      if (w.unit_layer)
+        parts.push(
+          t(`blowup.${w.units}`, { share: fmt(100 * w.unit_share, 3), layer: w.unit_layer }),
+        );
       parts.push(t("blowup.try", { lr: fmt(w.lr, 3), lower: fmt(w.lr / 10, 3) }));
       text = `${t("blowup")}: ${parts.join(getLang() === "zh" ? "" : " ")}`;
     }
@@ -490,8 +742,11 @@ export class TrainLab {
     for (const side of this.sides()) {
       const suffix = this.comparing ? ` · ${this.sideLabel(side)}` : "";
       for (const s of make(this.runs[side].history, side)) {
-        out.push(side === "b" ? { ...s, name: s.name + suffix, dash: s.dash === "dot" ? "dashdot" : "dash" }
-          : { ...s, name: s.name + suffix });
+        out.push(
+          side === "b"
+            ? { ...s, name: s.name + suffix, dash: s.dash === "dot" ? "dashdot" : "dash" }
+            : { ...s, name: s.name + suffix },
+        );
       }
     }
     return out;
@@ -503,41 +758,71 @@ export class TrainLab {
       this.charts.boundary[side].update({ latest: run.viewFrame, points: run.points });
       this.renderStatus(side);
     }
-    for (const el of this.root?.querySelectorAll("span[data-side]") || []) el.textContent = this.sideLabel(el.dataset.side);
-    this.charts.loss.update({ ytitle: t("loss"), rangemode: "tozero", y2: { range: [0, 1.02], tick0: 0, dtick: 0.25, tickformat: ".0%" },
+    for (const el of this.root?.querySelectorAll("span[data-side]") || [])
+      el.textContent = this.sideLabel(el.dataset.side);
+    this.charts.loss.update({
+      ytitle: t("loss"),
+      rangemode: "tozero",
+      y2: { range: [0, 1.02], tick0: 0, dtick: 0.25, tickformat: ".0%" },
       series: this.both((h) => [
         { x: h.step, y: h.train_loss, name: t("train_loss"), index: 0 },
         { x: h.step, y: h.test_loss, name: t("test_loss"), index: 1 },
         { x: h.step, y: h.accuracy, name: t("accuracy"), index: 2, dash: "dot", right: true },
-      ]) });
-    this.charts.dead.update({ ytitle: t("h.dead_units"), rangemode: "tozero",
+      ]),
+    });
+    this.charts.dead.update({
+      ytitle: t("h.dead_units"),
+      rangemode: "tozero",
       series: this.both((h) => {
         const layers = h.dead.length ? h.dead[0].length : 0;
-        return Array.from({ length: layers }, (_, i) => ({ x: h.step, y: h.dead.map((row) => row[i]),
-          name: `${t("axis.layer")} ${i + 1}`, index: i }));
-      }) });
+        return Array.from({ length: layers }, (_, i) => ({
+          x: h.step,
+          y: h.dead.map((row) => row[i]),
+          name: `${t("axis.layer")} ${i + 1}`,
+          index: i,
+        }));
+      }),
+    });
     this.renderDistribution();
-    this.charts.grad.update({ ylog: true, series: this.both((h, side) => {
-      const normed = h.grad.length ? h.grad[0].length : 0;
-      const gradSeries = [];
-      for (let i = 0; i < normed; i += 1) {
-        gradSeries.push({ x: h.step, y: h.grad.map((row) => row[i]), name: `‖∇W${i + 1}‖`, index: i });
-        // Side B draws its gradient norms only: two sets of ratios are unreadable.
-        if (side === "a") {
-          gradSeries.push({ x: h.step, y: h.ratio.map((row) => row[i]), name: `‖ΔW${i + 1}‖/‖W${i + 1}‖`, index: i,
-            dash: "dot", width: 1 });
+    this.charts.grad.update({
+      ylog: true,
+      series: this.both((h, side) => {
+        const normed = h.grad.length ? h.grad[0].length : 0;
+        const gradSeries = [];
+        for (let i = 0; i < normed; i += 1) {
+          gradSeries.push({
+            x: h.step,
+            y: h.grad.map((row) => row[i]),
+            name: `‖∇W${i + 1}‖`,
+            index: i,
+          });
+          // Side B draws its gradient norms only: two sets of ratios are unreadable.
+          if (side === "a") {
+            gradSeries.push({
+              x: h.step,
+              y: h.ratio.map((row) => row[i]),
+              name: `‖ΔW${i + 1}‖/‖W${i + 1}‖`,
+              index: i,
+              dash: "dot",
+              width: 1,
+            });
+          }
         }
-      }
-      return gradSeries;
-    }) });
+        return gradSeries;
+      }),
+    });
     for (const side of this.sides()) this.renderWeights(side);
   }
 
   renderDistribution() {
     for (const side of this.sides()) {
       const run = this.runs[side];
-      this.charts.distribution[side].update({ steps: run.history.viewStep, columns: run.history.hist,
-        edges: run.viewFrame?.histogram_edges, layer: this.view.layer });
+      this.charts.distribution[side].update({
+        steps: run.history.viewStep,
+        columns: run.history.hist,
+        edges: run.viewFrame?.histogram_edges,
+        layer: this.view.layer,
+      });
     }
   }
 
@@ -549,8 +834,14 @@ export class TrainLab {
     const traces = [];
     for (let j = 0; j < units; j += 1) {
       for (let i = 0; i < h.weights[0].length; i += 1) {
-        traces.push({ x: h.viewStep, y: h.weights.map((W) => W[i][j]), showlegend: i === 0, index: j,
-          name: `${t("unit")} ${j + 1}`, dash: i ? "dash" : "solid" });
+        traces.push({
+          x: h.viewStep,
+          y: h.weights.map((W) => W[i][j]),
+          showlegend: i === 0,
+          index: j,
+          name: `${t("unit")} ${j + 1}`,
+          dash: i ? "dash" : "solid",
+        });
       }
     }
     this.charts.weights[side].update({ series: traces, ytitle: t("weights.axis") });
@@ -560,7 +851,9 @@ export class TrainLab {
     const h = this.history;
     const rows = ["step,train_loss,test_loss,accuracy,dead_units"];
     h.step.forEach((s, i) => {
-      rows.push([s, h.train_loss[i], h.test_loss[i], h.accuracy[i], (h.dead[i] || []).join(" ")].join(","));
+      rows.push(
+        [s, h.train_loss[i], h.test_loss[i], h.accuracy[i], (h.dead[i] || []).join(" ")].join(","),
+      );
     });
     return rows.join("\n");
   }
