@@ -137,6 +137,7 @@ class LayersService:
         self._running: set[Job] = set()
         self._served: dict[str, int] = {}  # owner -> when it was last served
         self._tick = itertools.count()
+        self._closed = False
 
     # --- asking ---------------------------------------------------------------------
 
@@ -227,6 +228,8 @@ class LayersService:
         return None
 
     def _dispatch(self) -> None:
+        if self._closed:  # (a job that finished while the server shut down)
+            return
         loop = asyncio.get_running_loop()
         self._note_coarse()
         while len(self._running) < self.threads and (job := self._next()) is not None:
@@ -294,5 +297,6 @@ class LayersService:
         }
 
     def shutdown(self) -> None:
+        self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
         self.workers.shutdown()

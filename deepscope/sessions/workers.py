@@ -186,7 +186,10 @@ class LayersHandler:
         self.coarse_busy = coarse_busy
 
     def _between_layers(self, pauses: bool) -> bool:
+        parent = mp.parent_process()  # (None on the server's own threads)
         while pauses and self.coarse_busy.value and not self.abandon.value:
+            if parent is not None and not parent.is_alive():
+                raise SystemExit("the server went away")  # nobody will clear the flag
             time.sleep(0.005)
         return bool(self.abandon.value)
 

@@ -117,12 +117,12 @@ def test_a_link_asks_for_its_file(watched: Watched, tmp_path: Path) -> None:
         other.goto(link)
         other.wait_for_function("() => window.deepscope && window.deepscope.labs.train")
         expect(other.get_by_test_id("own-missing")).to_contain_text(
-            f"fingerprint {table_id}). The data is not in the link"
-        )
+            f"fingerprint {table_id}). The data is not in the link", timeout=30_000
+        )  # (a page starting on a loaded machine: catalog, language, plotly.js)
         assert lab(other, "l.latest") is None  # nothing trains without the data
         other.get_by_label("Choose a CSV file").set_input_files(str(path))
         wait(other, "l.points && l.points.X_train.length + l.points.X_test.length === 120")
-        expect(other.get_by_test_id("own-missing")).to_have_count(0)
+        expect(other.get_by_test_id("own-missing")).to_have_count(0, timeout=30_000)
         assert lab(other, "l.config.dataset_params.id") == table_id
     finally:
         student.close()
