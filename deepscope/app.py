@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.compute_threads,
         settings.frame_processes,
         layers_cache_bytes=int(settings.layers_cache_mb * 2**20),
+        layers_workers=settings.layers_worker_count,
     )
     registry = SessionRegistry(settings.max_sessions)
     monitor = LoopMonitor()

@@ -51,6 +51,23 @@ class Settings(BaseSettings):
         ),
     )
 
+    layers_workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description=(
+            "layers-lab picture workers per uvicorn worker (default: its share of the cores "
+            "+ 1: complete pictures may use every core, and one is always free for the "
+            "coarse frames of moving sliders)"
+        ),
+    )
+
+    @property
+    def layers_worker_count(self) -> int:
+        if self.layers_workers is not None:
+            return self.layers_workers
+        return max(1, (os.cpu_count() or 1) // self.workers) + 1
+
     @property
     def frame_processes(self) -> int:
         if self.compute_processes is not None:

@@ -25,15 +25,20 @@ T = TypeVar("T")
 
 class ComputePool:
     def __init__(
-        self, threads: int, processes: int = 2, layers_cache_bytes: int = 64 * 2**20
+        self,
+        threads: int,
+        processes: int = 2,
+        layers_cache_bytes: int = 64 * 2**20,
+        layers_workers: int | None = None,
     ) -> None:
         """``processes``: frame worker processes (0: frames and layers pictures are
-        computed on threads of this process)."""
+        computed on threads of this process); ``layers_workers``: layers-lab picture
+        workers (default: ``threads``)."""
         self.threads = threads
         self._heavy = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="compute")
         self.frames = FrameWorkers(processes)
         # The live layers lab's pictures: cached, computed once, scheduled fairly.
-        self.layers = LayersService(threads, layers_cache_bytes, processes > 0)
+        self.layers = LayersService(layers_workers or threads, layers_cache_bytes, processes > 0)
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run heavy ``fn`` on a compute thread and await its result."""
