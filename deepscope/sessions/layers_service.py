@@ -243,6 +243,7 @@ class LayersService:
     def _note_coarse(self) -> None:
         busy = bool(self._queues[COARSE]) or any(j.priority == COARSE for j in self._running)
         self.workers.set_coarse_busy(busy)
+        self.workers.running.value = len(self._running)
 
     def _finished(self, job: Job, done: asyncio.Future[Picture]) -> None:
         self._running.discard(job)

@@ -188,14 +188,40 @@ class LayersJob:
     pauses: bool  # complete work: wait between layers while coarse work runs
 
 
-class LayersHandler:
-    """Computes one layers picture; ``abandon`` and ``coarse_busy`` are shared flags."""
+class BlasThreads:
+    """A layers worker's BLAS threads, set between two layers: every core while its
+    picture is the only one computing (one student: the complete frame in 160 ms, not
+    250), one thread while others compute beside it (several workers' BLAS threads on
+    the same cores spin against each other)."""
 
-    def __init__(self, abandon: Any, coarse_busy: Any) -> None:
+    def __init__(self, running: Any) -> None:
+        from threadpoolctl import ThreadpoolController
+
+        self.running = running  # pictures computing now, in every layers worker
+        blas = [c for c in ThreadpoolController().lib_controllers if c.user_api == "blas"]
+        self.lib = blas[0] if blas else None
+        self.cores = os.cpu_count() or 1
+        self.now = 0
+
+    def adjust(self) -> None:
+        want = self.cores if self.running.value <= 1 else 1
+        if self.lib is not None and want != self.now:
+            self.lib.set_num_threads(want)
+            self.now = want
+
+
+class LayersHandler:
+    """Computes one layers picture; ``abandon`` and ``coarse_busy`` are shared flags;
+    ``blas`` (in a worker process) sets its BLAS threads."""
+
+    def __init__(self, abandon: Any, coarse_busy: Any, blas: BlasThreads | None = None) -> None:
         self.abandon = abandon
         self.coarse_busy = coarse_busy
+        self.blas = blas
 
     def _between_layers(self, pauses: bool) -> bool:
+        if self.blas is not None:
+            self.blas.adjust()
         parent = mp.parent_process()  # (None on the server's own threads)
         while pauses and self.coarse_busy.value and not self.abandon.value:
             if parent is not None and not parent.is_alive():
@@ -212,6 +238,8 @@ class LayersHandler:
         from .runners import LayersRunner
 
         started = time.perf_counter()
+        if self.blas is not None:
+            self.blas.adjust()
         try:
             req = LayersRequest.model_validate_json(job.config_json)
             result = layers_lab.run(
@@ -223,8 +251,10 @@ class LayersHandler:
         return data_json, result.samples, round((time.perf_counter() - started) * 1e3, 2)
 
 
-def _serve_layers(conn: Connection, abandon: Any, coarse_busy: Any) -> None:  # pragma: no cover
-    handler = LayersHandler(abandon, coarse_busy)
+def _serve_layers(  # pragma: no cover
+    conn: Connection, abandon: Any, coarse_busy: Any, running: Any
+) -> None:
+    handler = LayersHandler(abandon, coarse_busy, BlasThreads(running))
 
     def handle(job: LayersJob) -> Any:
         try:
@@ -447,12 +477,17 @@ class LayersWorkers:
 
     def __init__(self, count: int, processes: bool) -> None:
         self.coarse_busy: Any = _SPAWN.RawValue("b", 0)
+        self.running: Any = _SPAWN.RawValue("i", 0)  # pictures computing now
         self._all: list[tuple[Child | InThread, Any]] = []
         for index in range(count):
             abandon = _SPAWN.RawValue("b", 0)
             if processes:
                 child: Child | InThread = Child(
-                    f"deepscope-layers-{index}", _serve_layers, abandon, self.coarse_busy
+                    f"deepscope-layers-{index}",
+                    _serve_layers,
+                    abandon,
+                    self.coarse_busy,
+                    self.running,
                 )
             else:
                 child = InThread(LayersHandler(abandon, self.coarse_busy).handle)
