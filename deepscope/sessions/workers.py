@@ -281,7 +281,6 @@ class Child:
         self.name, self.target, self.args = name, target, args
         self.process: Any = None
         self.conn: Connection | None = None
-        self.starts = 0
 
     def _start(self) -> Connection:
         mine, theirs = _SPAWN.Pipe()
@@ -301,7 +300,6 @@ class Child:
                         os.environ[k] = v
         theirs.close()
         self.conn = mine
-        self.starts += 1
         return mine
 
     def start(self) -> None:
@@ -338,7 +336,6 @@ class InThread:
     def __init__(self, handle: Callable[[Any], Any]) -> None:
         self.handle = handle
         self.pid: int | None = None
-        self.starts = 1
 
     def start(self) -> None:
         pass
@@ -524,9 +521,6 @@ class LayersWorkers:
 
     def set_coarse_busy(self, busy: bool) -> None:
         self.coarse_busy.value = 1 if busy else 0
-
-    def pids(self) -> list[int | None]:
-        return [child.pid for child, _ in self._all]
 
     def shutdown(self) -> None:
         for child, _ in self._all:
