@@ -80,6 +80,13 @@ class Refused:
     code: str = "invalid_input"
     params: dict[str, float | str] | None = None
 
+    @classmethod
+    def of(cls, err: ValueError) -> Refused:
+        """What crosses the pipe for ``err`` (an ``InputError`` keeps its field and code)."""
+        if isinstance(err, InputError):
+            return cls(err.message, err.field, err.code, err.params)
+        return cls(str(err))
+
     def error(self) -> ValueError:
         if self.name is None:
             return ValueError(self.message)
@@ -125,11 +132,8 @@ class FrameHandler:
                         raise LabError("the run is gone (its worker restarted)")
                     out = found.advance(request[3], request[4])
                 data_json = dumps(out.data)
-            except InputError as err:
-                replies.append((token, Refused(err.message, err.field, err.code, err.params)))
-                continue
-            except ValueError as err:
-                replies.append((token, Refused(str(err))))
+            except ValueError as err:  # (InputError too)
+                replies.append((token, Refused.of(err)))
                 continue
             except LabError as err:
                 replies.append((token, err))
@@ -259,10 +263,8 @@ def _serve_layers(  # pragma: no cover
     def handle(job: LayersJob) -> Any:
         try:
             return handler.handle(job)
-        except InputError as err:
-            return Refused(err.message, err.field, err.code, err.params)
-        except ValueError as err:
-            return Refused(str(err))
+        except ValueError as err:  # (InputError too)
+            return Refused.of(err)
         except Exception:
             log.exception("layers picture failed")
             return LabError("the layers picture failed")
