@@ -108,8 +108,10 @@ def test_a_link_asks_for_its_file(watched: Watched, tmp_path: Path) -> None:
     path.write_text(CSV)
     page.get_by_label("Choose a CSV file").set_input_files(str(path))
     wait(page, "l.points && l.points.X_train.length + l.points.X_test.length === 120")
-    page.wait_for_function("() => location.search.includes('uploaded')")
     table_id = lab(page, "l.config.dataset_params.id")
+    # The address is rewritten a moment after the configure: wait for the one with the id
+    # (it said "uploaded" already, with an empty id, before the file was read).
+    page.wait_for_function(f"() => location.search.includes('{table_id}')")
     link = page.evaluate("location.href")
     student = page.context.browser.new_context(viewport={"width": 1440, "height": 1000})  # type: ignore[union-attr]
     try:
