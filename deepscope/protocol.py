@@ -1141,7 +1141,7 @@ class ClassEnded(BaseModel):
     type: Literal["class_ended"] = "class_ended"
     code: str
     reason: str = Field(description="English: why (the page words it by ``why``)")
-    why: Literal["teacher_left", "teacher_moved", "server"]
+    why: Literal["teacher_left"]
 
 
 ServerMessage = Annotated[

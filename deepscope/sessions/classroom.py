@@ -200,6 +200,12 @@ class ClassHub:
     # --- what members ask --------------------------------------------------------------
 
     async def create(self, member: Member, base_url: str) -> None:
+        if self.settings.workers > 1 and isinstance(self.store, MemoryStore):
+            raise ClassError(
+                "invalid",
+                "classes need --redis when the server runs --workers > 1 (the teacher and "
+                "the students may land in different processes)",
+            )
         self._throttle(member)
         self.leave(member)
         key = secrets.token_urlsafe(24)

@@ -34,9 +34,26 @@ export class DescendLab {
     const panel = C.el("div", { class: "controls" });
     const charts = C.el("div", { class: "charts" });
     root.replaceChildren(panel, charts);
+    this.panel = panel;
     this.buildControls(panel);
     this.buildCharts(charts);
     this.refreshSurface();
+  }
+
+  // A class's follower: the teacher's configuration, options and view, in place (the
+  // paths drawn so far stay; a new surface's grid is fetched; nothing is sent).
+  adopt(config, view, options) {
+    const where = (c) => JSON.stringify([c.surface, c.surface_params || {}]);
+    const moved = where(this.config) !== where({ ...this.defaults(), ...config });
+    this.config = { ...this.defaults(), ...config };
+    this.options = { ...C.defaultsOf(this.app.catalog.labs.descend.options), ...options };
+    this.view = { logz: true, selected: 0, surface3d: false, ...view };
+    const panel = C.el("div", { class: "controls" });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    if (moved) this.refreshSurface();
+    else this.render();
   }
 
   // --- configuration ---------------------------------------------------------------
