@@ -115,13 +115,17 @@ def new_code() -> str:
 
 
 def qr_svg(url: str) -> str:
-    """A QR code of ``url`` as an SVG element sized by its viewBox (segno draws it)."""
+    """A QR code of ``url`` as a standalone SVG element sized by its viewBox (segno
+    draws it; with its namespace, so that a page can parse it as SVG)."""
+    import io
+
     import segno
 
-    svg: str = segno.make(url, error="m").svg_inline(
-        omitsize=True, border=4, dark="#000", light="#fff"
+    out = io.BytesIO()
+    segno.make(url, error="m").save(
+        out, kind="svg", xmldecl=False, svgns=True, omitsize=True, nl=False, border=4, light="#fff"
     )
-    return svg
+    return out.getvalue().decode("utf-8")
 
 
 class ClassError(Exception):

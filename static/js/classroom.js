@@ -5,7 +5,7 @@
 // read-only, and draws the teacher's frames. The teacher key is kept in this tab's
 // sessionStorage and in the teacher link, never on screen nor in the page's address.
 import * as C from "./controls.js";
-import { apply, t } from "./i18n.js";
+import { apply, getLang, t } from "./i18n.js";
 import { state, VERSION } from "./state.js";
 
 const $ = (id) => document.getElementById(id);
@@ -87,7 +87,11 @@ export class Classroom {
         this.lock(false);
         this.app.announce(t("class.live.created", { code: this.spaced(m.code) }), { force: true });
         this.open(true);
+        this.lastView = "";
         this.shareView(true);
+        // The picture again, now for the class too (a race or a run starts afresh, so that
+        // every student sees it from its beginning).
+        this.app.socket.resend();
         break;
       case "class_joined":
         this.code = m.code;
@@ -262,13 +266,28 @@ export class Classroom {
 
   open(on) {
     this.panel.hidden = !on;
+    this.shape = null;
     $("class-open").setAttribute("aria-expanded", String(on));
     if (on) this.render();
   }
 
+  // Rebuilt only when what it lists changes (counts change in place: the QR code and
+  // the focus stay put while students join).
   render() {
     this.renderSeat();
     if (this.panel.hidden) return;
+    const shape = JSON.stringify([
+      this.mode,
+      this.code,
+      this.joinUrls,
+      this.handins.map((h) => h.id),
+      getLang(),
+    ]);
+    if (shape === this.shape && this.countsEl) {
+      this.countsEl.textContent = this.countsText();
+      return;
+    }
+    this.shape = shape;
     const body = C.el("div", { class: "class-body" });
     if (this.teaching) body.append(...this.teacherPanel());
     else body.append(...this.joinPanel());
@@ -294,14 +313,9 @@ export class Classroom {
       p.textContent = url;
       out.push(p);
     }
-    const counts = C.el("p", { class: "class-counts", "data-testid": "class-counts" });
-    const c = this.counts || { followers: 0, explorers: 0 };
-    counts.textContent = t("class.counts", {
-      follow: c.followers,
-      explore: c.explorers,
-      all: c.followers + c.explorers,
-    });
-    out.push(counts);
+    this.countsEl = C.el("p", { class: "class-counts", "data-testid": "class-counts" });
+    this.countsEl.textContent = this.countsText();
+    out.push(this.countsEl);
     if (this.joinUrls.length) {
       out.push(
         C.button("class.teacher_link", async () => {
@@ -336,7 +350,17 @@ export class Classroom {
     return out;
   }
 
+  countsText() {
+    const c = this.counts || { followers: 0, explorers: 0 };
+    return t("class.counts", {
+      follow: c.followers,
+      explore: c.explorers,
+      all: c.followers + c.explorers,
+    });
+  }
+
   joinPanel() {
+    this.countsEl = null;
     const out = [C.el("h2", { i18n: "class.title" })];
     out.push(
       C.button("class.start", () => this.create(), "primary"),

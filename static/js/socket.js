@@ -100,6 +100,13 @@ export class LiveSocket {
     if (this.open) this.ws.send(JSON.stringify(message));
   }
 
+  // The last configuration once more (the server answers with its picture again).
+  resend() {
+    if (!this.lastConfigure) return;
+    this.queued = this.lastConfigure;
+    this.schedule();
+  }
+
   // Forget the configuration (a follower's page has none of its own).
   forget() {
     this.queued = null;
