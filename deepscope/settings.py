@@ -115,10 +115,14 @@ class Settings(BaseSettings):
         description="a class ends this long after its teacher left (unless they come back)",
     )
     class_join_per_min: float = Field(
-        12.0,
+        60.0,
         gt=0,
         le=10_000,
-        description="class_join / class_resume attempts a minute per client address",
+        description=(
+            "class_join / class_resume / class_create attempts a minute per client address "
+            "(half of it at once): a class behind one NAT joins in a burst; guessing one of "
+            "22⁶ codes at this rate takes years"
+        ),
     )
     class_max_handins: int = Field(200, ge=1, le=10_000, description="hand-ins a class keeps")
 

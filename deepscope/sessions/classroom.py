@@ -225,6 +225,7 @@ class ClassHub:
         self._sit(seat)
         local = self._local(code)
         local.teacher = seat
+        await self.store.watch(code)  # (the counts and hand-ins of other processes)
         created = ClassCreated(code=code, teacher_key=key, join_urls=urls, qr_svg=qr_svg(urls[0]))
         member.deliver(created.model_dump_json(), False)
         log.info("class %s created by %s", code, member.id)
@@ -245,6 +246,7 @@ class ClassHub:
         seat = Seat(code, "teacher", member, digest=found)
         self._sit(seat)
         local.teacher = seat
+        await self.store.watch(code)
         if local.ending is not None:
             local.ending.cancel()
             local.ending = None
