@@ -873,7 +873,8 @@ class ConfigureDescend(Strict):
     @model_validator(mode="after")
     def _sweep_work(self) -> ConfigureDescend:
         if self.sweep is not None:
-            check_sweep_work(len(self.config.runs), self.sweep.lr_count, self.config.steps)
+            n, steps = len(self.config.runs), self.config.steps
+            check_sweep_work(n, self.sweep.lr_count, steps, "config.steps")
         return self
 
 
@@ -1169,7 +1170,7 @@ class SweepSpec(Strict):
         )
 
 
-def check_sweep_work(optimizers: int, lr_count: int, steps: int) -> None:
+def check_sweep_work(optimizers: int, lr_count: int, steps: int, field: str = "steps") -> None:
     """A sweep is bounded by what it steps (runs × steps), not by the rows it returns."""
     work = optimizers * lr_count * steps
     if work > MAX_SWEEP_WORK:
@@ -1177,7 +1178,7 @@ def check_sweep_work(optimizers: int, lr_count: int, steps: int) -> None:
             "sweep_work",
             f"optimizers × lr_count × steps = {work:,} exceeds {MAX_SWEEP_WORK:,}: "
             "fewer optimizers, learning rates or steps",
-            field="steps",
+            field=field,
             value=work,
             limit=MAX_SWEEP_WORK,
         )
@@ -1192,7 +1193,7 @@ class SweepRun(OptimizerChoice):
     @classmethod
     def _no_lr(cls, value: float | None) -> float | None:
         if value is not None:
-            raise problem("sweep_lr", "a sweep sets the learning rate: leave lr out", field="lr")
+            raise problem("sweep_lr", "a sweep sets the learning rate: leave lr out")
         return value
 
 
@@ -1214,7 +1215,7 @@ class SweepCurveOut(BaseModel):
     optimizer: str
     label: str
     lrs: list[float] = Field(description="the learning rates, ascending")
-    values: list[float | None] = Field(
+    values: list[int | float | None] = Field(
         description="the criterion per learning rate; null: diverged, or never reached"
     )
     status: list[Literal["running", "converged", "diverged"]]
@@ -1237,7 +1238,7 @@ class SweepCurveFrame(BaseModel):
     optimizer: str
     label: str
     lrs: list[float]
-    values: list[float | None]
+    values: list[int | float | None]
     status: list[Literal["running", "converged", "diverged"]]
     best_lr: float | None
     best_index: int | None = Field(description="index of best_lr in lrs")

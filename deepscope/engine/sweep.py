@@ -30,7 +30,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from .knobs import Knob, knob
+from .knobs import knob
 from .race import Chunk, Race, RunConfig, Status
 from .surfaces import Surface
 
@@ -43,7 +43,7 @@ MAX_WORK = 1_000_000
 ADVANCE = 1024  # steps per ``advance`` when a sweep runs to its end at once
 
 
-class NoMinimum(ValueError):
+class NoMinimumError(ValueError):
     """The surface knows no minimum, so f − f* means nothing there."""
 
 
@@ -96,10 +96,10 @@ def learning_rates(lr_min: float, lr_max: float, count: int) -> Array:
 
 
 def f_star(surface: Surface) -> float:
-    """The lowest value among the surface's known minima (NoMinimum if it knows none)."""
+    """The lowest value among the surface's known minima (NoMinimumError if it knows none)."""
     values = [c.value for c in surface.minima if math.isfinite(c.value)]
     if not values:
-        raise NoMinimum(
+        raise NoMinimumError(
             f"{surface.name} has no known minimum: f − f* (a sweep's criterion) needs one"
         )
     return min(values)

@@ -330,7 +330,7 @@ def start_sweep(
     """The sweep of ``runs`` on ``surface`` (InputError when the surface knows no f*)."""
     try:
         return sweep.Sweep(surface, runs, spec.config(), steps, seed)
-    except sweep.NoMinimum as err:
+    except sweep.NoMinimumError as err:
         raise InputError("surface", str(err), "sweep_no_minimum") from None
 
 

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import i18n
-from ..engine import layers_lab, race, sweep, training
+from ..engine import layers_lab, race, training
 from ..engine.histograms import Histogram
 from ..engine.owndata import Table
 from ..engine.text import Text
