@@ -1249,6 +1249,7 @@ class SweepCurveFrame(BaseModel):
         )
     )
     path: list[list[float]] = Field(description="rows of the best run's path")
+    path_loss: list[float | None] = Field(description="f at those rows")
 
 
 class SweepFrameData(BaseModel):

@@ -10,7 +10,10 @@ with σ > 0 each run draws its own). Run k·count + i is optimizer k at learning
 The *criterion* of a run, read after every ``advance``:
 
 * ``final``: f − f* at the run's current (at the end: last) point, f* the surface's
-  lowest known minimum;
+  lowest known minimum; below float64's rounding of f near f* (``ROUNDING`` ×
+  max(1, |f*|)) it is 0 — the runs that reach f* to machine precision tie, and the
+  tie goes to the smallest learning rate that does (not to whichever rounding
+  noise is lowest);
 * ``steps_to_tolerance``: the first step at which f − f* < ``tolerance`` (row 0, the
   start, counts as step 0), or none while it has not (never, at the end).
 
@@ -41,6 +44,7 @@ CRITERIA: tuple[Criterion, ...] = ("final", "steps_to_tolerance")
 # Work of one sweep: runs × steps (what the engine steps, not the rows it returns).
 MAX_WORK = 1_000_000
 ADVANCE = 1024  # steps per ``advance`` when a sweep runs to its end at once
+ROUNDING = 1e-15  # f − f* below this × max(1, |f*|) is float64's rounding of f: 0
 
 
 class NoMinimumError(ValueError):
@@ -147,6 +151,7 @@ class Sweep:
         self.surface = surface
         self.config = config
         self.f_star = f_star(surface)
+        self.floor = ROUNDING * max(1.0, abs(self.f_star))
         self.lrs = learning_rates(config.lr_min, config.lr_max, config.lr_count)
         self.optimizers = list(runs)
         self.steps = steps
@@ -161,7 +166,8 @@ class Sweep:
         self._reach(0, self.gap[None])
         # every run's rows (a stopped run's repeat its last point), kept for the best paths
         self._points = np.empty((steps + 1, K, surface.dims))
-        self._points[0] = self.race.initial().points[0]
+        self._loss = np.empty((steps + 1, K))
+        self._points[0], self._loss[0] = self.race.theta, self.race.loss
 
     @property
     def row(self) -> int:
@@ -172,8 +178,10 @@ class Sweep:
         return self.race.finished
 
     def _gap(self, loss: Array) -> Array:
+        """f − f*, 0 below the rounding floor (NaN stays NaN)."""
         with np.errstate(invalid="ignore"):
-            out: Array = np.maximum(loss - self.f_star, 0.0)
+            gap = loss - self.f_star
+            out: Array = np.where(gap < self.floor, 0.0, gap)
         return out
 
     def _reach(self, first_row: int, gaps: Array) -> None:
@@ -193,6 +201,7 @@ class Sweep:
         self._reach(chunk.first_row, gaps)
         self.gap = gaps[-1]
         self._points[chunk.first_row : chunk.first_row + n] = chunk.points
+        self._loss[chunk.first_row : chunk.first_row + n] = chunk.loss
         return chunk
 
     def run(self) -> None:
@@ -231,9 +240,16 @@ class Sweep:
         """The race's run of ``optimizer`` (its index in runs) at learning rate ``lr``."""
         return optimizer * self.count + lr
 
+    def _end(self, k: int) -> int:
+        stop = self.race.stopped_at[k]
+        return self.row + 1 if stop is None else stop + 1
+
     def path(self, k: int, first_row: int = 0) -> Array:
         """Run k's points from ``first_row`` on (to its last point, if it stopped)."""
-        stop = self.race.stopped_at[k]
-        end = self.row + 1 if stop is None else stop + 1
-        out: Array = self._points[first_row:end, k]
+        out: Array = self._points[first_row : self._end(k), k]
+        return out
+
+    def path_loss(self, k: int, first_row: int = 0) -> Array:
+        """f at the points of ``path``."""
+        out: Array = self._loss[first_row : self._end(k), k]
         return out

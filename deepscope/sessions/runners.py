@@ -228,7 +228,10 @@ class SweepRunner(Runner):
             run, sent = self.sent[j]
             best = None if curve.best is None else self.sweep.run_index(j, curve.best)
             start = sent if best == run else 0
-            path = self.sweep.path(best, start) if best is not None else np.empty((0, 1))
+            if best is None:
+                path, loss = np.empty((0, self.sweep.surface.dims)), np.empty(0)
+            else:
+                path, loss = self.sweep.path(best, start), self.sweep.path_loss(best, start)
             self.sent[j] = (best, start + path.shape[0])
             curves.append(
                 {
@@ -241,6 +244,7 @@ class SweepRunner(Runner):
                     "best_index": curve.best,
                     "path_from": start,
                     "path": wire(path, 8),
+                    "path_loss": wire(loss, None),
                 }
             )
         return {
