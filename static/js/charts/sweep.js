@@ -1,16 +1,13 @@
 // Optimizer lab, sweep mode: each optimizer's criterion against the learning rate
 // (log-log), its best learning rate starred, and in a strip above the plot the runs that
-// diverged (×) or never reached the tolerance (○) at their learning rate — marked, not
-// dropped and not drawn as huge numbers.
+// diverged (×) or never reached the tolerance (○) at their learning rate, one row per
+// optimizer — marked, not dropped and not drawn as huge numbers.
 // update({curves: [{label, lrs, values, status, best_index}], ylog, ytitle, floor, limit,
 //         labels: {diverged, never, limit}})
 // floor {value, label}: values below it are drawn at it (f − f* under float64's rounding);
 // limit: a vertical line at this learning rate (GD's 2/L at the minimum), or null.
 import { Plot, colour, fmt, layout, theme } from "../plot.js";
 import { t } from "../i18n.js";
-
-const DIVERGED_Y = 0.7; // rows of the strip (its axis runs from 0 to 1)
-const NEVER_Y = 0.3;
 
 export function create(el) {
   const plot = new Plot(el);
@@ -19,6 +16,8 @@ export function create(el) {
     const traces = [];
     const lw = theme.width;
     let floored = false;
+    const rows = curves.length;
+    const row = (k) => rows - k - 0.5; // the strip's row of curve k, the first on top
     curves.forEach((c, k) => {
       const shown = c.values.map((v) => {
         if (v === null || !floor || v >= floor.value) return v;
@@ -39,8 +38,8 @@ export function create(el) {
         const xs = c.lrs.filter((_, i) => want(i));
         return { x: xs, y: xs.map(() => y) };
       };
-      const diverged = mark((i) => c.status[i] === "diverged", DIVERGED_Y);
-      const never = mark((i) => c.values[i] === null && c.status[i] !== "diverged", NEVER_Y);
+      const diverged = mark((i) => c.status[i] === "diverged", row(k));
+      const never = mark((i) => c.values[i] === null && c.status[i] !== "diverged", row(k));
       for (const [points, symbol, what] of [
         [diverged, "x-thin-open", labels.diverged],
         [never, "circle-open", labels.never],
@@ -70,6 +69,7 @@ export function create(el) {
       }
     });
     const key = [ylog, ytitle, ...curves.map((c) => `${c.label}:${c.lrs.length}`)].join("|");
+    const strip = Math.min(0.3, 0.035 * rows + 0.04); // the strip's share of the height
     const lay = layout({
       uirevision: plot.uirevision(key),
       xaxis: { type: "log", title: { text: t("axis.lr") }, exponentformat: "power" },
@@ -77,22 +77,34 @@ export function create(el) {
         type: ylog ? "log" : "linear",
         title: { text: ytitle },
         exponentformat: "power",
-        domain: [0, 0.84],
+        domain: [0, 0.97 - strip],
       },
-      // the strip of runs without a value: diverged (upper row), never reached (lower)
+      // the strip of the runs without a value, one row per optimizer
       yaxis2: {
-        domain: [0.87, 1],
-        range: [0, 1],
+        domain: [1 - strip, 1],
+        range: [0, rows],
         fixedrange: true,
         showgrid: false,
         zeroline: false,
-        tickvals: [NEVER_Y, DIVERGED_Y],
-        ticktext: [labels.never, labels.diverged],
-        tickfont: { size: theme.font - 2 },
+        showticklabels: false,
       },
     });
     lay.shapes = [];
-    lay.annotations = [];
+    lay.annotations = [
+      {
+        xref: "paper",
+        x: 0,
+        xanchor: "right",
+        yref: "paper",
+        y: 1 - strip / 2,
+        yanchor: "middle",
+        align: "right",
+        showarrow: false,
+        text: `× ${labels.diverged}<br>○ ${labels.never}`,
+        name: "strip",
+        font: { size: theme.font - 2, color: "#5b6270" },
+      },
+    ];
     if (floored) {
       lay.shapes.push({
         type: "line",
@@ -132,7 +144,7 @@ export function create(el) {
         xref: "x",
         x: Math.log10(limit),
         yref: "paper",
-        y: 0.84,
+        y: 0.97 - strip,
         yanchor: "top",
         xanchor: "left",
         showarrow: false,

@@ -5,7 +5,7 @@
 // optimizer, the best runs' paths on the contour, and one click back to the race with
 // each run at its best learning rate.
 import * as C from "../controls.js";
-import { colour, fmt } from "../plot.js";
+import { colour, fmt, sci } from "../plot.js";
 import { noteKeys, t } from "../i18n.js";
 import * as paths from "../charts/paths.js";
 import * as series from "../charts/series.js";
@@ -766,7 +766,7 @@ export class DescendLab {
       curves: s.optimizers,
       ylog: true,
       ytitle: steps
-        ? t("sweep.axis_steps", { tolerance: fmt(s.tolerance, 2) })
+        ? t("sweep.axis_steps", { tolerance: sci(s.tolerance) })
         : t("sweep.axis_final"),
       // f − f* below float64's rounding of f is noise; a run at the tolerance from its
       // start (step 0) is drawn at step 1 of the log axis
