@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from deepscope import protocol
@@ -129,3 +130,23 @@ def test_the_catalog_states_the_sweeps_bound_and_fields(client: TestClient) -> N
     assert fields["lr_max"]["default"] == 10 and fields["criterion"]["default"] == "final"
     # 8 optimizers × 25 learning rates × 2000 steps (the benchmark) fits
     assert cat["limits"]["max_sweep_work"] >= 8 * 25 * 2000
+
+
+def test_the_notebook_sweep_is_the_rest_answer(client: TestClient) -> None:
+    import deepscope
+
+    body: dict[str, Any] = {
+        "surface": "bowl",
+        "steps": 100,
+        "optimizers": [{"optimizer": "gd"}, {"optimizer": "rmsprop", "rho": 0.95}],
+        "lr_min": 0.01,
+        "lr_max": 1.0,
+        "lr_count": 6,
+    }
+    rest = client.post("/api/sweep", json=body).json()
+    local = deepscope.sweep(**body)
+    rest.pop("elapsed_ms")
+    local.pop("elapsed_ms")
+    assert local == rest
+    with pytest.raises(ValueError, match="lr_count"):
+        deepscope.sweep(**{**body, "lr_count": 0})
