@@ -214,7 +214,9 @@ class SweepRunner(Runner):
         return Output(0, data)
 
     def advance(self, n: int, views: bool = False) -> Output:
-        self.sweep.advance(max(1, min(n, self.req.steps - self.sweep.row)))
+        left = self.req.steps - self.sweep.row
+        if left > 0:  # (a step after the end repeats the last frame)
+            self.sweep.advance(min(max(1, n), left))
         out = Output(self.sweep.row, self._data())
         if self.sweep.finished:
             out.ended, out.reason = "finished", "every run has stopped"

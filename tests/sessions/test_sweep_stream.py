@@ -82,6 +82,12 @@ def test_a_sweep_streams_its_curves_and_obeys_step_play_pause_reset(client: Test
         assert seen and [c.values for c in seen[-1].optimizers] != before  # filled in
         gd = seen[-1].optimizers[0]
         assert gd.status[-1] == "diverged" and gd.values[-1] is None
+        send(ws, type="step", n=5)  # past the end: the last picture again, no error
+        frame, after = _sweep_frame(until(ws, "frame"))
+        assert frame.step == 60 and [c.values for c in after.optimizers] == [
+            c.values for c in seen[-1].optimizers
+        ]
+        assert until(ws, "status")["state"] == "finished"
 
         send(ws, type="reset")
         frame, again = _sweep_frame(until(ws, "frame"))
