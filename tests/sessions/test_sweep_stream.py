@@ -126,3 +126,20 @@ def test_a_sweep_too_large_is_refused_naming_the_field(client: TestClient) -> No
         )
         err = ErrorMessage.model_validate(until(ws, "error"))
         assert err.field == "config.surface" and err.problems[0].code == "sweep_no_minimum"
+
+
+def test_a_typed_surface_sweeps_the_same_way(client: TestClient) -> None:
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        config = {"surface": {"expr": "x**2 + 10*y**2"}, "steps": 50, "runs": [{"optimizer": "gd"}]}
+        sweep = {"lr_min": 0.01, "lr_max": 1.0, "lr_count": 5}
+        send(ws, type="configure", lab="descend", config=config, sweep=sweep)
+        _, first = _sweep_frame(until(ws, "frame"))
+        assert first.surface is not None and first.surface.formula == "x**2 + 10*y**2"
+        send(ws, type="step", n=50)
+        frame, last = _sweep_frame(until(ws, "frame"))
+        assert frame.step == 50
+        (gd,) = last.optimizers
+        # L = 20: GD is stable below lr = 2/L = 0.1
+        assert [s == "diverged" for s in gd.status] == [lr > 0.1 for lr in gd.lrs]
+        assert gd.best_lr is not None and gd.best_lr < 0.1
