@@ -231,7 +231,7 @@ class Sweep:
                     lrs=lrs,
                     values=values,
                     status=[self.race.status[k] for k in ks],
-                    best=best_index(values),
+                    best=best_index(values) if self.row > 0 else None,  # (none yet at the start)
                 )
             )
         return out

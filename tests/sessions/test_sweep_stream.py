@@ -56,7 +56,9 @@ def test_a_sweep_streams_its_curves_and_obeys_step_play_pause_reset(client: Test
         assert [c.label for c in first.optimizers] == ["gd", "Adam"]
         lrs = first.optimizers[0].lrs
         assert lrs[0] == 1e-4 and lrs[-1] == 1.0 and len(lrs) == 5
-        assert all(len(c.path) == 1 for c in first.optimizers)  # the start only
+        # no step yet: no best learning rate, so no best path either
+        assert all(c.best_lr is None and c.best_index is None for c in first.optimizers)
+        assert all(c.path == [] for c in first.optimizers)
         assert until(ws, "status")["state"] == "paused"
 
         send(ws, type="step", n=7)
@@ -64,8 +66,7 @@ def test_a_sweep_streams_its_curves_and_obeys_step_play_pause_reset(client: Test
         assert frame.step == 7
         adam = stepped.optimizers[1]
         assert adam.best_index is not None and adam.best_lr == adam.lrs[adam.best_index]
-        rows = adam.path_from + len(adam.path)
-        assert rows == 8  # the best run's rows 0 … 7, new or again from 0
+        assert adam.path_from == 0 and len(adam.path) == 8  # the best run's rows 0 … 7
         before = [c.values for c in stepped.optimizers]
         assert until(ws, "status")["reason"] == "stepped 7"
 

@@ -423,7 +423,8 @@ export class DescendLab {
     this.sweepBox = sweep.box;
     this.sweepSub = sweep.subtitle;
     this.raceCards = [loss.box, dist.box, eff.box, eq.box];
-    root.append(sweep.box, main.box, loss.box, dist.box, eff.box, eq.box, s3d.box);
+    this.mainBox = main.box;
+    root.append(main.box, loss.box, dist.box, eff.box, eq.box, s3d.box, sweep.box);
     this.mainSub = main.subtitle;
     this.charts = {
       paths: paths.create(main.plot, { onClick: (event) => this.clickStart(event) }),
@@ -717,6 +718,9 @@ export class DescendLab {
     const on = this.sweeping();
     this.sweepOn.set(on);
     this.sweepBox.hidden = !on;
+    // first (right under a preset's notice) while sweeping, out of the way while racing
+    if (on) this.mainBox.before(this.sweepBox);
+    else this.mainBox.parentNode.append(this.sweepBox);
     for (const box of this.raceCards) box.hidden = on;
     this.raceBest.hidden = !on;
     this.s3dBox.hidden = on || !this.view.surface3d;
