@@ -778,7 +778,12 @@ export class DescendLab {
         ? { value: 1, label: t("sweep.at_start") }
         : { value: 1e-15 * scale, label: t("loss.floor") },
       limit: this.gdLimit(),
-      labels: { diverged: t("status.diverged"), never: t("sweep.never"), limit: "2/L" },
+      // (a run without a value has not got there *yet* while the sweep goes on)
+      labels: {
+        diverged: t("status.diverged"),
+        never: t(s.step >= this.config.steps ? "sweep.never" : "sweep.not_yet"),
+        limit: "2/L",
+      },
     });
     this.sweepSub.textContent = t("sweep.progress", { step: s.step, steps: this.config.steps });
     this.charts.paths.update({
