@@ -766,6 +766,9 @@ export class DescendLab {
     if (!s) return;
     const steps = s.criterion === "steps_to_tolerance";
     const scale = Math.max(1, Math.abs(s.f_star));
+    const over =
+      s.step >= this.config.steps ||
+      s.optimizers.every((c) => c.status.every((st) => st !== "running"));
     this.charts.sweep.update({
       curves: s.optimizers,
       ylog: true,
@@ -781,7 +784,7 @@ export class DescendLab {
       // (a run without a value has not got there *yet* while the sweep goes on)
       labels: {
         diverged: t("status.diverged"),
-        never: t(s.step >= this.config.steps ? "sweep.never" : "sweep.not_yet"),
+        never: t(over ? "sweep.never" : "sweep.not_yet"),
         limit: "2/L",
       },
     });
