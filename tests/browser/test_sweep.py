@@ -48,6 +48,8 @@ def test_the_sweep_view_draws_fills_in_and_races_each_at_its_best_lr(watched: Wa
     page.get_by_label("Sweep each run's learning rate").check()
     assert sweep_card.is_visible()
     assert page.locator('section.card[aria-label="Loss"]').is_hidden()
+    gd_lr = page.locator('input[data-catalog="optimizers.gd.hyper.lr"]')
+    assert gd_lr.is_disabled()  # the sweep sets the learning rates
     wait_lab(page, "descend", "l.sweepData !== null && l.sweepData.step === 0")
     plot = card(SWEEP)
     wait_drawn(page, plot)
@@ -98,7 +100,7 @@ def test_the_sweep_view_draws_fills_in_and_races_each_at_its_best_lr(watched: Wa
     assert all(b is not None for b in best)
     page.get_by_role("button", name="Race each at its best learning rate").click()
     wait_lab(page, "descend", "l.view.mode === 'race' && l.runsData.length === 3")
-    assert sweep_card.is_hidden()
+    assert sweep_card.is_hidden() and gd_lr.is_enabled()
     lrs = page.evaluate("window.deepscope.labs.descend.config.runs.map((r) => r.lr)")
     assert lrs == best
     page.wait_for_function(

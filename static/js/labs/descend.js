@@ -302,6 +302,7 @@ export class DescendLab {
 
   renderRuns() {
     const cat = this.app.catalog;
+    this.lrInputs = []; // a sweep sets the learning rates: their sliders rest meanwhile
     this.runsBox.replaceChildren(
       ...this.config.runs.map((run, i) => {
         const spec = cat.optimizers.find((o) => o.name === run.optimizer);
@@ -397,6 +398,8 @@ export class DescendLab {
             },
           }).el,
         );
+        lr.input.disabled = this.sweeping();
+        this.lrInputs.push(lr.input);
         box.append(head, lr.el, more, actions);
         return box;
       }),
@@ -723,6 +726,7 @@ export class DescendLab {
     else this.mainBox.parentNode.append(this.sweepBox);
     for (const box of this.raceCards) box.hidden = on;
     this.raceBest.hidden = !on;
+    for (const input of this.lrInputs) input.disabled = on;
     this.s3dBox.hidden = on || !this.view.surface3d;
     if (on) this.sweepData = null;
     else this.runsData = [];
