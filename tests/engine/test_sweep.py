@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from deepscope.engine import race, surfaces, sweep
+from deepscope.engine import optimizers, race, surfaces, sweep
 
 EIGHT = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
 
@@ -24,15 +24,21 @@ def _sweep(
 
 
 def test_every_sweep_point_is_the_same_run_raced_alone() -> None:
+    """Bit for bit for every optimizer but Newton, whose stacked 2 × 2 solve agrees to
+    float rounding (|Δθ| ≈ 10⁻¹⁴ here)."""
     surface = surfaces.build("rosenbrock", {})
-    swept = _sweep(surface, EIGHT, 400, lr_min=1e-4, lr_max=3.0, lr_count=7)
+    names = tuple(optimizers.OPTIMIZERS)
+    swept = _sweep(surface, names, 400, lr_min=1e-4, lr_max=3.0, lr_count=7)
     for k, run in enumerate(swept.runs):
         (alone,) = race.descend(surface, [run], 400)
         assert swept.race.status[k] == alone.status, run
         assert swept.race.stopped_at[k] == alone.stopped_at, run
         path = swept.path(k)
         assert path.shape == alone.points.shape
-        np.testing.assert_allclose(path, alone.points, rtol=1e-12, atol=0, err_msg=str(run))
+        if run.optimizer == "newton":
+            np.testing.assert_allclose(path, alone.points, rtol=1e-9, atol=1e-12, err_msg=str(run))
+            continue
+        np.testing.assert_array_equal(path, alone.points, err_msg=str(run))
         value = swept.value(k)
         if alone.status == "diverged":
             assert value is None
