@@ -5,7 +5,8 @@ its own good range. A sweep gives each optimizer of ``runs`` (its other hyper-pa
 set) ``count`` log-spaced learning rates from ``lr_min`` to ``lr_max`` and steps all
 ``len(runs) × count`` runs together as one ``race.Race`` — the same rows as each run raced
 alone, to the last bit (Newton's to float rounding), since a race's runs share nothing but
-the arrays they are stacked in (noise aside: with σ > 0 each run draws its own). Run k·count + i is optimizer k at learning rate i.
+the arrays they are stacked in (noise aside: with σ > 0 each run draws its own). Run
+k·count + i is optimizer k at learning rate i.
 
 The *criterion* of a run, read after every ``advance``:
 
