@@ -913,8 +913,92 @@ class DatasetUpload(DatasetRequest):
     type: Literal["dataset"]
 
 
+# --- classes: a teacher leads, students follow (docs/protocol.md, "Classes") -----------
+
+CLASS_CODE_ALPHABET = "ACDEFHJKMNPRTVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V pairs
+CLASS_CODE_LENGTH = 6
+ClassCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=32,
+        description=f"the class code ({CLASS_CODE_LENGTH} of {CLASS_CODE_ALPHABET}; "
+        "case, spaces and dashes ignored)",
+    ),
+]
+# The page's state as a shared link carries it (lab, config, options, view, preset, play):
+# the server keeps and forwards it, the pages read it (their links' own format and version).
+PageState = dict[str, Any]
+
+
+class ClassCreate(Strict):
+    """Start a class led by this connection (answered by ``class_created``)."""
+
+    type: Literal["class_create"]
+
+
+class ClassJoin(Strict):
+    """Follow the class with this code (answered by ``class_joined``)."""
+
+    type: Literal["class_join"]
+    code: ClassCode
+
+
+class ClassResume(Strict):
+    """The teacher again (a reload, another device): the code and the teacher key."""
+
+    type: Literal["class_resume"]
+    code: ClassCode
+    teacher_key: str = Field(min_length=1, max_length=128)
+
+
+class ClassFollow(Strict):
+    type: Literal["class_follow"]
+
+
+class ClassExplore(Strict):
+    type: Literal["class_explore"]
+
+
+class ClassHandin(Strict):
+    """An exploring student hands in their lab state."""
+
+    type: Literal["class_handin"]
+    note: str = Field("", max_length=280, description="what the student says about it")
+    name: str = Field("", max_length=60, description="the student's name, if they give one")
+    state: PageState = Field(description="the page's state (what a shared link carries)")
+
+
+class ClassShow(Strict):
+    """Teacher only: open a hand-in on the teacher's screen (and so the followers')."""
+
+    type: Literal["class_show"]
+    handin: int = Field(ge=1, le=1_000_000)
+
+
+class ClassView(Strict):
+    """Teacher only: the teacher's page state, mirrored on every follower's page."""
+
+    type: Literal["class_view"]
+    state: PageState
+
+
 ClientMessage = Annotated[
-    Configure | Play | Pause | StepMessage | Reset | DatasetUpload, Field(discriminator="type")
+    Configure
+    | Play
+    | Pause
+    | StepMessage
+    | Reset
+    | DatasetUpload
+    | ClassCreate
+    | ClassJoin
+    | ClassResume
+    | ClassFollow
+    | ClassExplore
+    | ClassHandin
+    | ClassShow
+    | ClassView,
+    Field(discriminator="type"),
 ]
 LabName = Literal["layers", "descend", "train"]
 
@@ -981,7 +1065,16 @@ class Problem(BaseModel):
 
 class ErrorMessage(BaseModel):
     type: Literal["error"] = "error"
-    code: Literal["bad_json", "invalid", "rate_limited", "internal", "no_lab"]
+    code: Literal[
+        "bad_json",
+        "invalid",
+        "rate_limited",
+        "internal",
+        "no_lab",
+        "not_teacher",
+        "no_class",
+        "class_full",
+    ]
     message: str = Field(description="English, naming the field: 'config.depth: …'")
     field: str | None = Field(None, description="the first problem's field")
     problems: list[Problem] = Field(default_factory=list, description="every problem (≤ 5)")
@@ -1001,8 +1094,80 @@ class DatasetInfo(DatasetResponse):
     type: Literal["dataset"] = "dataset"
 
 
+ClassMode = Literal["follow", "explore", "teacher"]
+
+
+class ClassCreated(BaseModel):
+    """To the teacher only. The key never goes on screen nor into the page's address."""
+
+    type: Literal["class_created"] = "class_created"
+    code: str
+    teacher_key: str
+    join_urls: list[str] = Field(description="the join address on each address served")
+    qr_svg: str = Field(description="a QR code of the first join address, as SVG")
+
+
+class ClassJoined(BaseModel):
+    type: Literal["class_joined"] = "class_joined"
+    code: str
+    mode: ClassMode
+
+
+class ClassState(BaseModel):
+    type: Literal["class_state"] = "class_state"
+    code: str
+    followers: int
+    explorers: int
+    teacher_present: bool
+
+
+class Handin(BaseModel):
+    id: int
+    name: str
+    note: str
+    lab: str = Field(description="the lab of the handed-in state")
+    at: float = Field(description="when (seconds since the epoch)")
+    state: PageState
+
+
+class ClassHandins(BaseModel):
+    """To the teacher: every hand-in so far, oldest first."""
+
+    type: Literal["class_handins"] = "class_handins"
+    code: str
+    handins: list[Handin]
+
+
+class ClassViewOut(BaseModel):
+    """The teacher's page state: to followers (mirror it), and to the teacher after
+    ``class_show`` (``handin``: open this hand-in as the teacher's own state)."""
+
+    type: Literal["class_view"] = "class_view"
+    code: str
+    state: PageState
+    handin: int | None = None
+
+
+class ClassEnded(BaseModel):
+    type: Literal["class_ended"] = "class_ended"
+    code: str
+    reason: str = Field(description="English: why (the page words it by ``why``)")
+    why: Literal["teacher_left"]
+
+
 ServerMessage = Annotated[
-    Hello | Frame | Status | ErrorMessage | DatasetInfo, Field(discriminator="type")
+    Hello
+    | Frame
+    | Status
+    | ErrorMessage
+    | DatasetInfo
+    | ClassCreated
+    | ClassJoined
+    | ClassState
+    | ClassHandins
+    | ClassViewOut
+    | ClassEnded,
+    Field(discriminator="type"),
 ]
 
 
@@ -1123,6 +1288,14 @@ class Health(BaseModel):
             "streaming labs: the frame worker processes (pids, sessions on each, round "
             "trips and requests so far) and per lab the frames computed, the workers' CPU "
             "milliseconds per frame and the bytes per frame"
+        ),
+    )
+    classes: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "classes this worker takes part in, their members here, the store (memory or "
+            "Redis), the teacher messages put in followers' mailboxes and the milliseconds "
+            "each delivery took"
         ),
     )
 

@@ -53,6 +53,7 @@ async def healthz(request: Request) -> Health:
         loop_lag=request.app.state.monitor.percentiles(),
         layers_cache=request.app.state.pool.layers.stats(),
         frames=request.app.state.pool.frames.stats(),
+        classes=request.app.state.classes.stats(),
     )
 
 

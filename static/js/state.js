@@ -14,7 +14,11 @@ export const state = {
   compare: {}, // lab -> {config, labels}: side B of compare mode (side A is configs[lab])
   preset: "",
   play: false, // a streaming lab was playing (a shared link opens playing)
+  classCode: "", // the class this page is in (?class=…; never the teacher key)
 };
+
+// Called after every change of the state (the teacher's page tells its class).
+export const changed = new Set();
 
 // The URL's format version (`v`). A link without one is version 1: the format of every
 // link shared before versions existed. Renaming, moving or reshaping a field of a lab's
@@ -169,6 +173,7 @@ export function urlFor(s = state) {
     if (compare.labels) q.set("labels", JSON.stringify(compare.labels));
   }
   if (s.play) q.set("play", "1");
+  if (s.classCode) q.set("class", s.classCode);
   return url.toString();
 }
 
@@ -188,6 +193,7 @@ export function flushUrl() {
 export function writeUrl() {
   if (timer !== null) clearTimeout(timer);
   timer = setTimeout(flushUrl, SETTLE_MS);
+  for (const listener of changed) listener();
 }
 
 addEventListener("pagehide", () => {

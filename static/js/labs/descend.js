@@ -36,18 +36,41 @@ export class DescendLab {
   mount(root, config, view, options) {
     this.config = { ...this.defaults(), ...config };
     this.options = { ...C.defaultsOf(this.app.catalog.labs.descend.options), ...options };
+    this.setView(view);
+    const panel = C.el("div", { class: "controls" });
+    const charts = C.el("div", { class: "charts" });
+    root.replaceChildren(panel, charts);
+    this.panel = panel;
+    this.buildControls(panel);
+    this.buildCharts(charts);
+    this.applyMode();
+    this.refreshSurface();
+  }
+
+  // A class's follower: the teacher's configuration, options and view, in place (the
+  // paths drawn so far stay; a new surface's grid is fetched; nothing is sent).
+  adopt(config, view, options) {
+    const where = (c) => JSON.stringify([c.surface, c.surface_params || {}]);
+    const moved = where(this.config) !== where({ ...this.defaults(), ...config });
+    this.config = { ...this.defaults(), ...config };
+    this.options = { ...C.defaultsOf(this.app.catalog.labs.descend.options), ...options };
+    this.setView(view);
+    const panel = C.el("div", { class: "controls" });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    this.applyMode();
+    if (moved) this.refreshSurface();
+    else this.render();
+  }
+
+  // The view, and in it the sweep's settings (the catalog's defaults where not given).
+  setView(view) {
     this.view = { logz: true, selected: 0, surface3d: false, mode: "race", ...view };
     this.view.sweep = {
       ...C.defaultsOf(this.app.catalog.labs.descend.sweep_fields),
       ...(this.view.sweep || {}),
     };
-    const panel = C.el("div", { class: "controls" });
-    const charts = C.el("div", { class: "charts" });
-    root.replaceChildren(panel, charts);
-    this.buildControls(panel);
-    this.buildCharts(charts);
-    this.applyMode();
-    this.refreshSurface();
   }
 
   sweeping() {
@@ -728,8 +751,6 @@ export class DescendLab {
     this.raceBest.hidden = !on;
     for (const input of this.lrInputs) input.disabled = on;
     this.s3dBox.hidden = on || !this.view.surface3d;
-    if (on) this.sweepData = null;
-    else this.runsData = [];
   }
 
   onSweepFrame(frame) {
