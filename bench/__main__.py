@@ -19,6 +19,7 @@ from . import (
     reliability,
     streaming,
     surfaces,
+    sweep,
     training,
 )
 from .common import Row, print_table
@@ -26,6 +27,7 @@ from .common import Row, print_table
 SECTIONS = {
     "layers": layers.rows,
     "optimizers": optimizers.rows,
+    "sweep": sweep.rows,
     "surfaces": surfaces.rows,
     "training": training.rows,
     "e2e": e2e.rows,

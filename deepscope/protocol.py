@@ -29,6 +29,7 @@ from .engine import optimizers as _optimizers
 from .engine import owndata as _owndata
 from .engine import race as _race
 from .engine import surfaces as _surfaces
+from .engine import sweep as _sweep
 from .engine import training as _training
 from .engine.expressions import MAX_LENGTH as _MAX_EXPR
 from .engine.knobs import SEED as _SEED
@@ -865,6 +866,16 @@ class ConfigureDescend(Strict):
     lab: Literal["descend"]
     config: DescendRequest
     options: StreamOptions = Field(default_factory=StreamOptions)
+    sweep: SweepSpec | None = Field(
+        None, description="sweep each run's learning rate instead of racing (frames: sweep)"
+    )
+
+    @model_validator(mode="after")
+    def _sweep_work(self) -> ConfigureDescend:
+        if self.sweep is not None:
+            n, steps = len(self.config.runs), self.config.steps
+            check_sweep_work(n, self.sweep.lr_count, steps, "config.steps")
+        return self
 
 
 class ConfigureTrain(Strict):
@@ -1287,3 +1298,140 @@ class Health(BaseModel):
             "each delivery took"
         ),
     )
+
+
+# --- learning-rate sweeps (POST /api/sweep, and a descend configure's ``sweep``) ---------
+
+MAX_SWEEP_WORK = _sweep.MAX_WORK  # runs × steps of one sweep (optimizers × lr_count × steps)
+SweepCriterion = Literal["final", "steps_to_tolerance"]
+
+
+class SweepSpec(Strict):
+    """Which learning rates a sweep tries, and what it counts as good."""
+
+    lr_min: float = _knob(_sweep.SweepConfig, "lr_min", "the smallest learning rate")
+    lr_max: float = _knob(_sweep.SweepConfig, "lr_max", "the largest learning rate")
+    lr_count: int = _knob(_sweep.SweepConfig, "lr_count", "learning rates, log-spaced")
+    criterion: SweepCriterion = Field(
+        _default(_sweep.SweepConfig, "criterion"),
+        description=(
+            "final: f − f* after the last step; steps_to_tolerance: the first step at which "
+            "f − f* < tolerance (null: never)"
+        ),
+    )
+    tolerance: float = _knob(_sweep.SweepConfig, "tolerance", "steps_to_tolerance: f − f* below")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SweepSpec:
+        if self.lr_min > self.lr_max or (self.lr_count > 1 and self.lr_min == self.lr_max):
+            raise problem(
+                "sweep_lr_order",
+                "lr_min must be below lr_max",
+                field="lr_min",
+                low=self.lr_min,
+                high=self.lr_max,
+            )
+        return self
+
+    def config(self) -> _sweep.SweepConfig:
+        return _sweep.SweepConfig(
+            lr_min=self.lr_min,
+            lr_max=self.lr_max,
+            lr_count=self.lr_count,
+            criterion=self.criterion,
+            tolerance=self.tolerance,
+        )
+
+
+def check_sweep_work(optimizers: int, lr_count: int, steps: int, field: str = "steps") -> None:
+    """A sweep is bounded by what it steps (runs × steps), not by the rows it returns."""
+    work = optimizers * lr_count * steps
+    if work > MAX_SWEEP_WORK:
+        raise problem(
+            "sweep_work",
+            f"optimizers × lr_count × steps = {work:,} exceeds {MAX_SWEEP_WORK:,}: "
+            "fewer optimizers, learning rates or steps",
+            field=field,
+            value=work,
+            limit=MAX_SWEEP_WORK,
+        )
+
+
+class SweepRun(OptimizerChoice):
+    """An optimizer of a sweep: its hyper-parameters as set, without ``lr`` (the sweep's)."""
+
+    label: str | None = Field(None, max_length=40)
+
+    @field_validator("lr")
+    @classmethod
+    def _no_lr(cls, value: float | None) -> float | None:
+        if value is not None:
+            raise problem("sweep_lr", "a sweep sets the learning rate: leave lr out")
+        return value
+
+
+class SweepRequest(SweepSpec, SurfaceParamsMixin):
+    """Body of ``POST /api/sweep``."""
+
+    start: Point | None = Field(None, description="where every run starts")
+    steps: int = knob_field(_race.STEPS)
+    optimizers: list[SweepRun] = Field(min_length=1, max_length=MAX_RUNS)
+    seed: int = knob_field(_SEED)
+
+    @model_validator(mode="after")
+    def _work(self) -> SweepRequest:
+        check_sweep_work(len(self.optimizers), self.lr_count, self.steps)
+        return self
+
+
+class SweepCurveOut(BaseModel):
+    optimizer: str
+    label: str
+    lrs: list[float] = Field(description="the learning rates, ascending")
+    values: list[int | float | None] = Field(
+        description="the criterion per learning rate; null: diverged, or never reached"
+    )
+    status: list[Literal["running", "converged", "diverged"]]
+    best_lr: float | None = Field(description="the argmin of values (a tie: the smaller lr)")
+    best_path: list[list[float]] | None = Field(
+        None, description="the run at best_lr: its points, the start first"
+    )
+
+
+class SweepResponse(BaseModel):
+    optimizers: list[SweepCurveOut]
+    criterion: SweepCriterion
+    f_star: float = Field(description="the surface's lowest known minimum value")
+    steps: int
+    surface: SurfaceInfo
+    elapsed_ms: float
+
+
+class SweepCurveFrame(BaseModel):
+    optimizer: str
+    label: str
+    lrs: list[float]
+    values: list[int | float | None]
+    status: list[Literal["running", "converged", "diverged"]]
+    best_lr: float | None
+    best_index: int | None = Field(description="index of best_lr in lrs")
+    path_from: int = Field(
+        description=(
+            "the first row of path: 0 when the best run changed (the page starts its path "
+            "over), else the rows after the ones already sent"
+        )
+    )
+    path: list[list[float]] = Field(description="rows of the best run's path")
+    path_loss: list[float | None] = Field(description="f at those rows")
+
+
+class SweepFrameData(BaseModel):
+    sweep: Literal[True] = Field(True, description="this is a sweep's frame")
+    criterion: SweepCriterion
+    tolerance: float
+    f_star: float
+    optimizers: list[SweepCurveFrame]
+    surface: SurfaceInfo | None = Field(None, description="in the first frame of a configure")
+
+
+ConfigureDescend.model_rebuild()

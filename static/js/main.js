@@ -215,12 +215,13 @@ class App {
     this.socketB?.send(message);
   }
 
-  // `wire` options go to the server but not into the shareable URL.
-  configure(lab, config, options, view, wire = {}, side = "a") {
+  // `wire` options go to the server but not into the shareable URL; `message` holds
+  // more fields of the configure message (the optimizer lab's `sweep`).
+  configure(lab, config, options, view, wire = {}, side = "a", message = {}) {
     if (side === "b") {
       if (state.compare[lab]) state.compare[lab].config = config;
       writeUrl();
-      this.socketB?.configure(lab, config, { ...options, ...wire });
+      this.socketB?.configure(lab, config, { ...options, ...wire }, message);
       return;
     }
     state.configs[lab] = config;
@@ -228,7 +229,7 @@ class App {
     state.view[lab] = view;
     writeUrl();
     if (lab === "gallery" || this.classroom.following) return; // (a follower's come from the teacher)
-    this.socket.configure(lab, config, { ...options, ...wire });
+    this.socket.configure(lab, config, { ...options, ...wire }, message);
     if (lab === state.lab) this.configured = true;
     if (this.pendingPlay === lab) {
       this.pendingPlay = null;

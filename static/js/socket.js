@@ -73,8 +73,9 @@ export class LiveSocket {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
-  configure(lab, config, options) {
-    this.queued = { type: "configure", lab, config, options };
+  // `message`: more fields of the configure message (a descend `sweep`).
+  configure(lab, config, options, message = {}) {
+    this.queued = { type: "configure", lab, config, options, ...message };
     this.lastConfigure = this.queued;
     this.controls = [];
     // Leading edge: a change after a quiet moment goes out at once; during a drag the

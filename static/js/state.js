@@ -62,7 +62,7 @@ function knownFields(catalog, lab) {
   if (l.optimizer_fields) nested.optimizer = l.optimizer_fields;
   if (l.run_fields) nested.runs = l.run_fields;
   if (l.input) nested.input = (value) => l.input[value?.distribution] || l.input.normal;
-  return { fields: l.fields, nested, options: l.options || null };
+  return { fields: l.fields, nested, options: l.options || null, sweep: l.sweep_fields || null };
 }
 
 // Drops the fields the server does not know (a link from another release), with a
@@ -97,6 +97,8 @@ export function pruneLink(link, catalog) {
   config(link.config, "config.");
   if (link.compare) config(link.compare, "compare.");
   if (known.options) prune(link.options, known.options, "options.", dropped);
+  // the optimizer lab's sweep settings go to the server as the configure's `sweep`
+  if (known.sweep && link.view) prune(link.view.sweep, known.sweep, "view.sweep.", dropped);
   if (dropped.length)
     console.warn(
       `DeepScope: this link has fields this version does not know, left out: ${dropped.join(", ")}`,
