@@ -12,6 +12,7 @@ from pathlib import Path
 from deepscope.runtime import tune_allocator
 
 from . import (
+    classroom,
     e2e,
     layers,
     layers_class,
@@ -32,6 +33,7 @@ SECTIONS = {
     "training": training.rows,
     "e2e": e2e.rows,
     "layers_class": layers_class.rows,
+    "classroom": classroom.rows,
     "streaming": streaming.rows,
     "reliability": reliability.rows,
 }
