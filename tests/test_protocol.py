@@ -1,4 +1,4 @@
-"""The wire names are the registry keys: the Literals in protocol.py equal them."""
+"""The wire names are the registry keys: the Literals in deepscope/protocol/common.py equal them."""
 
 from __future__ import annotations
 
