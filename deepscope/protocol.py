@@ -877,6 +877,15 @@ class ConfigureTrain(Strict):
     config: TrainRequest = Field(default_factory=TrainRequest)
     options: StreamOptions = Field(default_factory=StreamOptions)
 
+    @model_validator(mode="after")
+    def _landscape_fits(self) -> ConfigureTrain:
+        if self.options.landscape is not None:
+            res = self.options.landscape.resolution
+            _landscape_size(
+                self.config.n_params, _n_train(self.config), res, "options.landscape.resolution"
+            )
+        return self
+
 
 Configure = Annotated[
     ConfigureLayers | ConfigureDescend | ConfigureTrain, Field(discriminator="lab")
@@ -1309,7 +1318,6 @@ def _odd(value: int) -> int:
         raise problem(
             "landscape_odd",
             f"resolution must be odd (the grid has a point at the centre), not {value}",
-            field="resolution",
             value=value,
         )
     return value

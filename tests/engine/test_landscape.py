@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from deepscope.engine import landscape as L
+from deepscope.engine import landscape as ls
 from deepscope.engine.race import RunConfig
 from deepscope.engine.training import FrameOptions, TrainConfig, Trainer, train
 
@@ -41,9 +41,9 @@ def _trained(**changes: object) -> Trainer:
 @pytest.mark.parametrize("changes", VARIANTS)
 @pytest.mark.parametrize("directions", ["random", "pca"])
 def test_the_centre_of_the_grid_is_the_training_loss_of_the_frames(
-    changes: dict[str, object], directions: L.Directions
+    changes: dict[str, object], directions: ls.Directions
 ) -> None:
-    result = L.train_and_map(replace(BASE, **changes), directions, 9, 0.5, 10)  # type: ignore[arg-type]
+    result = ls.train_and_map(replace(BASE, **changes), directions, 9, 0.5, 10)  # type: ignore[arg-type]
     land = result.landscape
     frame_loss = result.frames[-1].train_loss
     assert frame_loss is not None
@@ -57,24 +57,24 @@ def test_the_centre_of_the_grid_is_the_training_loss_of_the_frames(
 @pytest.mark.parametrize("changes", VARIANTS)
 def test_the_grid_matches_the_forward_pass_point_by_point(changes: dict[str, object]) -> None:
     trainer = _trained(**changes)
-    plane = L.random_plane(trainer.net, trainer.net.flat, seed=5)
-    land = L.grid(trainer, plane, 7, 1.5)
+    plane = ls.random_plane(trainer.net, trainer.net.flat, seed=5)
+    land = ls.grid(trainer, plane, 7, 1.5)
     # along the first direction (β = 0, the middle row) and the second (α = 0) …
     for k, a in enumerate(land.alphas):
-        along = L.loss_at(trainer, plane.center + a * plane.d1)
+        along = ls.loss_at(trainer, plane.center + a * plane.d1)
         assert land.loss[3, k] == pytest.approx(along, rel=1e-11, abs=1e-13)
-        across = L.loss_at(trainer, plane.center + a * plane.d2)
+        across = ls.loss_at(trainer, plane.center + a * plane.d2)
         assert land.loss[k, 3] == pytest.approx(across, rel=1e-11, abs=1e-13)
     # … and off both axes
     point = plane.center + land.alphas[0] * plane.d1 + land.betas[6] * plane.d2
-    assert land.loss[6, 0] == pytest.approx(L.loss_at(trainer, point), rel=1e-11)
+    assert land.loss[6, 0] == pytest.approx(ls.loss_at(trainer, point), rel=1e-11)
     # the grid changes the weights of no network
-    assert L.loss_at(trainer, trainer.net.flat) == pytest.approx(land.center_loss, rel=1e-12)
+    assert ls.loss_at(trainer, trainer.net.flat) == pytest.approx(land.center_loss, rel=1e-12)
 
 
 def test_the_grid_is_not_flat_and_grows_away_from_a_trained_minimum() -> None:
     trainer = _trained()
-    land = L.grid(trainer, L.random_plane(trainer.net, trainer.net.flat, 0), 11, 1.0)
+    land = ls.grid(trainer, ls.random_plane(trainer.net, trainer.net.flat, 0), 11, 1.0)
     assert np.ptp(land.loss) > 0.1
     assert land.loss[0].mean() > land.center_loss and land.loss[-1].mean() > land.center_loss
 
@@ -84,23 +84,23 @@ def test_filter_normalization_gives_each_unit_its_weights_norm() -> None:
     net = trainer.net
     theta = net.flat.astype(np.float64)
     theta[: net.layers[0].W.size][:3] = 0.0  # a unit of layer 1 with some zero weights
-    plane = L.random_plane(net, theta, seed=11)
+    plane = ls.random_plane(net, theta, seed=11)
     for d in (plane.d1, plane.d2):
-        for got, want in zip(L.unit_norms(net, d), L.unit_norms(net, theta), strict=True):
+        for got, want in zip(ls.unit_norms(net, d), ls.unit_norms(net, theta), strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-12)
         # biases, γ, β and PReLU's α are zero in the directions
         nonweights = ~net.weight_mask
         assert nonweights.sum() > 0 and np.all(d[nonweights] == 0)
     assert not np.allclose(plane.d1, plane.d2)
     # fixed by the seed; another seed, another direction
-    again = L.random_plane(net, theta, seed=11)
+    again = ls.random_plane(net, theta, seed=11)
     np.testing.assert_array_equal(again.d1, plane.d1)
-    assert not np.allclose(L.random_plane(net, theta, seed=12).d1, plane.d1)
+    assert not np.allclose(ls.random_plane(net, theta, seed=12).d1, plane.d1)
 
 
 def test_a_unit_with_zero_weights_gets_a_zero_direction() -> None:
     trainer = Trainer(replace(BASE, init="zeros"))
-    plane = L.random_plane(trainer.net, trainer.net.flat, 0)
+    plane = ls.random_plane(trainer.net, trainer.net.flat, 0)
     assert np.all(plane.d1 == 0) and np.all(plane.d2 == 0)
 
 
@@ -113,7 +113,7 @@ def test_pca_of_a_planar_trajectory_is_exact() -> None:
     b = 0.5 * np.cos(np.arange(T)) - 0.5
     a[-1] = b[-1] = 0.0  # the path ends at the centre (the final weights)
     path = center + a[:, None] * u + b[:, None] * v
-    plane = L.pca_plane(path, center)
+    plane = ls.pca_plane(path, center)
     coords = plane.project(path)
     rebuilt = plane.center + coords[:, :1] * plane.d1 + coords[:, 1:] * plane.d2
     np.testing.assert_allclose(rebuilt, path, atol=1e-12)
@@ -133,7 +133,7 @@ def test_pca_of_a_path_off_the_plane_shares_its_variance() -> None:
     rng = np.random.default_rng(1)
     path = rng.standard_normal((20, 12)) * np.array([5, 3, 1] + [0.1] * 9)
     center = path[-1]
-    _, _, ev = L.pca_directions(path, center)
+    _, _, ev = ls.pca_directions(path, center)
     s = np.linalg.svd(path - center, compute_uv=False) ** 2
     assert ev == pytest.approx(list(s[:2] / s.sum()), rel=1e-12)
     assert 0 < sum(ev) < 1
@@ -142,15 +142,15 @@ def test_pca_of_a_path_off_the_plane_shares_its_variance() -> None:
 def test_pca_of_a_straight_path_and_of_no_path() -> None:
     P = 10
     line = np.outer(np.linspace(-1, 0, 8), np.arange(1.0, P + 1))
-    d1, d2, ev = L.pca_directions(line, np.zeros(P))
+    d1, d2, ev = ls.pca_directions(line, np.zeros(P))
     assert ev == pytest.approx([1.0, 0.0])
     assert abs(d1 @ d2) < 1e-12 and np.linalg.norm(d2) == pytest.approx(1)
     with pytest.raises(ValueError, match="never left"):
-        L.pca_directions(np.zeros((3, P)), np.zeros(P))
+        ls.pca_directions(np.zeros((3, P)), np.zeros(P))
 
 
 def test_the_projected_path_ends_at_the_centre_and_starts_at_the_start() -> None:
-    result = L.train_and_map(BASE, "pca", 5, 1.0, 10)
+    result = ls.train_and_map(BASE, "pca", 5, 1.0, 10)
     land = result.landscape
     assert land.path is not None
     assert land.path_steps[0] == 0 and land.path_steps[-1] == BASE.steps
@@ -166,9 +166,9 @@ def test_the_race_equals_single_runs_with_the_same_seed() -> None:
         RunConfig("gd", {"lr": 0.5}, label="gd"),
     ]
     config = replace(BASE, dropout_keep=0.9, dtype="float32")  # dropout masks shared too
-    result = L.race(config, runs, 5, 1.0, 25)
+    result = ls.race(config, runs, 5, 1.0, 25)
     start = Trainer(config).net.flat
-    plane = L.random_plane(Trainer(config).net, start, config.seed)
+    plane = ls.random_plane(Trainer(config).net, start, config.seed)
     for r, run in zip(result.runs, runs, strict=True):
         alone = replace(config, optimizer=run)
         frames = list(train(alone, every=25))
@@ -185,7 +185,7 @@ def test_the_race_equals_single_runs_with_the_same_seed() -> None:
     # the optimizers really differ, and the plane is the start network's
     assert result.runs[0].frames[-1].train_loss != result.runs[1].frames[-1].train_loss
     assert result.landscape.center_loss == pytest.approx(
-        L.loss_at(Trainer(config), start), rel=1e-6
+        ls.loss_at(Trainer(config), start), rel=1e-6
     )
 
 
@@ -200,7 +200,7 @@ class Clock:
 def test_the_live_view_refreshes_every_n_steps_and_within_its_share_of_time() -> None:
     trainer = Trainer(BASE)
     clock = Clock()
-    live = L.LiveLandscape(trainer, "random", "current", 5, 1.0, 20, clock=clock)
+    live = ls.LiveLandscape(trainer, "random", "current", 5, 1.0, 20, clock=clock)
     assert live.due(0)
     first = live.refresh(trainer)
     assert first.step == 0 and first.landscape.loss.shape == (5, 5)
@@ -225,7 +225,7 @@ def test_the_live_view_refreshes_every_n_steps_and_within_its_share_of_time() ->
 
 def test_the_live_path_grows_and_a_pca_view_starts_random() -> None:
     trainer = Trainer(BASE)
-    live = L.LiveLandscape(trainer, "pca", "current", 5, 1.0, 1)
+    live = ls.LiveLandscape(trainer, "pca", "current", 5, 1.0, 1)
     assert live.refresh(trainer).directions == "random"  # no path yet
     for _ in range(5):
         trainer.run(10)
@@ -241,7 +241,7 @@ def test_a_live_plane_through_the_start_is_fixed_and_shared_by_runs_of_one_seed(
     views = []
     for run in (RunConfig("momentum", {"lr": 0.1}), RunConfig("adam", {"lr": 0.03})):
         trainer = Trainer(replace(BASE, optimizer=run))
-        live = L.LiveLandscape(trainer, "random", "start", 5, 1.0, 20)
+        live = ls.LiveLandscape(trainer, "random", "start", 5, 1.0, 20)
         before = live.refresh(trainer)
         trainer.run(50)
         live.record(50, trainer.net.flat)
@@ -255,7 +255,7 @@ def test_a_live_plane_through_the_start_is_fixed_and_shared_by_runs_of_one_seed(
 
 
 def test_a_trajectory_keeps_its_newest_and_thins_when_full() -> None:
-    path = L.Trajectory(limit=8)
+    path = ls.Trajectory(limit=8)
     for step in range(40):
         path.add(step, np.full(3, float(step)))
     assert len(path.steps) <= 8 and path.steps[0] == 0
@@ -265,24 +265,24 @@ def test_a_trajectory_keeps_its_newest_and_thins_when_full() -> None:
 
 
 def test_the_size_check_names_the_limits() -> None:
-    assert L.check_size(105, 100, 41) is None
-    assert "parameters" in (L.check_size(L.MAX_PARAMS + 1, 10, 3) or "")
-    assert "resolution²" in (L.check_size(5000, 2000, 41) or "")
+    assert ls.check_size(105, 100, 41) is None
+    assert "parameters" in (ls.check_size(ls.MAX_PARAMS + 1, 10, 3) or "")
+    assert "resolution²" in (ls.check_size(5000, 2000, 41) or "")
 
 
 def test_large_grids_are_chunked_and_equal_one_pass() -> None:
     trainer = _trained()
-    plane = L.random_plane(trainer.net, trainer.net.flat, 0)
-    whole = L.grid(trainer, plane, 9, 1.0)
-    old = L.CHUNK_ELEMENTS
+    plane = ls.random_plane(trainer.net, trainer.net.flat, 0)
+    whole = ls.grid(trainer, plane, 9, 1.0)
+    old = ls.CHUNK_ELEMENTS
     try:
-        L.CHUNK_ELEMENTS = 1  # one grid row at a time
-        chunked = L.grid(trainer, plane, 9, 1.0)
+        ls.CHUNK_ELEMENTS = 1  # one grid row at a time
+        chunked = ls.grid(trainer, plane, 9, 1.0)
         np.testing.assert_allclose(
-            L.losses(trainer, plane.center + np.outer(whole.alphas, plane.d1)),
+            ls.losses(trainer, plane.center + np.outer(whole.alphas, plane.d1)),
             whole.loss[4],
             rtol=1e-12,
         )
     finally:
-        L.CHUNK_ELEMENTS = old
+        ls.CHUNK_ELEMENTS = old
     np.testing.assert_allclose(chunked.loss, whole.loss, rtol=1e-12)
