@@ -13,8 +13,9 @@ plane. Two choices of (d₁, d₂):
   norm of that unit's weights in θ_c; biases, batch-norm γ/β and PReLU's α are zero
   in the directions, as in the paper. Fixed by the seed.
 * ``pca``: the top two principal directions of the weight snapshots, centred on
-  θ_c (the final or current point), unit vectors; the plane depends on the path
-  taken (``explained_variance`` says how much of the path's spread it holds).
+  θ_c (the final or current point), both scaled to the path's largest excursion in
+  the plane (span 1 covers the path); the plane depends on the path taken
+  (``explained_variance`` says how much of the path's spread it holds).
 
 The loss is the training lab's training loss exactly: test-mode forward pass on the
 training inputs (dropout off, batch norm on its running statistics), mean binary
@@ -61,8 +62,8 @@ RESOLUTION = Knob(
 )
 SPAN = Knob(
     1.0,
-    "±1 in filter-normalized units: each unit's weights moved by up to their own norm, "
-    "as in Li et al.",
+    "±1 in the directions' units: random (filter-normalized), each unit's weights moved "
+    "by up to their own norm, as in Li et al.; pca, the whole path",
     gt=0,
     le=100,
     step=0.05,
@@ -202,8 +203,15 @@ def pca_directions(snapshots: Array, center: Array) -> tuple[F64, F64, list[floa
 
 
 def pca_plane(snapshots: Array, center: Array) -> Plane:
+    """The PCA plane, its two directions scaled alike to the path's largest excursion
+    from the centre within the plane: span 1 covers the whole path (the unit vectors
+    of ``pca_directions`` times one length, so the picture keeps its geometry)."""
     d1, d2, shares = pca_directions(snapshots, center)
-    return Plane(np.asarray(center, dtype=np.float64).copy(), d1, d2, "pca", shares)
+    c = np.asarray(center, dtype=np.float64).copy()
+    reach = float(
+        np.max(np.abs((np.asarray(snapshots, dtype=np.float64) - c) @ np.stack([d1, d2], 1)))
+    )
+    return Plane(c, d1 * reach, d2 * reach, "pca", shares)
 
 
 # --- the loss at many weights at once -----------------------------------------------
