@@ -282,7 +282,10 @@ PRESETS: list[dict[str, Any]] = [
             "optimizer": {"optimizer": "adam", "lr": 0.03},
             "steps": 1500,
         },
-        "options": {"steps_per_frame": 10, "landscape": {"directions": "pca", "every": 20}},
+        "options": {
+            "steps_per_frame": 10,
+            "landscape": {"directions": "pca", "every": 20, "span": 1.25},
+        },
         "play": True,
         "claims": [
             {"check": "landscape", "what": "center_loss", "frame": 0, "between": [0.715, 0.725]},

@@ -64,11 +64,13 @@ export function create(el, { subtitle } = {}) {
         mode: "markers",
         name: t("landscape.now"),
         marker: { size: 14, symbol: "star", color: colour(3), line: { width: 1, color: "#222" } },
-        hovertemplate: `${t("landscape.now")} (${t("step")} ${L.step}): L = ${fmt(L.center_loss, 4)}<extra></extra>`,
+        hovertemplate: `${t("landscape.now")} (${t("step")} ${L.step})<extra></extra>`,
       },
     );
     if (subtitle) {
-      const parts = [`${t("step")} ${L.step}`, `L = ${fmt(L.center_loss, 4)}`];
+      // the loss at the plane's centre: the current weights', or the start's
+      const at = L.center === "start" ? `L(${t("landscape.start")})` : "L";
+      const parts = [`${t("step")} ${L.step}`, `${at} = ${fmt(L.center_loss, 4)}`];
       if (L.directions === "pca" && L.explained_variance) {
         const [a, b] = L.explained_variance.map((v) => fmt(100 * v, 3));
         parts.push(t("landscape.pca_sub", { a, b }));
