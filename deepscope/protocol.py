@@ -1310,7 +1310,8 @@ class Health(BaseModel):
 # frame field; the maths is engine/landscape.py)
 
 MAX_LANDSCAPE_RUNS = 6  # optimizers raced on one network in one request
-LandscapeDirections = Literal["random", "pca"]
+LandscapeDirections = _landscape.Directions
+LandscapeCenter = _landscape.Center
 
 
 def _odd(value: int) -> int:
@@ -1453,7 +1454,7 @@ class LandscapeStream(Strict):
     directions: LandscapeDirections = Field(
         "random", description="random: filter-normalized; pca: of the trajectory so far"
     )
-    center: Literal["current", "start"] = Field(
+    center: LandscapeCenter = Field(
         "current",
         description=(
             "current: the plane through the current weights (redrawn as they move); "
@@ -1486,7 +1487,7 @@ class LandscapeFrame(BaseModel):
     directions: LandscapeDirections = Field(
         description="as asked; random until a pca path has left its centre"
     )
-    center: Literal["current", "start"]
+    center: LandscapeCenter
     alphas: list[float]
     betas: list[float]
     loss: list[list[float | None]] | None = Field(
