@@ -13,6 +13,7 @@ from deepscope.runtime import tune_allocator
 
 from . import (
     e2e,
+    landscape,
     layers,
     layers_class,
     optimizers,
@@ -28,6 +29,7 @@ SECTIONS = {
     "optimizers": optimizers.rows,
     "surfaces": surfaces.rows,
     "training": training.rows,
+    "landscape": landscape.rows,
     "e2e": e2e.rows,
     "layers_class": layers_class.rows,
     "streaming": streaming.rows,

@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from . import activations
 from .knobs import Knob
 from .layers import BN_EPS
-from .network import Network, _layer_sizes
+from .network import LayerSpec, Network, _layer_sizes
 from .race import RunConfig
 from .training import FrameOptions, TrainConfig, Trainer, TrainFrame, bce_with_logits
 
@@ -234,27 +234,60 @@ def losses(trainer: Trainer, flats: Array) -> F64:
     return out
 
 
+def _in_place_out(spec: LayerSpec, fan_in: int) -> bool:
+    """Whether a layer's output is its z changed in place (no new array after the product)."""
+    residual = spec.residual and fan_in == spec.width
+    classic = spec.dropout_keep < 1 and spec.dropout_mode == "classic"
+    return spec.activation in _UFUNCS and not residual and not classic
+
+
+def _ones_below(G: int, M: int, N: int, dtype: np.dtype[np.floating]) -> Array:
+    """A (G, M + 1, N) buffer whose last row is ones: written into its first M rows, it
+    is the next layer's input with the bias riding the product ([Wᵀ | b] @ [h; 1])."""
+    buf: Array = np.empty((G, M + 1, N), dtype=dtype)
+    buf[:, M, :] = 1
+    return buf
+
+
 def _losses(trainer: Trainer, flats: Array, first: Array | None = None) -> F64:
     """One batched pass for G weight vectors. Activations are kept as (G, M, N): units
     by samples, so each elementwise operation's inner loop runs over the N samples
     (a bias add over (G, N, M) would loop over M = 8 at a time). ``first``: the first
-    layer's x W + b (G, M, N), when the caller has it cheaper (``grid``)."""
+    layer's x W + b (G, M, N), when the caller has it cheaper (``grid``); it may have
+    a row of ones under it (G, M + 1, N), see ``_ones_below``."""
     net, y = trainer.net, trainer.y
-    G = flats.shape[0]
+    G, N = flats.shape[0], len(y)
     h: Array = np.ascontiguousarray(trainer.X.T)  # (D, N) for the first layer, then (G, D, N)
+    aug: Array | None = None  # h with a row of ones under it, when the last layer left one
+    last = len(net.specs) - 1
+    fan_in = net.input_dim
     for i, (spec, parts, lp) in enumerate(zip(net.specs, _slices(net), net.layers, strict=True)):
 
         def part(name: str, parts: dict[str, tuple[slice, tuple[int, ...]]] = parts) -> Array:
             where, shape = parts[name]  # contiguous: a strided stack is a slow matmul
             return np.ascontiguousarray(flats[:, where]).reshape(G, *shape)
 
+        M = spec.width * spec.pieces
         x_in = h
+        out = (
+            _ones_below(G, M, N, flats.dtype) if i < last and _in_place_out(spec, fan_in) else None
+        )
         if i == 0 and first is not None:
-            z = first
+            if out is not None and first.shape[1] == M + 1:
+                out = first
+            z = first[:, :M]
+            if out is not None and out is not first:
+                out[:, :M] = z
+                z = out[:, :M]
         else:
-            Wt = np.ascontiguousarray(part("W").transpose(0, 2, 1))  # (G, M, D)
-            z = np.matmul(Wt, h)  # (G, M, N)
-            z += part("b")[:, :, None]
+            z = out[:, :M] if out is not None else np.empty((G, M, N), dtype=flats.dtype)
+            if aug is not None:  # [Wᵀ | b] @ [h; 1]: the bias in the product
+                Wb = np.concatenate([part("W").transpose(0, 2, 1), part("b")[:, :, None]], axis=2)
+                np.matmul(Wb, aug, out=z)
+            else:
+                Wt = np.ascontiguousarray(part("W").transpose(0, 2, 1))  # (G, M, D)
+                np.matmul(Wt, h, out=z)
+                z += part("b")[:, :, None]
         if "gamma" in parts and lp.running_mean is not None and lp.running_var is not None:
             inv_std = (1.0 / np.sqrt(lp.running_var + BN_EPS)).astype(z.dtype)
             z -= lp.running_mean.astype(z.dtype)[:, None]
@@ -268,21 +301,46 @@ def _losses(trainer: Trainer, flats: Array, first: Array | None = None) -> F64:
         elif spec.pieces > 1:  # maxout: (G, H, k, N) → the pieces' axis last for f
             pieces = z.reshape(G, spec.width, spec.pieces, -1).transpose(0, 1, 3, 2)
             a = activations.get(spec.activation).f(pieces, params)
+        elif out is not None:  # in place on the whole contiguous buffer (SIMD: 3× faster
+            _in_place(spec.activation, out, params)  # than on the strided rows), then the
+            out[:, M, :] = 1  # ones row put back
+            a = z
         else:
-            a = activations.get(spec.activation).f(z, params)
+            a = _in_place(spec.activation, z, params)
         if spec.dropout_keep < 1 and spec.dropout_mode == "classic":
             a = a * a.dtype.type(spec.dropout_keep)  # test mode: classic dropout scales by p
         if spec.residual and x_in.shape[-2] == spec.width:
             a = a + x_in
-        h = a
-    z_out = h[:, 0, :].astype(np.float64)  # (G, N) logits
+        h, aug = a, out
+        fan_in = spec.width
+    # the frames' bce_with_logits, row by row: in the net's dtype, averaged in float64
+    z_out = h[:, 0, :]  # (G, N) logits
     softplus = np.maximum(z_out, 0) + np.log1p(np.exp(-np.abs(z_out)))
-    loss: F64 = np.mean(softplus - y.astype(np.float64) * z_out, axis=1)
+    softplus -= y * z_out
+    loss: F64 = np.mean(softplus, axis=1, dtype=np.float64)
     c = trainer.config
     if c.l1 or c.l2:
         w = flats[:, net.weight_mask].astype(np.float64)
         loss = loss + c.l1 * np.abs(w).sum(axis=1) + 0.5 * c.l2 * np.einsum("gp,gp->g", w, w)
     return loss
+
+
+# Activations whose f is one ufunc: applied in place (z is not needed after), which
+# spares the grid a pass of allocation over (G, M, N). The same ufunc as f: the same bits.
+_UFUNCS: dict[str, Callable[[Array], object]] = {
+    "tanh": lambda z: np.tanh(z, out=z),
+    "relu": lambda z: np.maximum(z, 0, out=z),
+    "linear": lambda z: None,
+}
+
+
+def _in_place(name: str, z: Array, params: dict[str, float]) -> Array:
+    fn = _UFUNCS.get(name)
+    if fn is None:
+        out: Array = activations.get(name).f(z, params)
+        return out
+    fn(z)
+    return z
 
 
 def loss_at(trainer: Trainer, flat: Array) -> float:
@@ -329,8 +387,13 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
                 + np.tile(a, k)[:, None] * plane.d1
                 + np.repeat(b, resolution)[:, None] * plane.d2
             ).astype(net.dtype)
-            z = np.add((Z0 + b[:, None, None] * Z2).astype(dt)[:, None], aZ1[None])
-            z = z.reshape(k * resolution, *Z0.shape)
+            M, N = Z0.shape
+            z = _ones_below(k * resolution, M, N, dt)
+            np.add(
+                (Z0 + b[:, None, None] * Z2).astype(dt)[:, None],
+                aZ1[None],
+                out=z[:, :M].reshape(k, resolution, M, N),
+            )
             loss[lo : lo + k] = _losses(trainer, flats, z).reshape(k, resolution)
         center = float(losses(trainer, plane.center[None])[0])
     return Landscape(a, a.copy(), loss, center, plane)
