@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 from . import activations
 from .knobs import Knob
 from .layers import BN_EPS
-from .network import LayerSpec, Network, _layer_sizes
+from .network import Network, _layer_sizes
 from .race import RunConfig
 from .training import FrameOptions, TrainConfig, Trainer, TrainFrame, bce_with_logits
 
@@ -122,8 +122,10 @@ class Landscape:
 
 # --- directions ------------------------------------------------------------------
 
+Slices = list[dict[str, tuple[slice, tuple[int, ...]]]]  # per layer: W, b, … in the flat vector
 
-def _slices(net: Network) -> list[dict[str, tuple[slice, tuple[int, ...]]]]:
+
+def _slices(net: Network) -> Slices:
     """Per layer, where W, b, γ, β, α sit in the flat vector, and their shapes."""
     out: list[dict[str, tuple[slice, tuple[int, ...]]]] = []
     offset, fan_in = 0, net.input_dim
@@ -234,88 +236,86 @@ def losses(trainer: Trainer, flats: Array) -> F64:
     return out
 
 
-def _in_place_out(spec: LayerSpec, fan_in: int) -> bool:
-    """Whether a layer's output is its z changed in place (no new array after the product)."""
-    residual = spec.residual and fan_in == spec.width
-    classic = spec.dropout_keep < 1 and spec.dropout_mode == "classic"
-    return spec.activation in _UFUNCS and not residual and not classic
-
-
-def _ones_below(G: int, M: int, N: int, dtype: np.dtype[np.floating]) -> Array:
-    """A (G, M + 1, N) buffer whose last row is ones: written into its first M rows, it
-    is the next layer's input with the bias riding the product ([Wᵀ | b] @ [h; 1])."""
-    buf: Array = np.empty((G, M + 1, N), dtype=dtype)
-    buf[:, M, :] = 1
+def _buffer(M: int, G: int, N: int, dtype: np.dtype[np.floating], ones: bool) -> Array:
+    """A unit-major (M, G, N) activation buffer; with ``ones`` an (M + 1)-th row of ones
+    under it: the next layer's input with its bias riding the product ([Wᵀ | b] @ [h; 1])."""
+    buf: Array = np.empty((M + 1 if ones else M, G, N), dtype=dtype)
+    if ones:
+        buf[M] = 1
     return buf
 
 
-def _losses(trainer: Trainer, flats: Array, first: Array | None = None) -> F64:
-    """One batched pass for G weight vectors. Activations are kept as (G, M, N): units
-    by samples, so each elementwise operation's inner loop runs over the N samples
-    (a bias add over (G, N, M) would loop over M = 8 at a time). ``first``: the first
-    layer's x W + b (G, M, N), when the caller has it cheaper (``grid``); it may have
-    a row of ones under it (G, M + 1, N), see ``_ones_below``."""
+def _losses(
+    trainer: Trainer, flats: Array, first: Array | None = None, slices: Slices | None = None
+) -> F64:
+    """One batched pass for G weight vectors.
+
+    Activations are unit-major, (M, G, N): every unit's block is contiguous, so each
+    elementwise operation runs over long contiguous rows (NumPy's SIMD loops), and a
+    grid point's (M, N) matrix is a strided view BLAS takes as it is. A layer's input
+    carries a row of ones under it, so the bias is part of the product. ``first``: the
+    first layer's x W + b as (M + 1, G, N) with that row, when the caller has it
+    cheaper (``grid``)."""
     net, y = trainer.net, trainer.y
     G, N = flats.shape[0], len(y)
-    h: Array = np.ascontiguousarray(trainer.X.T)  # (D, N) for the first layer, then (G, D, N)
-    aug: Array | None = None  # h with a row of ones under it, when the last layer left one
-    last = len(net.specs) - 1
-    fan_in = net.input_dim
-    for i, (spec, parts, lp) in enumerate(zip(net.specs, _slices(net), net.layers, strict=True)):
+    dt = flats.dtype
+    X1 = np.concatenate([trainer.X.T, np.ones((1, N), dtype=dt)]).astype(dt)  # (D + 1, N)
+    h: Array = X1[:-1]  # the layer's input, unit-major (D, N) or (D, G, N)
+    aug: Array = X1  # the same with a row of ones under it
+    layers = zip(net.specs, slices or _slices(net), net.layers, strict=True)
+    for i, (spec, parts, lp) in enumerate(layers):
 
         def part(name: str, parts: dict[str, tuple[slice, tuple[int, ...]]] = parts) -> Array:
-            where, shape = parts[name]  # contiguous: a strided stack is a slow matmul
-            return np.ascontiguousarray(flats[:, where]).reshape(G, *shape)
+            where, shape = parts[name]
+            return flats[:, where].reshape(G, *shape)
 
         M = spec.width * spec.pieces
         x_in = h
-        out = (
-            _ones_below(G, M, N, flats.dtype) if i < last and _in_place_out(spec, fan_in) else None
-        )
         if i == 0 and first is not None:
-            if out is not None and first.shape[1] == M + 1:
-                out = first
-            z = first[:, :M]
-            if out is not None and out is not first:
-                out[:, :M] = z
-                z = out[:, :M]
+            buf = first
         else:
-            z = out[:, :M] if out is not None else np.empty((G, M, N), dtype=flats.dtype)
-            if aug is not None:  # [Wᵀ | b] @ [h; 1]: the bias in the product
-                Wb = np.concatenate([part("W").transpose(0, 2, 1), part("b")[:, :, None]], axis=2)
-                np.matmul(Wb, aug, out=z)
-            else:
-                Wt = np.ascontiguousarray(part("W").transpose(0, 2, 1))  # (G, M, D)
-                np.matmul(Wt, h, out=z)
-                z += part("b")[:, :, None]
+            buf = _buffer(M, G, N, dt, ones=True)
+            Wb = np.concatenate([part("W").transpose(0, 2, 1), part("b")[:, :, None]], axis=2)
+            # (G, M, D + 1) @ (G, D + 1, N) → (G, M, N), written unit-major
+            B = aug if aug.ndim == 2 else aug.transpose(1, 0, 2)
+            np.matmul(Wb, B, out=buf[:M].transpose(1, 0, 2))
+        z = buf[:M]  # (M, G, N), contiguous
         if "gamma" in parts and lp.running_mean is not None and lp.running_var is not None:
-            inv_std = (1.0 / np.sqrt(lp.running_var + BN_EPS)).astype(z.dtype)
-            z -= lp.running_mean.astype(z.dtype)[:, None]
-            z *= inv_std[:, None]
-            z *= part("gamma")[:, :, None]
-            z += part("beta")[:, :, None]
+            inv_std = (1.0 / np.sqrt(lp.running_var + BN_EPS)).astype(dt)
+            z -= lp.running_mean.astype(dt)[:, None, None]
+            z *= inv_std[:, None, None]
+            z *= part("gamma").T[:, :, None]
+            z += part("beta").T[:, :, None]
         params = spec.params
+        in_place = False
         if spec.activation == "prelu":
-            alpha = part("alpha")[:, :, None]  # (G, 1, 1)
+            alpha = part("alpha").T[:, :, None]  # (1, G, 1)
             a = np.where(z > 0, z, z * alpha)
-        elif spec.pieces > 1:  # maxout: (G, H, k, N) → the pieces' axis last for f
-            pieces = z.reshape(G, spec.width, spec.pieces, -1).transpose(0, 1, 3, 2)
+        elif spec.pieces > 1:  # maxout: (H, k, G, N) → the pieces' axis last for f
+            pieces = z.reshape(spec.width, spec.pieces, G, N).transpose(0, 2, 3, 1)
             a = activations.get(spec.activation).f(pieces, params)
-        elif out is not None:  # in place on the whole contiguous buffer (SIMD: 3× faster
-            _in_place(spec.activation, out, params)  # than on the strided rows), then the
-            out[:, M, :] = 1  # ones row put back
-            a = z
         else:
             a = _in_place(spec.activation, z, params)
+            in_place = a is z
         if spec.dropout_keep < 1 and spec.dropout_mode == "classic":
             a = a * a.dtype.type(spec.dropout_keep)  # test mode: classic dropout scales by p
-        if spec.residual and x_in.shape[-2] == spec.width:
+            in_place = False
+        if spec.residual and x_in.shape[0] == spec.width:
             a = a + x_in
-        h, aug = a, out
-        fan_in = spec.width
+            in_place = False
+        if in_place:
+            h, aug = z, buf
+        else:  # a new array: copy it above a row of ones for the next product
+            h = np.ascontiguousarray(a)
+            aug = _buffer(h.shape[0], G, N, dt, ones=True)
+            aug[:-1] = h
     # the frames' bce_with_logits, row by row: in the net's dtype, averaged in float64
-    z_out = h[:, 0, :]  # (G, N) logits
-    softplus = np.maximum(z_out, 0) + np.log1p(np.exp(-np.abs(z_out)))
+    z_out = h[0]  # (G, N) logits
+    softplus = np.abs(z_out)  # log(1 + e^−|z|) + max(z, 0) − y·z, in place
+    np.negative(softplus, out=softplus)
+    np.exp(softplus, out=softplus)
+    np.log1p(softplus, out=softplus)
+    softplus += np.maximum(z_out, 0)
     softplus -= y * z_out
     loss: F64 = np.mean(softplus, axis=1, dtype=np.float64)
     c = trainer.config
@@ -366,8 +366,9 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
     loss = np.empty((resolution, resolution))
     # The first layer is linear in (α, β): x(W + αD₁ + βD₂) + (b + αδ₁ + βδ₂) is
     # Z₀ + αZ₁ + βZ₂, so a row of the grid costs one broadcast sum, not a product.
-    where, shape = _slices(net)[0]["W"]
-    bias, _ = _slices(net)[0]["b"]
+    slices = _slices(net)
+    where, shape = slices[0]["W"]
+    bias, _ = slices[0]["b"]
     Xt = trainer.X.T.astype(np.float64)
 
     def first(v: F64) -> F64:
@@ -376,7 +377,7 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
 
     dt = net.dtype
     Z0, Z1, Z2 = first(plane.center), first(plane.d1), first(plane.d2)
-    aZ1 = (a[:, None, None] * Z1).astype(dt)  # (R, M, N)
+    aZ1 = (Z1[:, None, :] * a[None, :, None]).astype(dt)  # (M, R, N)
     rows = max(1, _chunk(net, len(trainer.y)) // resolution)
     with np.errstate(all="ignore"):
         for lo in range(0, resolution, rows):  # row chunks bound the memory
@@ -388,13 +389,13 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
                 + np.repeat(b, resolution)[:, None] * plane.d2
             ).astype(net.dtype)
             M, N = Z0.shape
-            z = _ones_below(k * resolution, M, N, dt)
+            z = _buffer(M, k * resolution, N, dt, ones=True)
             np.add(
-                (Z0 + b[:, None, None] * Z2).astype(dt)[:, None],
-                aZ1[None],
-                out=z[:, :M].reshape(k, resolution, M, N),
+                (Z0[:, None, :] + b[None, :, None] * Z2[:, None, :]).astype(dt)[:, :, None],
+                aZ1[:, None],
+                out=z[:M].reshape(M, k, resolution, N),
             )
-            loss[lo : lo + k] = _losses(trainer, flats, z).reshape(k, resolution)
+            loss[lo : lo + k] = _losses(trainer, flats, z, slices).reshape(k, resolution)
         center = float(losses(trainer, plane.center[None])[0])
     return Landscape(a, a.copy(), loss, center, plane)
 
