@@ -82,6 +82,7 @@ EVERY = Knob(
 MAX_PARAMS = 10_000  # the landscape is for teaching-sized networks (as the weights view)
 MAX_WORK = 600_000_000  # resolution² × training points × parameters of one landscape
 MAX_SNAPSHOTS = 512  # a trajectory keeps at most this many snapshots (then every other one)
+MAX_SNAPSHOT_FLOATS = 1_000_000  # … and at most this many numbers (8 MB) for a big net
 CHUNK_ELEMENTS = 400_000  # grid points per batched pass × (N × widest layer, P)
 DIRECTION_SEED = 30  # the random directions' stream: rng([seed, 30])
 # The live view spends at most this share of the worker's time on refreshes: with it
@@ -419,6 +420,11 @@ def check_size(n_params: int, n_train: int, resolution: int) -> str | None:
 # --- a trajectory of snapshots ----------------------------------------------------------
 
 
+def snapshot_limit(n_params: int) -> int:
+    """How many snapshots a trajectory of a net this size keeps (memory: ≤ 8 MB)."""
+    return max(16, min(MAX_SNAPSHOTS, MAX_SNAPSHOT_FLOATS // max(1, n_params)))
+
+
 class Trajectory:
     """The weights every so often (thinned to every other snapshot when full)."""
 
@@ -489,7 +495,7 @@ def train_and_map(
 
     Raises ValueError when pca has no path to take directions from."""
     trainer = Trainer(config)
-    path = Trajectory(limit=10**9)
+    path = Trajectory(snapshot_limit(trainer.net.n_params))
     path.add(0, trainer.net.flat)
     frames = [trainer.frame(_NUMBERS)]
     total = config.steps or 0
@@ -498,7 +504,7 @@ def train_and_map(
             trainer.run(min(record_every, total - trainer.step_count))
             path.add(trainer.step_count, trainer.net.flat)
             frames.append(trainer.frame(_NUMBERS))
-    snapshots, steps = path.matrix()
+    snapshots, steps = path.matrix(trainer.net.flat, trainer.step_count)  # the end, always
     center = trainer.net.flat.astype(np.float64)
     plane = plane_for(trainer, directions, snapshots, center, config.seed)
     land = grid(trainer, plane, resolution, span)
@@ -543,7 +549,7 @@ def race(
     shared start (the same plane for every run, so the comparison is fair).
     """
     trainers = [Trainer(replace(config, optimizer=r)) for r in runs]
-    paths = [Trajectory(limit=10**9) for _ in trainers]
+    paths = [Trajectory(snapshot_limit(t.net.n_params)) for t in trainers]
     frames: list[list[TrainFrame]] = [[t.frame(_NUMBERS)] for t in trainers]
     for t, p in zip(trainers, paths, strict=True):
         p.add(0, t.net.flat)
@@ -563,7 +569,7 @@ def race(
     land = grid(fresh, plane, resolution, span)
     out = []
     for r, t, p, f in zip(runs, trainers, paths, frames, strict=True):
-        snapshots, steps = p.matrix()
+        snapshots, steps = p.matrix(t.net.flat, t.step_count)
         out.append(RaceRun(r, t, f, plane.project(snapshots), steps))
     return NetworkRace(out, land)
 
@@ -606,7 +612,7 @@ class LiveLandscape:
         self.resolution, self.span, self.every = resolution, span, every
         self.seed = trainer.config.seed
         self.clock = clock
-        self.path = Trajectory()
+        self.path = Trajectory(snapshot_limit(trainer.net.n_params))
         self.path.add(0, trainer.net.flat)
         self.fixed: Landscape | None = None  # center "start": the one plane and its grid
         if center == "start":

@@ -287,3 +287,18 @@ def test_large_grids_are_chunked_and_equal_one_pass() -> None:
     finally:
         ls.CHUNK_ELEMENTS = old
     np.testing.assert_allclose(chunked.loss, whole.loss, rtol=1e-12)
+
+
+def test_a_long_rest_path_is_thinned_and_still_ends_at_the_centre() -> None:
+    config = replace(BASE, steps=130, hidden=(2,), dtype="float64")
+    old = ls.MAX_SNAPSHOTS
+    try:
+        ls.MAX_SNAPSHOTS = 16  # a trajectory of this net keeps 16 snapshots, then thins
+        land = ls.train_and_map(config, "pca", 5, 1.0, 1).landscape
+    finally:
+        ls.MAX_SNAPSHOTS = old
+    assert land.path is not None
+    assert len(land.path_steps) <= 17 and land.path_steps[0] == 0
+    assert land.path_steps[-1] == 130 and land.path_steps == sorted(land.path_steps)
+    np.testing.assert_allclose(land.path[-1], [0, 0], atol=1e-12)
+    assert ls.snapshot_limit(10_000) == 100 and ls.snapshot_limit(105) == ls.MAX_SNAPSHOTS
