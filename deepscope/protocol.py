@@ -1339,8 +1339,11 @@ def _landscape_size(n_params: int, n_train: int, resolution: int, field: str) ->
 
 
 def _n_train(req: TrainRequest) -> int:
-    rows = _owndata.MAX_ROWS if req.dataset == "uploaded" else req.n_samples
-    return max(1, round(rows * req.train_share))
+    """Training points of a built-in dataset (an upload's are counted when it is read:
+    here it counts as one, so that only the parameter bound applies)."""
+    if req.dataset == "uploaded":
+        return 1
+    return max(1, round(req.n_samples * req.train_share))
 
 
 class LandscapeRequest(TrainRequest):

@@ -401,6 +401,23 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
     return Landscape(a, a.copy(), loss, center, plane)
 
 
+class SizeError(ValueError):
+    """A landscape too large to compute (``check_size`` says why)."""
+
+    def __init__(self, why: str, n_params: int, n_train: int, resolution: int) -> None:
+        super().__init__(why)
+        self.work = resolution**2 * n_train * n_params
+        self.n_params = n_params
+
+
+def require_size(trainer: Trainer, resolution: int) -> None:
+    """SizeError if this trainer's landscape at ``resolution`` is too large."""
+    n, P = len(trainer.y), trainer.net.n_params
+    why = check_size(P, n, resolution)
+    if why is not None:
+        raise SizeError(why, P, n, resolution)
+
+
 def check_size(n_params: int, n_train: int, resolution: int) -> str | None:
     """Why this landscape is too large to compute (None: it is fine)."""
     if n_params > MAX_PARAMS:
@@ -493,8 +510,10 @@ def train_and_map(
     """Train ``config`` for its steps (a snapshot every ``record_every`` steps), then the
     landscape on the plane through the final weights, with the path projected.
 
-    Raises ValueError when pca has no path to take directions from."""
+    Raises SizeError when the grid is too large for the data and the net, ValueError
+    when pca has no path to take directions from."""
     trainer = Trainer(config)
+    require_size(trainer, resolution)  # (an upload's size is known only now)
     path = Trajectory(snapshot_limit(trainer.net.n_params))
     path.add(0, trainer.net.flat)
     frames = [trainer.frame(_NUMBERS)]
@@ -549,6 +568,7 @@ def race(
     shared start (the same plane for every run, so the comparison is fair).
     """
     trainers = [Trainer(replace(config, optimizer=r)) for r in runs]
+    require_size(trainers[0], resolution)
     paths = [Trajectory(snapshot_limit(t.net.n_params)) for t in trainers]
     frames: list[list[TrainFrame]] = [[t.frame(_NUMBERS)] for t in trainers]
     for t, p in zip(trainers, paths, strict=True):

@@ -490,6 +490,8 @@ def run_landscape(req: LandscapeRequest, find: Find | None = None) -> LandscapeR
         result = landscape.train_and_map(
             config, req.directions, req.resolution, req.span, _record_every(req)
         )
+    except landscape.SizeError as err:  # (an upload's rows are known only here)
+        raise landscape_size_error(err, "resolution") from None
     except ValueError as err:  # pca of a path that never moved
         raise InputError("directions", str(err), "landscape_pca") from None
     land = result.landscape
@@ -515,7 +517,10 @@ def run_landscape_race(
     started = time.perf_counter()
     config = train_config(_train_request(req), table=train_table(req, find))
     runs = [run_config(r) for r in req.runs]
-    result = landscape.race(config, runs, req.resolution, req.span, _record_every(req))
+    try:
+        result = landscape.race(config, runs, req.resolution, req.span, _record_every(req))
+    except landscape.SizeError as err:
+        raise landscape_size_error(err, "resolution") from None
     land = result.landscape
     out = []
     for r in result.runs:
@@ -540,6 +545,18 @@ def run_landscape_race(
         runs=out,
         n_params=result.runs[0].trainer.net.n_params,
         elapsed_ms=(time.perf_counter() - started) * 1e3,
+    )
+
+
+def landscape_size_error(err: landscape.SizeError, field: str) -> InputError:
+    return InputError(
+        field,
+        str(err),
+        "landscape_size",
+        value=err.work,
+        limit=landscape.MAX_WORK,
+        params=err.n_params,
+        max_params=landscape.MAX_PARAMS,
     )
 
 

@@ -289,17 +289,10 @@ def live_landscape(
     o = options.landscape
     if o is None:
         return None
-    why = landscape.check_size(trainer.net.n_params, len(trainer.y), o.resolution)
-    if why is not None:
-        raise labs.InputError(
-            "options.landscape.resolution",
-            why,
-            "landscape_size",
-            value=o.resolution**2 * len(trainer.y) * trainer.net.n_params,
-            limit=landscape.MAX_WORK,
-            params=trainer.net.n_params,
-            max_params=landscape.MAX_PARAMS,
-        )
+    try:
+        landscape.require_size(trainer, o.resolution)
+    except landscape.SizeError as err:  # (an upload's rows are known only here)
+        raise labs.landscape_size_error(err, "options.landscape.resolution") from None
     return landscape.LiveLandscape(trainer, o.directions, o.center, o.resolution, o.span, o.every)
 
 

@@ -7,6 +7,7 @@ import itertools
 import json
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
@@ -238,3 +239,35 @@ def test_the_live_view_streams_over_the_websocket(client: TestClient) -> None:
             pass
         assert msg["field"] == "options.landscape.resolution"
         assert msg["problems"][0]["code"] == "landscape_size"
+
+
+def test_an_uploaded_dataset_is_sized_when_it_is_read(client: TestClient) -> None:
+    rng = np.random.default_rng(0)
+    points = [[float(x), float(y), int(x * y > 0)] for x, y in rng.uniform(-1, 1, (3000, 2))]
+    up = client.post("/api/datasets", json={"points": points})
+    assert up.status_code == 200, up.text
+    body = {
+        "dataset": "uploaded",
+        "dataset_params": {"id": up.json()["id"]},
+        "hidden": [20, 20],
+        "steps": 20,
+    }
+    # 41² × 1500 training points × 501 parameters is over the bound: refused, naming it
+    r = client.post("/api/landscape", json={**body, "resolution": 41})
+    assert r.status_code == 422, r.text
+    problem = r.json()["problems"][0]
+    assert (problem["field"], problem["code"]) == ("resolution", "landscape_size")
+    assert problem["params"]["value"] == 41**2 * 1500 * 501
+    # a coarser grid of the same data is fine
+    r = client.post("/api/landscape", json={**body, "resolution": 21})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["loss"]) == 21
+    # and the live view of the same run: refused naming the stream option
+    message = protocol.ConfigureTrain.model_validate(
+        {"type": "configure", "lab": "train", "config": body, "options": {"landscape": {}}}
+    )
+    table = client.app.state.uploads.get("rest", up.json()["id"])  # type: ignore[attr-defined]
+    runner = runners.make_runner(message, lambda i: table)
+    with pytest.raises(ValueError) as err:
+        runner.start()
+    assert getattr(err.value, "field", "") == "options.landscape.resolution"
