@@ -271,3 +271,15 @@ def test_an_uploaded_dataset_is_sized_when_it_is_read(client: TestClient) -> Non
     with pytest.raises(ValueError) as err:
         runner.start()
     assert getattr(err.value, "field", "") == "options.landscape.resolution"
+
+
+def test_the_notebook_answers_what_the_route_answers(client: TestClient) -> None:
+    import deepscope
+
+    body = {**SMALL, "resolution": 5, "directions": "pca"}
+    mine = deepscope.landscape(**body)
+    theirs = client.post("/api/landscape", json=body).json()
+    for key in ("alphas", "betas", "loss", "center_loss", "path", "explained_variance"):
+        assert mine[key] == theirs[key], key
+    with pytest.raises(ValueError, match="resolution"):
+        deepscope.landscape(**{**SMALL, "resolution": 4})
