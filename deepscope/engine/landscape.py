@@ -397,7 +397,12 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
                 out=z[:M].reshape(M, k, resolution, N),
             )
             loss[lo : lo + k] = _losses(trainer, flats, z, slices).reshape(k, resolution)
-        center = float(losses(trainer, plane.center[None])[0])
+        mid = resolution // 2  # an odd grid has (0, 0) as a point: the centre is one of them
+        center = (
+            float(loss[mid, mid])
+            if resolution % 2
+            else float(losses(trainer, plane.center[None])[0])
+        )
     return Landscape(a, a.copy(), loss, center, plane)
 
 
