@@ -85,8 +85,10 @@ MAX_SNAPSHOTS = 512  # a trajectory keeps at most this many snapshots (then ever
 MAX_SNAPSHOT_FLOATS = 1_000_000  # … and at most this many numbers (8 MB) for a big net
 CHUNK_ELEMENTS = 400_000  # grid points per batched pass × (N × widest layer, P)
 DIRECTION_SEED = 30  # the random directions' stream: rng([seed, 30])
-# The live view spends at most this share of the worker's time on refreshes: with it
-# the training frames keep ≥ 85 % of their rate whatever the grid costs (bench/).
+# The live view spends at most this share of the worker's time on refreshes: a worker
+# computing flat out keeps about 85 % of its frame rate whatever the grid costs, and a
+# stream paced at the page's 20 frames a second refreshes every N steps as asked
+# (bench/landscape.py).
 LIVE_SHARE = 0.15
 
 
