@@ -648,15 +648,16 @@ class LiveLandscape:
             )
         self.last_step: int | None = None
         self.last_time = 0.0
-        self.cost = 0.0
+        self.cost = 0.0  # what a refresh costs (the median of the last five)
+        self.costs: list[float] = []
 
     def record(self, step: int, flat: Array) -> None:
         self.path.add(step, flat)
 
     def due(self, step: int, force: bool = False) -> bool:
         """A refresh now? Always the first (and when forced: a step asked for, the last
-        frame); then every ``every`` steps, once the last refresh's cost is at most
-        LIVE_SHARE of the time since it."""
+        frame); then every ``every`` steps, once a refresh's cost (the median of the
+        last five) is at most LIVE_SHARE of the time since the last one."""
         if force or self.last_step is None:
             return self.last_step != step
         if step - self.last_step < self.every:
@@ -684,5 +685,9 @@ class LiveLandscape:
             land = grid(trainer, plane, self.resolution, self.span)
         land.path, land.path_steps = land.plane.project(snapshots), steps
         done = self.clock()
-        self.cost, self.last_time, self.last_step = done - started, done, step
+        # the median of the last few costs: one refresh the machine stalled (another
+        # process on the core) does not hold the next ones back for long
+        self.costs = [*self.costs[-4:], done - started]
+        self.cost = float(np.median(self.costs))
+        self.last_time, self.last_step = done, step
         return LiveMap(step, used, self.center, land, (done - started) * 1e3)
