@@ -14,6 +14,7 @@ from deepscope.runtime import tune_allocator
 from . import (
     classroom,
     e2e,
+    landscape,
     layers,
     layers_class,
     optimizers,
@@ -31,6 +32,7 @@ SECTIONS = {
     "sweep": sweep.rows,
     "surfaces": surfaces.rows,
     "training": training.rows,
+    "landscape": landscape.rows,
     "e2e": e2e.rows,
     "layers_class": layers_class.rows,
     "classroom": classroom.rows,

@@ -20,6 +20,7 @@ from .engine import (
     datasets,
     expressions,
     initializers,
+    landscape,
     optimizers,
     owndata,
     race,
@@ -240,6 +241,7 @@ def build_catalog() -> dict[str, Any]:
                 "options": _options("train"),
                 "loss_floor": training.LOSS_FLOOR,
                 "optimizer_fields": field_ranges(protocol.OptimizerChoice),
+                "landscape": field_ranges(protocol.LandscapeStream),
                 "loss": "mean binary cross-entropy of σ(z) + λ₁·Σ|W| + ½λ₂·ΣW²",
             },
             "descend": {
@@ -260,6 +262,8 @@ def build_catalog() -> dict[str, Any]:
             "max_sweep_work": protocol.MAX_SWEEP_WORK,
             "max_train_work": protocol.MAX_TRAIN_WORK,
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
+            "max_landscape_params": landscape.MAX_PARAMS,
+            "max_landscape_work": landscape.MAX_WORK,
             "upload": {
                 "max_bytes": owndata.MAX_BYTES,
                 "max_rows": owndata.MAX_ROWS,

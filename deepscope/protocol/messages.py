@@ -15,7 +15,14 @@ from ..engine.knobs import Knob
 from .common import MAX_LAYER_ELEMENTS, Problem, Strict, TextRef, knob_field
 from .descend import DescendRequest, SweepSpec, check_sweep_work
 from .layers import LayersRequest
-from .train import DatasetRequest, DatasetResponse, TrainRequest
+from .train import (
+    DatasetRequest,
+    DatasetResponse,
+    LandscapeStream,
+    TrainRequest,
+    _landscape_size,
+    _n_train,
+)
 
 # --- WebSocket: client → server --------------------------------------------------------
 
@@ -69,6 +76,9 @@ class StreamOptions(Strict):
         "weights (the others carry the numbers; every frame's views_step says which step "
         "its views are from)",
     )
+    landscape: LandscapeStream | None = Field(
+        None, description="train: the live loss-landscape view (absent: off)"
+    )
     drag: bool = Field(
         False,
         description=(
@@ -107,6 +117,15 @@ class ConfigureTrain(Strict):
     lab: Literal["train"]
     config: TrainRequest = Field(default_factory=TrainRequest)
     options: StreamOptions = Field(default_factory=StreamOptions)
+
+    @model_validator(mode="after")
+    def _landscape_fits(self) -> ConfigureTrain:
+        if self.options.landscape is not None:
+            res = self.options.landscape.resolution
+            _landscape_size(
+                self.config.n_params, _n_train(self.config), res, "options.landscape.resolution"
+            )
+        return self
 
 
 Configure = Annotated[

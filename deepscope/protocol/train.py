@@ -13,6 +13,7 @@ from pydantic import (
 
 from ..engine import activations as _activations
 from ..engine import datasets as _datasets
+from ..engine import landscape as _landscape
 from ..engine import owndata as _owndata
 from ..engine import training as _training
 from ..engine.knobs import SEED as _SEED
@@ -231,3 +232,207 @@ class TrainFrameData(BaseModel):
     warning: BlowUpOut | None = Field(
         None, description="from the step a finite blow-up was caught on (the run goes on)"
     )
+    landscape: LandscapeFrame | None = Field(
+        None, description="the loss landscape, on the frames that refresh it"
+    )
+
+
+# --- the loss landscape of the training lab's network ------------------------------------
+# (POST /api/landscape, POST /api/landscape/race and the live view's stream options and
+# frame field; the maths is engine/landscape.py)
+
+MAX_LANDSCAPE_RUNS = 6  # optimizers raced on one network in one request
+LandscapeDirections = _landscape.Directions
+LandscapeCenter = _landscape.Center
+
+
+def _odd(value: int) -> int:
+    if value % 2 == 0:
+        raise problem(
+            "landscape_odd",
+            f"resolution must be odd (the grid has a point at the centre), not {value}",
+            value=value,
+        )
+    return value
+
+
+def _landscape_size(n_params: int, n_train: int, resolution: int, field: str) -> None:
+    why = _landscape.check_size(n_params, n_train, resolution)
+    if why is not None:
+        raise problem(
+            "landscape_size",
+            why,
+            field=field,
+            value=resolution**2 * n_train * n_params,
+            limit=_landscape.MAX_WORK,
+            params=n_params,
+            max_params=_landscape.MAX_PARAMS,
+        )
+
+
+def _n_train(req: TrainRequest) -> int:
+    """Training points of a built-in dataset (an upload's are counted when it is read:
+    here it counts as one, so that only the parameter bound applies)."""
+    if req.dataset == "uploaded":
+        return 1
+    return max(1, round(req.n_samples * req.train_share))
+
+
+class LandscapeRequest(TrainRequest):
+    """Body of ``POST /api/landscape``: a training configuration exactly as ``/api/train``
+    (trained for its ``steps``; the plane is centred on the final weights), and the plane."""
+
+    directions: LandscapeDirections = Field(
+        "random", description="random: filter-normalized (Li et al.); pca: of the trajectory"
+    )
+    resolution: int = knob_field(_landscape.RESOLUTION, "grid points per axis (odd)")
+    span: float = knob_field(_landscape.SPAN, "the grid covers −span … span in each direction")
+
+    _resolution_odd = field_validator("resolution")(_odd)
+
+    @model_validator(mode="after")
+    def _small_enough(self) -> LandscapeRequest:
+        _landscape_size(self.n_params, _n_train(self), self.resolution, "resolution")
+        return self
+
+
+class LandscapeResponse(BaseModel):
+    alphas: list[float] = Field(description="the grid's α (first direction), −span … span")
+    betas: list[float]
+    loss: list[list[float | None]] = Field(description="training loss; rows follow betas")
+    center_loss: float | None = Field(description="at (0, 0): the final training loss")
+    path: list[list[float | None]] = Field(description="[α, β] of each weight snapshot")
+    path_steps: list[int] = Field(description="the step of each snapshot")
+    explained_variance: list[float] | None = Field(
+        description="pca: the two directions' shares of the path's variance; random: null"
+    )
+    directions: LandscapeDirections
+    n_params: int
+    elapsed_ms: float
+
+
+class LandscapeRun(OptimizerChoice):
+    """One optimizer of the race on one network."""
+
+    label: str | None = Field(None, max_length=40)
+
+
+class LandscapeRaceRequest(TrainRequest):
+    """Body of ``POST /api/landscape/race``: one network (a training configuration as
+    ``/api/train``), trained K times from the same initial weights on the same batches,
+    once with each optimizer of ``runs``; the paths go onto one random filter-normalized
+    plane through the shared start."""
+
+    runs: list[LandscapeRun] = Field(min_length=1, max_length=MAX_LANDSCAPE_RUNS)
+    resolution: int = knob_field(_landscape.RESOLUTION, "grid points per axis (odd)")
+    span: float = knob_field(_landscape.SPAN, "the grid covers −span … span in each direction")
+
+    _resolution_odd = field_validator("resolution")(_odd)
+
+    @model_validator(mode="after")
+    def _race_shape(self) -> LandscapeRaceRequest:
+        if "optimizer" in self.model_fields_set:
+            raise problem(
+                "race_optimizer",
+                "a race names its optimizers in runs, not in optimizer",
+                field="optimizer",
+            )
+        params = self.n_params
+        for i, run in enumerate(self.runs):
+            if run.optimizer == "newton" and params > MAX_NEWTON_PARAMS:
+                raise problem(
+                    "newton_params",
+                    f"runs.{i}: newton needs the full Hessian, so at most {MAX_NEWTON_PARAMS} "
+                    f"parameters; this network has {params}",
+                    field=f"runs.{i}.optimizer",
+                    value=params,
+                    limit=MAX_NEWTON_PARAMS,
+                )
+        rows = _owndata.MAX_ROWS if self.dataset == "uploaded" else self.n_samples
+        work = max(self.steps, 1) * min(self.batch_size, rows) * params * len(self.runs)
+        if work > MAX_TRAIN_WORK:
+            raise problem(
+                "train_work",
+                f"steps × batch × parameters × runs = {work:,} exceeds {MAX_TRAIN_WORK:,}: "
+                "fewer steps or runs, a smaller batch or a smaller network",
+                field="steps",
+                value=work,
+                limit=MAX_TRAIN_WORK,
+            )
+        _landscape_size(params, _n_train(self), self.resolution, "resolution")
+        return self
+
+
+class LandscapeRaceRunOut(BaseModel):
+    label: str
+    optimizer: str
+    status: Literal["finished", "diverged"]
+    reason: str
+    history: list[HistoryRow] = Field(description="loss and accuracy curves")
+    path: list[list[float | None]] = Field(description="[α, β] on the common plane")
+    path_steps: list[int]
+
+
+class LandscapeRaceResponse(BaseModel):
+    alphas: list[float]
+    betas: list[float]
+    loss: list[list[float | None]] = Field(description="around the shared start; rows = betas")
+    center_loss: float | None = Field(description="the shared start's training loss")
+    runs: list[LandscapeRaceRunOut]
+    n_params: int
+    elapsed_ms: float
+
+
+class LandscapeStream(Strict):
+    """The training lab's live landscape view (``options.landscape``; absent: off)."""
+
+    directions: LandscapeDirections = Field(
+        "random", description="random: filter-normalized; pca: of the trajectory so far"
+    )
+    center: LandscapeCenter = Field(
+        "current",
+        description=(
+            "current: the plane through the current weights (redrawn as they move); "
+            "start: one fixed plane through the initial weights (random only; two runs "
+            "of one seed share it)"
+        ),
+    )
+    resolution: int = knob_field(_landscape.RESOLUTION, "grid points per axis (odd)")
+    span: float = knob_field(_landscape.SPAN, "the grid covers −span … span")
+    every: int = knob_field(_landscape.EVERY, "refresh every n steps (throttled)")
+
+    _resolution_odd = field_validator("resolution")(_odd)
+
+    @model_validator(mode="after")
+    def _start_is_random(self) -> LandscapeStream:
+        if self.center == "start" and self.directions == "pca":
+            raise problem(
+                "landscape_center",
+                "a plane through the start needs random directions (pca is of the path "
+                "so far, centred on the current weights)",
+                field="center",
+            )
+        return self
+
+
+class LandscapeFrame(BaseModel):
+    """``landscape`` of a training frame: on the frames where it was refreshed."""
+
+    step: int = Field(description="the step of the weights the plane is through")
+    directions: LandscapeDirections = Field(
+        description="as asked; random until a pca path has left its centre"
+    )
+    center: LandscapeCenter
+    alphas: list[float]
+    betas: list[float]
+    loss: list[list[float | None]] | None = Field(
+        description="rows follow betas; null when the plane is unchanged (center start)"
+    )
+    center_loss: float | None
+    path: list[list[float | None]] = Field(description="[α, β] of every snapshot so far")
+    path_steps: list[int]
+    explained_variance: list[float] | None
+    compute_ms: float = Field(description="what this refresh cost the worker")
+
+
+TrainFrameData.model_rebuild()

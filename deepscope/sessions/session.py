@@ -496,8 +496,9 @@ class Session:
 
     def _refuse(self, err: ValueError) -> None:
         """A configuration the lab cannot run: an error naming the field, when known."""
-        if isinstance(err, InputError):
-            self._error("invalid", f"config.{err}", [err.problem("config.")])
+        if isinstance(err, InputError):  # (a stream option's field is named as it is)
+            prefix = "" if err.field.startswith("options.") else "config."
+            self._error("invalid", f"{prefix}{err}", [err.problem(prefix)])
         else:
             self._error("invalid", str(err))
 
