@@ -110,6 +110,10 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
             }
             for p in act.params
         ],
+        # the layers lab's "Reproduce in NumPy": f of the pre-activations ``a``, each
+        # parameter written {name}; ``pieces`` names the parameter counting a unit's pieces
+        "numpy": act.numpy,
+        "pieces": act.pieces,
         "saturates": act.saturated is not None,
         "saturation_rule": i18n.text(f"activation.{act.name}.saturation"),
         "n_var_w_target": act.target_gain(defaults),

@@ -64,7 +64,13 @@ class Activation:
     df: ElementFn
     output_range: tuple[float, float]
     derivative_range: tuple[float, float]
+    # The unit in plain NumPy, for the layers lab's "Reproduce in NumPy" snippet: an
+    # expression of the pre-activations ``a`` (N, units·pieces), ``np`` and ``math``,
+    # with each parameter as ``{name}`` (tests/engine/test_activations.py runs it).
+    numpy: str
     params: tuple[Param, ...] = ()
+    # The parameter that counts a unit's pre-activations (maxout's k); None: one each.
+    pieces: str | None = None
     # Boolean mask of saturated units from (z, h), or None if it never saturates (the
     # rule in words: activation.<name>.saturation).
     saturated: Callable[[Array, Array], NDArray[np.bool_]] | None = None
@@ -357,6 +363,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_linear,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="a",
             variance_gain=_gain_one,
         ),
         Activation(
@@ -366,6 +373,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_sigmoid,
             (0.0, 1.0),
             (0.0, 0.3125),
+            numpy="1 / (1 + np.exp(-a))",
             saturated=_sat_sigmoid,
             fdf=sigmoid_fdf,
         ),
@@ -376,6 +384,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_tanh,
             (-1.0, 1.0),
             (0.0, 1.25),
+            numpy="np.tanh(a)",
             saturated=_sat_tanh,
             variance_gain=_gain_one,
             fdf=tanh_fdf,
@@ -387,6 +396,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_relu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.maximum(a, 0)",
             variance_gain=_gain_relu,
             fdf=relu_fdf,
         ),
@@ -397,6 +407,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_leaky_relu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.where(a > 0, a, {alpha} * a)",
             params=(_ALPHA_LEAKY,),
             variance_gain=_gain_leaky,
         ),
@@ -407,6 +418,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_leaky_relu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.where(a > 0, a, {alpha} * a)",
             params=(_ALPHA_PRELU,),
             variance_gain=_gain_leaky,
         ),
@@ -417,6 +429,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_elu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.where(a > 0, a, {alpha} * np.expm1(np.minimum(a, 0)))",
             params=(_ALPHA_ELU,),
             saturated=_sat_left_tail,
         ),
@@ -427,6 +440,9 @@ ACTIVATIONS: dict[str, Activation] = {
             d_selu,
             (-4.0, 4.0),
             (0.0, 1.875),
+            numpy=(
+                f"{SELU_LAMBDA!r} * np.where(a > 0, a, {SELU_ALPHA!r} * np.expm1(np.minimum(a, 0)))"
+            ),
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -436,6 +452,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_gelu,
             (-4.0, 4.0),
             (-0.25, 1.25),
+            numpy="a * (1 + np.vectorize(math.erf)(a / math.sqrt(2))) / 2",
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -445,6 +462,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_silu,
             (-4.0, 4.0),
             (-0.25, 1.25),
+            numpy="a / (1 + np.exp(-a))",
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -454,6 +472,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_softplus,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.logaddexp(0, a)",
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -463,7 +482,9 @@ ACTIVATIONS: dict[str, Activation] = {
             d_maxout,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="a.reshape(len(a), -1, {k}).max(axis=-1)",
             params=(_K_MAXOUT,),
+            pieces="k",
             curve=maxout_curve,
         ),
     )
@@ -482,7 +503,8 @@ def get(name: str) -> Activation:
 
 def pieces(name: str, params: Params) -> int:
     """How many pre-activations each unit has (k for maxout, else 1)."""
-    return int(params["k"]) if name == "maxout" else 1
+    act = get(name)
+    return 1 if act.pieces is None else int(params[act.pieces])
 
 
 def curve(name: str, x: Array, params: Params | None = None) -> tuple[Array, Array]:
