@@ -74,6 +74,9 @@ class Activation:
     # Boolean mask of saturated units from (z, h), or None if it never saturates (the
     # rule in words: activation.<name>.saturation).
     saturated: Callable[[Array, Array], NDArray[np.bool_]] | None = None
+    # Whether f is 0 on a whole interval for these parameters (ReLU; leaky ReLU and ELU
+    # with α = 0), None if never: otherwise a layer of exact zeros is an underflow.
+    zero_on_interval: Callable[[Params], bool] | None = None
     # E[f(s)²] / Var(s) for small zero-mean symmetric s; None = no simple law.
     variance_gain: Callable[[Params], float] | None = None
     # Gallery curve (f, df) on 1-D points; defaults to (f, df).
@@ -337,6 +340,14 @@ def _sat_left_tail(z: Array, h: Array) -> NDArray[np.bool_]:
     return z < FLAT_TAIL
 
 
+def _always(p: Params) -> bool:
+    return True
+
+
+def _alpha_zero(p: Params) -> bool:
+    return p["alpha"] == 0
+
+
 def _gain_one(p: Params) -> float:
     return 1.0
 
@@ -397,6 +408,7 @@ ACTIVATIONS: dict[str, Activation] = {
             (-4.0, 4.0),
             (0.0, 1.25),
             numpy="np.maximum(a, 0)",
+            zero_on_interval=_always,
             variance_gain=_gain_relu,
             fdf=relu_fdf,
         ),
@@ -409,6 +421,7 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             numpy="np.where(a > 0, a, {alpha} * a)",
             params=(_ALPHA_LEAKY,),
+            zero_on_interval=_alpha_zero,
             variance_gain=_gain_leaky,
         ),
         Activation(
@@ -420,6 +433,7 @@ ACTIVATIONS: dict[str, Activation] = {
             (0.0, 1.25),
             numpy="np.where(a > 0, a, {alpha} * a)",
             params=(_ALPHA_PRELU,),
+            zero_on_interval=_alpha_zero,
             variance_gain=_gain_leaky,
         ),
         Activation(
@@ -432,6 +446,7 @@ ACTIVATIONS: dict[str, Activation] = {
             numpy="np.where(a > 0, a, {alpha} * np.expm1(np.minimum(a, 0)))",
             params=(_ALPHA_ELU,),
             saturated=_sat_left_tail,
+            zero_on_interval=_alpha_zero,
         ),
         Activation(
             "selu",

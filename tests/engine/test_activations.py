@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from deepscope.engine import activations, layers
+from deepscope.engine import activations, layers, layers_lab
 from deepscope.engine.activations import ACTIVATIONS
 from tests.conftest import derivative_1d, relative_error
 
@@ -181,3 +181,19 @@ def test_the_numpy_snippet_is_the_activation(name: str) -> None:
             theirs = eval(numpy_snippet(name, params), {"np": np, "math": math, "a": a})
         assert theirs.shape == ours.shape == (64, 5)
         np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-12, err_msg=str(params))
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_zero_on_an_interval_is_declared(name: str) -> None:
+    """A unit that is exactly 0 on a whole interval says so in the registry (the layers
+    lab tells such zeros from an underflow), at its defaults and with α = 0 or moved."""
+    act = ACTIVATIONS[name]
+    variants = [act.resolve({})] + [
+        act.resolve({p.name: value}) for p in act.params for value in (p.low, p.high)
+    ]
+    for params in variants:
+        k = activations.pieces(name, params)
+        a = np.repeat(np.linspace(-5.0, 5.0, 1001)[:, None], k, axis=1)
+        h, _ = layers.activation_forward(a, name, params)
+        zeros = int(np.count_nonzero(h == 0))
+        assert (zeros > 1) == (not layers_lab.zero_only_at_zero(act, params)), (params, zeros)
