@@ -200,7 +200,9 @@ def build_catalog() -> dict[str, Any]:
         "version": __version__,
         "activations": [_activation_entry(a) for a in activations.ACTIVATIONS.values()],
         "inits": [
-            {"name": i.name, "formula": i.formula} for i in initializers.INITIALIZERS.values()
+            # numpy: the scheme before ``scale``, for the layers lab's "Reproduce in NumPy"
+            {"name": i.name, "formula": i.formula, "numpy": i.numpy}
+            for i in initializers.INITIALIZERS.values()
         ],
         "optimizers": [_optimizer_entry(s) for s in optimizers.OPTIMIZERS.values()],
         "surfaces": [_surface_entry(s) for s in surfaces.SURFACE_SPECS.values()],

@@ -694,18 +694,13 @@ export class LayersLab {
       c.activation_params[name] ?? entry.params.find((p) => p.name === name).default;
     const act = entry.numpy.replace(/\{(\w+)\}/g, (_, name) => String(param(name)));
     const pieces = entry.pieces ? param(entry.pieces) : 1;
-    const std = {
-      normal: "1.0",
-      lecun_normal: "np.sqrt(1 / fan_in)",
-      xavier_normal: "np.sqrt(2 / (fan_in + fan_out))",
-      he_normal: "np.sqrt(2 / fan_in)",
-    }[c.init];
+    const init = this.app.catalog.inits.find((i) => i.name === c.init).numpy;
     const widths = c.widths || Array(c.depth).fill(c.width);
     const input =
       c.input.distribution === "normal"
         ? `rng.normal(${c.input.mean}, ${c.input.std}, (${c.batch}, ${c.input_dim}))`
         : `rng.uniform(${c.input.low}, ${c.input.high}, (${c.batch}, ${c.input_dim}))`;
-    const plain = std && c.batchnorm === "off" && c.dropout_keep === 1 && !c.residual;
+    const plain = c.batchnorm === "off" && c.dropout_keep === 1 && !c.residual;
     this.snippet.textContent = [
       "# The layers lab in plain NumPy (CS231n style).",
       plain ? "" : "# This setting uses options the snippet leaves out (it shows the plain net).",
@@ -720,7 +715,7 @@ export class LayersLab {
       pieces > 1
         ? `    fan_out = width * ${pieces}  # ${pieces} pre-activations per unit`
         : "    fan_out = width",
-      `    W = rng.standard_normal((fan_in, fan_out)) * ${c.scale} * ${std || "1.0"}`,
+      `    W = ${init} * ${c.scale}`,
       `    a = h @ W + ${c.bias}`,
       `    h = ${act}`,
       "    stds.append(h.std())",
