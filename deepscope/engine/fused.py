@@ -96,7 +96,7 @@ class FusedRule:
         self.u = state(bool(np.any(self.adadelta)))
         self.decide()
         self._tmp = buffer(True)
-        self._step = buffer(True)
+        self._step: Array | None = None  # (made at the first call that passes no ``out``)
         self._den = buffer(self.adaptive)
         self._s = buffer(self.uses_adadelta)
         self._scale_buffer = buffer(self.uses_adadelta)  # AdaDelta's, when no scale is asked
@@ -154,6 +154,7 @@ class FusedRule:
         lr: Array,
         scale: Array | None,
         hessian: Sequence[Any] | Array | None = None,
+        out: Array | None = None,
     ) -> Array:
         """One step for every run; writes the effective learning rate into ``scale``.
 
@@ -161,8 +162,8 @@ class FusedRule:
         (K, 1)), all of the rule's dtype; ``scale`` may be None when the caller does
         not want the effective learning rate (the training lab). ``hessian`` holds the
         upper triangle H_ij (i ≤ j) when a run is Newton's (a surface program's
-        output), or the full (K, d, d) matrices. Returns the step (a buffer reused
-        next call): θ ← θ − step.
+        output), or the full (K, d, d) matrices. Returns the step, θ ← θ − step, in
+        ``out`` if given (K, d), else in a buffer of the rule reused next call.
         """
         tmp = self._tmp
         if self.uses_wd:  # (a new g: the caller's is left as it was)
@@ -208,7 +209,11 @@ class FusedRule:
             np.copyto(scale, lr_b1)
         # The numerator a_m·m + a_g·g, in the step's buffer, then scaled in place (the
         # fewer arrays a pass touches, the faster a long vector goes).
-        step = num = self._step
+        if out is None:
+            if self._step is None:
+                self._step = np.empty(self.shape, dtype=self.dtype)
+            out = self._step
+        step = num = out
         if self.uses_m:
             np.multiply(self.a_m, m, out=num)
             if self.uses_a_g:

@@ -276,6 +276,9 @@ class Trainer:
         # network's dtype: its state (m, v, …) lives in the rule.
         self.rule = FusedRule(self.opt.c, (1, self.net.n_params), self.dtype)
         self._lr_col = np.empty((1, 1), dtype=self.dtype)  # lr_t for the rule
+        # Two step buffers, used in turn: the last accepted step (frames read it) stays
+        # as it was when the next one diverges.
+        self._steps = [np.empty((1, self.net.n_params), dtype=self.dtype) for _ in range(2)]
         self.schedule = run.schedule
         self.lr0 = float(self.opt.c.lr)
         self.clip_norm = run.clip_norm
@@ -418,14 +421,14 @@ class Trainer:
         self._watch(loss, lr_t)
 
     def _update(self, grad: Array, theta: Array, lr_t: float, H: Array | None = None) -> Array:
-        """The rule's step for this gradient (θ ← θ − step), in the network's dtype.
-
-        (The rule's buffer, reused: it holds the latest step until the next update.)
-        """
+        """The rule's step for this gradient (θ ← θ − step), in the network's dtype."""
         b1, b2 = self.opt.bias_corrections(self.step_count + 1)
         dt = self.dtype.type
         self._lr_col[0, 0] = lr_t
-        step = self.rule.step(grad[None], theta[None], dt(lr_t * b1), dt(b2), self._lr_col, None, H)
+        buffer = self._steps[self.step_count % 2]
+        step = self.rule.step(
+            grad[None], theta[None], dt(lr_t * b1), dt(b2), self._lr_col, None, H, out=buffer
+        )
         out: Array = step[0]
         return out
 

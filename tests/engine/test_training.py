@@ -235,3 +235,25 @@ def test_clipping_bounds_the_training_step_in_the_nets_dtype() -> None:
         unclipped = Trainer(replace(BASE, optimizer=RunConfig("gd", {"lr": 0.1})))
         unclipped.step()
         assert np.max(np.abs(before - unclipped.net.flat)) > 10 * np.max(np.abs(step))
+
+
+def test_the_last_step_a_frame_reads_is_the_last_accepted_one() -> None:
+    """A diverging step is refused: the weights and the step the frames show (their
+    update/weight ratios) stay the last accepted ones."""
+    config = replace(
+        BASE, activation="linear", scale=3.0, steps=500, optimizer=RunConfig("gd", {"lr": 5.0})
+    )
+    trainer = Trainer(config)
+    previous = None
+    with np.errstate(all="ignore"):  # (as train() steps it)
+        while trainer.running:
+            weights = trainer.net.flat.copy()
+            trainer.step()
+            if trainer.running:
+                assert trainer.last_step is not None
+                previous = trainer.last_step.copy()
+    assert trainer.status == "diverged" and previous is not None
+    assert trainer.last_step is not None
+    np.testing.assert_array_equal(trainer.last_step, previous)
+    np.testing.assert_array_equal(trainer.net.flat, weights)
+    assert np.all(np.isfinite(trainer.last_step))
