@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # apt-get needs root: use sudo when we are not root and it exists.
 SUDO := $(shell if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then echo sudo; fi)
 
-.PHONY: run test lint format typecheck unit bench install install-test chromium npm clean
+.PHONY: run test lint format typecheck unit bench install install-test chromium redis npm clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+## Debian's redis-server: the test of classes across two server processes starts one
+redis:
+	@if ! command -v redis-server >/dev/null; then \
+	  echo "installing Debian's redis-server for the classes-across-processes test"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server >/dev/null; \
 	fi
 
 ## Biome lints and formats static/js: pinned in .tools/package.json (and its lock), installed
@@ -66,7 +74,7 @@ format: $(VENV)/.installed-test $(BIOME)
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy deepscope
 
-unit: $(VENV)/.installed-test chromium
+unit: $(VENV)/.installed-test chromium redis
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make test: ruff, Biome, mypy and pytest (browser tests included)

@@ -12,6 +12,7 @@ from pathlib import Path
 from deepscope.runtime import tune_allocator
 
 from . import (
+    classroom,
     e2e,
     layers,
     layers_class,
@@ -19,6 +20,7 @@ from . import (
     reliability,
     streaming,
     surfaces,
+    sweep,
     training,
 )
 from .common import Row, print_table
@@ -26,10 +28,12 @@ from .common import Row, print_table
 SECTIONS = {
     "layers": layers.rows,
     "optimizers": optimizers.rows,
+    "sweep": sweep.rows,
     "surfaces": surfaces.rows,
     "training": training.rows,
     "e2e": e2e.rows,
     "layers_class": layers_class.rows,
+    "classroom": classroom.rows,
     "streaming": streaming.rows,
     "reliability": reliability.rows,
 }

@@ -10,6 +10,6 @@ uvicorn) nor NumPy: each function imports what it needs when it is called.
 
 __version__ = "0.1.0"
 
-from .notebook import descend, layers, show, train, upload  # (stdlib only at import)
+from .notebook import descend, layers, show, sweep, train, upload  # (stdlib only at import)
 
-__all__ = ["__version__", "descend", "layers", "show", "train", "upload"]
+__all__ = ["__version__", "descend", "layers", "show", "sweep", "train", "upload"]

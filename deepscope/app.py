@@ -17,6 +17,8 @@ from .api import errors, pages, routes, security, ws
 from .presets import PRESETS
 from .protocol import LayersRequest
 from .runtime import tune_allocator
+from .sessions.classroom import ClassHub
+from .sessions.classstore import ClassStore, MemoryStore, RedisStore
 from .sessions.compute import ComputePool
 from .sessions.monitor import LoopMonitor
 from .sessions.registry import SessionRegistry
@@ -46,17 +48,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     registry = SessionRegistry(settings.max_sessions)
     monitor = LoopMonitor()
+    store: ClassStore = (
+        RedisStore(settings.redis_url) if settings.redis_url is not None else MemoryStore()
+    )
+    classes = ClassHub(settings, store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         monitor.start()
         await pool.start()
+        await classes.start()
         if settings.prewarm_presets:
             pool.layers.prewarm(preset_pictures())
         try:
             yield
         finally:
             await registry.shutdown()
+            await classes.close()
             await monitor.stop()
             pool.shutdown()
 
@@ -72,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = registry
     app.state.monitor = monitor
     app.state.uploads = UploadStore()
+    app.state.classes = classes
     errors.install(app)
     security.install(app, settings)
     app.include_router(routes.router)

@@ -254,6 +254,7 @@ def build_catalog() -> dict[str, Any]:
                 "options": _options("descend"),
                 "run_fields": field_ranges(protocol.RunRequest),
                 "surface_fields": field_ranges(protocol.SurfaceRequest),
+                "sweep_fields": field_ranges(protocol.SweepSpec),
             },
         },
         "limits": {
@@ -262,6 +263,7 @@ def build_catalog() -> dict[str, Any]:
             "max_activation_points": protocol.MAX_ACTIVATION_POINTS,
             "max_runs": protocol.MAX_RUNS,
             "max_descend_rows": protocol.MAX_DESCEND_ROWS,
+            "max_sweep_work": protocol.MAX_SWEEP_WORK,
             "max_train_work": protocol.MAX_TRAIN_WORK,
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
             "upload": {

@@ -15,7 +15,10 @@ names of frame quantities and layer ranges. Quantities are addressed as
   ``zero_fraction``, ``dead_units``, ``grad_norm``);
 * optimizer lab: a run by its label, then ``loss``, ``x`` / ``y`` (the point's
   coordinates), ``effective_lr`` (first coordinate) or ``distance``;
-* training lab: a frame field (``accuracy``, ``train_loss``, ``dead_units``…).
+* training lab: a frame field (``accuracy``, ``train_loss``, ``dead_units``…);
+* a learning-rate sweep (a descend preset whose view is ``{"mode": "sweep", "sweep":
+  {…}}``): a run by its label, then its curve at the end — ``best_lr``, and the
+  ``values`` and ``status`` at the learning rates in a range.
 """
 
 from __future__ import annotations
@@ -49,13 +52,23 @@ class Trace:
     reason: str = ""
     # optimizer lab: each run's whole history, stitched from the frames' chunks
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # a sweep: each run's curve in the last frame, by label
+    curves: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def replay(
-    lab: str, config: dict[str, Any], options: dict[str, Any] | None = None, *, frames: int = 0
+    lab: str,
+    config: dict[str, Any],
+    options: dict[str, Any] | None = None,
+    *,
+    frames: int = 0,
+    sweep: dict[str, Any] | None = None,
 ) -> Trace:
-    """Run ``config`` as a session would stream it; ``frames`` > 0 stops after that many."""
+    """Run ``config`` as a session would stream it; ``frames`` > 0 stops after that many;
+    ``sweep``: the configure's sweep section (the optimizer lab's sweep mode)."""
     message = {"type": "configure", "lab": lab, "config": config, "options": options or {}}
+    if sweep is not None:
+        message["sweep"] = sweep
     if lab == "layers":  # the page asks for one quantity's histograms; a claim may need any
         message["config"] = {**config, "histograms": list(HISTOGRAMMED)}
     parsed = CONFIGURE.validate_python(message)
@@ -69,7 +82,9 @@ def replay(
         out = runner.advance(steps)
         trace.frames.append(_wire(out.data))
     trace.ended, trace.reason = out.ended, out.reason
-    if lab == "descend":
+    if sweep is not None:
+        trace.curves = {c["label"]: c for c in trace.frames[-1]["optimizers"]}
+    elif lab == "descend":
         trace.runs = _stitch(trace.frames)
     return trace
 
@@ -369,6 +384,46 @@ def straight_boundary(trace: Trace, spread: float = 0.8, tol: float = 0.02) -> V
 
 Check = Callable[..., Verdict]
 
+# --- learning-rate sweeps ---------------------------------------------------------------
+
+
+def _swept(trace: Trace, run: str, lrs: Sequence[float]) -> list[tuple[float, Any, str]]:
+    """(lr, value, status) of the run's curve at the learning rates in [lo, hi]."""
+    c = trace.curves[run]
+    return [
+        (lr, v, st)
+        for lr, v, st in zip(c["lrs"], c["values"], c["status"], strict=True)
+        if _within(lr, lrs)
+    ]
+
+
+def sweep_best(trace: Trace, run: str, between: Sequence[float]) -> Verdict:
+    """The run's best learning rate lies in [lo, hi]."""
+    best = trace.curves[run]["best_lr"]
+    return Verdict(best is not None and _within(best, between), f"{run}: best lr {best}")
+
+
+def sweep_values(trace: Trace, run: str, lrs: Sequence[float], between: Sequence[float]) -> Verdict:
+    """At every learning rate in ``lrs`` (at least one) the criterion lies in [lo, hi]."""
+    points = _swept(trace, run, lrs)
+    ok = bool(points) and all(v is not None and _within(v, between) for _, v, _ in points)
+    return Verdict(ok, f"{run}: " + ", ".join(f"{lr:.3g} → {v}" for lr, v, _ in points))
+
+
+def sweep_status(trace: Trace, run: str, lrs: Sequence[float], equals: str) -> Verdict:
+    """Every run at a learning rate in ``lrs`` (at least one) ends with this status."""
+    points = _swept(trace, run, lrs)
+    ok = bool(points) and all(st == equals for _, _, st in points)
+    return Verdict(ok, f"{run}: " + ", ".join(f"{lr:.3g} {st}" for lr, _, st in points))
+
+
+def sweep_never(trace: Trace, run: str, lrs: Sequence[float]) -> Verdict:
+    """At every learning rate in ``lrs`` the run neither diverged nor reached the tolerance."""
+    points = _swept(trace, run, lrs)
+    ok = bool(points) and all(v is None and st != "diverged" for _, v, st in points)
+    return Verdict(ok, f"{run}: " + ", ".join(f"{lr:.3g} {v} {st}" for lr, v, st in points))
+
+
 CHECKS: dict[str, Check] = {
     f.__name__: f
     for f in (
@@ -392,6 +447,10 @@ CHECKS: dict[str, Check] = {
         never_recover,
         metric,
         straight_boundary,
+        sweep_best,
+        sweep_values,
+        sweep_status,
+        sweep_never,
     )
 }
 
@@ -403,13 +462,15 @@ def check_preset(preset: dict[str, Any]) -> list[tuple[dict[str, Any], Verdict]]
     leaky_relu: it never dies"): it is checked on the configuration with those changes.
     """
     lab, options = preset["lab"], preset.get("options")
+    view = preset.get("view", {})
+    sweep = view.get("sweep") if view.get("mode") == "sweep" else None
     traces: dict[str, Trace] = {}
     results = []
     for claim in preset["claims"]:
         variant = claim.get("on", {})
         key = repr(sorted(variant.items()))
         if key not in traces:
-            traces[key] = replay(lab, {**preset["config"], **variant}, options)
+            traces[key] = replay(lab, {**preset["config"], **variant}, options, sweep=sweep)
         params = {k: v for k, v in claim.items() if k not in ("check", "on")}
         results.append((claim, CHECKS[claim["check"]](traces[key], **params)))
     return results

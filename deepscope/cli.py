@@ -70,6 +70,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="also accept WebSockets from this exact origin (repeatable)",
     )
     parser.add_argument(
+        "--redis",
+        default=defaults.redis_url,
+        metavar="URL",
+        help="Redis that carries classes between processes and hosts, e.g. "
+        "redis://127.0.0.1:6379/0 (also DEEPSCOPE_REDIS_URL)",
+    )
+    parser.add_argument(
         "--max-sessions",
         type=int,
         default=defaults.max_sessions,
@@ -95,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "DEEPSCOPE_ALLOW_ORIGINS": _json_list([*Settings().allow_origins, *args.allow_origin]),
         "DEEPSCOPE_LAN_ORIGINS": _json_list(lan_origins),
     }
+    if args.redis:
+        env["DEEPSCOPE_REDIS_URL"] = args.redis
     if lan:
         hostname = socket.gethostname().lower()
         extra = [*Settings().allowed_hosts, hostname, f"{hostname}.local"]
@@ -115,6 +124,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(f"    http://{address}:{port}", flush=True)
         else:
             print("No LAN address found: is this machine connected to a network?", flush=True)
+    if settings.workers > 1 and settings.redis_url is None:
+        print(
+            "Classes need --redis URL with --workers > 1 (a class's teacher and students may "
+            "land in different processes); without it, starting a class says so.",
+            flush=True,
+        )
     if args.open:
         threading.Timer(1.0, webbrowser.open, args=(local_url,)).start()
 

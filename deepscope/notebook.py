@@ -283,6 +283,18 @@ def descend(**body: Any) -> Any:
         raise ValueError(str(err)) from None
 
 
+def sweep(**body: Any) -> Any:
+    """A learning-rate sweep: what ``POST /api/sweep`` answers (``optimizers`` is required)."""
+    from .protocol import SweepRequest
+    from .sessions import labs
+
+    req = _request(SweepRequest, body)
+    try:
+        return _plain(labs.run_sweep(req))
+    except labs.InputError as err:
+        raise ValueError(str(err)) from None
+
+
 _store: UploadStore | None = None  # this kernel's uploads (bounded like the REST API's)
 
 

@@ -77,6 +77,19 @@ def _status(run: str, equals: str, by: int | None = None) -> dict[str, Any]:
     return claim
 
 
+def _sweep_best(run: str, lo: float, hi: float) -> dict[str, Any]:
+    return {"check": "sweep_best", "run": run, "between": [lo, hi]}
+
+
+def _sweep_values(run: str, lrs: tuple[float, float], lo: float, hi: float) -> dict[str, Any]:
+    """At every swept lr in ``lrs`` the criterion lies in [lo, hi]."""
+    return {"check": "sweep_values", "run": run, "lrs": list(lrs), "between": [lo, hi]}
+
+
+def _sweep_status(run: str, lrs: tuple[float, float], equals: str) -> dict[str, Any]:
+    return {"check": "sweep_status", "run": run, "lrs": list(lrs), "equals": equals}
+
+
 PRESETS: list[dict[str, Any]] = [
     {
         "id": "tanh-small",
@@ -463,6 +476,65 @@ PRESETS: list[dict[str, Any]] = [
                 "between": [3.15, 3.17],
             },
             {"check": "first_step", "run": "adam", "lr": 0.1, "between": [0.999, 1.001]},
+        ],
+    },
+    # Learning-rate sweeps (the optimizer lab's sweep mode: the view's ``sweep`` is the
+    # configure's sweep section; the runs are the optimizers swept).
+    {
+        "id": "sweep-rosenbrock",
+        "lab": D,
+        "config": {
+            "surface": "rosenbrock",
+            "steps": 2000,
+            "runs": [
+                {"optimizer": "gd"},
+                {"optimizer": "momentum"},
+                {"optimizer": "adagrad"},
+                {"optimizer": "rmsprop"},
+                {"optimizer": "adam"},
+            ],
+        },
+        "options": {"steps_per_frame": 20},
+        "view": {
+            "mode": "sweep",
+            "sweep": {"lr_min": 1e-5, "lr_max": 10.0, "lr_count": 25, "criterion": "final"},
+        },
+        "claims": [
+            _sweep_best("gd", 0.0017, 0.0018),
+            _sweep_values("gd", (0.0017, 0.0018), 0.01, 0.02),
+            _sweep_status("gd", (0.003, 10.0), "diverged"),
+            _sweep_best("adam", 0.09, 0.11),
+            _sweep_values("adam", (0.09, 1.01), 0.0, 0.0),  # f* to machine precision
+            _sweep_best("adagrad", 1.7, 1.8),
+        ],
+    },
+    {
+        "id": "sweep-adagrad-adam",
+        "lab": D,
+        "config": {
+            "surface": "ill_conditioned",
+            "steps": 500,
+            "runs": [{"optimizer": "adagrad"}, {"optimizer": "adam"}],
+        },
+        "options": {"steps_per_frame": 5},
+        "view": {
+            "mode": "sweep",
+            "sweep": {
+                "lr_min": 1e-3,
+                "lr_max": 10.0,
+                "lr_count": 25,
+                "criterion": "steps_to_tolerance",
+                "tolerance": 1e-6,
+            },
+        },
+        "claims": [
+            {"check": "sweep_never", "run": "adagrad", "lrs": [0.001, 0.5]},
+            _sweep_values("adagrad", (0.67, 0.69), 312, 312),
+            _sweep_values("adagrad", (6.8, 6.9), 7, 7),
+            _sweep_best("adagrad", 6.8, 6.9),
+            _sweep_values("adam", (0.068, 10.0), 0, 500),
+            _sweep_values("adam", (0.15, 10.0), 116, 159),
+            {"check": "sweep_never", "run": "adam", "lrs": [0.001, 0.05]},
         ],
     },
 ]

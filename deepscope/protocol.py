@@ -31,6 +31,7 @@ from .engine import optimizers as _optimizers
 from .engine import owndata as _owndata
 from .engine import race as _race
 from .engine import surfaces as _surfaces
+from .engine import sweep as _sweep
 from .engine import training as _training
 from .engine.expressions import MAX_LENGTH as _MAX_EXPR
 from .engine.knobs import SEED as _SEED
@@ -816,6 +817,16 @@ class ConfigureDescend(Strict):
     lab: Literal["descend"]
     config: DescendRequest
     options: StreamOptions = Field(default_factory=StreamOptions)
+    sweep: SweepSpec | None = Field(
+        None, description="sweep each run's learning rate instead of racing (frames: sweep)"
+    )
+
+    @model_validator(mode="after")
+    def _sweep_work(self) -> ConfigureDescend:
+        if self.sweep is not None:
+            n, steps = len(self.config.runs), self.config.steps
+            check_sweep_work(n, self.sweep.lr_count, steps, "config.steps")
+        return self
 
 
 class ConfigureTrain(Strict):
@@ -853,8 +864,92 @@ class DatasetUpload(DatasetRequest):
     type: Literal["dataset"]
 
 
+# --- classes: a teacher leads, students follow (docs/protocol.md, "Classes") -----------
+
+CLASS_CODE_ALPHABET = "ACDEFHJKMNPRTVWXY34679"  # no 0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V pairs
+CLASS_CODE_LENGTH = 6
+ClassCode = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=32,
+        description=f"the class code ({CLASS_CODE_LENGTH} of {CLASS_CODE_ALPHABET}; "
+        "case, spaces and dashes ignored)",
+    ),
+]
+# The page's state as a shared link carries it (lab, config, options, view, preset, play):
+# the server keeps and forwards it, the pages read it (their links' own format and version).
+PageState = dict[str, Any]
+
+
+class ClassCreate(Strict):
+    """Start a class led by this connection (answered by ``class_created``)."""
+
+    type: Literal["class_create"]
+
+
+class ClassJoin(Strict):
+    """Follow the class with this code (answered by ``class_joined``)."""
+
+    type: Literal["class_join"]
+    code: ClassCode
+
+
+class ClassResume(Strict):
+    """The teacher again (a reload, another device): the code and the teacher key."""
+
+    type: Literal["class_resume"]
+    code: ClassCode
+    teacher_key: str = Field(min_length=1, max_length=128)
+
+
+class ClassFollow(Strict):
+    type: Literal["class_follow"]
+
+
+class ClassExplore(Strict):
+    type: Literal["class_explore"]
+
+
+class ClassHandin(Strict):
+    """An exploring student hands in their lab state."""
+
+    type: Literal["class_handin"]
+    note: str = Field("", max_length=280, description="what the student says about it")
+    name: str = Field("", max_length=60, description="the student's name, if they give one")
+    state: PageState = Field(description="the page's state (what a shared link carries)")
+
+
+class ClassShow(Strict):
+    """Teacher only: open a hand-in on the teacher's screen (and so the followers')."""
+
+    type: Literal["class_show"]
+    handin: int = Field(ge=1, le=1_000_000)
+
+
+class ClassView(Strict):
+    """Teacher only: the teacher's page state, mirrored on every follower's page."""
+
+    type: Literal["class_view"]
+    state: PageState
+
+
 ClientMessage = Annotated[
-    Configure | Play | Pause | StepMessage | Reset | DatasetUpload, Field(discriminator="type")
+    Configure
+    | Play
+    | Pause
+    | StepMessage
+    | Reset
+    | DatasetUpload
+    | ClassCreate
+    | ClassJoin
+    | ClassResume
+    | ClassFollow
+    | ClassExplore
+    | ClassHandin
+    | ClassShow
+    | ClassView,
+    Field(discriminator="type"),
 ]
 LabName = Literal["layers", "descend", "train"]
 
@@ -921,7 +1016,16 @@ class Problem(BaseModel):
 
 class ErrorMessage(BaseModel):
     type: Literal["error"] = "error"
-    code: Literal["bad_json", "invalid", "rate_limited", "internal", "no_lab"]
+    code: Literal[
+        "bad_json",
+        "invalid",
+        "rate_limited",
+        "internal",
+        "no_lab",
+        "not_teacher",
+        "no_class",
+        "class_full",
+    ]
     message: str = Field(description="English, naming the field: 'config.depth: …'")
     field: str | None = Field(None, description="the first problem's field")
     problems: list[Problem] = Field(default_factory=list, description="every problem (≤ 5)")
@@ -941,8 +1045,80 @@ class DatasetInfo(DatasetResponse):
     type: Literal["dataset"] = "dataset"
 
 
+ClassMode = Literal["follow", "explore", "teacher"]
+
+
+class ClassCreated(BaseModel):
+    """To the teacher only. The key never goes on screen nor into the page's address."""
+
+    type: Literal["class_created"] = "class_created"
+    code: str
+    teacher_key: str
+    join_urls: list[str] = Field(description="the join address on each address served")
+    qr_svg: str = Field(description="a QR code of the first join address, as SVG")
+
+
+class ClassJoined(BaseModel):
+    type: Literal["class_joined"] = "class_joined"
+    code: str
+    mode: ClassMode
+
+
+class ClassState(BaseModel):
+    type: Literal["class_state"] = "class_state"
+    code: str
+    followers: int
+    explorers: int
+    teacher_present: bool
+
+
+class Handin(BaseModel):
+    id: int
+    name: str
+    note: str
+    lab: str = Field(description="the lab of the handed-in state")
+    at: float = Field(description="when (seconds since the epoch)")
+    state: PageState
+
+
+class ClassHandins(BaseModel):
+    """To the teacher: every hand-in so far, oldest first."""
+
+    type: Literal["class_handins"] = "class_handins"
+    code: str
+    handins: list[Handin]
+
+
+class ClassViewOut(BaseModel):
+    """The teacher's page state: to followers (mirror it), and to the teacher after
+    ``class_show`` (``handin``: open this hand-in as the teacher's own state)."""
+
+    type: Literal["class_view"] = "class_view"
+    code: str
+    state: PageState
+    handin: int | None = None
+
+
+class ClassEnded(BaseModel):
+    type: Literal["class_ended"] = "class_ended"
+    code: str
+    reason: str = Field(description="English: why (the page words it by ``why``)")
+    why: Literal["teacher_left"]
+
+
 ServerMessage = Annotated[
-    Hello | Frame | Status | ErrorMessage | DatasetInfo, Field(discriminator="type")
+    Hello
+    | Frame
+    | Status
+    | ErrorMessage
+    | DatasetInfo
+    | ClassCreated
+    | ClassJoined
+    | ClassState
+    | ClassHandins
+    | ClassViewOut
+    | ClassEnded,
+    Field(discriminator="type"),
 ]
 
 
@@ -1065,3 +1241,148 @@ class Health(BaseModel):
             "milliseconds per frame and the bytes per frame"
         ),
     )
+    classes: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "classes this worker takes part in, their members here, the store (memory or "
+            "Redis), the teacher messages put in followers' mailboxes and the milliseconds "
+            "each delivery took"
+        ),
+    )
+
+
+# --- learning-rate sweeps (POST /api/sweep, and a descend configure's ``sweep``) ---------
+
+MAX_SWEEP_WORK = _sweep.MAX_WORK  # runs × steps of one sweep (optimizers × lr_count × steps)
+SweepCriterion = Literal["final", "steps_to_tolerance"]
+
+
+class SweepSpec(Strict):
+    """Which learning rates a sweep tries, and what it counts as good."""
+
+    lr_min: float = _knob(_sweep.SweepConfig, "lr_min", "the smallest learning rate")
+    lr_max: float = _knob(_sweep.SweepConfig, "lr_max", "the largest learning rate")
+    lr_count: int = _knob(_sweep.SweepConfig, "lr_count", "learning rates, log-spaced")
+    criterion: SweepCriterion = Field(
+        _default(_sweep.SweepConfig, "criterion"),
+        description=(
+            "final: f − f* after the last step; steps_to_tolerance: the first step at which "
+            "f − f* < tolerance (null: never)"
+        ),
+    )
+    tolerance: float = _knob(_sweep.SweepConfig, "tolerance", "steps_to_tolerance: f − f* below")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SweepSpec:
+        if self.lr_min > self.lr_max or (self.lr_count > 1 and self.lr_min == self.lr_max):
+            raise problem(
+                "sweep_lr_order",
+                "lr_min must be below lr_max",
+                field="lr_min",
+                low=self.lr_min,
+                high=self.lr_max,
+            )
+        return self
+
+    def config(self) -> _sweep.SweepConfig:
+        return _sweep.SweepConfig(
+            lr_min=self.lr_min,
+            lr_max=self.lr_max,
+            lr_count=self.lr_count,
+            criterion=self.criterion,
+            tolerance=self.tolerance,
+        )
+
+
+def check_sweep_work(optimizers: int, lr_count: int, steps: int, field: str = "steps") -> None:
+    """A sweep is bounded by what it steps (runs × steps), not by the rows it returns."""
+    work = optimizers * lr_count * steps
+    if work > MAX_SWEEP_WORK:
+        raise problem(
+            "sweep_work",
+            f"optimizers × lr_count × steps = {work:,} exceeds {MAX_SWEEP_WORK:,}: "
+            "fewer optimizers, learning rates or steps",
+            field=field,
+            value=work,
+            limit=MAX_SWEEP_WORK,
+        )
+
+
+class SweepRun(OptimizerChoice):
+    """An optimizer of a sweep: its hyper-parameters as set, without ``lr`` (the sweep's)."""
+
+    label: str | None = Field(None, max_length=40)
+
+    @field_validator("lr")
+    @classmethod
+    def _no_lr(cls, value: float | None) -> float | None:
+        if value is not None:
+            raise problem("sweep_lr", "a sweep sets the learning rate: leave lr out")
+        return value
+
+
+class SweepRequest(SweepSpec, SurfaceParamsMixin):
+    """Body of ``POST /api/sweep``."""
+
+    start: Point | None = Field(None, description="where every run starts")
+    steps: int = knob_field(_race.STEPS)
+    optimizers: list[SweepRun] = Field(min_length=1, max_length=MAX_RUNS)
+    seed: int = knob_field(_SEED)
+
+    @model_validator(mode="after")
+    def _work(self) -> SweepRequest:
+        check_sweep_work(len(self.optimizers), self.lr_count, self.steps)
+        return self
+
+
+class SweepCurveOut(BaseModel):
+    optimizer: str
+    label: str
+    lrs: list[float] = Field(description="the learning rates, ascending")
+    values: list[int | float | None] = Field(
+        description="the criterion per learning rate; null: diverged, or never reached"
+    )
+    status: list[Literal["running", "converged", "diverged"]]
+    best_lr: float | None = Field(description="the argmin of values (a tie: the smaller lr)")
+    best_path: list[list[float]] | None = Field(
+        None, description="the run at best_lr: its points, the start first"
+    )
+
+
+class SweepResponse(BaseModel):
+    optimizers: list[SweepCurveOut]
+    criterion: SweepCriterion
+    f_star: float = Field(description="the surface's lowest known minimum value")
+    steps: int
+    surface: SurfaceInfo
+    elapsed_ms: float
+
+
+class SweepCurveFrame(BaseModel):
+    optimizer: str
+    label: str
+    lrs: list[float]
+    values: list[int | float | None]
+    status: list[Literal["running", "converged", "diverged"]]
+    best_lr: float | None
+    best_index: int | None = Field(description="index of best_lr in lrs")
+    path_from: int = Field(
+        description=(
+            "the first row of path: 0 when the best run changed (the page starts its path "
+            "over), else the rows after the ones already sent"
+        )
+    )
+    path: list[list[float]] = Field(description="rows of the best run's path")
+    path_loss: list[float | None] = Field(description="f at those rows")
+
+
+class SweepFrameData(BaseModel):
+    sweep: Literal[True] = Field(True, description="this is a sweep's frame")
+    criterion: SweepCriterion
+    tolerance: float
+    f_star: float
+    optimizers: list[SweepCurveFrame]
+    surface: SurfaceInfo | None = Field(None, description="in the first frame of a configure")
+
+
+ConfigureDescend.model_rebuild()

@@ -98,6 +98,33 @@ class Settings(BaseSettings):
         5.0, gt=0, le=600, description="a client that reads nothing this long is dropped"
     )
     ping_interval_s: float = Field(10.0, gt=0, le=600)
+    redis_url: str | None = Field(
+        None,
+        description=(
+            "Redis (redis://host:port/db) that carries classes between server processes "
+            "(--workers > 1, or several hosts); without it one process holds every class"
+        ),
+    )
+    class_max_members: int = Field(
+        200, ge=1, le=10_000, description="students one class takes (following or exploring)"
+    )
+    class_linger_s: float = Field(
+        1800.0,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="a class ends this long after its teacher left (unless they come back)",
+    )
+    class_join_per_min: float = Field(
+        60.0,
+        gt=0,
+        le=10_000,
+        description=(
+            "class_join / class_resume / class_create attempts a minute per client address "
+            "(half of it at once): a class behind one NAT joins in a burst; guessing one of "
+            "22⁶ codes at this rate takes years"
+        ),
+    )
+    class_max_handins: int = Field(200, ge=1, le=10_000, description="hand-ins a class keeps")
 
     @field_validator("frame_ancestors")
     @classmethod

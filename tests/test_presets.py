@@ -48,6 +48,10 @@ def test_preset_is_valid_and_translated(preset: dict[str, Any]) -> None:
         assert isinstance(config, protocol.DescendRequest)
         surface = labs.build_surface(config.surface, config.surface_params)
         labs.check_starts(config, surface)
+        view = preset.get("view", {})
+        if view.get("mode") == "sweep":  # the optimizer lab's sweep mode: a configure's sweep
+            message = {"type": "configure", "lab": "descend", "config": preset["config"]}
+            protocol.ConfigureDescend.model_validate({**message, "sweep": view["sweep"]})
 
 
 NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?|[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+")
@@ -95,7 +99,12 @@ DESCEND = [p for p in PRESETS if p["lab"] == "descend"]
 
 @pytest.mark.parametrize("preset", DESCEND, ids=[p["id"] for p in DESCEND])
 def test_descend_claims_fail_when_the_learning_rates_change(preset: dict[str, Any]) -> None:
+    """(A sweep's learning rates are its range: each run's own lr is replaced.)"""
     moved = copy.deepcopy(preset)
+    sweep = moved.get("view", {}).get("sweep") if moved.get("view", {}).get("mode") else None
+    if sweep is not None:
+        sweep["lr_min"] *= 0.6
+        sweep["lr_max"] *= 0.6
     for run in moved["config"]["runs"]:
         if run["optimizer"] != "newton":
             run["lr"] = run.get("lr", 1.0) * 0.6

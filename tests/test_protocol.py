@@ -76,6 +76,14 @@ CLIENT_EXAMPLES = [
     {"type": "reset"},
     {"type": "dataset", "csv": "x,y,label\n0,0,0\n1,1,1\n"},
     {"type": "dataset", "points": [[0, 0, "a"], [1, 1, "b"]]},
+    {"type": "class_create"},
+    {"type": "class_join", "code": "AC3 4DE"},
+    {"type": "class_resume", "code": "AC34DE", "teacher_key": "k" * 32},
+    {"type": "class_follow"},
+    {"type": "class_explore"},
+    {"type": "class_handin", "name": "Ada", "note": "", "state": {"lab": "layers"}},
+    {"type": "class_show", "handin": 3},
+    {"type": "class_view", "state": {"v": 1, "lab": "descend", "play": True}},
 ]
 
 SERVER_EXAMPLES = [
@@ -102,6 +110,19 @@ SERVER_EXAMPLES = [
         columns=["x", "y", "label"],
         counts=[2, 2],
     ),
+    protocol.ClassCreated(
+        code="AC34DE", teacher_key="k" * 32, join_urls=["http://h/?class=AC34DE"], qr_svg="<svg/>"
+    ),
+    protocol.ClassJoined(code="AC34DE", mode="follow"),
+    protocol.ClassState(code="AC34DE", followers=29, explorers=1, teacher_present=True),
+    protocol.ClassHandins(
+        code="AC34DE",
+        handins=[
+            protocol.Handin(id=1, name="", note="hi", lab="train", at=1.5, state={"lab": "train"})
+        ],
+    ),
+    protocol.ClassViewOut(code="AC34DE", state={"lab": "layers"}, handin=None),
+    protocol.ClassEnded(code="AC34DE", reason="the teacher left", why="teacher_left"),
 ]
 
 

@@ -24,6 +24,8 @@ from ..protocol import (
     LayersResponse,
     SurfaceRequest,
     SurfaceResponse,
+    SweepRequest,
+    SweepResponse,
     TrainRequest,
     TrainResponse,
 )
@@ -51,6 +53,7 @@ async def healthz(request: Request) -> Health:
         loop_lag=request.app.state.monitor.percentiles(),
         layers_cache=request.app.state.pool.layers.stats(),
         frames=request.app.state.pool.frames.stats(),
+        classes=request.app.state.classes.stats(),
     )
 
 
@@ -76,6 +79,14 @@ async def activation(body: ActivationRequest, request: Request) -> ActivationRes
 async def descend(body: DescendRequest, request: Request) -> DescendResponse:
     """The optimizer lab: every run's path on the surface, raced together."""
     return await _pool(request).run(labs.run_descend, body)
+
+
+@router.post("/api/sweep", response_model=SweepResponse, tags=["labs"])
+async def sweep(body: SweepRequest, request: Request) -> SweepResponse:
+    """A learning-rate sweep: every optimizer at every learning rate, raced as one array
+    program; per optimizer the criterion against the learning rate, its best learning
+    rate and that run's path."""
+    return await _pool(request).run(labs.run_sweep, body)
 
 
 @router.post("/api/surface", response_model=SurfaceResponse, tags=["labs"])

@@ -58,8 +58,17 @@ async def live(websocket: WebSocket) -> None:
     await websocket.accept()
     registry: SessionRegistry = app.state.sessions
     pool: ComputePool = app.state.pool
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    host = websocket.headers.get("host") or f"{settings.host}:{settings.port}"
     session = Session(
-        StarletteTransport(websocket), settings, pool, registry.cap, app.state.uploads
+        StarletteTransport(websocket),
+        settings,
+        pool,
+        registry.cap,
+        app.state.uploads,
+        classes=app.state.classes,
+        address=websocket.client.host if websocket.client else "unknown",
+        base_url=f"{scheme}://{host}",
     )
     if not registry.admit(session):
         await websocket.close(

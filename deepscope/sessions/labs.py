@@ -13,7 +13,16 @@ from functools import lru_cache
 import numpy as np
 
 from .. import i18n
-from ..engine import activations, layers_lab, optimizers, owndata, race, surfaces, training
+from ..engine import (
+    activations,
+    layers_lab,
+    optimizers,
+    owndata,
+    race,
+    surfaces,
+    sweep,
+    training,
+)
 from ..engine.expressions import ExpressionError
 from ..engine.histograms import Histogram
 from ..engine.text import Text
@@ -41,6 +50,10 @@ from ..protocol import (
     SurfaceInfo,
     SurfaceRequest,
     SurfaceResponse,
+    SweepCurveOut,
+    SweepRequest,
+    SweepResponse,
+    SweepSpec,
     TextRef,
     TrainFinal,
     TrainRequest,
@@ -300,6 +313,63 @@ def run_surface(req: SurfaceRequest) -> SurfaceResponse:
         x=finite_list(axes[0]),
         y=finite_list(axes[1]),
         z=finite_list(z, 7),
+        elapsed_ms=(time.perf_counter() - started) * 1e3,
+    )
+
+
+# --- learning-rate sweeps ----------------------------------------------------------
+
+
+def start_sweep(
+    surface: surfaces.Surface,
+    runs: list[race.RunConfig],
+    spec: SweepSpec,
+    steps: int,
+    seed: int,
+) -> sweep.Sweep:
+    """The sweep of ``runs`` on ``surface`` (InputError when the surface knows no f*)."""
+    try:
+        return sweep.Sweep(surface, runs, spec.config(), steps, seed)
+    except sweep.NoMinimumError as err:
+        raise InputError("surface", str(err), "sweep_no_minimum") from None
+
+
+def run_sweep(req: SweepRequest) -> SweepResponse:
+    """Every optimizer × learning rate as one race; the best run's path per optimizer."""
+    started = time.perf_counter()
+    surface = build_surface(req.surface, req.surface_params)
+    if req.start is not None and len(req.start) != surface.dims:
+        raise InputError(
+            "start",
+            f"needs {surface.dims} coordinate(s) on this surface",
+            "start_dims",
+            dims=surface.dims,
+        )
+    runs = [run_config(r, req.start) for r in req.optimizers]
+    swept = start_sweep(surface, runs, req, req.steps, req.seed)
+    swept.run()
+    curves = []
+    for j, curve in enumerate(swept.curves()):
+        path = None
+        if curve.best is not None:
+            path = finite_list(swept.path(swept.run_index(j, curve.best)))
+        curves.append(
+            SweepCurveOut(
+                optimizer=curve.optimizer,
+                label=curve.label,
+                lrs=curve.lrs,
+                values=curve.values,
+                status=curve.status,
+                best_lr=curve.best_lr,
+                best_path=path,
+            )
+        )
+    return SweepResponse(
+        optimizers=curves,
+        criterion=req.criterion,
+        f_star=swept.f_star,
+        steps=req.steps,
+        surface=surface_info(surface),
         elapsed_ms=(time.perf_counter() - started) * 1e3,
     )
 

@@ -187,6 +187,77 @@ class DescendRunner(Runner):
         return {"first_row": chunk.first_row, "runs": runs}
 
 
+class SweepRunner(Runner):
+    """A learning-rate sweep of the race's runs (``configure.sweep``), streamed like the
+    race: ``steps_per_frame`` steps of every run a frame. Each frame carries every
+    optimizer's whole curve so far (a few numbers per learning rate) and the new rows of
+    its best run's path (the whole path again when the best run changed)."""
+
+    lab: LabName = "descend"
+    streaming = True
+
+    def __init__(self, message: ConfigureDescend) -> None:
+        assert message.sweep is not None
+        self.req = message.config
+        self.spec = message.sweep
+        self.options = message.options
+        self.sent: list[tuple[int | None, int]] = []  # per optimizer: best run, rows sent
+
+    def start(self) -> Output:
+        surface = labs.build_surface(self.req.surface, self.req.surface_params)
+        labs.check_starts(self.req, surface)
+        configs = [labs.run_config(r, self.req.start) for r in self.req.runs]
+        self.sweep = labs.start_sweep(surface, configs, self.spec, self.req.steps, self.req.seed)
+        self.sent = [(None, 0)] * len(configs)
+        data = self._data()
+        data["surface"] = labs.surface_info(surface).model_dump()
+        return Output(0, data)
+
+    def advance(self, n: int, views: bool = False) -> Output:
+        left = self.req.steps - self.sweep.row
+        if left > 0:  # (a step after the end repeats the last frame)
+            self.sweep.advance(min(max(1, n), left))
+        out = Output(self.sweep.row, self._data())
+        if self.sweep.finished:
+            out.ended, out.reason = "finished", "every run has stopped"
+        elif self.sweep.row >= self.req.steps:
+            out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
+        return out
+
+    def _data(self) -> dict[str, Any]:
+        curves = []
+        for j, curve in enumerate(self.sweep.curves()):
+            run, sent = self.sent[j]
+            best = None if curve.best is None else self.sweep.run_index(j, curve.best)
+            start = sent if best == run else 0
+            if best is None:
+                path, loss = np.empty((0, self.sweep.surface.dims)), np.empty(0)
+            else:
+                path, loss = self.sweep.path(best, start), self.sweep.path_loss(best, start)
+            self.sent[j] = (best, start + path.shape[0])
+            curves.append(
+                {
+                    "optimizer": curve.optimizer,
+                    "label": curve.label,
+                    "lrs": curve.lrs,
+                    "values": [v if isinstance(v, int) else _num(v, 8) for v in curve.values],
+                    "status": curve.status,
+                    "best_lr": curve.best_lr,
+                    "best_index": curve.best,
+                    "path_from": start,
+                    "path": wire(path, 8),
+                    "path_loss": wire(loss, None),
+                }
+            )
+        return {
+            "sweep": True,
+            "criterion": self.spec.criterion,
+            "tolerance": self.spec.tolerance,
+            "f_star": _num(self.sweep.f_star, 15),
+            "optimizers": curves,
+        }
+
+
 class TrainRunner(Runner):
     """A training run, ``steps_per_frame`` updates per frame up to ``steps``."""
 
@@ -280,5 +351,5 @@ def make_runner(
     if isinstance(message, ConfigureLayers):
         return LayersRunner(message)
     if isinstance(message, ConfigureDescend):
-        return DescendRunner(message)
+        return SweepRunner(message) if message.sweep is not None else DescendRunner(message)
     return TrainRunner(message, labs.train_table(message.config, find))

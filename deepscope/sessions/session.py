@@ -30,6 +30,14 @@ from .. import __version__
 from ..engine.text import Text
 from ..protocol import (
     MAX_UPLOAD_MESSAGE_BYTES,
+    ClassCreate,
+    ClassExplore,
+    ClassFollow,
+    ClassHandin,
+    ClassJoin,
+    ClassResume,
+    ClassShow,
+    ClassView,
     ClientMessage,
     ConfigureDescend,
     ConfigureLayers,
@@ -51,6 +59,7 @@ from ..protocol import (
 )
 from ..settings import Settings
 from . import labs, problems
+from .classroom import ClassError, ClassHub, Seat
 from .compute import ComputePool
 from .labs import InputError
 from .layers_service import Detail, Picture, plan
@@ -71,6 +80,17 @@ UPLOAD_MESSAGE = re.compile(r'\s*\{\s*"type"\s*:\s*"dataset"')
 _ids = itertools.count(1)
 
 Configure = ConfigureLayers | ConfigureDescend | ConfigureTrain
+ClassMessage = (
+    ClassCreate
+    | ClassJoin
+    | ClassResume
+    | ClassFollow
+    | ClassExplore
+    | ClassHandin
+    | ClassShow
+    | ClassView
+)
+LabMessage = Configure | Play | Pause | StepMessage | Reset
 
 
 @dataclass(eq=False)
@@ -129,7 +149,24 @@ class Mailbox:
 
 # A message's loc starts with its type tag, then (configure) its lab tag.
 MESSAGE_TAGS = (
-    frozenset({"configure", "play", "pause", "step", "reset", "dataset"}),
+    frozenset(
+        {
+            "configure",
+            "play",
+            "pause",
+            "step",
+            "reset",
+            "dataset",
+            "class_create",
+            "class_join",
+            "class_resume",
+            "class_follow",
+            "class_explore",
+            "class_handin",
+            "class_show",
+            "class_view",
+        }
+    ),
     frozenset({"layers", "descend", "train"}),
 )
 
@@ -147,8 +184,15 @@ class Session:
         pool: ComputePool,
         max_sessions: int,
         uploads: UploadStore | None = None,
+        classes: ClassHub | None = None,
+        address: str = "local",
+        base_url: str = "http://127.0.0.1:8000",
     ) -> None:
         self.id = f"s{next(_ids)}"
+        self.classes = classes
+        self.address = address  # the client's (class join attempts are throttled by it)
+        self.base_url = base_url  # the address the client used (a class's join address)
+        self.seat: Seat | None = None
         self.uploads = uploads if uploads is not None else UploadStore()
         self.transport = transport
         self.settings = settings
@@ -202,6 +246,8 @@ class Session:
             for task in tasks:
                 task.cancel()
             self.uploads.drop(self.id)  # a session's uploads end with it (even if cancelled)
+            if self.classes is not None:
+                self.classes.leave(self)  # (before any await: a cancelled task may not get further)
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.worker is not None:
                 self.pool.frames.leave(self.worker, self.id)
@@ -240,9 +286,11 @@ class Session:
                     self._error("rate_limited", "too many messages: slowing down")
                 await asyncio.sleep(wait)
             self.bucket.take()
-            upload = self._handle(text)
-            if upload is not None:  # parsed before any later message is read: order holds
-                await self._upload(upload)
+            later = self._handle(text)
+            if isinstance(later, DatasetUpload):  # parsed before any later message: in order
+                await self._upload(later)
+            elif later is not None:
+                await self._class(later)
 
     async def _upload(self, message: DatasetUpload) -> None:
         try:
@@ -254,7 +302,7 @@ class Session:
         info = DatasetInfo(**labs.dataset_response(table).model_dump())
         self.mailbox.put_control(info.model_dump_json())
 
-    def _handle(self, text: str) -> DatasetUpload | None:
+    def _handle(self, text: str) -> DatasetUpload | ClassMessage | None:
         try:
             message = CLIENT_MESSAGE.validate_json(text)
         except ValidationError as err:
@@ -265,8 +313,14 @@ class Session:
                 found = message_problems(err)
                 self._error("invalid", problems.describe(found), found)
             return None
-        if isinstance(message, DatasetUpload):
+        if isinstance(message, DatasetUpload | ClassMessage):
             return message
+        if self.following and isinstance(message, LabMessage):
+            self._error(
+                "not_teacher",
+                "you follow the teacher: choose 'Explore on my own' to change the lab",
+            )
+            return None
         if isinstance(message, ConfigureLayers | ConfigureDescend | ConfigureTrain):
             self.pending = message
             self.config_seq += 1
@@ -292,6 +346,60 @@ class Session:
             self.pending_steps = 0
         self.wake.set()
         return None
+
+    # --- classes ----------------------------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        return self.seat is not None and self.seat.mode == "follow"
+
+    @property
+    def teaching(self) -> bool:
+        return self.seat is not None and self.seat.mode == "teacher"
+
+    def deliver(self, text: str, frame: bool) -> None:
+        """A class's message for this client (a frame: the newest one wins)."""
+        if frame:
+            self.mailbox.put_frame(text)
+        else:
+            self.mailbox.put_control(text)
+
+    def seated(self, seat: Seat | None) -> None:
+        self.seat = seat
+        if seat is not None and seat.mode == "follow":
+            # Its own lab stands still: the teacher's frames come instead.
+            self.playing = False
+            self.pending_steps = 0
+            self.pending = None
+            self.wake.set()
+
+    async def _class(self, message: ClassMessage) -> None:
+        hub = self.classes
+        if hub is None:
+            self._error("no_class", "this server has no classes")
+            return
+        try:
+            if isinstance(message, ClassCreate):
+                await hub.create(self, self.base_url)
+            elif isinstance(message, ClassJoin):
+                await hub.join(self, message.code)
+            elif isinstance(message, ClassResume):
+                await hub.resume(self, message.code, message.teacher_key, self.base_url)
+            elif isinstance(message, ClassFollow):
+                await hub.follow(self)
+            elif isinstance(message, ClassExplore):
+                await hub.explore(self)
+            elif isinstance(message, ClassHandin):
+                await hub.handin(self, message)
+            elif isinstance(message, ClassShow):
+                await hub.show(self, message.handin)
+            else:
+                await hub.view(self, message.state)
+        except ClassError as err:
+            self.mailbox.put_control(err.wire())
+        except Exception:
+            log.exception("session %s: %s failed", self.id, message.type)
+            self._error("internal", "the class could not do that; try again")
 
     # --- compute ----------------------------------------------------------------
 
@@ -345,7 +453,7 @@ class Session:
             return
         runner = Live(message.lab, streaming=True)
         self.current, self.runner, self.current_seq = message, runner, seq
-        self._framed(runner.lab, reply, seq)
+        self._framed(runner.lab, reply, seq, restart=True)
         if runner.streaming:
             if self.playing:
                 self.wake.set()  # keep playing the new configuration
@@ -432,7 +540,9 @@ class Session:
 
     def _post_picture(self, picture: Picture, config_seq: int) -> None:
         self.last_picture = picture
-        self._post_frame("layers", 0, picture.compute_ms, config_seq, picture.data_json)
+        self._post_frame(
+            "layers", 0, picture.compute_ms, config_seq, picture.data_json, restart=True
+        )
 
     def _interrupted(self, runner: Live) -> bool:
         return (
@@ -483,13 +593,20 @@ class Session:
 
     # --- output -------------------------------------------------------------------
 
-    def _framed(self, lab: LabName, framed: Framed, config_seq: int) -> None:
+    def _framed(self, lab: LabName, framed: Framed, config_seq: int, restart: bool = False) -> None:
         self.pool.frames.account(lab, framed)
-        self._post_frame(lab, framed.step, framed.compute_ms, config_seq, framed.data_json)
+        self._post_frame(lab, framed.step, framed.compute_ms, config_seq, framed.data_json, restart)
 
     def _post_frame(
-        self, lab: LabName, step: int, ms: float, config_seq: int, data_json: str
+        self,
+        lab: LabName,
+        step: int,
+        ms: float,
+        config_seq: int,
+        data_json: str,
+        restart: bool = False,
     ) -> None:
+        """``restart``: the first frame of a picture (a late follower needs none before)."""
         self.frame_seq += 1
         self.last_step = step
         frame = Frame(
@@ -502,7 +619,10 @@ class Session:
         )
         # The data is plain, finite JSON already: splice it in rather than re-validate.
         head = frame.model_dump_json()[: -len('"data":{}}')]
-        self.mailbox.put_frame(head + '"data":' + data_json + "}")
+        text = head + '"data":' + data_json + "}"
+        self.mailbox.put_frame(text)
+        if self.teaching and self.classes is not None:  # the same string to every follower
+            self.classes.teacher_message(self, text, frame=True, restart=restart)
 
     def _status(
         self, state: str, reason: str, step: int | None = None, text: Text | None = None
@@ -517,7 +637,10 @@ class Session:
                 "step": step or 0,
             }
         )
-        self.mailbox.put_control(status.model_dump_json())
+        wire = status.model_dump_json()
+        self.mailbox.put_control(wire)
+        if self.teaching and self.classes is not None:
+            self.classes.teacher_message(self, wire, frame=False, restart=False)
 
     def _error(self, code: str, message: str, found: list[Problem] | None = None) -> None:
         found = found or []

@@ -4,7 +4,17 @@ import * as C from "./controls.js";
 import { apply, errorText, getLang, said, setLang, setText, t } from "./i18n.js";
 import { purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
-import { flushUrl, readUrl, state, urlFor, writeUrl } from "./state.js";
+import { Classroom } from "./classroom.js";
+import {
+  changed,
+  flushUrl,
+  migrate,
+  pruneLink,
+  readUrl,
+  state,
+  urlFor,
+  writeUrl,
+} from "./state.js";
 import { DescendLab } from "./labs/descend.js";
 import { GalleryLab } from "./labs/gallery.js";
 import { LayersLab } from "./labs/layers.js";
@@ -38,11 +48,14 @@ class App {
     this.frameTimes = [];
     this.lastAnnounce = 0;
     this.players = [];
+    this.classroom = new Classroom(this);
     this.socket = new LiveSocket({
       closeCodes: catalog.close_codes,
       onMessage: (m) => this.onMessage(m),
       onState: (s, r) => this.onConnection(s, r),
+      preamble: () => this.classroom.preamble(),
     });
+    changed.add(() => this.classroom.shareView());
     this.socketB = null; // compare mode's side B: a second, independent session
     // The lecture walk (PageDown / PageUp, n / p) follows the catalog's order.
     this.walk = catalog.presets.filter((p) => p.lab in this.labs);
@@ -58,6 +71,7 @@ class App {
     $("cvd").checked = state.cvd;
     this.buildPresets();
     this.bindShell();
+    this.classroom.start();
     apply();
     this.noticeBox = $("notice");
     this.socket.connect();
@@ -80,7 +94,9 @@ class App {
   // --- labs -----------------------------------------------------------------------
 
   activate(lab, { fromUrl = false } = {}) {
-    if (this.active && this.active !== this.labs[lab] && this.active.lab !== "gallery")
+    const following = this.classroom.following;
+    if (following) this.socket.forget();
+    else if (this.active && this.active !== this.labs[lab] && this.active.lab !== "gallery")
       this.socket.send({ type: "pause" });
     this.closeCompare();
     state.lab = lab;
@@ -105,7 +121,47 @@ class App {
     );
     this.placeNotice();
     apply(root);
+    if (following) this.classroom.lock(true);
     if (!fromUrl) writeUrl();
+  }
+
+  // A page state as a link carries it (a class's view, a hand-in): its lab, preset,
+  // configuration, stream options and view. ``following``: drawn from the teacher's frames
+  // (nothing is sent); otherwise it becomes this page's own (and plays if it was playing).
+  openState(snap, { following = false } = {}) {
+    if (!snap || typeof snap !== "object" || !(snap.lab in this.labs)) return;
+    const lab = snap.lab;
+    const version = Number.isInteger(snap.v) ? snap.v : 1;
+    const link = pruneLink(
+      migrate(
+        { lab, config: snap.config, options: snap.options, view: snap.view, compare: null },
+        version,
+      ),
+      this.catalog,
+    );
+    const preset = this.catalog.presets.find((p) => p.id === snap.preset) || null;
+    state.preset = preset ? preset.id : "";
+    state.configs[lab] = link.config || {};
+    state.options[lab] = link.options || {};
+    state.view[lab] = link.view || {};
+    delete state.compare[lab];
+    // Following within one lab: the controls take the teacher's values in place and the
+    // charts keep what they draw (the teacher's frames may come before or after this).
+    if (following && this.active?.lab === lab && this.active.adopt && !this.active.comparing) {
+      this.active.adopt(state.configs[lab], state.view[lab], state.options[lab]);
+      this.classroom.lock(true);
+      writeUrl();
+    } else {
+      this.activate(lab);
+    }
+    $("preset").value = state.preset;
+    if (preset) this.showNotice(preset);
+    else this.noticeBox.hidden = true;
+    if (!following && snap.play && STREAMING.has(lab)) this.play();
+  }
+
+  writeUrl() {
+    writeUrl();
   }
 
   // --- compare mode: side B is a second WebSocket session with its own configuration -----
@@ -154,24 +210,26 @@ class App {
 
   // A control (play, pause, step, reset) acts on both sides in compare mode.
   control(message) {
+    if (this.classroom.following) return; // the teacher plays and pauses
     this.socket.send(message);
     this.socketB?.send(message);
   }
 
-  // `wire` options go to the server but not into the shareable URL.
-  configure(lab, config, options, view, wire = {}, side = "a") {
+  // `wire` options go to the server but not into the shareable URL; `message` holds
+  // more fields of the configure message (the optimizer lab's `sweep`).
+  configure(lab, config, options, view, wire = {}, side = "a", message = {}) {
     if (side === "b") {
       if (state.compare[lab]) state.compare[lab].config = config;
       writeUrl();
-      this.socketB?.configure(lab, config, { ...options, ...wire });
+      this.socketB?.configure(lab, config, { ...options, ...wire }, message);
       return;
     }
     state.configs[lab] = config;
     state.options[lab] = options;
     state.view[lab] = view;
     writeUrl();
-    if (lab === "gallery") return;
-    this.socket.configure(lab, config, { ...options, ...wire });
+    if (lab === "gallery" || this.classroom.following) return; // (a follower's come from the teacher)
+    this.socket.configure(lab, config, { ...options, ...wire }, message);
     if (lab === state.lab) this.configured = true;
     if (this.pendingPlay === lab) {
       this.pendingPlay = null;
@@ -192,6 +250,11 @@ class App {
   // --- messages -------------------------------------------------------------------
 
   onMessage(message, side = "a") {
+    if (side === "a" && message.type.startsWith("class_")) {
+      this.classroom.onMessage(message);
+      return;
+    }
+    if (side === "a" && message.type === "error") this.classroom.onError(message);
     // Own data: the upload's answer, or what is wrong with it, goes to the lab's own box.
     if (message.type === "dataset") {
       this.active?.onDataset?.(message, side);
@@ -368,6 +431,7 @@ class App {
   // Next (+1) or previous (−1) preset in the catalog's order, across labs. Without a
   // current preset, the walk starts at the active lab's first one.
   walkPresets(direction) {
+    if (this.classroom.following) return; // the teacher walks the lecture
     const list = this.walk;
     if (!list.length) return;
     let i = list.findIndex((p) => p.id === state.preset);

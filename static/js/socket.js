@@ -3,8 +3,10 @@
 
 export class LiveSocket {
   // closeCodes: the catalog's WebSocket close codes ({try_later}: the server is full).
-  constructor({ closeCodes, onMessage, onState }) {
+  // preamble(): the messages a new connection sends first (a class's join or resume).
+  constructor({ closeCodes, onMessage, onState, preamble = () => [] }) {
     this.closeCodes = closeCodes;
+    this.preamble = preamble;
     this.onMessage = onMessage;
     this.onState = onState;
     this.ws = null;
@@ -25,7 +27,8 @@ export class LiveSocket {
     ws.onopen = () => {
       this.delay = 500;
       this.onState("open");
-      // A new session knows nothing: give it the uploads, then configure it again.
+      // A new session knows nothing: its class, the uploads, then configure it again.
+      for (const message of this.preamble()) ws.send(JSON.stringify(message));
       for (const message of this.uploads) ws.send(JSON.stringify(message));
       if (this.lastConfigure && !this.queued) this.queued = this.lastConfigure;
       this.schedule();
@@ -70,8 +73,9 @@ export class LiveSocket {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
-  configure(lab, config, options) {
-    this.queued = { type: "configure", lab, config, options };
+  // `message`: more fields of the configure message (a descend `sweep`).
+  configure(lab, config, options, message = {}) {
+    this.queued = { type: "configure", lab, config, options, ...message };
     this.lastConfigure = this.queued;
     this.controls = [];
     // Leading edge: a change after a quiet moment goes out at once; during a drag the
@@ -89,6 +93,26 @@ export class LiveSocket {
   send(message) {
     this.controls.push(message);
     this.schedule();
+  }
+
+  // At once and in order with the configures already sent (a class message); dropped
+  // while disconnected (the preamble says what matters again on reconnect).
+  sendNow(message) {
+    if (this.open) this.ws.send(JSON.stringify(message));
+  }
+
+  // The last configuration once more (the server answers with its picture again).
+  resend() {
+    if (!this.lastConfigure) return;
+    this.queued = this.lastConfigure;
+    this.schedule();
+  }
+
+  // Forget the configuration (a follower's page has none of its own).
+  forget() {
+    this.queued = null;
+    this.lastConfigure = null;
+    this.controls = [];
   }
 
   // A dataset upload goes out at once (before any later configure) and again to every

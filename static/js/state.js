@@ -14,7 +14,11 @@ export const state = {
   compare: {}, // lab -> {config, labels}: side B of compare mode (side A is configs[lab])
   preset: "",
   play: false, // a streaming lab was playing (a shared link opens playing)
+  classCode: "", // the class this page is in (?class=…; never the teacher key)
 };
+
+// Called after every change of the state (the teacher's page tells its class).
+export const changed = new Set();
 
 // The URL's format version (`v`). A link without one is version 1: the format of every
 // link shared before versions existed. Renaming, moving or reshaping a field of a lab's
@@ -58,7 +62,7 @@ function knownFields(catalog, lab) {
   if (l.optimizer_fields) nested.optimizer = l.optimizer_fields;
   if (l.run_fields) nested.runs = l.run_fields;
   if (l.input) nested.input = (value) => l.input[value?.distribution] || l.input.normal;
-  return { fields: l.fields, nested, options: l.options || null };
+  return { fields: l.fields, nested, options: l.options || null, sweep: l.sweep_fields || null };
 }
 
 // Drops the fields the server does not know (a link from another release), with a
@@ -93,6 +97,8 @@ export function pruneLink(link, catalog) {
   config(link.config, "config.");
   if (link.compare) config(link.compare, "compare.");
   if (known.options) prune(link.options, known.options, "options.", dropped);
+  // the optimizer lab's sweep settings go to the server as the configure's `sweep`
+  if (known.sweep && link.view) prune(link.view.sweep, known.sweep, "view.sweep.", dropped);
   if (dropped.length)
     console.warn(
       `DeepScope: this link has fields this version does not know, left out: ${dropped.join(", ")}`,
@@ -167,6 +173,7 @@ export function urlFor(s = state) {
     if (compare.labels) q.set("labels", JSON.stringify(compare.labels));
   }
   if (s.play) q.set("play", "1");
+  if (s.classCode) q.set("class", s.classCode);
   return url.toString();
 }
 
@@ -186,6 +193,7 @@ export function flushUrl() {
 export function writeUrl() {
   if (timer !== null) clearTimeout(timer);
   timer = setTimeout(flushUrl, SETTLE_MS);
+  for (const listener of changed) listener();
 }
 
 addEventListener("pagehide", () => {

@@ -388,7 +388,7 @@ def first_chart_drawn(page: Page, p: dict) -> None:  # type: ignore[type-arg]
     lab = p["lab"]
     ready = {
         "layers": "l.frames.a !== null && (!l.comparing || l.frames.b !== null)",
-        "descend": "l.runsData.length > 0",
+        "descend": "l.runsData.length > 0 || l.sweepData !== null",
         "train": "l.latest !== null && (!l.comparing || l.runs.b.latest !== null)",
     }[lab]
     wait_lab(page, lab, ready)

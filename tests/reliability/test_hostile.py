@@ -24,6 +24,7 @@ from tests.reliability.conftest import open_ws, until, wait_for_health
 ENDPOINTS = [
     "/api/layers",
     "/api/descend",
+    "/api/sweep",
     "/api/surface",
     "/api/activation",
     "/api/train",
@@ -32,6 +33,7 @@ ENDPOINTS = [
 VALID = {
     "/api/layers": {"depth": 2, "width": 10, "batch": 10, "input_dim": 4},
     "/api/descend": {"surface": "booth", "steps": 5, "runs": [{"optimizer": "adam"}]},
+    "/api/sweep": {"surface": "booth", "steps": 5, "optimizers": [{"optimizer": "adam"}]},
     "/api/surface": {"surface": "booth", "resolution": 8},
     "/api/activation": {"name": "tanh", "x": [0.5]},
     "/api/train": {"n_samples": 20, "hidden": [3], "steps": 5},

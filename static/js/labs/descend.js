@@ -1,11 +1,16 @@
 // Optimizer lab: runs racing on a surface — contour (or f(x)), loss, distance to the
 // nearest minimum, effective learning rates, the update equation with live numbers.
+// Sweep mode (view.mode "sweep", settings in view.sweep): each run's learning rate is
+// swept as one race on the server; the criterion against the learning rate per
+// optimizer, the best runs' paths on the contour, and one click back to the race with
+// each run at its best learning rate.
 import * as C from "../controls.js";
-import { colour, fmt } from "../plot.js";
+import { colour, fmt, sci } from "../plot.js";
 import { noteKeys, t } from "../i18n.js";
 import * as paths from "../charts/paths.js";
 import * as series from "../charts/series.js";
 import * as surface3d from "../charts/surface3d.js";
+import * as sweepChart from "../charts/sweep.js";
 
 export class DescendLab {
   constructor(app) {
@@ -14,6 +19,7 @@ export class DescendLab {
     this.grid = null;
     this.surface = null;
     this.runsData = [];
+    this.sweepData = null; // the newest sweep frame's curves, with the best paths so far
     this.state = "paused";
     // Runs whose learning rate the user moved: a new surface keeps theirs and gives
     // the others their optimizer's default (Rosenbrock's 0.001 crawls on x²).
@@ -30,19 +36,53 @@ export class DescendLab {
   mount(root, config, view, options) {
     this.config = { ...this.defaults(), ...config };
     this.options = { ...C.defaultsOf(this.app.catalog.labs.descend.options), ...options };
-    this.view = { logz: true, selected: 0, surface3d: false, ...view };
+    this.setView(view);
     const panel = C.el("div", { class: "controls" });
     const charts = C.el("div", { class: "charts" });
     root.replaceChildren(panel, charts);
+    this.panel = panel;
     this.buildControls(panel);
     this.buildCharts(charts);
+    this.applyMode();
     this.refreshSurface();
+  }
+
+  // A class's follower: the teacher's configuration, options and view, in place (the
+  // paths drawn so far stay; a new surface's grid is fetched; nothing is sent).
+  adopt(config, view, options) {
+    const where = (c) => JSON.stringify([c.surface, c.surface_params || {}]);
+    const moved = where(this.config) !== where({ ...this.defaults(), ...config });
+    this.config = { ...this.defaults(), ...config };
+    this.options = { ...C.defaultsOf(this.app.catalog.labs.descend.options), ...options };
+    this.setView(view);
+    const panel = C.el("div", { class: "controls" });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    this.applyMode();
+    if (moved) this.refreshSurface();
+    else this.render();
+  }
+
+  // The view, and in it the sweep's settings (the catalog's defaults where not given).
+  setView(view) {
+    this.view = { logz: true, selected: 0, surface3d: false, mode: "race", ...view };
+    this.view.sweep = {
+      ...C.defaultsOf(this.app.catalog.labs.descend.sweep_fields),
+      ...(this.view.sweep || {}),
+    };
+  }
+
+  sweeping() {
+    return this.view.mode === "sweep";
   }
 
   // --- configuration ---------------------------------------------------------------
 
+  // A sweep is the race's configuration plus the configure message's `sweep` section.
   send() {
-    this.app.configure(this.lab, this.config, this.options, this.view);
+    const message = this.sweeping() ? { sweep: this.view.sweep } : {};
+    this.app.configure(this.lab, this.config, this.options, this.view, {}, "a", message);
   }
 
   change(changes, { surface = false } = {}) {
@@ -190,6 +230,7 @@ export class DescendLab {
       ),
       C.fieldset("g.runs", this.runsBox, add),
       C.fieldset("g.run", this.stepsCtl.el, this.spf.el),
+      this.buildSweepControls(),
       C.fieldset("g.view", logz.el, s3d.el),
       C.fieldset("g.export", exportRow),
     );
@@ -284,6 +325,7 @@ export class DescendLab {
 
   renderRuns() {
     const cat = this.app.catalog;
+    this.lrInputs = []; // a sweep sets the learning rates: their sliders rest meanwhile
     this.runsBox.replaceChildren(
       ...this.config.runs.map((run, i) => {
         const spec = cat.optimizers.find((o) => o.name === run.optimizer);
@@ -379,6 +421,8 @@ export class DescendLab {
             },
           }).el,
         );
+        lr.input.disabled = this.sweeping();
+        this.lrInputs.push(lr.input);
         box.append(head, lr.el, more, actions);
         return box;
       }),
@@ -401,7 +445,12 @@ export class DescendLab {
     eq.box.append(this.equation, this.iterates);
     const s3d = C.card("c.surface3d", { wide: true, size: "tall" });
     this.s3dBox = s3d.box;
-    root.append(main.box, loss.box, dist.box, eff.box, eq.box, s3d.box);
+    const sweep = C.card("c.sweep", { wide: true, size: "tall" });
+    this.sweepBox = sweep.box;
+    this.sweepSub = sweep.subtitle;
+    this.raceCards = [loss.box, dist.box, eff.box, eq.box];
+    this.mainBox = main.box;
+    root.append(main.box, loss.box, dist.box, eff.box, eq.box, s3d.box, sweep.box);
     this.mainSub = main.subtitle;
     this.charts = {
       paths: paths.create(main.plot, { onClick: (event) => this.clickStart(event) }),
@@ -409,6 +458,7 @@ export class DescendLab {
       distance: series.create(dist.plot),
       effective: series.create(eff.plot),
       surface3d: surface3d.create(s3d.plot),
+      sweep: sweepChart.create(sweep.plot),
     };
     this.s3dBox.hidden = !this.view.surface3d;
   }
@@ -441,6 +491,10 @@ export class DescendLab {
 
   onFrame(frame) {
     const d = frame.data;
+    if (d.sweep) {
+      this.onSweepFrame(frame);
+      return;
+    }
     if (d.surface) this.surface = d.surface;
     if (d.first_row === 0)
       this.runsData = d.runs.map((r) => ({
@@ -469,6 +523,10 @@ export class DescendLab {
   }
 
   render() {
+    if (this.sweeping()) {
+      this.renderSweep();
+      return;
+    }
     this.renderMain();
     this.renderLoss();
     this.renderEffective();
@@ -609,17 +667,197 @@ export class DescendLab {
   }
 
   render3d() {
-    this.s3dBox.hidden = !this.view.surface3d;
+    this.s3dBox.hidden = !this.view.surface3d || this.sweeping();
     if (this.view.surface3d) this.charts.surface3d.update({ grid: this.grid, runs: this.runsData });
   }
 
   csv() {
+    if (this.sweeping()) return this.sweepCsv();
     const rows = ["run,label,step,x1,x2,f,status"];
     this.runsData.forEach((r, k) => {
       r.points.forEach((p, i) => {
         rows.push([k + 1, r.label, i, p[0], p[1] ?? "", r.loss[i], r.status].join(","));
       });
     });
+    return rows.join("\n");
+  }
+
+  // --- sweep mode ------------------------------------------------------------------
+
+  buildSweepControls() {
+    const cat = this.app.catalog;
+    const fields = cat.labs.descend.sweep_fields;
+    const settings = this.view.sweep;
+    const changed = () => {
+      if (this.sweeping()) this.send();
+      else this.app.saveView(this.lab, this.view);
+    };
+    this.sweepOn = C.checkbox({
+      key: "sweep.on",
+      checked: this.sweeping(),
+      onChange: (v) => {
+        this.view.mode = v ? "sweep" : "race";
+        this.applyMode();
+        this.send();
+      },
+    });
+    const field = (name) =>
+      C.field(cat, `labs.descend.sweep_fields.${name}`, {
+        key: `f.sweep_${name}`,
+        value: settings[name],
+        onInput: (v) => {
+          settings[name] = v;
+          changed();
+        },
+      }).el;
+    const criterion = C.select({
+      key: "f.sweep_criterion",
+      value: settings.criterion,
+      options: fields.criterion.choices.map((c) => ({ value: c, key: `sweep.criterion.${c}` })),
+      onChange: (v) => {
+        settings.criterion = v;
+        this.toleranceBox.hidden = v !== "steps_to_tolerance";
+        changed();
+      },
+    });
+    this.toleranceBox = C.el("div", {}, field("tolerance"));
+    this.toleranceBox.hidden = settings.criterion !== "steps_to_tolerance";
+    this.raceBest = C.button("sweep.race_best", () => this.raceAtBest());
+    this.raceBest.dataset.testid = "race-best";
+    this.raceBest.disabled = true;
+    return C.fieldset(
+      "g.sweep",
+      this.sweepOn.el,
+      C.el("p", { class: "hint", i18n: "sweep.hint" }),
+      field("lr_min"),
+      field("lr_max"),
+      field("lr_count"),
+      criterion.el,
+      this.toleranceBox,
+      this.raceBest,
+    );
+  }
+
+  // Sweep mode shows the sensitivity curves and the best paths; the race's charts of
+  // steps (loss, distance, effective lr, the update) belong to the race.
+  applyMode() {
+    const on = this.sweeping();
+    this.sweepOn.set(on);
+    this.sweepBox.hidden = !on;
+    // first (right under a preset's notice) while sweeping, out of the way while racing
+    if (on) this.mainBox.before(this.sweepBox);
+    else this.mainBox.parentNode.append(this.sweepBox);
+    for (const box of this.raceCards) box.hidden = on;
+    this.raceBest.hidden = !on;
+    for (const input of this.lrInputs) input.disabled = on;
+    this.s3dBox.hidden = on || !this.view.surface3d;
+  }
+
+  onSweepFrame(frame) {
+    const d = frame.data;
+    if (d.surface) this.surface = d.surface;
+    const before = frame.step === 0 ? null : this.sweepData;
+    const paths = d.optimizers.map((c, k) => {
+      const old = before?.paths[k];
+      if (c.path_from === 0 || !old) return { points: [...c.path], loss: [...c.path_loss] };
+      old.points.push(...c.path);
+      old.loss.push(...c.path_loss);
+      return old;
+    });
+    this.sweepData = { ...d, paths, step: frame.step };
+    if (!this.sweeping()) return; // a frame of the sweep the page just left
+    this.renderSweep();
+    const best = d.optimizers.map((c) =>
+      c.best_lr === null
+        ? `${c.label}: ${t("sweep.no_best")}`
+        : `${c.label}: ${t("sweep.best")} ${fmt(c.best_lr, 3)}`,
+    );
+    this.app.announce(`${t("live.step")} ${frame.step}. ${best.join("; ")}`);
+  }
+
+  // GD's stable learning rates near the lowest minimum end at 2/L, L the largest
+  // curvature there (exactly so on a quadratic): drawn when a GD run is swept.
+  gdLimit() {
+    if (!this.config.runs.some((r) => r.optimizer === "gd")) return null;
+    const minima = (this.surface?.critical_points || []).filter((c) => c.kind === "minimum");
+    if (!minima.length) return null;
+    const lowest = minima.reduce((a, b) => (b.value < a.value ? b : a));
+    const L = Math.max(...lowest.eigenvalues);
+    return L > 0 ? 2 / L : null;
+  }
+
+  renderSweep() {
+    const s = this.sweepData;
+    if (!s) return;
+    const steps = s.criterion === "steps_to_tolerance";
+    const scale = Math.max(1, Math.abs(s.f_star));
+    const over =
+      s.step >= this.config.steps ||
+      s.optimizers.every((c) => c.status.every((st) => st !== "running"));
+    this.charts.sweep.update({
+      curves: s.optimizers,
+      ylog: true,
+      ytitle: steps
+        ? t("sweep.axis_steps", { tolerance: sci(s.tolerance) })
+        : t("sweep.axis_final"),
+      // f − f* below float64's rounding of f is noise; a run at the tolerance from its
+      // start (step 0) is drawn at step 1 of the log axis
+      floor: steps
+        ? { value: 1, label: t("sweep.at_start") }
+        : { value: 1e-15 * scale, label: t("loss.floor") },
+      limit: this.gdLimit(),
+      // (a run without a value has not got there *yet* while the sweep goes on)
+      labels: {
+        diverged: t("status.diverged"),
+        never: t(over ? "sweep.never" : "sweep.not_yet"),
+        limit: "2/L",
+      },
+    });
+    this.sweepSub.textContent = t("sweep.progress", { step: s.step, steps: this.config.steps });
+    this.charts.paths.update({
+      grid: this.grid,
+      surface: this.surface,
+      runs: s.optimizers.map((c, k) => ({
+        label:
+          c.best_lr === null
+            ? `${c.label}: ${t("sweep.no_best")}`
+            : `${c.label} @ lr ${fmt(c.best_lr, 3)}`,
+        points: s.paths[k].points,
+        loss: s.paths[k].loss,
+        gradient: [],
+        status: c.best_index === null ? "running" : c.status[c.best_index],
+      })),
+      logz: this.view.logz,
+    });
+    this.raceBest.disabled = !s.optimizers.some((c) => c.best_lr !== null);
+  }
+
+  // One click: back to the race, every run at its optimizer's best learning rate (a run
+  // whose sweep found none keeps its own).
+  raceAtBest() {
+    const s = this.sweepData;
+    if (!s) return;
+    s.optimizers.forEach((c, k) => {
+      const run = this.config.runs[k];
+      if (!run || c.best_lr === null) return;
+      run.lr = c.best_lr;
+      this.lrTouched.add(run);
+    });
+    this.view.mode = "race";
+    this.applyMode();
+    this.renderRuns();
+    this.send();
+  }
+
+  sweepCsv() {
+    const rows = ["optimizer,label,lr,value,status,best"];
+    for (const c of this.sweepData?.optimizers || []) {
+      c.lrs.forEach((lr, i) => {
+        rows.push(
+          [c.optimizer, c.label, lr, c.values[i] ?? "", c.status[i], i === c.best_index].join(","),
+        );
+      });
+    }
     return rows.join("\n");
   }
 }

@@ -82,6 +82,19 @@ export class LayersLab {
     for (const side of this.sides()) this.send(side);
   }
 
+  // A class's follower: the teacher's configuration and view, in place (the charts keep
+  // what they draw until the teacher's next frame; nothing is sent).
+  adopt(config, view) {
+    this.configs.a = this.complete(config);
+    this.wantedBatch.a = this.configs.a.batch;
+    this.view = { quantity: "activation", logy: false, ...view };
+    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    this.renderAll();
+  }
+
   sides() {
     return this.comparing ? SIDES : ["a"];
   }

@@ -112,6 +112,19 @@ export class TrainLab {
     for (const side of this.sides()) this.send(side, { edited: false });
   }
 
+  // A class's follower: the teacher's configuration, options and view, in place (the
+  // curves drawn so far stay until the teacher's next run starts; nothing is sent).
+  adopt(config, view, options) {
+    this.configs.a = { ...this.defaults(), ...structuredClone(config) };
+    this.options = { ...C.defaultsOf(this.app.catalog.labs.train.options), ...options };
+    this.view = { layer: 0, ...view };
+    const panel = C.el("div", { class: "controls" });
+    this.panel.replaceWith(panel);
+    this.panel = panel;
+    this.buildControls(panel);
+    this.render();
+  }
+
   layout() {
     purge(this.root);
     this.panel = C.el("div", { class: "controls" });

@@ -1,0 +1,122 @@
+"""Learning-rate sweep: 8 optimizers × 25 learning rates × 2000 steps on Rosenbrock (200
+runs) as one request, vs a bare vectorized NumPy Adam loop over the same 200 runs and vs
+the 200 runs one at a time in a scalar Python loop."""
+
+from __future__ import annotations
+
+import math
+
+from deepscope.engine import sweep
+from deepscope.protocol import SweepRequest
+from deepscope.sessions import labs
+
+from .common import Row, paired_ms
+from .optimizers import bare_adam, faster
+
+EIGHT = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
+BOUND = 1e3  # beyond this the scalar loop calls a run diverged (Rosenbrock's bound is ±3.5)
+
+
+def request(steps: int, count: int) -> dict[str, object]:
+    return {
+        "surface": "rosenbrock",
+        "steps": steps,
+        "optimizers": [{"optimizer": o} for o in EIGHT],
+        "lr_min": 1e-5,
+        "lr_max": 10.0,
+        "lr_count": count,
+        "criterion": "final",
+    }
+
+
+def serve(payload: dict[str, object]) -> bytes:
+    """What POST /api/sweep does, without the socket: validate, sweep, respond, serialise."""
+    return labs.run_sweep(SweepRequest.model_validate(payload)).model_dump_json().encode()
+
+
+def scalar_run(optimizer: str, lr: float, steps: int) -> float:
+    """One run in pure Python floats, stopped once it leaves the bound (as a careful
+    student's loop would); its final f."""
+    x, y = -1.5, 2.0
+    m = [0.0, 0.0]
+    v = [0.0, 0.0]
+    u = [0.0, 0.0]
+    for t in range(1, steps + 1):
+        a, b = x, y
+        if optimizer == "nesterov":  # the gradient at the look-ahead point
+            a, b = x - lr * 0.9 * m[0], y - lr * 0.9 * m[1]
+        g = (-2 * (1 - a) - 400 * a * (b - a * a), 200 * (b - a * a))
+        step = [0.0, 0.0]
+        for i in range(2):
+            if optimizer == "gd":
+                step[i] = lr * g[i]
+            elif optimizer in ("momentum", "nesterov"):
+                m[i] = 0.9 * m[i] + g[i]
+                step[i] = lr * m[i]
+            elif optimizer == "adagrad":
+                v[i] += g[i] * g[i]
+                step[i] = lr * g[i] / (v[i] ** 0.5 + 1e-10)
+            elif optimizer == "rmsprop":
+                v[i] = 0.9 * v[i] + 0.1 * g[i] * g[i]
+                step[i] = lr * g[i] / (v[i] ** 0.5 + 1e-8)
+            elif optimizer == "adadelta":
+                v[i] = 0.9 * v[i] + 0.1 * g[i] * g[i]
+                d = (u[i] + 1e-6) ** 0.5 / (v[i] + 1e-6) ** 0.5 * g[i]
+                u[i] = 0.9 * u[i] + 0.1 * d * d
+                step[i] = lr * d
+            else:  # adam, adamw
+                m[i] = 0.9 * m[i] + 0.1 * g[i]
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
+                step[i] = lr * (m[i] / (1 - 0.9**t)) / ((v[i] / (1 - 0.999**t)) ** 0.5 + 1e-8)
+        if optimizer == "adamw":
+            x, y = x - lr * 0.01 * x, y - lr * 0.01 * y
+        x, y = x - step[0], y - step[1]
+        if not (abs(x) < BOUND and abs(y) < BOUND):
+            return math.inf
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def scalar_sweep(steps: int, count: int) -> None:
+    for optimizer in EIGHT:
+        for lr in sweep.learning_rates(1e-5, 10.0, count):
+            scalar_run(optimizer, float(lr), steps)
+
+
+def rows(quick: bool = False) -> list[Row]:
+    steps, count = (200, 5) if quick else (2000, 25)
+    runs = len(EIGHT) * count
+    repeat = 3 if quick else 7
+    payload = request(steps, count)
+    full, bare, ratio = paired_ms(
+        lambda: serve(payload), lambda: bare_adam(runs, steps), repeat=repeat
+    )
+    ours, scalar, scalar_ratio = paired_ms(
+        lambda: serve(payload), lambda: scalar_sweep(steps, count), repeat=3, warmup=1
+    )
+    diverged = sum(
+        s == "diverged"
+        for c in labs.run_sweep(SweepRequest.model_validate(payload)).optimizers
+        for s in c.status
+    )
+    what = (
+        f"Learning-rate sweep {len(EIGHT)} optimizers × {count} lrs (10⁻⁵ … 10) × {steps} "
+        f"steps on Rosenbrock ({runs} runs, {diverged} diverge and drop out), whole request"
+    )
+    return [
+        Row(
+            f"{what} vs a bare vectorized NumPy Adam loop over the same {runs} runs (paired)",
+            f"{full:.1f} ms",
+            f"{bare:.1f} ms",
+            f"{ratio:.2f}×",
+            "≤ 3×",
+            ratio <= 3,
+        ),
+        Row(
+            f"… vs the {runs} runs one at a time in a scalar Python loop (paired)",
+            f"{ours:.1f} ms",
+            f"{scalar:.1f} ms",
+            faster(1 / scalar_ratio),
+            "≥ 10× faster",
+            1 / scalar_ratio >= 10,
+        ),
+    ]
