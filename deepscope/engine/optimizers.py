@@ -1,4 +1,4 @@
-"""Optimizers as pure (init, update) pairs over arrays of any shape.
+"""Optimizers: the registry, each as a setting of one update rule, with its reference.
 
 Every optimizer here is one setting of a single update rule, which makes the
 family resemblance explicit (Adam = momentum + RMSProp + bias correction) and
@@ -14,7 +14,7 @@ gradient g (evaluated at the look-ahead point for Nesterov):
 
 with B1_t = 1/(1 − β1ᵗ), B2_t = 1/(1 − β2ᵗ) when bias correction is on (else 1),
 E = ε for adaptive methods and 1 otherwise (their v stays 0), coupled weight
-decay λ added to g first. AdaDelta and Newton have their own steps (below).
+decay λ added to g first. AdaDelta and Newton have their own steps (``fused``).
 Conventions (docs/numerics.md): ε outside the square root (as PyTorch; AdaDelta keeps
 its defining ε inside), β1 is the first moment, accumulators are per
 coordinate, Nesterov evaluates the gradient at θ − lr·μ·m.
