@@ -111,6 +111,10 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
             }
             for p in act.params
         ],
+        # the layers lab's "Reproduce in NumPy": f of the pre-activations ``a``, each
+        # parameter written {name}; ``pieces`` names the parameter counting a unit's pieces
+        "numpy": act.numpy,
+        "pieces": act.pieces,
         "saturates": act.saturated is not None,
         "saturation_rule": i18n.text(f"activation.{act.name}.saturation"),
         "n_var_w_target": act.target_gain(defaults),
@@ -197,7 +201,9 @@ def build_catalog() -> dict[str, Any]:
         "version": __version__,
         "activations": [_activation_entry(a) for a in activations.ACTIVATIONS.values()],
         "inits": [
-            {"name": i.name, "formula": i.formula} for i in initializers.INITIALIZERS.values()
+            # numpy: the scheme before ``scale``, for the layers lab's "Reproduce in NumPy"
+            {"name": i.name, "formula": i.formula, "numpy": i.numpy}
+            for i in initializers.INITIALIZERS.values()
         ],
         "optimizers": [_optimizer_entry(s) for s in optimizers.OPTIMIZERS.values()],
         "surfaces": [_surface_entry(s) for s in surfaces.SURFACE_SPECS.values()],

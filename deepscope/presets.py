@@ -329,11 +329,13 @@ PRESETS: list[dict[str, Any]] = [
         },
         "play": True,
         "claims": [
-            {"check": "metric", "what": "accuracy", "between": [0.795, 0.805]},
+            # (bands, not points: in float32 the last steps' rounding moves 100 test
+            # points' accuracy by ±2 %: Adam 0.91 or 0.89, 0.87 in float64; momentum 0.80)
+            {"check": "metric", "what": "accuracy", "between": [0.775, 0.825]},
             {
                 "check": "metric",
                 "what": "accuracy",
-                "between": [0.905, 0.915],
+                "between": [0.865, 0.925],
                 "on": {"optimizer": {"optimizer": "adam", "lr": 0.03}},
             },
             {

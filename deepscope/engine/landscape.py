@@ -328,21 +328,14 @@ def _losses(
     return loss
 
 
-# Activations whose f is one ufunc: applied in place (z is not needed after), which
-# spares the grid a pass of allocation over (G, M, N). The same ufunc as f: the same bits.
-_UFUNCS: dict[str, Callable[[Array], object]] = {
-    "tanh": lambda z: np.tanh(z, out=z),
-    "relu": lambda z: np.maximum(z, 0, out=z),
-    "linear": lambda z: None,
-}
-
-
 def _in_place(name: str, z: Array, params: dict[str, float]) -> Array:
-    fn = _UFUNCS.get(name)
-    if fn is None:
-        out: Array = activations.get(name).f(z, params)
+    """f(z), over z where the activation can (z is not needed after): that spares the
+    grid a pass of allocation over (G, M, N)."""
+    unit = activations.get(name)
+    if unit.in_place is None:
+        out: Array = unit.f(z, params)
         return out
-    fn(z)
+    unit.in_place(z)
     return z
 
 

@@ -8,7 +8,7 @@ way each is made). Everything is importable from ``deepscope.protocol`` itself.
 
 Every model forbids unknown fields and non-finite numbers, and every number has a
 range, so bad input is a 422 (or a WebSocket ``error`` frame) naming the field. The
-``Literal`` name lists equal the engine registries' keys (a test checks it).
+``Literal`` name lists are the engine registries' keys, read from the registries.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ that read the engine's knobs, the registries' names, problems and error bodies, 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -14,8 +15,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ..engine import activations as _activations
+from ..engine import datasets as _datasets
+from ..engine import initializers as _initializers
 from ..engine import optimizers as _optimizers
 from ..engine import owndata as _owndata
+from ..engine import surfaces as _surfaces
 from ..engine import training as _training
 from ..engine.knobs import Knob
 from ..engine.knobs import knobs as _knobs
@@ -72,69 +76,27 @@ MAX_REST_UPLOADS = 32  # uploaded through POST /api/datasets, per server process
 UPLOAD_TTL_S = 3600  # an upload unused this long is forgotten (a session's also when it ends)
 MAX_UPLOAD_MESSAGE_BYTES = 2 * _owndata.MAX_BYTES + 4096  # a dataset message: the file, escaped
 
-ActivationName = Literal[
-    "linear",
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "prelu",
-    "elu",
-    "selu",
-    "gelu",
-    "silu",
-    "softplus",
-    "maxout",
-]
-OptimizerName = Literal[
-    "gd",
-    "momentum",
-    "nesterov",
-    "adagrad",
-    "rmsprop",
-    "adadelta",
-    "adam",
-    "adamw",
-    "nadam",
-    "amsgrad",
-    "newton",
-]
-SurfaceName = Literal[
-    "quadratic_1d",
-    "quartic_1d",
-    "parabola_1d",
-    "shifted_bowl",
-    "ill_conditioned",
-    "saddle",
-    "three_saddles",
-    "bowl",
-    "rosenbrock",
-    "beale",
-    "himmelblau",
-    "booth",
-    "six_hump_camel",
-    "rastrigin",
-    "ackley",
-    "styblinski_tang",
-    "monkey_saddle",
-    "plateau",
-]
-DatasetName = Literal[
-    "circle", "xor", "gaussians", "spiral", "moons", "linear", "logic", "uploaded"
-]
-ScheduleName = Literal["constant", "inv_sqrt", "step", "exponential", "cosine"]
-InitName = Literal[
-    "zeros",
-    "constant",
-    "normal",
-    "uniform",
-    "lecun_normal",
-    "xavier_normal",
-    "xavier_uniform",
-    "he_normal",
-    "he_uniform",
-    "orthogonal",
-]
+# The wire names of each kind are its registry's keys, read from the registry: adding an
+# entry adds its name here. (To the type checker a name is a ``str``, as in the engine;
+# pydantic validates, documents and reports the ``Literal`` of the registry's keys.)
+if TYPE_CHECKING:
+    ActivationName = str
+    OptimizerName = str
+    SurfaceName = str
+    DatasetName = str
+    ScheduleName = str
+    InitName = str
+else:
+
+    def _names(registry: Mapping[str, object]) -> Any:
+        return Literal[tuple(registry)]
+
+    ActivationName = _names(_activations.ACTIVATIONS)
+    OptimizerName = _names(_optimizers.OPTIMIZERS)
+    SurfaceName = _names(_surfaces.SURFACE_SPECS)
+    DatasetName = _names(_datasets.DATASETS)
+    ScheduleName = _names(_optimizers.SCHEDULES)
+    InitName = _names(_initializers.INITIALIZERS)
 
 
 class Strict(BaseModel):

@@ -78,18 +78,9 @@ class OptimizerChoice(Strict):
 
     @property
     def hyper(self) -> dict[str, Any]:
-        names = (
-            "lr",
-            "momentum",
-            "rho",
-            "beta1",
-            "beta2",
-            "eps",
-            "weight_decay",
-            "bias_correction",
-            "initial_accumulator",
-        )
-        return {n: getattr(self, n) for n in names if getattr(self, n) is not None}
+        """The hyper-parameters given (every name any optimizer of the registry has)."""
+        names = {h.name for spec in _optimizers.OPTIMIZERS.values() for h in spec.hyper}
+        return {n: getattr(self, n) for n in sorted(names) if getattr(self, n) is not None}
 
     @property
     def schedule_spec(self) -> ScheduleSpec:

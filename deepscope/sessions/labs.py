@@ -239,7 +239,7 @@ def run_config(run: OptimizerChoice, start: list[float] | None = None) -> race.R
         clip_norm=run.clip_norm,
         clip_value=run.clip_value,
         noise=run.noise,
-        schedule=optimizers.Schedule(sched.name, sched.step_size, sched.gamma, sched.period),
+        schedule=optimizers.Schedule(**sched.model_dump()),  # (its fields are the knobs')
         label=label or run.optimizer,
     )
 
