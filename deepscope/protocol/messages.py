@@ -359,6 +359,14 @@ class ClassJoined(BaseModel):
     type: Literal["class_joined"] = "class_joined"
     code: str
     mode: ClassMode
+    forked: bool = Field(
+        False,
+        description=(
+            "explore: this session's lab is now a copy of the teacher's where it stands "
+            "(a race or a run at its step): the page keeps what it shows and configures "
+            "nothing; false: the page starts the teacher's configuration itself"
+        ),
+    )
 
 
 class ClassState(BaseModel):

@@ -68,6 +68,11 @@ class Member(Protocol):
         """The member's place changed (None: out of any class)."""
         ...
 
+    async def fork_from(self, other: Member) -> bool:
+        """Make this member's lab a copy of ``other``'s, where it stands (False: not here,
+        or nothing to copy; the member's page then configures its own from the start)."""
+        ...
+
 
 @dataclass(eq=False)
 class Seat:
@@ -292,7 +297,13 @@ class ClassHub:
         seat.mode = "explore"
         seat.catching_up = None
         member.seated(seat)
-        member.deliver(ClassJoined(code=seat.code, mode="explore").model_dump_json(), False)
+        # From the teacher's current state: the run itself, at its step, when the teacher
+        # is in this process (else the page starts the teacher's configuration afresh).
+        local = self.local.get(seat.code)
+        teacher = local.teacher.member if local is not None and local.teacher else None
+        forked = teacher is not None and await member.fork_from(teacher)
+        joined = ClassJoined(code=seat.code, mode="explore", forked=forked)
+        member.deliver(joined.model_dump_json(), False)
         self._count(seat.code)
 
     async def handin(self, member: Member, message: ClassHandin) -> None:

@@ -373,6 +373,33 @@ class Session:
             self.pending = None
             self.wake.set()
 
+    async def fork_from(self, other: object) -> bool:
+        """This session's lab becomes a copy of ``other``'s (a session of this process)
+        where it stands: a streaming run copied in its frame worker, at its step."""
+        if not isinstance(other, Session) or other.current is None or other.runner is None:
+            return False
+        self.playing, self.pending_steps, self.pending = False, 0, None
+        if not other.runner.streaming:  # the layers lab: its picture is the state
+            self.current, self.runner = other.current, Live(other.runner.lab, False)
+            self.current_seq, self.last_picture = self.config_seq, other.last_picture
+            return True
+        source = other.worker
+        if source is None:
+            return False
+        if self.worker is not None and self.worker is not source:
+            self.pool.frames.leave(self.worker, self.id)
+            self.worker = None
+        if self.worker is None:
+            self.worker = self.pool.frames.join(source)
+        reply = await source.ask("fork", self.id, other.id)
+        if reply is not True:
+            log.info("session %s: could not copy %s's run: %s", self.id, other.id, reply)
+            return False
+        self.current, self.runner = other.current, Live(other.runner.lab, True)
+        self.current_seq, self.last_step = self.config_seq, other.last_step
+        self._status("paused", "your own copy", self.last_step)
+        return True
+
     async def _class(self, message: ClassMessage) -> None:
         hub = self.classes
         if hub is None:

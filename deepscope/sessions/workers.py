@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import logging
 import multiprocessing as mp
 import os
@@ -108,9 +109,11 @@ class FrameHandler:
 
     def handle(self, batch: list[tuple[Any, ...]]) -> list[tuple[int, Any]]:
         """Requests in order: ("start", sid, token, message, table) | ("advance", sid,
-        token, n, views) | ("drop", sid). ``table``: the uploaded dataset a training
-        configuration names (looked up by the session), else None. Replies (token,
-        Framed | Refused | LabError)."""
+        token, n, views) | ("fork", sid, token, source) | ("drop", sid). ``table``: the
+        uploaded dataset a training configuration names (looked up by the session), else
+        None. ``fork``: sid's run becomes a copy of source's, where it stands (a class's
+        explorer goes on from the teacher's step). Replies (token, Framed | Refused |
+        LabError; ``fork``: True)."""
         from .runners import make_runner
 
         replies: list[tuple[int, Any]] = []
@@ -120,6 +123,19 @@ class FrameHandler:
                 self.runners.pop(sid, None)
                 continue
             token = request[2]
+            if op == "fork":
+                source = self.runners.get(request[3])
+                if source is None:
+                    replies.append((token, LabError("the run to copy is gone")))
+                    continue
+                try:
+                    self.runners[sid] = copy.deepcopy(source)
+                except Exception:
+                    log.exception("session %s: copying %s's run failed", sid, request[3])
+                    replies.append((token, LabError("the run could not be copied")))
+                    continue
+                replies.append((token, True))
+                continue
             wall, cpu = time.perf_counter(), time.process_time()
             try:
                 if op == "start":  # (a configuration that fails keeps the run before it)
@@ -436,6 +452,11 @@ class FrameWorkers:
 
     def place(self) -> FrameWorker:
         worker = min(self.workers, key=lambda w: w.sessions)
+        worker.sessions += 1
+        return worker
+
+    def join(self, worker: FrameWorker) -> FrameWorker:
+        """A session placed on this very worker (one that copies a run held there)."""
         worker.sessions += 1
         return worker
 

@@ -103,7 +103,10 @@ export class Classroom {
         }
         this.mode = m.mode;
         this.lock(this.following);
-        if (m.mode === "explore") this.app.activate(state.lab, { own: true });
+        // Exploring: the server copied the teacher's run where it stands (forked), so the
+        // page keeps what it shows; otherwise it starts the teacher's configuration itself.
+        if (m.mode === "explore" && m.forked) this.app.adoptOwn();
+        else if (m.mode === "explore") this.app.activate(state.lab, { own: true });
         this.app.announce(t(`class.live.${m.mode}`, { code: this.spaced(m.code) }), {
           force: true,
         });

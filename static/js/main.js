@@ -164,6 +164,20 @@ class App {
     writeUrl();
   }
 
+  // The session now holds what the page shows (a class's explorer, its copy of the
+  // teacher's run): a reconnect configures it again from the page's state.
+  adoptOwn() {
+    const lab = state.lab;
+    if (lab === "gallery") return;
+    this.socket.lastConfigure = {
+      type: "configure",
+      lab,
+      config: state.configs[lab] || {},
+      options: state.options[lab] || {},
+    };
+    this.configured = true;
+  }
+
   // --- compare mode: side B is a second WebSocket session with its own configuration -----
 
   openCompare(lab, compare) {

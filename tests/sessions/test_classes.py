@@ -86,7 +86,7 @@ def join(ws: WebSocketTestSession, code: str) -> None:
     until(ws, "hello")
     send(ws, type="class_join", code=code)
     joined = until(ws, "class_joined")
-    assert joined == {"type": "class_joined", "code": code.upper(), "mode": "follow"}
+    assert (joined["code"], joined["mode"]) == (code.upper(), "follow")
 
 
 def test_create_gives_a_code_a_key_join_addresses_and_a_qr(client: TestClient) -> None:
@@ -362,3 +362,36 @@ def test_a_slow_follower_gets_the_newest_frame_never_a_queue() -> None:
         await hub.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("lab", "config"),
+    [("descend", RACE), ("train", {"dataset": "xor", "hidden": [4], "steps": 200})],
+)
+def test_an_explorer_goes_on_from_the_teachers_step(
+    client: TestClient, lab: str, config: dict[str, Any]
+) -> None:
+    """Explore copies the teacher's run where it stands; the teacher's run goes on alone."""
+    with (
+        client.websocket_connect("/ws", headers=ORIGIN) as teacher,
+        client.websocket_connect("/ws", headers=ORIGIN) as student,
+    ):
+        made = create(teacher)
+        join(student, made.code)
+        send(teacher, type="configure", lab=lab, config=config, options={"steps_per_frame": 5})
+        until(teacher, "status", reason="ready")
+        send(teacher, type="step", n=10)
+        until(teacher, "status", reason="stepped 10")
+        until(student, "status", reason="stepped 10")
+        send(student, type="class_explore")
+        joined = until(student, "class_joined", mode="explore")
+        assert joined["forked"] is True
+        assert until(student, "status")["step"] == 10
+        send(student, type="step", n=5)
+        frame = until(student, "frame")
+        assert frame["step"] == 15  # on from the teacher's step 10, not from 0
+        if lab == "descend":
+            assert frame["data"]["first_row"] == 11
+        # the teacher's run did not move with the student's
+        send(teacher, type="step", n=1)
+        assert until(teacher, "frame")["step"] == 11
