@@ -110,6 +110,7 @@ export class Classroom {
         break;
       case "class_state":
         this.counts = m;
+        this.app.lessons.setCompleted(m.completed);
         break;
       case "class_handins":
         this.handins = m.handins;
@@ -179,6 +180,8 @@ export class Classroom {
       options: state.options[lab] || null,
       view: state.view[lab] || null,
       play: Boolean(state.play),
+      lesson: state.lesson || "",
+      step: state.step || 0,
     };
   }
 
@@ -190,6 +193,8 @@ export class Classroom {
     // followers' pages are on that lab when its first frame comes.
     const last = this.lastView ? JSON.parse(this.lastView) : null;
     if (!last || last.lab !== state.lab || last.preset !== (state.preset || "")) now = true;
+    if (last && (last.lesson !== (state.lesson || "") || last.step !== (state.step || 0)))
+      now = true;
     const send = () => {
       this.viewTimer = null;
       const snap = this.snapshot();
@@ -236,6 +241,13 @@ export class Classroom {
       this.applying = false;
     }
     this.lock(true);
+  }
+
+  // A student who did the current lesson step's task tells the class (the teacher sees
+  // how many have); a follower's page draws the teacher's frames, so it does not.
+  taskDone(lesson, step) {
+    if (!this.code || this.teaching || this.following) return;
+    this.send({ type: "class_task", lesson, step, done: true });
   }
 
   handIn(name, note) {
