@@ -103,7 +103,10 @@ export class Classroom {
         }
         this.mode = m.mode;
         this.lock(this.following);
-        if (m.mode === "explore") this.app.activate(state.lab, { own: true });
+        if (m.mode === "explore") {
+          this.app.lessons.rearm(); // (the task counts on the student's own frames now)
+          this.app.activate(state.lab, { own: true });
+        }
         this.app.announce(t(`class.live.${m.mode}`, { code: this.spaced(m.code) }), {
           force: true,
         });
@@ -160,7 +163,10 @@ export class Classroom {
     this.leave();
     this.app.banner(t(`class.ended.${m.why}`), false);
     this.app.announce(t(`class.ended.${m.why}`), { force: true });
-    if (wasFollowing) this.app.activate(state.lab, { own: true }); // the picture is one's own now
+    if (wasFollowing) {
+      this.app.lessons.rearm();
+      this.app.activate(state.lab, { own: true }); // the picture is one's own now
+    }
   }
 
   // --- the teacher -------------------------------------------------------------------
