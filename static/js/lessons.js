@@ -185,12 +185,13 @@ export class LessonPlayer {
 
   onFrame(message) {
     const step = this.step;
-    if (!step || !this.check || message.config_seq < this.seqFloor) return;
+    if (!step) return;
     const lab = step.preset
       ? this.app.catalog.presets.find((p) => p.id === step.preset)?.lab
       : step.lab;
     if (message.lab !== lab) return;
-    this.highlight();
+    this.highlight(); // (a lab may rebuild its controls or charts: the highlight follows)
+    if (!this.check || message.config_seq < this.seqFloor) return;
     const scope = this.scopeOf(message);
     if (!scope) return;
     this.checked += 1; // (frames the check has seen: the browser tests wait on it)
