@@ -12,7 +12,9 @@ from pathlib import Path
 from deepscope.runtime import tune_allocator
 
 from . import (
+    classroom,
     e2e,
+    landscape,
     layers,
     layers_class,
     optimizers,
@@ -30,8 +32,10 @@ SECTIONS = {
     "sweep": sweep.rows,
     "surfaces": surfaces.rows,
     "training": training.rows,
+    "landscape": landscape.rows,
     "e2e": e2e.rows,
     "layers_class": layers_class.rows,
+    "classroom": classroom.rows,
     "streaming": streaming.rows,
     "reliability": reliability.rows,
 }

@@ -20,6 +20,7 @@ from .engine import (
     datasets,
     expressions,
     initializers,
+    landscape,
     optimizers,
     owndata,
     race,
@@ -110,6 +111,10 @@ def _activation_entry(act: activations.Activation) -> dict[str, Any]:
             }
             for p in act.params
         ],
+        # the layers lab's "Reproduce in NumPy": f of the pre-activations ``a``, each
+        # parameter written {name}; ``pieces`` names the parameter counting a unit's pieces
+        "numpy": act.numpy,
+        "pieces": act.pieces,
         "saturates": act.saturated is not None,
         "saturation_rule": i18n.text(f"activation.{act.name}.saturation"),
         "n_var_w_target": act.target_gain(defaults),
@@ -196,7 +201,9 @@ def build_catalog() -> dict[str, Any]:
         "version": __version__,
         "activations": [_activation_entry(a) for a in activations.ACTIVATIONS.values()],
         "inits": [
-            {"name": i.name, "formula": i.formula} for i in initializers.INITIALIZERS.values()
+            # numpy: the scheme before ``scale``, for the layers lab's "Reproduce in NumPy"
+            {"name": i.name, "formula": i.formula, "numpy": i.numpy}
+            for i in initializers.INITIALIZERS.values()
         ],
         "optimizers": [_optimizer_entry(s) for s in optimizers.OPTIMIZERS.values()],
         "surfaces": [_surface_entry(s) for s in surfaces.SURFACE_SPECS.values()],
@@ -245,6 +252,7 @@ def build_catalog() -> dict[str, Any]:
                 "options": _options("train"),
                 "loss_floor": training.LOSS_FLOOR,
                 "optimizer_fields": field_ranges(protocol.OptimizerChoice),
+                "landscape": field_ranges(protocol.LandscapeStream),
                 "loss": "mean binary cross-entropy of σ(z) + λ₁·Σ|W| + ½λ₂·ΣW²",
             },
             "descend": {
@@ -265,6 +273,8 @@ def build_catalog() -> dict[str, Any]:
             "max_sweep_work": protocol.MAX_SWEEP_WORK,
             "max_train_work": protocol.MAX_TRAIN_WORK,
             "max_newton_params": protocol.MAX_NEWTON_PARAMS,
+            "max_landscape_params": landscape.MAX_PARAMS,
+            "max_landscape_work": landscape.MAX_WORK,
             "upload": {
                 "max_bytes": owndata.MAX_BYTES,
                 "max_rows": owndata.MAX_ROWS,

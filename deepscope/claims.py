@@ -15,7 +15,8 @@ names of frame quantities and layer ranges. Quantities are addressed as
   ``zero_fraction``, ``dead_units``, ``grad_norm``);
 * optimizer lab: a run by its label, then ``loss``, ``x`` / ``y`` (the point's
   coordinates), ``effective_lr`` (first coordinate) or ``distance``;
-* training lab: a frame field (``accuracy``, ``train_loss``, ``dead_units``…);
+* training lab: a frame field (``accuracy``, ``train_loss``, ``dead_units``…), or a
+  quantity of the live loss landscape's refreshes (``landscape``, ``shared_landscape``);
 * a learning-rate sweep (a descend preset whose view is ``{"mode": "sweep", "sweep":
   {…}}``): a run by its label, then its curve at the end — ``best_lr``, and the
   ``values`` and ``status`` at the learning rates in a range.
@@ -54,6 +55,7 @@ class Trace:
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
     # a sweep: each run's curve in the last frame, by label
     curves: dict[str, dict[str, Any]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)  # the stream options replayed
 
 
 def replay(
@@ -74,7 +76,7 @@ def replay(
     parsed = CONFIGURE.validate_python(message)
     runner = runners.make_runner(parsed)
     out = runner.start()
-    trace = Trace(lab, config, [_wire(out.data)])
+    trace = Trace(lab, config, [_wire(out.data)], options=options or {})
     steps = max(1, parsed.options.steps_per_frame)
     while runner.streaming and out.ended is None and len(trace.frames) < MAX_FRAMES:
         if frames and len(trace.frames) >= frames:
@@ -382,6 +384,53 @@ def straight_boundary(trace: Trace, spread: float = 0.8, tol: float = 0.02) -> V
     return Verdict(ok, f"P {P.min():.3g} … {P.max():.3g}, line residual {residual:.3g}")
 
 
+# --- checks: the training lab's loss landscape -----------------------------------------
+
+
+def _landscapes(trace: Trace) -> list[dict[str, Any]]:
+    """The frames' landscape refreshes, in order (the first and the last always come)."""
+    return [data["landscape"] for data in trace.frames if data.get("landscape")]
+
+
+def _landscape_value(land: dict[str, Any], what: str) -> float:
+    if what == "center_loss":
+        return _f(land["center_loss"])
+    if what == "explained_variance":  # the two directions' shares together
+        return float(sum(land["explained_variance"] or [math.nan]))
+    if what == "lowest_ratio":  # the plane's lowest loss / the loss at its centre
+        grid = np.array([[_f(v) for v in row] for row in land["loss"]])
+        return float(np.nanmin(grid)) / _f(land["center_loss"])
+    if what == "reach":  # the path's farthest coordinate from the centre
+        return float(np.max(np.abs(np.array(land["path"], dtype=float))))
+    raise ValueError(f"no landscape quantity {what}")
+
+
+def landscape(trace: Trace, what: str, between: Sequence[float], frame: int = -1) -> Verdict:
+    """The ``frame``-th landscape refresh's ``what`` (center_loss, explained_variance:
+    the two shares' sum, lowest_ratio: the grid's lowest loss / the centre's, reach:
+    the path's farthest |α| or |β|) lies in [lo, hi]."""
+    lands = _landscapes(trace)
+    if not lands:
+        return Verdict(False, "no frame carries a landscape")
+    v = _landscape_value(lands[frame], what)
+    return Verdict(
+        _within(v, between), f"landscape {frame} (step {lands[frame]['step']}): {what} = {v:.4g}"
+    )
+
+
+def shared_landscape(trace: Trace, other: dict[str, Any], apart: float) -> Verdict:
+    """The configuration with ``other``'s changes draws the very same map (one plane,
+    one loss grid), and the two paths end at least ``apart`` from each other on it."""
+    mine = _landscapes(trace)
+    theirs = _landscapes(replay(trace.lab, {**trace.config, **other}, trace.options))
+    if not mine or not theirs:
+        return Verdict(False, "no frame carries a landscape")
+    same = mine[-1]["loss"] == theirs[-1]["loss"] and mine[0]["loss"] == theirs[0]["loss"]
+    a, b = np.array(mine[-1]["path"][-1], float), np.array(theirs[-1]["path"][-1], float)
+    gap = float(np.linalg.norm(a - b))
+    return Verdict(same and gap >= apart, f"same grid: {same}; the paths end {gap:.3g} apart")
+
+
 Check = Callable[..., Verdict]
 
 # --- learning-rate sweeps ---------------------------------------------------------------
@@ -451,6 +500,8 @@ CHECKS: dict[str, Check] = {
         sweep_values,
         sweep_status,
         sweep_never,
+        landscape,
+        shared_landscape,
     )
 }
 

@@ -6,7 +6,8 @@ loopback port) and later calls reuse. The lab opens in the state the keyword
 arguments give it — the lab's REST body, checked first — through the page's own
 URL state (the same link "Copy link" makes).
 
-``layers(**config)``, ``descend(**body)`` and ``train(**body)`` compute what the
+``layers(**config)``, ``descend(**body)``, ``train(**body)`` and ``landscape(**body)``
+compute what the
 REST routes answer, as plain Python objects (dicts, lists, numbers; ``None`` where
 a value is not finite), by calling the same functions the routes call: no HTTP and
 no server. ``upload(csv=…)`` (or ``points=…``) gives a dataset for
@@ -339,5 +340,21 @@ def train(**body: Any) -> Any:
 
         store = _uploads()
         return _plain(labs.run_train(req, lambda i: store.get(REST, i)))
+    except labs.InputError as err:
+        raise ValueError(str(err)) from None
+
+
+def landscape(**body: Any) -> Any:
+    """The trained network's loss on a plane through its final weights, with the path:
+    what ``POST /api/landscape`` answers (``alphas``, ``betas``, ``loss``, ``path``…)."""
+    from .protocol import LandscapeRequest
+    from .sessions import labs
+
+    req = _request(LandscapeRequest, body)
+    try:
+        from .sessions.uploads import REST
+
+        store = _uploads()
+        return _plain(labs.run_landscape(req, lambda i: store.get(REST, i)))
     except labs.InputError as err:
         raise ValueError(str(err)) from None

@@ -11,10 +11,11 @@ QUICK = Path(__file__).resolve().parents[1] / "bench" / "results" / "quick.md"
 
 def test_bench_runs_at_tiny_sizes(capsys: object) -> None:
     QUICK.unlink(missing_ok=True)  # a previous run's file must not pass for this one's
-    assert main(["--quick", "--only", "layers", "optimizers", "sweep", "surfaces", "training"]) == 0
+    sections = ["layers", "optimizers", "sweep", "surfaces", "training", "landscape"]
+    assert main(["--quick", "--only", *sections]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
     assert "Layers lab" in out and "Optimizer race" in out and "Contour grid" in out
-    assert "Training lab" in out and "Learning-rate sweep" in out
+    assert "Training lab" in out and "Learning-rate sweep" in out and "Loss landscape" in out
     # The file holds this run's table (its timings differ from run to run), as printed.
     _date, _blank, table = QUICK.read_text().partition("\n\n")
     assert table.strip() and table.strip() in out

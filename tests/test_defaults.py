@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from deepscope import catalog, claims, protocol
-from deepscope.engine import layers_lab, optimizers, race, surfaces, training
+from deepscope.engine import landscape, layers_lab, optimizers, race, surfaces, training
 from deepscope.engine.knobs import SEED, Knob, knob, knobs
 from deepscope.sessions import labs
 
@@ -38,6 +38,14 @@ KNOBBED: dict[tuple[type[BaseModel], str], Knob] = {
     (protocol.StreamOptions, "boundary"): protocol.BOUNDARY,
     (protocol.StreamOptions, "histogram_bins"): protocol.HISTOGRAM_BINS,
     (protocol.StreamOptions, "view_fps"): protocol.VIEW_FPS,
+    **{
+        (model, name): k
+        for model in (protocol.LandscapeRequest, protocol.LandscapeRaceRequest)
+        for name, k in (("resolution", landscape.RESOLUTION), ("span", landscape.SPAN))
+    },
+    (protocol.LandscapeStream, "resolution"): landscape.RESOLUTION,
+    (protocol.LandscapeStream, "span"): landscape.SPAN,
+    (protocol.LandscapeStream, "every"): landscape.EVERY,
 }
 # Numeric request fields that are not a knob, and why.
 NOT_KNOBS = {
@@ -59,7 +67,18 @@ REQUESTS = (
     protocol.SurfaceRequest,
     protocol.StreamOptions,
     protocol.StepMessage,
+    protocol.LandscapeRequest,
+    protocol.LandscapeRaceRequest,
+    protocol.LandscapeRun,
+    protocol.LandscapeStream,
 )
+# A request built on another checks only its own fields (the base's are checked as its).
+BASES: dict[type[BaseModel], type[BaseModel]] = {
+    protocol.RunRequest: protocol.OptimizerChoice,
+    protocol.LandscapeRun: protocol.OptimizerChoice,
+    protocol.LandscapeRequest: protocol.TrainRequest,
+    protocol.LandscapeRaceRequest: protocol.TrainRequest,
+}
 
 
 def bounds(info: FieldInfo) -> dict[str, float]:
@@ -81,7 +100,7 @@ def numeric(info: FieldInfo) -> bool:
 
 def fields_of(model: type[BaseModel]) -> dict[str, FieldInfo]:
     # RunRequest inherits OptimizerChoice's fields: check them once, as OptimizerChoice's
-    base = protocol.OptimizerChoice if model is protocol.RunRequest else None
+    base = BASES.get(model)
     return {
         n: f for n, f in model.model_fields.items() if base is None or n not in base.model_fields
     }

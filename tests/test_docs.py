@@ -80,7 +80,11 @@ def test_every_websocket_message_and_field_is_documented() -> None:
             missing.append(heading)
             continue
         section = _section(text, heading)
-        nested = [protocol.StreamOptions, protocol.SweepSpec] if kind == "configure" else []
+        nested = (
+            [protocol.StreamOptions, protocol.SweepSpec, protocol.LandscapeStream]
+            if kind == "configure"
+            else []
+        )
         nested += [protocol.Limits] if kind == "hello" else []
         missing += _undocumented(section, models + nested)
     assert missing == []
@@ -92,7 +96,7 @@ def test_every_websocket_message_and_field_is_documented() -> None:
         ("layers", [protocol.LayersFrameData, protocol.LayerFrameRow, protocol.CountsOut]),
         ("descend", [protocol.DescendFrameData, protocol.DescendRunFrame]),
         ("descend sweep", [protocol.SweepFrameData, protocol.SweepCurveFrame]),
-        ("train", [protocol.TrainFrameData, protocol.BlowUpOut]),
+        ("train", [protocol.TrainFrameData, protocol.BlowUpOut, protocol.LandscapeFrame]),
     ],
 )
 def test_every_field_of_a_labs_frame_data_is_documented(

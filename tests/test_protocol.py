@@ -1,23 +1,45 @@
-"""The wire names are the registry keys: the Literals in protocol.py equal them."""
+"""The wire names are the registry keys: the Literals in deepscope/protocol/common.py equal them."""
 
 from __future__ import annotations
 
 from typing import Any, get_args
 
-from pydantic import TypeAdapter
+import pytest
+from pydantic import TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
-from deepscope import protocol
+from deepscope import catalog, protocol
 from deepscope.engine import activations, datasets, initializers, optimizers, surfaces
 
+# Each wire name list, with a request field that takes it and a valid body around it.
+NAME_FIELDS: list[tuple[dict[str, Any], Any, str, Any]] = [
+    (activations.ACTIVATIONS, protocol.LayersRequest, "activation", {}),
+    (activations.ACTIVATIONS, protocol.TrainRequest, "activation", {}),
+    (initializers.INITIALIZERS, protocol.LayersRequest, "init", {}),
+    (datasets.DATASETS, protocol.TrainRequest, "dataset", {}),
+    (optimizers.OPTIMIZERS, protocol.OptimizerChoice, "optimizer", {}),
+    (optimizers.SCHEDULES, protocol.OptimizerChoice, "schedule", {"optimizer": "gd"}),
+    (surfaces.SURFACE_SPECS, protocol.SurfaceRequest, "surface", {}),
+]
 
-def test_literals_equal_the_registries() -> None:
-    assert list(get_args(protocol.ActivationName)) == list(activations.ACTIVATIONS)
-    assert list(get_args(protocol.InitName)) == list(initializers.INITIALIZERS)
-    assert list(get_args(protocol.OptimizerName)) == list(optimizers.OPTIMIZERS)
-    assert list(get_args(protocol.SurfaceName)) == list(surfaces.SURFACE_SPECS)
-    assert list(get_args(protocol.ScheduleName)) == list(optimizers.SCHEDULES)
-    assert list(get_args(protocol.DatasetName)) == list(datasets.DATASETS)
+
+@pytest.mark.parametrize(("registry", "model", "field", "body"), NAME_FIELDS)
+def test_the_wire_names_are_the_registry_keys(
+    registry: dict[str, Any], model: Any, field: str, body: dict[str, Any]
+) -> None:
+    """Validation reads the registry: every key is a wire name (in its order), and a
+    name that is not a key is refused, naming the field and listing the keys."""
+    choices = catalog.field_ranges(model)[field]["choices"]
+    assert choices == list(registry)
+    for name in registry:
+        if (field, name) == ("dataset", "uploaded"):
+            continue  # (an upload is named by its id too: tests/api/test_owndata.py)
+        assert getattr(model.model_validate({**body, field: name}), field) == name
+    with pytest.raises(ValidationError) as err:
+        model.model_validate({**body, field: "not_a_registry_key"})
+    first = err.value.errors()[0]
+    assert first["loc"][0] == field
+    assert all(repr(n) in first["msg"] for n in registry), first["msg"]
 
 
 def test_every_optimizer_hyper_parameter_has_a_wire_field() -> None:

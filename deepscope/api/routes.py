@@ -20,6 +20,10 @@ from ..protocol import (
     DescendRequest,
     DescendResponse,
     Health,
+    LandscapeRaceRequest,
+    LandscapeRaceResponse,
+    LandscapeRequest,
+    LandscapeResponse,
     LayersRequest,
     LayersResponse,
     SurfaceRequest,
@@ -124,3 +128,17 @@ async def dataset_csv(dataset_id: str, request: Request) -> PlainTextResponse:
     if table is None:
         raise HTTPException(404, f"no uploaded dataset {dataset_id[:40]} here (or it expired)")
     return PlainTextResponse(table.to_csv(), media_type="text/csv")
+
+
+@router.post("/api/landscape", response_model=LandscapeResponse, tags=["labs"])
+async def landscape(body: LandscapeRequest, request: Request) -> LandscapeResponse:
+    """The trained network's loss on a plane through its final weights, with the path."""
+    store = _uploads(request)
+    return await _pool(request).run(labs.run_landscape, body, lambda i: store.get(REST, i))
+
+
+@router.post("/api/landscape/race", response_model=LandscapeRaceResponse, tags=["labs"])
+async def landscape_race(body: LandscapeRaceRequest, request: Request) -> LandscapeRaceResponse:
+    """K optimizers on one network from one start, their paths on one common plane."""
+    store = _uploads(request)
+    return await _pool(request).run(labs.run_landscape_race, body, lambda i: store.get(REST, i))

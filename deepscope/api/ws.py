@@ -46,7 +46,7 @@ class StarletteTransport:
 
 @router.websocket("/ws")
 async def live(websocket: WebSocket) -> None:
-    """Live labs over JSON text frames (see deepscope/protocol.py for every message)."""
+    """Live labs over JSON text frames (see deepscope/protocol/messages.py for every message)."""
     app = websocket.app
     settings: Settings = app.state.settings
     policy: HostPolicy = app.state.host_policy

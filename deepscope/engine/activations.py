@@ -64,16 +64,28 @@ class Activation:
     df: ElementFn
     output_range: tuple[float, float]
     derivative_range: tuple[float, float]
+    # The unit in plain NumPy, for the layers lab's "Reproduce in NumPy" snippet: an
+    # expression of the pre-activations ``a`` (N, units·pieces), ``np`` and ``math``,
+    # with each parameter as ``{name}`` (tests/engine/test_activations.py runs it).
+    numpy: str
     params: tuple[Param, ...] = ()
+    # The parameter that counts a unit's pre-activations (maxout's k); None: one each.
+    pieces: str | None = None
     # Boolean mask of saturated units from (z, h), or None if it never saturates (the
     # rule in words: activation.<name>.saturation).
     saturated: Callable[[Array, Array], NDArray[np.bool_]] | None = None
+    # Whether f is 0 on a whole interval for these parameters (ReLU; leaky ReLU and ELU
+    # with α = 0), None if never: otherwise a layer of exact zeros is an underflow.
+    zero_on_interval: Callable[[Params], bool] | None = None
     # E[f(s)²] / Var(s) for small zero-mean symmetric s; None = no simple law.
     variance_gain: Callable[[Params], float] | None = None
     # Gallery curve (f, df) on 1-D points; defaults to (f, df).
     curve: Callable[[Array, Params], tuple[Array, Array]] | None = None
     # (f, f′) computed together where f′ is cheap from f (tanh: 1 − h²); else f then df.
     fdf: Callable[[Array, Params], tuple[Array, Array]] | None = None
+    # f written over z in place, where f is one ufunc (the same bits as f): the loss
+    # landscape's batched grid spares a pass of allocation. None: f makes a new array.
+    in_place: Callable[[Array], object] | None = None
 
     def resolve(self, given: Params | None) -> dict[str, float]:
         """Defaults merged with the given parameters, each checked against its range."""
@@ -331,6 +343,14 @@ def _sat_left_tail(z: Array, h: Array) -> NDArray[np.bool_]:
     return z < FLAT_TAIL
 
 
+def _always(p: Params) -> bool:
+    return True
+
+
+def _alpha_zero(p: Params) -> bool:
+    return p["alpha"] == 0
+
+
 def _gain_one(p: Params) -> float:
     return 1.0
 
@@ -357,7 +377,9 @@ ACTIVATIONS: dict[str, Activation] = {
             d_linear,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="a",
             variance_gain=_gain_one,
+            in_place=lambda z: None,
         ),
         Activation(
             "sigmoid",
@@ -366,6 +388,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_sigmoid,
             (0.0, 1.0),
             (0.0, 0.3125),
+            numpy="1 / (1 + np.exp(-a))",
             saturated=_sat_sigmoid,
             fdf=sigmoid_fdf,
         ),
@@ -376,9 +399,11 @@ ACTIVATIONS: dict[str, Activation] = {
             d_tanh,
             (-1.0, 1.0),
             (0.0, 1.25),
+            numpy="np.tanh(a)",
             saturated=_sat_tanh,
             variance_gain=_gain_one,
             fdf=tanh_fdf,
+            in_place=lambda z: np.tanh(z, out=z),
         ),
         Activation(
             "relu",
@@ -387,8 +412,11 @@ ACTIVATIONS: dict[str, Activation] = {
             d_relu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.maximum(a, 0)",
+            zero_on_interval=_always,
             variance_gain=_gain_relu,
             fdf=relu_fdf,
+            in_place=lambda z: np.maximum(z, 0, out=z),
         ),
         Activation(
             "leaky_relu",
@@ -397,7 +425,9 @@ ACTIVATIONS: dict[str, Activation] = {
             d_leaky_relu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.where(a > 0, a, {alpha} * a)",
             params=(_ALPHA_LEAKY,),
+            zero_on_interval=_alpha_zero,
             variance_gain=_gain_leaky,
         ),
         Activation(
@@ -407,7 +437,9 @@ ACTIVATIONS: dict[str, Activation] = {
             d_leaky_relu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.where(a > 0, a, {alpha} * a)",
             params=(_ALPHA_PRELU,),
+            zero_on_interval=_alpha_zero,
             variance_gain=_gain_leaky,
         ),
         Activation(
@@ -417,8 +449,10 @@ ACTIVATIONS: dict[str, Activation] = {
             d_elu,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.where(a > 0, a, {alpha} * np.expm1(np.minimum(a, 0)))",
             params=(_ALPHA_ELU,),
             saturated=_sat_left_tail,
+            zero_on_interval=_alpha_zero,
         ),
         Activation(
             "selu",
@@ -427,6 +461,9 @@ ACTIVATIONS: dict[str, Activation] = {
             d_selu,
             (-4.0, 4.0),
             (0.0, 1.875),
+            numpy=(
+                f"{SELU_LAMBDA!r} * np.where(a > 0, a, {SELU_ALPHA!r} * np.expm1(np.minimum(a, 0)))"
+            ),
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -436,6 +473,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_gelu,
             (-4.0, 4.0),
             (-0.25, 1.25),
+            numpy="a * (1 + np.vectorize(math.erf)(a / math.sqrt(2))) / 2",
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -445,6 +483,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_silu,
             (-4.0, 4.0),
             (-0.25, 1.25),
+            numpy="a / (1 + np.exp(-a))",
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -454,6 +493,7 @@ ACTIVATIONS: dict[str, Activation] = {
             d_softplus,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="np.logaddexp(0, a)",
             saturated=_sat_left_tail,
         ),
         Activation(
@@ -463,7 +503,9 @@ ACTIVATIONS: dict[str, Activation] = {
             d_maxout,
             (-4.0, 4.0),
             (0.0, 1.25),
+            numpy="a.reshape(len(a), -1, {k}).max(axis=-1)",
             params=(_K_MAXOUT,),
+            pieces="k",
             curve=maxout_curve,
         ),
     )
@@ -482,7 +524,8 @@ def get(name: str) -> Activation:
 
 def pieces(name: str, params: Params) -> int:
     """How many pre-activations each unit has (k for maxout, else 1)."""
-    return int(params["k"]) if name == "maxout" else 1
+    act = get(name)
+    return 1 if act.pieces is None else int(params[act.pieces])
 
 
 def curve(name: str, x: Array, params: Params | None = None) -> tuple[Array, Array]:

@@ -1,14 +1,19 @@
-"""The shared optimizer rule, fused for a race's inner loop.
+"""The shared optimizer rule, the one fast implementation of every optimizer.
 
-``optimizers.Optimizer.update`` is the rule as written down (docs/numerics.md), one
-expression per line, allocating its results. A race applies it thousands of
-times to a few dozen numbers, where each NumPy call costs far more than its
-arithmetic. ``FusedRule`` computes the same step with in-place calls on
-preallocated buffers, skips every term that no run in the race uses, and folds
-AdaDelta and Newton in with as few calls as they allow. Every run gets
-the numbers ``update`` gives it, to the last bit except Newton's (a 2 × 2
-solve written out instead of a matrix product); ``tests/engine/test_fused.py``
-checks that for every optimizer and option.
+The rule is written down in ``optimizers``' docstring (and docs/numerics.md); each
+optimizer's plain textbook form is its reference function there, which the tests
+hold this rule to. ``FusedRule`` steps K runs on d coordinates at once with
+in-place calls on preallocated buffers, in one dtype, skipping every term no run
+uses, with AdaDelta and Newton folded in with as few calls as they allow:
+
+- the race (``race.Race``) steps K different optimizers on a surface (float64,
+  d = 1 or 2), where each NumPy call costs far more than its arithmetic;
+- the training lab (``training.Trainer``) steps one run, K = 1, over the network's
+  whole parameter vector (d up to millions), in the network's dtype: a float32
+  network keeps float32 state, buffers and coefficients, so nothing is upcast.
+
+Stacking changes nothing: each run of a race gets, to the last bit, the numbers it
+gets alone (``tests/engine/test_fused.py``).
 
 AdaDelta is folded into the shared rule with s = √(u + ε_u):
 
@@ -30,23 +35,32 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from numpy.typing import NDArray
 
 from .linalg import pinv_small, symmetric
 from .optimizers import Coefficients
 
-Array = NDArray[np.float64]
+Array = NDArray[np.floating]
 
 
 class FusedRule:
-    """The stacked rule for K runs on d coordinates, with its state (m, v, v̄, u)."""
+    """The stacked rule for K runs on d coordinates, with its state (m, v, v̄, u).
 
-    def __init__(self, c: Coefficients, shape: tuple[int, int]) -> None:
+    ``c`` holds floats (one optimizer, for every run) or (K, 1) columns
+    (``optimizers.stack``); state, buffers and coefficients are of ``dtype``.
+    """
+
+    def __init__(
+        self, c: Coefficients, shape: tuple[int, int], dtype: npt.DTypeLike = np.float64
+    ) -> None:
         K, d = shape
         self.shape = shape
+        self.dtype = dt = np.dtype(dtype)
 
         def col(name: str) -> Array:
-            return np.asarray(getattr(c, name), dtype=np.float64).reshape(K, 1)
+            value = np.asarray(getattr(c, name), dtype=np.float64)  # (a float → every run)
+            return np.broadcast_to(value, (K, 1)).astype(dt)
 
         self.mu, self.c_m = col("mu"), col("c_m")
         self.beta, self.c_v = col("beta"), col("c_v")
@@ -64,19 +78,30 @@ class FusedRule:
         self.newton = col("newton") > 0
         self.uses_bias2 = bool(np.any(col("bias2")))
 
-        zeros = np.zeros(shape)
-        self.m = zeros.copy()
-        self.v = zeros + col("v0")
-        self.vmax = self.v.copy()
-        self.u = zeros.copy()
+        # State and buffers only for the parts of the rule some run uses (the training
+        # lab's vector may hold millions of entries); an unused state reads as zeros.
+        v0 = col("v0")
+        nothing = np.broadcast_to(np.zeros((), dtype=dt), shape)  # read-only, no memory
+
+        def state(on: bool, start: Array | float = 0.0) -> Array:
+            return np.zeros(shape, dtype=dt) + start if on else nothing
+
+        def buffer(on: bool) -> Array:
+            return np.empty(shape, dtype=dt) if on else nothing
+
+        adaptive = bool(np.any(self.c_v) or np.any(v0) or np.any(self.E_given != 1.0))
+        self.m = state(bool(np.any(self.c_m) or np.any(self.a_m)))
+        self.v = state(adaptive, v0)
+        self.vmax = state(bool(np.any(self.amsgrad)), self.v)
+        self.u = state(bool(np.any(self.adadelta)))
         self.decide()
-        self._tmp = np.empty(shape)
-        self._num = np.empty(shape)
-        self._den = np.empty(shape)
-        self._s = np.empty(shape)
-        self._step = np.empty(shape)
-        self._newton_step = np.empty(shape)
-        self._newton_scale = np.empty(shape)
+        self._tmp = buffer(True)
+        self._step: Array | None = None  # (made at the first call that passes no ``out``)
+        self._den = buffer(self.adaptive)
+        self._s = buffer(self.uses_adadelta)
+        self._scale_buffer = buffer(self.uses_adadelta)  # AdaDelta's, when no scale is asked
+        self._newton_step = buffer(self.uses_newton)
+        self._newton_scale = buffer(self.uses_newton)
         self._newton_cols = [self._newton_step[:, j] for j in range(d)]
         self._scale_cols = [self._newton_scale[:, j] for j in range(d)]
 
@@ -88,6 +113,7 @@ class FusedRule:
         self.uses_wd = bool(np.any(self.wd))
         self.uses_wd_decoupled = bool(np.any(self.wd_decoupled))
         self.uses_amsgrad = bool(np.any(self.amsgrad))
+        self.all_amsgrad = bool(np.all(self.amsgrad))
         self.uses_adadelta = bool(np.any(self.adadelta))
         self.uses_newton = bool(np.any(self.newton))
         self.uses_a_g = bool(np.any(self.a_g))
@@ -102,7 +128,8 @@ class FusedRule:
         its Hessian.
         """
         for a in (self.m, self.v, self.vmax, self.u):
-            a[k] = 0.0
+            if a.flags.writeable:  # (an unused state is zeros already)
+                a[k] = 0.0
         neutral = {"mu": 0.0, "c_m": 0.0, "beta": 0.0, "c_v": 0.0, "a_m": 0.0, "a_g": 1.0}
         neutral |= {"wd": 0.0, "wd_decoupled": 0.0, "E_given": 1.0, "E": 1.0, "eps_in": 0.0}
         neutral |= {"eps_u": 1.0, "beta_u": 0.0, "c_u": 0.0}
@@ -113,7 +140,7 @@ class FusedRule:
         if decide:  # (``decide=False``: the caller retires several, then calls decide)
             self.decide()
 
-    def look_ahead(self, theta: Array, lr_mu: Array, out: Array) -> None:
+    def look_ahead(self, theta: Array, lr_mu: Any, out: Array) -> None:
         """Nesterov's evaluation point θ − (lr·μ)·m into ``out`` (θ itself where lr_mu is 0)."""
         np.multiply(lr_mu, self.m, out=self._tmp)
         np.subtract(theta, self._tmp, out=out)
@@ -125,24 +152,32 @@ class FusedRule:
         lr_b1: Any,
         b2: Any,
         lr: Array,
-        scale: Array,
-        hessian: Sequence[Any] | None = None,
+        scale: Array | None,
+        hessian: Sequence[Any] | Array | None = None,
+        out: Array | None = None,
     ) -> Array:
         """One step for every run; writes the effective learning rate into ``scale``.
 
         ``lr`` is lr_t (K, 1), ``lr_b1`` is lr_t·B1_t and ``b2`` is B2_t (a float or
-        (K, 1)); ``hessian`` holds the upper triangle H_ij (i ≤ j) when a run is
-        Newton's. Returns the step (a buffer reused next call): θ ← θ − step.
+        (K, 1)), all of the rule's dtype; ``scale`` may be None when the caller does
+        not want the effective learning rate (the training lab). ``hessian`` holds the
+        upper triangle H_ij (i ≤ j) when a run is Newton's (a surface program's
+        output), or the full (K, d, d) matrices. Returns the step, θ ← θ − step, in
+        ``out`` if given (K, d), else in a buffer of the rule reused next call.
         """
         tmp = self._tmp
-        if self.uses_wd:
-            g = g + self.wd * theta
+        if self.uses_wd:  # (a new g: the caller's is left as it was)
+            np.multiply(self.wd, theta, out=tmp)
+            g = g + tmp
         m = self.m
         if self.uses_m:  # m ← μ·m + c_m·g
             m *= self.mu
             np.multiply(self.c_m, g, out=tmp)
             m += tmp
         den = self._den
+        # the scale's buffer: lr·B1/den may overwrite den when no scale is asked (but
+        # AdaDelta's needs den after)
+        eff = scale if scale is not None else self._scale_buffer if self.uses_adadelta else den
         if self.adaptive:  # v ← β·v + c_v·g², den = √(B2·v̄ + ε_in) + E
             v = self.v
             v *= self.beta
@@ -152,7 +187,7 @@ class FusedRule:
             v_use = v
             if self.uses_amsgrad:
                 np.maximum(self.vmax, v, out=self.vmax)
-                v_use = np.where(self.amsgrad, self.vmax, v)
+                v_use = self.vmax if self.all_amsgrad else np.where(self.amsgrad, self.vmax, v)
             src = v_use
             if self.uses_bias2:
                 np.multiply(v_use, b2, out=den)
@@ -166,13 +201,19 @@ class FusedRule:
                 s = self._s
                 np.add(self.u, self.eps_u, out=s)
                 np.sqrt(s, out=s)
-                np.multiply(lr_b1, s, out=scale)
-                scale /= den
+                np.multiply(lr_b1, s, out=eff)
+                eff /= den
             else:
-                np.divide(lr_b1, den, out=scale)
-        else:  # v stays 0 and E = 1: the scale is lr·B1
+                np.divide(lr_b1, den, out=eff)
+        elif scale is not None:  # v stays 0 and E = 1: the scale is lr·B1
             np.copyto(scale, lr_b1)
-        num = self._num  # a_m·m + a_g·g
+        # The numerator a_m·m + a_g·g, in the step's buffer, then scaled in place (the
+        # fewer arrays a pass touches, the faster a long vector goes).
+        if out is None:
+            if self._step is None:
+                self._step = np.empty(self.shape, dtype=self.dtype)
+            out = self._step
+        step = num = out
         if self.uses_m:
             np.multiply(self.a_m, m, out=num)
             if self.uses_a_g:
@@ -180,8 +221,6 @@ class FusedRule:
                 num += tmp
         else:
             np.multiply(self.a_g, g, out=num)
-        step = self._step
-        np.multiply(scale, num, out=step)
         if self.uses_adadelta:  # u ← β_u·u + c_u·(s/den·num)²
             delta = self._s
             delta /= den
@@ -190,20 +229,29 @@ class FusedRule:
             delta *= self.c_u
             self.u *= self.beta_u
             self.u += delta
+        # (not adaptive: lr·B1·num, the same numbers as scale·num)
+        step *= eff if self.adaptive else lr_b1
         if self.uses_newton:
             if hessian is None:
                 raise ValueError("Newton's method needs the Hessian")
             self._newton(g, lr, hessian)
             np.copyto(step, self._newton_step, where=self.newton)
-            np.copyto(scale, self._newton_scale, where=self.newton)
+            if scale is not None:
+                np.copyto(scale, self._newton_scale, where=self.newton)
         if self.uses_wd_decoupled:
-            step += (lr * self.wd_decoupled) * theta
+            np.multiply(lr * self.wd_decoupled, theta, out=tmp)
+            step += tmp
         return step
 
-    def _newton(self, g: NDArray[np.floating], lr: Array, upper: Sequence[Any]) -> None:
+    def _newton(self, g: NDArray[np.floating], lr: Array, upper: Sequence[Any] | Array) -> None:
         """lr·H⁻¹·g and lr·diag(H⁻¹) into the Newton buffers (pseudo-inverse if singular)."""
         K, d = self.shape
         out, diag = self._newton_step, self._newton_scale
+        if isinstance(upper, np.ndarray) and upper.ndim == 3:  # full matrices (K, d, d)
+            inverse = pinv_small(upper)
+            np.multiply(lr, (inverse @ g[..., None])[..., 0], out=out)
+            np.multiply(lr, np.diagonal(inverse, axis1=-2, axis2=-1), out=diag)
+            return
         if d == 2:
             a, b, e = upper
             bb = b * b
@@ -230,6 +278,6 @@ class FusedRule:
             out *= lr
             np.multiply(lr, inv, out=diag)
             return
-        inverse = pinv_small(symmetric(upper, (K,), d))  # the general case, singular 2-D ones
+        inverse = pinv_small(symmetric(list(upper), (K,), d))  # the general case, singular 2-D ones
         np.multiply(lr, (inverse @ g[..., None])[..., 0], out=out)
         np.multiply(lr, np.diagonal(inverse, axis1=-2, axis2=-1), out=diag)

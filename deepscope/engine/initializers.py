@@ -40,6 +40,9 @@ class Initializer:
     formula: str
     family: Family  # the unit base draw
     std: Callable[[int, int], float]  # the multiplier before ``scale``, from (fan_in, fan_out)
+    # The scheme in plain NumPy before ``scale`` (the layers lab's "Reproduce in NumPy"): an
+    # expression of ``rng``, ``fan_in``, ``fan_out`` and ``np`` (tests/engine/test_initializers.py)
+    numpy: str
 
     def variance(self, fan_in: int, fan_out: int, scale: float) -> float:
         """Var(w) of the scheme (E[w²] for the constant one)."""
@@ -87,19 +90,66 @@ def _he(fan_in: int, fan_out: int) -> float:
     return math.sqrt(2.0 / fan_in)
 
 
+_SHAPE = "(fan_in, fan_out)"
+_NORMAL = f"rng.standard_normal({_SHAPE})"
+_UNIFORM = f"rng.uniform(-1, 1, {_SHAPE})"
+_Q = "np.linalg.qr(rng.standard_normal((max(fan_in, fan_out), min(fan_in, fan_out))))[0]"
+
 INITIALIZERS: dict[str, Initializer] = {
     i.name: i
     for i in (
-        Initializer("zeros", "W = 0", "zeros", _unit),
-        Initializer("constant", "W = scale", "ones", _unit),
-        Initializer("normal", "W ~ N(0, scale²)", "normal", _unit),
-        Initializer("uniform", "W ~ U(−√3·scale, √3·scale)", "uniform", _unit),
-        Initializer("lecun_normal", "W ~ N(0, scale²/fan_in)", "normal", _lecun),
-        Initializer("xavier_normal", "W ~ N(0, scale²·2/(fan_in+fan_out))", "normal", _xavier),
-        Initializer("xavier_uniform", "W ~ U(±scale·√(6/(fan_in+fan_out)))", "uniform", _xavier),
-        Initializer("he_normal", "W ~ N(0, scale²·2/fan_in)", "normal", _he),
-        Initializer("he_uniform", "W ~ U(±scale·√(6/fan_in))", "uniform", _he),
-        Initializer("orthogonal", "W = scale·Q, Q orthogonal", "orthogonal", _unit),
+        Initializer("zeros", "W = 0", "zeros", _unit, f"np.zeros({_SHAPE})"),
+        Initializer("constant", "W = scale", "ones", _unit, f"np.ones({_SHAPE})"),
+        Initializer("normal", "W ~ N(0, scale²)", "normal", _unit, _NORMAL),
+        Initializer(
+            "uniform",
+            "W ~ U(−√3·scale, √3·scale)",
+            "uniform",
+            _unit,
+            f"rng.uniform(-np.sqrt(3), np.sqrt(3), {_SHAPE})",
+        ),
+        Initializer(
+            "lecun_normal",
+            "W ~ N(0, scale²/fan_in)",
+            "normal",
+            _lecun,
+            f"{_NORMAL} * np.sqrt(1 / fan_in)",
+        ),
+        Initializer(
+            "xavier_normal",
+            "W ~ N(0, scale²·2/(fan_in+fan_out))",
+            "normal",
+            _xavier,
+            f"{_NORMAL} * np.sqrt(2 / (fan_in + fan_out))",
+        ),
+        Initializer(
+            "xavier_uniform",
+            "W ~ U(±scale·√(6/(fan_in+fan_out)))",
+            "uniform",
+            _xavier,
+            f"{_UNIFORM} * np.sqrt(6 / (fan_in + fan_out))",
+        ),
+        Initializer(
+            "he_normal",
+            "W ~ N(0, scale²·2/fan_in)",
+            "normal",
+            _he,
+            f"{_NORMAL} * np.sqrt(2 / fan_in)",
+        ),
+        Initializer(
+            "he_uniform",
+            "W ~ U(±scale·√(6/fan_in))",
+            "uniform",
+            _he,
+            f"{_UNIFORM} * np.sqrt(6 / fan_in)",
+        ),
+        Initializer(
+            "orthogonal",
+            "W = scale·Q, Q orthogonal",
+            "orthogonal",
+            _unit,
+            f"(lambda q: q if fan_in >= fan_out else q.T)({_Q})",
+        ),
     )
 }
 

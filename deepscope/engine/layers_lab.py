@@ -598,11 +598,7 @@ def _assemble(
 def zero_only_at_zero(act: activations.Activation, params: Mapping[str, float]) -> bool:
     """True if f(z) = 0 only at z = 0 (σ, softplus: never), so a run of exact zeros in h
     is the float underflowing; False for units that are 0 on a whole interval (ReLU)."""
-    if act.name == "relu":
-        return False
-    if act.name in ("leaky_relu", "prelu", "elu"):
-        return bool(act.resolve(params)["alpha"] != 0)
-    return True
+    return act.zero_on_interval is None or not act.zero_on_interval(act.resolve(params))
 
 
 def flag_underflow(

@@ -1,4 +1,4 @@
-"""Optimizers as pure (init, update) pairs over arrays of any shape.
+"""Optimizers: the registry, each as a setting of one update rule, with its reference.
 
 Every optimizer here is one setting of a single update rule, which makes the
 family resemblance explicit (Adam = momentum + RMSProp + bias correction) and
@@ -14,17 +14,24 @@ gradient g (evaluated at the look-ahead point for Nesterov):
 
 with B1_t = 1/(1 − β1ᵗ), B2_t = 1/(1 − β2ᵗ) when bias correction is on (else 1),
 E = ε for adaptive methods and 1 otherwise (their v stays 0), coupled weight
-decay λ added to g first. AdaDelta and Newton have their own steps (below).
+decay λ added to g first. AdaDelta and Newton have their own steps (``fused``).
 Conventions (docs/numerics.md): ε outside the square root (as PyTorch; AdaDelta keeps
 its defining ε inside), β1 is the first moment, accumulators are per
 coordinate, Nesterov evaluates the gradient at θ − lr·μ·m.
+
+Each optimizer is written twice, on purpose, and only twice: its *reference* (one
+short function per optimizer below, the textbook form with its equations in the
+docstring — what the page shows — and what the tests hold the rule to), and the
+one fast implementation of the shared rule, ``fused.FusedRule``, which the race
+steps K runs with and the training lab one run (K = 1, in the network's dtype).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from functools import cached_property
 from typing import Any
 
@@ -32,7 +39,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .knobs import knob
-from .linalg import pinv_small
 
 Array = NDArray[np.floating]
 Coef = Any  # a float, or a (K, 1) array for a race
@@ -88,10 +94,20 @@ class OptimizerSpec:
     in ``static/i18n/<lang>.json``)."""
 
     name: str
-    equations: tuple[str, ...]
     hyper: tuple[HyperParam, ...]
     coefficients: Any  # (hyper-parameter values) -> Coefficients
+    reference: Reference  # the plain form: one step, the equations in its docstring
     needs_hessian: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.equations:
+            raise ValueError(f"{self.name}'s reference needs its equations in its docstring")
+
+    @property
+    def equations(self) -> tuple[str, ...]:
+        """The lines the page shows: the reference's docstring after its first line."""
+        lines = inspect.cleandoc(self.reference.__doc__ or "").splitlines()[1:]
+        return tuple(line.strip() for line in lines if line.strip())
 
     def resolve(self, given: Mapping[str, Any] | None) -> dict[str, Any]:
         given = dict(given or {})
@@ -215,30 +231,192 @@ def _newton(h: Mapping[str, Any]) -> Coefficients:
     return Coefficients(lr=h["lr"], newton=1.0)
 
 
+# --- the references: each optimizer as it is written in its paper ------------------
+#
+# One step each, on plain arrays (the tests run them on 1-D θ): θ the point, ``f`` the
+# problem (its gradient, and its Hessian for Newton), lr the step's learning rate (the
+# schedule applied), t = 1, 2, … the step, h the hyper-parameters (every one given,
+# ``OptimizerSpec.resolve``) and s the optimizer's state, a dict it fills as it goes.
+# The docstring's lines after the first are the equations the page shows. g is ∇f(θ)
+# plus the coupled weight decay λ·θ where an optimizer has one.
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a reference step may ask of the function it minimizes."""
+
+    gradient: Callable[[Array], Array]
+    hessian: Callable[[Array], Array] | None = None
+
+
+State = dict[str, Any]
+Reference = Callable[[Array, Problem, float, int, Mapping[str, Any], State], Array]
+
+
+def _grad(theta: Array, f: Problem, h: Mapping[str, Any]) -> Array:
+    """g = ∇f(θ) + λ·θ (coupled L2 weight decay, 0 where the optimizer has none)."""
+    return np.asarray(f.gradient(theta) + h.get("weight_decay", 0.0) * theta)
+
+
+def ref_gd(theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State) -> Array:
+    """Gradient descent.
+
+    θ ← θ − lr·g
+    """
+    return theta - lr * _grad(theta, f, h)
+
+
+def ref_momentum(
+    theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State
+) -> Array:
+    """Heavy-ball momentum (as PyTorch's SGD).
+
+    v ← ρ·v + g
+    θ ← θ − lr·v
+    """
+    s["v"] = h["momentum"] * s.get("v", 0.0) + _grad(theta, f, h)
+    return np.asarray(theta - lr * s["v"])
+
+
+def ref_nesterov(
+    theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State
+) -> Array:
+    """Nesterov momentum: the gradient at the look-ahead point.
+
+    g ← ∇f(θ − lr·ρ·v)
+    v ← ρ·v + g
+    θ ← θ − lr·v
+    """
+    v = s.get("v", 0.0)
+    g = f.gradient(theta - lr * h["momentum"] * v) + h["weight_decay"] * theta
+    s["v"] = h["momentum"] * v + g
+    return np.asarray(theta - lr * s["v"])
+
+
+def ref_adagrad(
+    theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State
+) -> Array:
+    """AdaGrad (Duchi et al. 2011).
+
+    G ← G + g²
+    θ ← θ − lr·g / (√G + ε)
+    """
+    g = _grad(theta, f, h)
+    s["G"] = s.get("G", h["initial_accumulator"]) + g * g
+    return np.asarray(theta - lr * g / (np.sqrt(s["G"]) + h["eps"]))
+
+
+def ref_rmsprop(
+    theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State
+) -> Array:
+    """RMSProp (Hinton's lecture 6e).
+
+    E ← ρ·E + (1 − ρ)·g²
+    θ ← θ − lr·g / (√E + ε)
+    """
+    g = _grad(theta, f, h)
+    s["E"] = h["rho"] * s.get("E", 0.0) + (1 - h["rho"]) * g * g
+    return np.asarray(theta - lr * g / (np.sqrt(s["E"]) + h["eps"]))
+
+
+def ref_adadelta(
+    theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State
+) -> Array:
+    """AdaDelta (Zeiler 2012), ε inside both roots as defined.
+
+    E[g²] ← ρ·E[g²] + (1 − ρ)·g²
+    Δ = √(E[Δ²] + ε) / √(E[g²] + ε) · g
+    E[Δ²] ← ρ·E[Δ²] + (1 − ρ)·Δ²
+    θ ← θ − lr·Δ
+    """
+    g, rho, eps = _grad(theta, f, h), h["rho"], h["eps"]
+    s["g2"] = rho * s.get("g2", 0.0) + (1 - rho) * g * g
+    delta = np.sqrt(s.get("d2", 0.0) + eps) / np.sqrt(s["g2"] + eps) * g
+    s["d2"] = rho * s.get("d2", 0.0) + (1 - rho) * delta * delta
+    return np.asarray(theta - lr * delta)
+
+
+def _adam_moments(g: Array, t: int, h: Mapping[str, Any], s: State) -> tuple[Array, Array]:
+    """Adam's m and v updated in s, and the bias corrections (1 − β1ᵗ, 1 − β2ᵗ) or (1, 1)."""
+    b1, b2 = h["beta1"], h["beta2"]
+    s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+    s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+    on = h["bias_correction"]
+    return np.asarray((1 - b1**t) if on else 1.0), np.asarray((1 - b2**t) if on else 1.0)
+
+
+def ref_adam(theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State) -> Array:
+    """Adam (Kingma & Ba 2015), ε outside the root.
+
+    m ← β1·m + (1 − β1)·g
+    v ← β2·v + (1 − β2)·g²
+    m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ)
+    θ ← θ − lr·m̂ / (√v̂ + ε)
+    """
+    c1, c2 = _adam_moments(_grad(theta, f, h), t, h, s)
+    return np.asarray(theta - lr * (s["m"] / c1) / (np.sqrt(s["v"] / c2) + h["eps"]))
+
+
+def ref_adamw(theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State) -> Array:
+    """AdamW (Loshchilov & Hutter 2019): weight decay apart from the gradient.
+
+    θ ← θ − lr·λ·θ  (decoupled)
+    then the Adam step
+    """
+    c1, c2 = _adam_moments(f.gradient(theta), t, h, s)
+    decayed = theta - lr * h["weight_decay"] * theta
+    return np.asarray(decayed - lr * (s["m"] / c1) / (np.sqrt(s["v"] / c2) + h["eps"]))
+
+
+def ref_nadam(theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State) -> Array:
+    """NAdam (Dozat 2016): Adam with Nesterov's look-ahead in the first moment.
+
+    m, v as Adam
+    θ ← θ − lr·(β1·m̂ + (1 − β1)·g/(1 − β1ᵗ)) / (√v̂ + ε)
+    """
+    g = _grad(theta, f, h)
+    c1, c2 = _adam_moments(g, t, h, s)
+    b1 = h["beta1"]
+    return np.asarray(
+        theta - lr * (b1 * s["m"] / c1 + (1 - b1) * g / c1) / (np.sqrt(s["v"] / c2) + h["eps"])
+    )
+
+
+def ref_amsgrad(
+    theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State
+) -> Array:
+    """AMSGrad (Reddi et al. 2018): Adam with the largest v so far.
+
+    m, v as Adam
+    v̄ ← max(v̄, v)
+    θ ← θ − lr·m̂ / (√(v̄/(1 − β2ᵗ)) + ε)
+    """
+    c1, c2 = _adam_moments(_grad(theta, f, h), t, h, s)
+    s["vmax"] = np.maximum(s.get("vmax", 0.0), s["v"])
+    return np.asarray(theta - lr * (s["m"] / c1) / (np.sqrt(s["vmax"] / c2) + h["eps"]))
+
+
+def ref_newton(
+    theta: Array, f: Problem, lr: float, t: int, h: Mapping[str, Any], s: State
+) -> Array:
+    """Newton's method (the pseudo-inverse where H is singular).
+
+    θ ← θ − lr·H⁻¹·g
+    """
+    if f.hessian is None:
+        raise ValueError("Newton's method needs the Hessian")
+    out: Array = theta - lr * np.linalg.pinv(f.hessian(theta)) @ f.gradient(theta)
+    return out
+
+
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     s.name: s
     for s in (
-        OptimizerSpec(
-            "gd",
-            ("θ ← θ − lr·g",),
-            (_lr(0.01), _WD),
-            _gd,
-        ),
-        OptimizerSpec(
-            "momentum",
-            ("v ← ρ·v + g", "θ ← θ − lr·v"),
-            (_lr(0.01), _MOMENTUM, _WD),
-            _momentum,
-        ),
-        OptimizerSpec(
-            "nesterov",
-            ("g ← ∇f(θ − lr·ρ·v)", "v ← ρ·v + g", "θ ← θ − lr·v"),
-            (_lr(0.01), _MOMENTUM, _WD),
-            _nesterov,
-        ),
+        OptimizerSpec("gd", (_lr(0.01), _WD), _gd, ref_gd),
+        OptimizerSpec("momentum", (_lr(0.01), _MOMENTUM, _WD), _momentum, ref_momentum),
+        OptimizerSpec("nesterov", (_lr(0.01), _MOMENTUM, _WD), _nesterov, ref_nesterov),
         OptimizerSpec(
             "adagrad",
-            ("G ← G + g²", "θ ← θ − lr·g / (√G + ε)"),
             (
                 _lr(0.5),
                 replace(_EPS, default=1e-10),
@@ -246,38 +424,18 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                 _WD,
             ),
             _adagrad,
+            ref_adagrad,
         ),
-        OptimizerSpec(
-            "rmsprop",
-            ("E ← ρ·E + (1 − ρ)·g²", "θ ← θ − lr·g / (√E + ε)"),
-            (_lr(0.01), _RHO, _EPS, _WD),
-            _rmsprop,
-        ),
+        OptimizerSpec("rmsprop", (_lr(0.01), _RHO, _EPS, _WD), _rmsprop, ref_rmsprop),
         OptimizerSpec(
             "adadelta",
-            (
-                "E[g²] ← ρ·E[g²] + (1 − ρ)·g²",
-                "Δ = √(E[Δ²] + ε) / √(E[g²] + ε) · g",
-                "E[Δ²] ← ρ·E[Δ²] + (1 − ρ)·Δ²",
-                "θ ← θ − lr·Δ",
-            ),
             (_lr(1.0), _RHO, replace(_EPS, default=1e-6), _WD),
             _adadelta,
+            ref_adadelta,
         ),
-        OptimizerSpec(
-            "adam",
-            (
-                "m ← β1·m + (1 − β1)·g",
-                "v ← β2·v + (1 − β2)·g²",
-                "m̂ = m/(1 − β1ᵗ), v̂ = v/(1 − β2ᵗ)",
-                "θ ← θ − lr·m̂ / (√v̂ + ε)",
-            ),
-            (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
-            _adam,
-        ),
+        OptimizerSpec("adam", (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD), _adam, ref_adam),
         OptimizerSpec(
             "adamw",
-            ("θ ← θ − lr·λ·θ  (decoupled)", "then the Adam step"),
             (
                 _lr(0.01),
                 _BETA1,
@@ -287,26 +445,13 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
                 replace(_WD, default=0.01, doc="decoupled weight decay λ"),
             ),
             _adamw,
+            ref_adamw,
         ),
+        OptimizerSpec("nadam", (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD), _nadam, ref_nadam),
         OptimizerSpec(
-            "nadam",
-            ("m, v as Adam", "θ ← θ − lr·(β1·m̂ + (1 − β1)·g/(1 − β1ᵗ)) / (√v̂ + ε)"),
-            (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
-            _nadam,
+            "amsgrad", (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD), _amsgrad, ref_amsgrad
         ),
-        OptimizerSpec(
-            "amsgrad",
-            ("m, v as Adam", "v̄ ← max(v̄, v)", "θ ← θ − lr·m̂ / (√(v̄/(1 − β2ᵗ)) + ε)"),
-            (_lr(0.01), _BETA1, _BETA2, _EPS, _BC, _WD),
-            _amsgrad,
-        ),
-        OptimizerSpec(
-            "newton",
-            ("θ ← θ − lr·H⁻¹·g",),
-            (_lr(1.0),),
-            _newton,
-            needs_hessian=True,
-        ),
+        OptimizerSpec("newton", (_lr(1.0),), _newton, ref_newton, needs_hessian=True),
     )
 }
 
@@ -331,50 +476,49 @@ def get_spec(name: str) -> OptimizerSpec:
         raise ValueError(f"unknown optimizer {name!r}; choose from {sorted(OPTIMIZERS)}") from None
 
 
-# --- state and the update ----------------------------------------------------------
+def reference(
+    name: str,
+    hyper: Mapping[str, Any] | None,
+    f: Problem,
+    theta0: Sequence[float] | Array,
+    steps: int,
+    schedule: Schedule | None = None,
+) -> Array:
+    """The iterates θ₀ … θ_steps of optimizer ``name`` by its reference (the tests' oracle)."""
+    spec = get_spec(name)
+    h = spec.resolve(hyper)
+    lr = h["lr"] * (schedule or Schedule()).factor(np.arange(steps))
+    theta: Array = np.array(theta0, dtype=np.float64)
+    state: State = {}
+    out = [theta]
+    for t in range(1, steps + 1):
+        theta = spec.reference(theta, f, float(lr[t - 1]), t, h, state)
+        out.append(theta)
+    return np.array(out)
 
 
-@dataclass
-class State:
-    m: Array
-    v: Array
-    vmax: Array
-    u: Array  # AdaDelta's E[Δ²]
-    t: int = 0
-    scratch: Array | None = field(default=None, repr=False)  # update_inplace's buffer
+# --- an optimizer's place in the rule --------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Optimizer:
-    """An (init, update) pair bound to its coefficients (floats or stacked (K, 1) arrays)."""
+    """An optimizer bound to its coefficients in the shared rule (floats, or stacked
+    (K, 1) arrays); ``fused.FusedRule(opt.c, (K, d), dtype)`` steps it."""
 
     name: str
     c: Coefficients
 
-    @cached_property
-    def _uses(self) -> dict[str, bool]:
-        """Which optional parts of the rule any run uses (checked once, not every step)."""
-        names = ("wd", "amsgrad", "adadelta", "newton", "wd_decoupled", "nesterov")
-        return {n: bool(np.any(getattr(self.c, n))) for n in names}
-
-    def init(self, params: Array) -> State:
-        zeros = np.zeros_like(params)
-        v = zeros + np.asarray(self.c.v0, dtype=params.dtype)
-        return State(m=zeros.copy(), v=v, vmax=v.copy(), u=zeros.copy(), t=0)
-
-    def eval_point(self, params: Array, state: State, lr_t: Coef) -> Array:
-        """Where to take the gradient: θ − lr·μ·m for Nesterov runs, θ otherwise."""
-        if not self._uses["nesterov"]:
-            return params
-        out: Array = params - (lr_t * self.c.mu * self.c.nesterov) * state.m
-        return out
-
-    def bias_corrections(self, t: NDArray[np.int64]) -> tuple[Coef, Coef]:
+    def bias_corrections(self, t: NDArray[np.int64] | int) -> tuple[Coef, Coef]:
         """(B1, B2) for steps t (1-based): 1/(1 − βᵗ) where bias correction is on, else 1.
 
         With stacked coefficients the results are (n, K, 1) tables, so a race can
-        look them up instead of computing powers every step.
+        look them up instead of computing powers every step; for one step (an int)
+        of one optimizer, Python floats (the training lab's every step).
         """
+        if isinstance(t, int) and not np.ndim(self.c.mu):
+            c = self.c
+            first = 1.0 / (1.0 - float(c.mu) ** t) if c.bias1 else 1.0
+            return first, 1.0 / (1.0 - float(c.beta) ** t) if c.bias2 else 1.0
         if np.ndim(self.c.mu):
             steps = np.asarray(t)[:, None]
             b1, b2 = (1.0 if d is None else _bias_table(*d, steps) for d in self._distinct_betas)
@@ -396,113 +540,6 @@ class Optimizer:
             return distinct, inverse.reshape(-1)
 
         return split(self.c.mu, self.c.bias1), split(self.c.beta, self.c.bias2)
-
-    def update(
-        self,
-        grads: Array,
-        state: State,
-        params: Array,
-        lr_t: Coef,
-        hessian: Array | None = None,
-        bias: tuple[Coef, Coef] | None = None,
-    ) -> tuple[Array, State, Array]:
-        """Returns (step, new state, effective lr per coordinate); apply θ ← θ − step.
-
-        ``bias`` gives precomputed (B1, B2) for this step (see ``bias_corrections``).
-        """
-        c, uses = self.c, self._uses
-        t = state.t + 1
-        g = grads + c.wd * params if uses["wd"] else grads
-        m = c.mu * state.m + c.c_m * g
-        v = c.beta * state.v + c.c_v * (g * g)
-        vmax, v_use = state.vmax, v
-        if uses["amsgrad"]:
-            vmax = np.maximum(state.vmax, v)
-            v_use = np.where(c.amsgrad > 0, vmax, v)
-        b1, b2 = bias if bias is not None else (_bias(c.mu, c.bias1, t), _bias(c.beta, c.bias2, t))
-        scale = lr_t * b1 / (np.sqrt(v_use * b2) + c.E)  # the effective learning rate
-        step = scale * (c.a_m * m + c.a_g * g)
-        u = state.u
-        if uses["adadelta"]:
-            root_u, root_v = np.sqrt(state.u + c.eps), np.sqrt(v + c.eps)
-            delta = root_u / root_v  # Δ = delta·g
-            u_new = c.beta * state.u + c.c_v * (delta * g) ** 2
-            u = np.where(c.adadelta > 0, u_new, state.u)
-            lr_delta = lr_t * root_u / root_v
-            step = np.where(c.adadelta > 0, lr_delta * g, step)
-            scale = np.where(c.adadelta > 0, lr_delta, scale)
-        if uses["newton"]:
-            if hessian is None:
-                raise ValueError("Newton's method needs the Hessian")
-            inverse = pinv_small(hessian)  # (…, d, d)
-            newton_step = lr_t * (inverse @ grads[..., None])[..., 0]
-            step = np.where(c.newton > 0, newton_step, step)
-            diag = np.diagonal(inverse, axis1=-2, axis2=-1)
-            scale = np.where(c.newton > 0, lr_t * diag, scale)
-        if uses["wd_decoupled"]:
-            step = step + lr_t * c.wd_decoupled * params
-        return step, State(m=m, v=v, vmax=vmax, u=u, t=t), scale
-
-    def update_inplace(self, grads: Array, state: State, params: Array, lr_t: float) -> Array:
-        """The same rule for one optimizer (float coefficients), updating ``state`` in place.
-
-        A network's parameter vector can hold millions of entries: here every
-        pass writes into a buffer of the state instead of allocating, and terms
-        whose coefficient is 0 are skipped. Returns the step (θ ← θ − step).
-        Newton and AdaDelta take the general ``update``.
-        """
-        c, uses = self.c, self._uses
-        if uses["newton"] or uses["adadelta"] or np.ndim(c.mu):
-            step, new, _ = self.update(grads, state, params, lr_t)
-            state.m, state.v, state.vmax, state.u, state.t = new.m, new.v, new.vmax, new.u, new.t
-            return step
-        state.t += 1
-        t = state.t
-        tmp = state.scratch
-        if tmp is None or tmp.shape != params.shape or tmp.dtype != params.dtype:
-            tmp = state.scratch = np.empty_like(params)
-        dt = params.dtype.type
-        g = grads
-        if uses["wd"]:
-            g = grads + dt(c.wd) * params
-        if c.mu or c.c_m:  # m ← μ·m + c_m·g
-            state.m *= dt(c.mu)
-            np.multiply(g, dt(c.c_m), out=tmp)
-            state.m += tmp
-        adaptive = bool(c.c_v) or bool(c.v0)
-        den = None
-        if adaptive:  # v ← β·v + c_v·g², den = √(B2·v̄) + E
-            if c.c_v:
-                np.multiply(g, g, out=tmp)
-                tmp *= dt(c.c_v)
-                state.v *= dt(c.beta)
-                state.v += tmp
-            v_use = state.v
-            if uses["amsgrad"]:
-                np.maximum(state.vmax, state.v, out=state.vmax)
-                v_use = state.vmax
-            b2 = float(_bias(c.beta, c.bias2, t))
-            den = np.multiply(v_use, dt(b2))
-            np.sqrt(den, out=den)
-            den += dt(c.E)
-        b1 = float(_bias(c.mu, c.bias1, t))
-        if not c.a_g:
-            step = np.multiply(state.m, dt(c.a_m))
-        elif not c.a_m:
-            step = np.multiply(g, dt(c.a_g))
-        else:
-            step = np.multiply(state.m, dt(c.a_m))
-            np.multiply(g, dt(c.a_g), out=tmp)
-            step += tmp
-        if den is not None:
-            step /= den
-            step *= dt(lr_t * b1)
-        else:  # not adaptive: the denominator is E = 1
-            step *= dt(lr_t * b1 / float(c.E))
-        if uses["wd_decoupled"]:
-            np.multiply(params, dt(lr_t * c.wd_decoupled), out=tmp)
-            step += tmp
-        return step
 
 
 def _bias(beta: Coef, on: Coef, t: Any) -> Coef:
@@ -547,19 +584,55 @@ def stack(optimizers: Sequence[Optimizer]) -> Optimizer:
 
 
 def clip(grads: Array, clip_norm: Coef = math.inf, clip_value: Coef = math.inf) -> Array:
-    """Clip by value (each coordinate to ±clip_value), then by norm (over the last axis)."""
+    """Clip by value (each coordinate to ±clip_value), then by norm (over the last axis).
+
+    The one clipping of the project (the race's K runs, the training lab's parameter
+    vector). Keeps the gradient's dtype: float32 stays float32. A bound of ∞ (or
+    None) is no clipping; ``grads`` itself is returned when nothing is clipped.
+    """
     g = grads
-    if np.any(np.isfinite(clip_value)):
-        g = np.clip(g, -clip_value, clip_value)
-    if np.any(np.isfinite(clip_norm)):
+    dtype = grads.dtype
+    if clip_value is not None and np.any(np.isfinite(clip_value)):
+        bound = np.asarray(clip_value, dtype=dtype)
+        g = np.clip(g, -bound, bound)
+    if clip_norm is not None and np.any(np.isfinite(clip_norm)):
         norm = np.linalg.norm(g, axis=-1, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.minimum(1.0, clip_norm / norm)
-        g = g * np.where(norm > 0, factor, 1.0)
+            factor = np.minimum(1.0, np.asarray(clip_norm, dtype=dtype) / norm)
+        g = g * np.where(norm > 0, factor, dtype.type(1.0))
     return g
 
 
-SCHEDULES = ("constant", "inv_sqrt", "step", "exponential", "cosine")
+def _constant(s: Schedule, t: Array) -> Array:
+    return np.ones_like(t)
+
+
+def _inv_sqrt(s: Schedule, t: Array) -> Array:
+    out: Array = 1.0 / np.sqrt(t + 1.0)
+    return out
+
+
+def _step(s: Schedule, t: Array) -> Array:
+    return np.power(s.gamma, np.floor(t / s.step_size))
+
+
+def _exponential(s: Schedule, t: Array) -> Array:
+    return np.power(s.gamma, t)
+
+
+def _cosine(s: Schedule, t: Array) -> Array:
+    return 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, s.period) / s.period))
+
+
+# The schedules: name → s(t) for step t = 0, 1, … (lr_t = lr · s(t)), reading its
+# parameters from the ``Schedule`` (a new parameter is a knob field of it).
+SCHEDULES: dict[str, Callable[[Schedule, Array], Array]] = {
+    "constant": _constant,
+    "inv_sqrt": _inv_sqrt,
+    "step": _step,
+    "exponential": _exponential,
+    "cosine": _cosine,
+}
 
 
 @dataclass(frozen=True)
@@ -579,15 +652,10 @@ class Schedule:
 
     def factor(self, steps: NDArray[Any]) -> Array:
         t: Array = np.asarray(steps, dtype=np.float64)
-        if self.name == "constant":
-            return np.ones_like(t)
-        if self.name == "inv_sqrt":
-            out: Array = 1.0 / np.sqrt(t + 1.0)
-            return out
-        if self.name == "step":
-            return np.power(self.gamma, np.floor(t / self.step_size))
-        if self.name == "exponential":
-            return np.power(self.gamma, t)
-        if self.name == "cosine":
-            return 0.5 * (1.0 + np.cos(np.pi * np.minimum(t, self.period) / self.period))
-        raise ValueError(f"unknown schedule {self.name!r}; choose from {SCHEDULES}")
+        try:
+            s = SCHEDULES[self.name]
+        except KeyError:
+            raise ValueError(
+                f"unknown schedule {self.name!r}; choose from {tuple(SCHEDULES)}"
+            ) from None
+        return s(self, t)

@@ -185,6 +185,9 @@ def refine_critical_points(
     return tuple(out)
 
 
+DEFAULT_SEARCH = 7  # seeds per axis for a surface that names no candidates
+
+
 def search_candidates(domain: Sequence[tuple[float, float]], per_axis: int) -> Array:
     """A grid of Newton seeds over the domain (for surfaces typed by a user)."""
     axes = [np.linspace(lo, hi, per_axis) for lo, hi in domain]
@@ -207,7 +210,9 @@ class SurfaceSpec:
     candidates: Callable[[Mapping[str, float]], Sequence[Sequence[float]]] | None = None
     params: tuple[SurfaceParam, ...] = ()
     constants: Callable[[Mapping[str, float]], dict[str, float]] | None = None
-    search: int = 0  # grid-search this many seeds per axis for further critical points
+    # grid-search this many seeds per axis for further critical points (0: none, but
+    # a surface with no candidates either searches DEFAULT_SEARCH per axis)
+    search: int = 0
     group: Literal["lecture", "classic"] = "classic"
 
     @property
@@ -236,8 +241,9 @@ class SurfaceSpec:
         compiled = compile_expression(self.expr, variables, constants)
         seeds: list[Sequence[float]] = list(self.candidates(params)) if self.candidates else []
         pool = np.array(seeds, dtype=np.float64).reshape(-1, self.dims)
-        if self.search:
-            pool = np.concatenate([pool, search_candidates(self.domain, self.search)])
+        per_axis = self.search or (0 if self.candidates else DEFAULT_SEARCH)
+        if per_axis:
+            pool = np.concatenate([pool, search_candidates(self.domain, per_axis)])
         critical = refine_critical_points(compiled, pool, self.domain)
         return Surface(
             name=self.name,

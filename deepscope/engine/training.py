@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import activations, datasets, optimizers
+from .fused import FusedRule
 from .histograms import Bins, Histogram, histogram
 from .knobs import BIAS, DROPOUT, SCALE_RANGE, SEED, Knob, knob, same
 from .network import (
@@ -271,11 +272,18 @@ class Trainer:
             )
         self.opt = optimizers.make(run.optimizer, run.hyper)
         self.needs_hessian = spec.needs_hessian
-        self.state = self.opt.init(self.net.flat)
+        # The race's rule with one run (K = 1) over the whole parameter vector, in the
+        # network's dtype: its state (m, v, …) lives in the rule.
+        self.rule = FusedRule(self.opt.c, (1, self.net.n_params), self.dtype)
+        self._lr_col = np.empty((1, 1), dtype=self.dtype)  # lr_t for the rule
+        # Two step buffers, used in turn: the last accepted step (frames read it) stays
+        # as it was when the next one diverges.
+        self._steps = [np.empty((1, self.net.n_params), dtype=self.dtype) for _ in range(2)]
         self.schedule = run.schedule
         self.lr0 = float(self.opt.c.lr)
         self.clip_norm = run.clip_norm
         self.clip_value = run.clip_value
+        self._nesterov = float(self.opt.c.nesterov * self.opt.c.mu)
         self.grad_noise = run.noise
         self.rng_batch = np.random.default_rng([config.seed, 21])
         self.rng_dropout = np.random.default_rng([config.seed, 22])
@@ -380,10 +388,9 @@ class Trainer:
         )
         self.lr = lr_t = self.lr0 * float(self.schedule.factor(np.array([self.step_count]))[0])
         theta = self.net.flat
-        look = self.opt.eval_point(theta, self.state, lr_t)
-        if look is not theta:  # Nesterov: the gradient at the look-ahead point
+        if self._nesterov:  # the gradient at the look-ahead point θ − lr·μ·m
             saved = theta.copy()
-            theta[...] = look
+            self.rule.look_ahead(theta[None], self.dtype.type(lr_t * self._nesterov), theta[None])
             loss, grad = self.loss_and_grad(X, y, masks)
             theta[...] = saved
         else:
@@ -392,19 +399,10 @@ class Trainer:
             grad = grad + self.dtype.type(self.grad_noise) * self.rng_noise.standard_normal(
                 grad.shape
             ).astype(self.dtype)
-        if self.clip_value:
-            np.clip(grad, -self.clip_value, self.clip_value, out=grad)
-        if self.clip_norm:
-            norm = float(np.linalg.norm(grad))
-            if norm > self.clip_norm:
-                grad *= self.dtype.type(self.clip_norm / norm)
+        if self.clip_value or self.clip_norm:
+            grad = optimizers.clip(grad, self.clip_norm, self.clip_value)
         H = self._hessian(X, y, masks)[None] if self.needs_hessian else None
-        if H is not None:
-            step, self.state, _ = self.opt.update(grad[None], self.state, theta[None], lr_t, H)
-            step = step[0]
-        else:
-            step = self.opt.update_inplace(grad, self.state, theta, lr_t)
-        step = step.astype(self.dtype, copy=False)
+        step = self._update(grad, theta, lr_t, H)
         self.step_count += 1
         # One reduction finds a non-finite step (inf and NaN propagate through a sum).
         if not (math.isfinite(loss) and math.isfinite(float(step.sum(dtype=np.float64)))):
@@ -421,6 +419,18 @@ class Trainer:
             return
         self.last_grad, self.last_step = grad, step
         self._watch(loss, lr_t)
+
+    def _update(self, grad: Array, theta: Array, lr_t: float, H: Array | None = None) -> Array:
+        """The rule's step for this gradient (θ ← θ − step), in the network's dtype."""
+        b1, b2 = self.opt.bias_corrections(self.step_count + 1)
+        dt = self.dtype.type
+        self._lr_col[0, 0] = lr_t
+        buffer = self._steps[self.step_count % 2]
+        step = self.rule.step(
+            grad[None], theta[None], dt(lr_t * b1), dt(b2), self._lr_col, None, H, out=buffer
+        )
+        out: Array = step[0]
+        return out
 
     def _overflowed(self, what: str, lr_t: float) -> Text:
         """The loss or the weights overflowed: the learning rate is too high."""

@@ -42,9 +42,9 @@ from ..protocol import (
     ClassState,
     ClassTask,
     ClassViewOut,
-    ErrorMessage,
     Handin,
     TaskCount,
+    error_message,
 )
 from ..settings import Settings
 from .classstore import ClassStore, MemoryStore
@@ -149,9 +149,7 @@ class ClassError(Exception):
         self.code, self.message, self.field = code, message, field
 
     def wire(self) -> str:
-        return ErrorMessage.model_validate(
-            {"code": self.code, "message": self.message, "field": self.field}
-        ).model_dump_json()
+        return error_message(self.code, self.message, field=self.field)
 
 
 class ClassHub:

@@ -15,6 +15,7 @@ import numpy as np
 from .. import i18n
 from ..engine import (
     activations,
+    landscape,
     layers_lab,
     optimizers,
     owndata,
@@ -38,6 +39,11 @@ from ..protocol import (
     DescendResponse,
     HistogramOut,
     HistoryRow,
+    LandscapeRaceRequest,
+    LandscapeRaceResponse,
+    LandscapeRaceRunOut,
+    LandscapeRequest,
+    LandscapeResponse,
     LayerFlagOut,
     LayerOut,
     LayersRequest,
@@ -233,7 +239,7 @@ def run_config(run: OptimizerChoice, start: list[float] | None = None) -> race.R
         clip_norm=run.clip_norm,
         clip_value=run.clip_value,
         noise=run.noise,
-        schedule=optimizers.Schedule(sched.name, sched.step_size, sched.gamma, sched.period),
+        schedule=optimizers.Schedule(**sched.model_dump()),  # (its fields are the knobs')
         label=label or run.optimizer,
     )
 
@@ -523,3 +529,98 @@ def run_train(req: TrainRequest, find: Find | None = None) -> TrainResponse:
         n_params=trainer.net.n_params,
         elapsed_ms=(time.perf_counter() - started) * 1e3,
     )
+
+
+# --- the loss landscape ------------------------------------------------------------------
+
+
+def _record_every(req: TrainRequest) -> int:
+    return req.record_every or max(1, -(-req.steps // 500))
+
+
+def _train_request(req: TrainRequest) -> TrainRequest:
+    """The training part of a landscape request (its own fields dropped)."""
+    fields = set(TrainRequest.model_fields)
+    return TrainRequest.model_validate(req.model_dump(include=fields))
+
+
+def run_landscape(req: LandscapeRequest, find: Find | None = None) -> LandscapeResponse:
+    """Train as ``/api/train`` would, then the loss on a plane through the final weights."""
+    started = time.perf_counter()
+    config = train_config(_train_request(req), table=train_table(req, find))
+    try:
+        result = landscape.train_and_map(
+            config, req.directions, req.resolution, req.span, _record_every(req)
+        )
+    except landscape.SizeError as err:  # (an upload's rows are known only here)
+        raise landscape_size_error(err, "resolution") from None
+    except ValueError as err:  # pca of a path that never moved
+        raise InputError("directions", str(err), "landscape_pca") from None
+    land = result.landscape
+    assert land.path is not None
+    return LandscapeResponse(
+        alphas=finite_list(land.alphas, 8),
+        betas=finite_list(land.betas, 8),
+        loss=finite_list(land.loss, 7),
+        center_loss=_finite(land.center_loss),
+        path=finite_list(land.path, 7),
+        path_steps=land.path_steps,
+        explained_variance=land.plane.explained_variance,
+        directions=req.directions,
+        n_params=result.trainer.net.n_params,
+        elapsed_ms=(time.perf_counter() - started) * 1e3,
+    )
+
+
+def run_landscape_race(
+    req: LandscapeRaceRequest, find: Find | None = None
+) -> LandscapeRaceResponse:
+    """K optimizers on one network (same start, same batches), paths on one plane."""
+    started = time.perf_counter()
+    config = train_config(_train_request(req), table=train_table(req, find))
+    runs = [run_config(r) for r in req.runs]
+    try:
+        result = landscape.race(config, runs, req.resolution, req.span, _record_every(req))
+    except landscape.SizeError as err:
+        raise landscape_size_error(err, "resolution") from None
+    land = result.landscape
+    out = []
+    for r in result.runs:
+        t = r.trainer
+        assert r.path is not None
+        out.append(
+            LandscapeRaceRunOut(
+                label=r.run.label or r.run.optimizer,
+                optimizer=r.run.optimizer,
+                status="diverged" if t.status == "diverged" else "finished",
+                reason=i18n.english(t.reason) if t.reason else f"finished {req.steps} steps",
+                history=[history_row(f) for f in r.frames],
+                path=finite_list(r.path, 7),
+                path_steps=r.path_steps,
+            )
+        )
+    return LandscapeRaceResponse(
+        alphas=finite_list(land.alphas, 8),
+        betas=finite_list(land.betas, 8),
+        loss=finite_list(land.loss, 7),
+        center_loss=_finite(land.center_loss),
+        runs=out,
+        n_params=result.runs[0].trainer.net.n_params,
+        elapsed_ms=(time.perf_counter() - started) * 1e3,
+    )
+
+
+def landscape_size_error(err: landscape.SizeError, field: str) -> InputError:
+    return InputError(
+        field,
+        str(err),
+        "landscape_size",
+        value=err.work,
+        limit=landscape.MAX_WORK,
+        params=err.n_params,
+        max_params=landscape.MAX_PARAMS,
+    )
+
+
+def _finite(x: float) -> float | None:
+    return x if np.isfinite(x) else None

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import i18n
-from ..engine import layers_lab, race, training
+from ..engine import landscape, layers_lab, race, training
 from ..engine.histograms import Histogram
 from ..engine.owndata import Table
 from ..engine.text import Text
@@ -280,10 +280,14 @@ class TrainRunner(Runner):
         self.without_views = training.FrameOptions()
         self.frames = 0
         self.views_step = 0
+        self.live: landscape.LiveLandscape | None = None
 
     def start(self) -> Output:
         self.trainer = training.Trainer(labs.train_config(self.req, table=self.table))
+        self.live = live_landscape(self.options, self.trainer)
         data = self._data(self.trainer.frame(self.with_views))
+        if self.live is not None:
+            data["landscape"] = landscape_data(self.live.refresh(self.trainer))
         split = self.trainer.data
         data["data"] = {
             "X_train": wire(split.X_train, 6),
@@ -303,10 +307,15 @@ class TrainRunner(Runner):
             t.run(n)
         self.frames += 1
         last = not t.running or t.step_count >= self.req.steps
+        asked = views or last  # a step the student asked for, or the run's last frame
         views = views or last or self.frames % self.views_every == 0
         out = Output(
             t.step_count, self._data(t.frame(self.with_views if views else self.without_views))
         )
+        if self.live is not None:
+            self.live.record(t.step_count, t.net.flat)
+            if self.live.due(t.step_count, force=asked):
+                out.data["landscape"] = landscape_data(self.live.refresh(t))
         if t.status == "diverged" and t.reason is not None:
             out.ended, out.reason, out.reason_text = "diverged", i18n.english(t.reason), t.reason
         elif t.step_count >= self.req.steps:
@@ -342,6 +351,39 @@ class TrainRunner(Runner):
             data["weights"] = [wire(w, 5) for w in f.weights]
             data["biases"] = [wire(b, 5) for b in f.biases]
         return data
+
+
+def live_landscape(
+    options: StreamOptions, trainer: training.Trainer
+) -> landscape.LiveLandscape | None:
+    """The live landscape view a training run's options ask for (InputError if too big)."""
+    o = options.landscape
+    if o is None:
+        return None
+    try:
+        landscape.require_size(trainer, o.resolution)
+    except landscape.SizeError as err:  # (an upload's rows are known only here)
+        raise labs.landscape_size_error(err, "options.landscape.resolution") from None
+    return landscape.LiveLandscape(trainer, o.directions, o.center, o.resolution, o.span, o.every)
+
+
+def landscape_data(m: landscape.LiveMap) -> dict[str, Any]:
+    """A refresh of the live view, as the frame's ``landscape`` carries it."""
+    land = m.landscape
+    assert land.path is not None
+    return {
+        "step": m.step,
+        "directions": m.directions,
+        "center": m.center,
+        "alphas": wire(land.alphas, 8),
+        "betas": wire(land.betas, 8),
+        "loss": wire(land.loss, 6),
+        "center_loss": _num(land.center_loss),
+        "path": wire(land.path, 6),
+        "path_steps": land.path_steps,
+        "explained_variance": land.plane.explained_variance,
+        "compute_ms": round(m.compute_ms, 3),
+    }
 
 
 def make_runner(

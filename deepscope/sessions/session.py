@@ -45,8 +45,6 @@ from ..protocol import (
     ConfigureTrain,
     DatasetInfo,
     DatasetUpload,
-    ErrorMessage,
-    Frame,
     Hello,
     LabName,
     LayersRequest,
@@ -57,6 +55,8 @@ from ..protocol import (
     Reset,
     Status,
     StepMessage,
+    error_message,
+    frame_message,
 )
 from ..settings import Settings
 from . import labs, problems
@@ -501,8 +501,9 @@ class Session:
 
     def _refuse(self, err: ValueError) -> None:
         """A configuration the lab cannot run: an error naming the field, when known."""
-        if isinstance(err, InputError):
-            self._error("invalid", f"config.{err}", [err.problem("config.")])
+        if isinstance(err, InputError):  # (a stream option's field is named as it is)
+            prefix = "" if err.field.startswith("options.") else "config."
+            self._error("invalid", f"{prefix}{err}", [err.problem(prefix)])
         else:
             self._error("invalid", str(err))
 
@@ -614,17 +615,7 @@ class Session:
         """``restart``: the first frame of a picture (a late follower needs none before)."""
         self.frame_seq += 1
         self.last_step = step
-        frame = Frame(
-            lab=lab,
-            seq=self.frame_seq,
-            config_seq=config_seq,
-            step=step,
-            compute_ms=round(ms, 2),
-            data={},
-        )
-        # The data is plain, finite JSON already: splice it in rather than re-validate.
-        head = frame.model_dump_json()[: -len('"data":{}}')]
-        text = head + '"data":' + data_json + "}"
+        text = frame_message(lab, self.frame_seq, config_seq, step, round(ms, 2), data_json)
         self.mailbox.put_frame(text)
         if self.teaching and self.classes is not None:  # the same string to every follower
             self.classes.teacher_message(self, text, frame=True, restart=restart)
@@ -648,16 +639,7 @@ class Session:
             self.classes.teacher_message(self, wire, frame=False, restart=False)
 
     def _error(self, code: str, message: str, found: list[Problem] | None = None) -> None:
-        found = found or []
-        err = ErrorMessage.model_validate(
-            {
-                "code": code,
-                "message": message,
-                "field": found[0].field if found else None,
-                "problems": found,
-            }
-        )
-        self.mailbox.put_control(err.model_dump_json())
+        self.mailbox.put_control(error_message(code, message, found))
 
     # --- send -------------------------------------------------------------------
 

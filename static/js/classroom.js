@@ -279,6 +279,12 @@ export class Classroom {
   build() {
     this.panel = $("class-panel");
     $("class-open").addEventListener("click", () => this.open(this.panel.hidden));
+    // Escape closes the panel and gives the focus back to its button.
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape") return;
+      this.open(false);
+      $("class-open").focus();
+    });
     this.seatBar = $("class-seat");
   }
 
@@ -286,7 +292,10 @@ export class Classroom {
     this.panel.hidden = !on;
     this.shape = null;
     $("class-open").setAttribute("aria-expanded", String(on));
-    if (on) this.render();
+    if (on) {
+      this.render();
+      this.panel.querySelector("button, input")?.focus();
+    }
   }
 
   // Rebuilt only when what it lists changes (counts change in place: the QR code and

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from deepscope.engine import activations, datasets, initializers, optimizers, surfaces
+
 SMALL = {"depth": 3, "width": 20, "input_dim": 10, "batch": 30}
 
 
@@ -19,9 +21,18 @@ def test_healthz(client: TestClient) -> None:
 
 def test_catalog_lists_every_registry_entry(client: TestClient) -> None:
     cat = client.get("/api/catalog").json()
+    for key, registry in (
+        ("activations", activations.ACTIVATIONS),
+        ("inits", initializers.INITIALIZERS),
+        ("optimizers", optimizers.OPTIMIZERS),
+        ("surfaces", surfaces.SURFACE_SPECS),
+        ("datasets", datasets.DATASETS),
+    ):
+        assert [entry["name"] for entry in cat[key]] == list(registry), key
+    assert cat["schedules"]["names"] == list(optimizers.SCHEDULES)
     names = {a["name"] for a in cat["activations"]}
     assert {"tanh", "relu", "maxout", "gelu", "prelu"} <= names
-    assert len(cat["inits"]) == 10
+    assert {"he_normal", "xavier_uniform", "orthogonal"} <= {i["name"] for i in cat["inits"]}
     fields = cat["labs"]["layers"]["fields"]
     assert fields["depth"] == {
         "default": 10,

@@ -220,6 +220,14 @@ def test_gallery_draws_every_checked_activation(watched: Watched) -> None:
     [
         "?lab=layers",
         '?lab=layers&config={"activation":"relu","init":"he_normal","scale":1,"depth":6}',
+        # a parameter filled in, an activation the page's own table never had, and maxout's
+        # pieces (the expressions come from the registries, none falls back to tanh)
+        '?lab=layers&config={"activation":"elu","activation_params":{"alpha":2.5},"depth":4}',
+        '?lab=layers&config={"activation":"gelu","init":"he_normal","depth":4}',
+        '?lab=layers&config={"activation":"maxout","activation_params":{"k":3},"depth":4}',
+        # and every init from the registry too: a uniform one, the orthogonal one
+        '?lab=layers&config={"activation":"relu","init":"he_uniform","depth":4}',
+        '?lab=layers&config={"activation":"tanh","init":"orthogonal","scale":1.2,"depth":4}',
     ],
 )
 def test_the_numpy_snippet_reproduces_the_lab(watched: Watched, query: str) -> None:
@@ -228,6 +236,7 @@ def test_the_numpy_snippet_reproduces_the_lab(watched: Watched, query: str) -> N
     wait_frame(page, "layers", "l.frame !== null")
     code = page.locator("pre.snippet").text_content() or ""
     assert "import numpy as np" in code
+    assert "leaves out" not in code  # (a plain net: the snippet is the lab's)
     stds = page.evaluate(
         "window.deepscope.labs.layers.frame.layers.map(l => l.hist.activation.std)"
     )

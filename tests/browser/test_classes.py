@@ -99,7 +99,9 @@ def test_a_student_follows_explores_hands_in_and_is_shown(
     t.select_option("#preset", "tanh-big")
     s.wait_for_function("() => document.querySelector('#preset').value === 'tanh-big'")
     s.wait_for_function("() => window.deepscope.labs.layers.configs.a.scale === 1")
-    student.shot("class-follower", full_page=False)
+    s.check("#projector")  # a student's own view option: not the teacher's to set
+    student.shot("class-follower-projector", full_page=False)
+    s.uncheck("#projector")
     # explore: the student's own session, from the teacher's state
     s.click("#class-seat >> text=Explore on my own")
     s.wait_for_function("() => window.deepscope.classroom.mode === 'explore'")

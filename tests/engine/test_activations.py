@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
 import pytest
 
-from deepscope.engine import activations
+from deepscope.engine import activations, layers, layers_lab
 from deepscope.engine.activations import ACTIVATIONS
 from tests.conftest import derivative_1d, relative_error
 
@@ -152,3 +153,58 @@ def test_non_finite_inputs_give_non_finite_or_limit_outputs_without_raising(name
         f, df = activations.curve(name, z)
     assert f.shape == df.shape == (4,)
     assert np.isnan(f[0]) or name == "maxout"
+
+
+def numpy_snippet(name: str, params: dict[str, float]) -> str:
+    """The registry's NumPy expression with its parameters filled in (as the page does)."""
+    act = ACTIVATIONS[name]
+    return re.sub(r"\{(\w+)\}", lambda m: repr(params[m.group(1)]), act.numpy)
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_the_numpy_snippet_is_the_activation(name: str) -> None:
+    """The "Reproduce in NumPy" expression of every activation computes the lab's unit
+    (defaults and every parameter at another value), pieces included."""
+    act = ACTIVATIONS[name]
+    slots = set(re.findall(r"\{(\w+)\}", act.numpy))
+    assert slots <= {p.name for p in act.params}, slots
+    assert act.pieces is None or act.pieces in {p.name for p in act.params}
+    rng = np.random.default_rng(3)
+    variants = [act.resolve({})] + [
+        act.resolve({p.name: p.high if p.default != p.high else p.low}) for p in act.params
+    ]
+    for params in variants:
+        k = activations.pieces(name, params)
+        a = rng.normal(0.0, 3.0, (64, 5 * k))
+        ours, _ = layers.activation_forward(a, name, params)
+        with np.errstate(over="ignore"):
+            theirs = eval(numpy_snippet(name, params), {"np": np, "math": math, "a": a})
+        assert theirs.shape == ours.shape == (64, 5)
+        np.testing.assert_allclose(theirs, ours, rtol=1e-9, atol=1e-12, err_msg=str(params))
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_zero_on_an_interval_is_declared(name: str) -> None:
+    """A unit that is exactly 0 on a whole interval says so in the registry (the layers
+    lab tells such zeros from an underflow), at its defaults and with α = 0 or moved."""
+    act = ACTIVATIONS[name]
+    variants = [act.resolve({})] + [
+        act.resolve({p.name: value}) for p in act.params for value in (p.low, p.high)
+    ]
+    for params in variants:
+        k = activations.pieces(name, params)
+        a = np.repeat(np.linspace(-5.0, 5.0, 1001)[:, None], k, axis=1)
+        h, _ = layers.activation_forward(a, name, params)
+        zeros = int(np.count_nonzero(h == 0))
+        assert (zeros > 1) == (not layers_lab.zero_only_at_zero(act, params)), (params, zeros)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, a in ACTIVATIONS.items() if a.in_place))
+def test_in_place_is_f_bit_for_bit(name: str) -> None:
+    unit = ACTIVATIONS[name]
+    z = np.random.default_rng(3).standard_normal((7, 5)).astype(np.float32) * 3
+    expected = unit.f(z.copy(), unit.resolve(None))
+    written = z.copy()
+    assert unit.in_place is not None
+    unit.in_place(written)
+    assert written.dtype == np.float32 and np.array_equal(written, expected)

@@ -85,3 +85,26 @@ def test_he_is_twice_lecun() -> None:
 def test_unknown_name() -> None:
     with pytest.raises(ValueError, match="unknown init"):
         initializers.get("glorot")
+
+
+@pytest.mark.parametrize("name", list(INITIALIZERS))
+@pytest.mark.parametrize(("fan_in", "fan_out"), [(300, 200), (150, 400)])
+def test_the_numpy_snippet_is_the_scheme(name: str, fan_in: int, fan_out: int) -> None:
+    """The "Reproduce in NumPy" expression of every scheme draws the lab's weights: the
+    shape, the variance (E[w²] for constant) and the family's range."""
+    init = INITIALIZERS[name]
+    rng = np.random.default_rng(7)
+    env = {"np": np, "rng": rng, "fan_in": fan_in, "fan_out": fan_out}
+    W = np.asarray(eval(init.numpy, env))
+    assert W.shape == (fan_in, fan_out)
+    expected = init.variance(fan_in, fan_out, 1.0)
+    second = float(np.mean(W * W)) if name == "constant" else float(np.var(W))
+    assert second == pytest.approx(expected, rel=0.03, abs=1e-12)
+    lab = initializers.init_weight(name, fan_in, fan_out, 1.0, rng, np.float64)
+    if init.family == "uniform":  # bounded alike: ±√3·std
+        assert np.max(np.abs(W)) <= np.max(np.abs(lab)) * 1.01
+        assert np.max(np.abs(W)) >= np.max(np.abs(lab)) * 0.99
+    if init.family == "orthogonal":
+        small = min(fan_in, fan_out)
+        gram = W.T @ W if fan_in >= fan_out else W @ W.T
+        np.testing.assert_allclose(gram, np.eye(small), atol=1e-10)

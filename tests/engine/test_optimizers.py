@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from deepscope.engine import optimizers, surfaces
-from deepscope.engine.optimizers import OPTIMIZERS, Schedule, make, stack
+from deepscope.engine.fused import FusedRule
+from deepscope.engine.optimizers import OPTIMIZERS, Schedule, make
 from deepscope.engine.race import RunConfig, descend
 
 BOWL = surfaces.build("shifted_bowl")  # (x − 5)² + y², from (−9, 6): ∇f = (−28, 12)
@@ -71,67 +72,42 @@ def test_nesterov_differs_from_momentum_by_the_look_ahead() -> None:
     assert not np.allclose(m[2:], n[2:])
 
 
-# --- an independent reference: each optimizer written out plainly --------------------
+# --- the references: each optimizer written out plainly (optimizers.ref_*) -----------
 
 
-def reference(name: str, h: dict[str, float], theta0: np.ndarray, steps: int) -> np.ndarray:
-    """The textbook / PyTorch formulation, element by element, on (x − 5)² + y²."""
+def _bowl_gradient(p: np.ndarray) -> np.ndarray:
+    return np.array([2 * (p[0] - 5), 2 * p[1]])
 
-    def grad(p: np.ndarray) -> np.ndarray:
-        return np.array([2 * (p[0] - 5), 2 * p[1]])
 
-    theta = theta0.astype(float).copy()
-    m = np.zeros(2)
-    v = np.zeros(2) + h.get("initial_accumulator", 0.0)
-    vmax = v.copy()
-    u = np.zeros(2)
-    out = [theta.copy()]
-    lr = h["lr"]
-    for t in range(1, steps + 1):
-        if name == "nesterov":
-            g = grad(theta - lr * h["momentum"] * m)
+BOWL_PROBLEM = optimizers.Problem(_bowl_gradient, lambda p: np.diag([2.0, 2.0]))
+
+
+def reference(name: str, h: dict[str, object], theta0: np.ndarray, steps: int) -> np.ndarray:
+    """The optimizer's reference function in the engine, on (x − 5)² + y²."""
+    return optimizers.reference(name, h, BOWL_PROBLEM, theta0, steps)
+
+
+def _moved(spec: optimizers.OptimizerSpec) -> dict[str, object]:
+    """Every hyper-parameter but lr away from its default (half-way to its upper
+    bound, a log one ×100 toward it), every switch flipped."""
+    out: dict[str, object] = {}
+    for h in spec.hyper:
+        if h.name == "lr":
+            continue
+        if h.is_bool:
+            out[h.name] = not h.default
+        elif h.log:
+            out[h.name] = min(float(h.default) * 100, h.high)
         else:
-            g = grad(theta)
-        g = g + h.get("weight_decay", 0.0) * theta if name != "adamw" else g
-        if name == "gd":
-            theta = theta - lr * g
-        elif name in ("momentum", "nesterov"):
-            m = h["momentum"] * m + g
-            theta = theta - lr * m
-        elif name == "adagrad":
-            v = v + g * g
-            theta = theta - lr * g / (np.sqrt(v) + h["eps"])
-        elif name == "rmsprop":
-            v = h["rho"] * v + (1 - h["rho"]) * g * g
-            theta = theta - lr * g / (np.sqrt(v) + h["eps"])
-        elif name == "adadelta":
-            v = h["rho"] * v + (1 - h["rho"]) * g * g
-            delta = np.sqrt(u + h["eps"]) / np.sqrt(v + h["eps"]) * g
-            u = h["rho"] * u + (1 - h["rho"]) * delta * delta
-            theta = theta - lr * delta
-        else:  # the Adam family
-            b1, b2, eps = h["beta1"], h["beta2"], h["eps"]
-            if name == "adamw":
-                theta = theta * (1 - lr * h["weight_decay"])
-            m = b1 * m + (1 - b1) * g
-            v = b2 * v + (1 - b2) * g * g
-            c1 = 1 - b1**t if h["bias_correction"] else 1.0
-            c2 = 1 - b2**t if h["bias_correction"] else 1.0
-            if name == "amsgrad":
-                vmax = np.maximum(vmax, v)
-                denom = np.sqrt(vmax / c2) + eps
-            else:
-                denom = np.sqrt(v / c2) + eps
-            if name == "nadam":
-                numer = b1 * m / c1 + (1 - b1) * g / c1
-            else:
-                numer = m / c1
-            theta = theta - lr * numer / denom
-        out.append(theta.copy())
-    return np.array(out)
+            out[h.name] = float(h.default) + (h.high - float(h.default)) / 2
+    return out
 
 
-VARIANTS = [
+# Every optimizer of the registry at its defaults and moved off them (a new one is
+# tested with no edit here), then settings picked by hand.
+VARIANTS: list[tuple[str, dict[str, object]]] = [(name, {}) for name in OPTIMIZERS]
+VARIANTS += [(name, _moved(spec)) for name, spec in OPTIMIZERS.items()]
+VARIANTS += [
     ("gd", {"lr": 0.07, "weight_decay": 0.1}),
     ("momentum", {"lr": 0.02, "momentum": 0.8}),
     ("nesterov", {"lr": 0.03, "momentum": 0.95}),
@@ -153,13 +129,29 @@ VARIANTS = [
     ),
     ("nadam", {"lr": 0.1, "beta1": 0.9, "beta2": 0.99, "eps": 1e-8, "bias_correction": True}),
     ("amsgrad", {"lr": 0.3, "beta1": 0.9, "beta2": 0.9, "eps": 1e-8, "bias_correction": True}),
+    ("momentum", {"lr": 0.02, "momentum": 0.8, "weight_decay": 0.05}),
+    ("nesterov", {"lr": 0.03, "momentum": 0.9, "weight_decay": 0.05}),
+    ("rmsprop", {"lr": 0.05, "rho": 0.8, "eps": 1e-6, "weight_decay": 0.02}),
+    ("adadelta", {"lr": 2.0, "rho": 0.7, "eps": 1e-4, "weight_decay": 0.05}),
+    ("adam", {"lr": 0.2, "weight_decay": 0.05}),
+    ("nadam", {"lr": 0.1, "bias_correction": False, "weight_decay": 0.05}),
+    ("amsgrad", {"lr": 0.3, "beta2": 0.9, "bias_correction": False}),
+    ("newton", {"lr": 0.5}),
 ]
 
 
+def test_every_optimizer_has_its_reference_and_is_tested_against_it() -> None:
+    """One registry entry and its reference function beside it, named after it."""
+    for spec in OPTIMIZERS.values():
+        assert spec.reference.__name__ == f"ref_{spec.name}"
+        assert spec.equations  # the page's lines: the reference's docstring
+
+
 @pytest.mark.parametrize(("name", "hyper"), VARIANTS)
-def test_matches_the_reference_for_many_steps(name: str, hyper: dict[str, float]) -> None:
+def test_matches_the_reference_for_many_steps(name: str, hyper: dict[str, object]) -> None:
     ours = descend(BOWL, [RunConfig(name, hyper)], 40)[0].points
     ref = reference(name, hyper, np.array([-9.0, 6.0]), 40)[: ours.shape[0]]
+    assert ours.shape[0] > 1
     np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-10)
 
 
@@ -271,31 +263,43 @@ def test_hyper_parameters_are_checked() -> None:
         make("lbfgs")
 
 
-def test_optimizers_work_on_any_shape() -> None:
-    """The same (init, update) pair serves a network's flat parameter vector."""
-    opt = make("adam", {"lr": 0.1})
-    params = np.ones((3, 4), dtype=np.float32)
-    state = opt.init(params)
-    step, state, _ = opt.update(np.full_like(params, 2.0), state, params, 0.1)
-    assert step.shape == (3, 4) and state.t == 1
-    np.testing.assert_allclose(step, 0.1, rtol=1e-5)
-    k = stack([make("gd", {"lr": 0.1}), make("momentum", {"lr": 0.2})])
-    assert np.shape(k.c.lr) == (2, 1)
-
-
-@pytest.mark.parametrize("name", [n for n in OPTIMIZERS if n != "newton"])
-def test_the_in_place_update_equals_the_pure_one(name: str) -> None:
-    """The training lab's allocation-free path computes the same steps."""
+def test_the_training_rule_equals_the_reference_in_either_dtype() -> None:
+    """The training lab's rule (K = 1 over a parameter vector) follows every reference,
+    and a float32 network keeps float32 state, buffers and steps (no silent upcast)."""
     rng = np.random.default_rng(5)
-    opt = make(name, {"weight_decay": 0.01} if name not in ("adamw",) else {})
-    params = rng.standard_normal(50)
-    pure_state = opt.init(params)
-    fast_state = opt.init(params)
-    for _ in range(6):
-        grads = rng.standard_normal(50)
-        pure_step, pure_state, _ = opt.update(grads, pure_state, params, 0.05)
-        fast_step = opt.update_inplace(grads, fast_state, params, 0.05)
-        np.testing.assert_allclose(fast_step, pure_step, rtol=1e-12, atol=1e-15)
-        params = params - pure_step
-    np.testing.assert_allclose(fast_state.m, pure_state.m, rtol=1e-12)
-    np.testing.assert_allclose(fast_state.v, pure_state.v, rtol=1e-12)
+    P = 50
+    A = rng.standard_normal((P, P))
+    H = A @ A.T / P + np.eye(P)  # f(θ) = ½θᵀHθ + bᵀθ: a well-posed quadratic
+    b = rng.standard_normal(P)
+    problem = optimizers.Problem(lambda p: H @ p + b, lambda p: H)
+    theta0 = rng.standard_normal(P)
+    schedule = Schedule("exponential", gamma=0.97)
+    for name, hyper in VARIANTS:
+        lr = float(OPTIMIZERS[name].resolve(hyper)["lr"])
+        hyper = {**hyper, "lr": min(lr, 0.05)} if name != "newton" else hyper
+        expected = optimizers.reference(name, hyper, problem, theta0, 12, schedule)
+        opt = make(name, hyper)
+        for dtype, rtol in ((np.float64, 1e-12), (np.float32, 2e-4)):
+            rule = FusedRule(opt.c, (1, P), dtype)
+            theta = theta0.astype(dtype)[None]
+            lr_col = np.empty((1, 1), dtype=dtype)
+            for t in range(1, 13):
+                lr = float(opt.c.lr) * float(schedule.factor(np.array([t - 1]))[0])
+                lr_col[0, 0] = lr
+                look = np.empty_like(theta)
+                rule.look_ahead(theta, dtype(lr * opt.c.mu * opt.c.nesterov), look)
+                g = (problem.gradient(look[0].astype(np.float64)))[None].astype(dtype)
+                b1, b2 = opt.bias_corrections(t)
+                hess = H[None] if name == "newton" else None
+                step = rule.step(g, theta, dtype(lr * b1), dtype(b2), lr_col, None, hess)
+                assert step.dtype == dtype, (name, dtype)
+                theta = theta - step
+                assert theta.dtype == dtype, (name, dtype)
+                np.testing.assert_allclose(
+                    theta[0], expected[t], rtol=rtol, atol=rtol, err_msg=f"{name} {dtype}"
+                )
+            # every coefficient column, state and buffer of the rule: an array of
+            # another float type would upcast each operation it takes part in
+            arrays = [a for a in vars(rule).values() if isinstance(a, np.ndarray)]
+            floats = [a for a in arrays if np.issubdtype(a.dtype, np.floating)]
+            assert len(floats) > 20 and all(a.dtype == dtype for a in floats), (name, dtype)

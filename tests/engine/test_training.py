@@ -217,3 +217,43 @@ def test_every_optimizer_trains(  # a smoke matrix: no optimizer crashes or dive
 def test_newton_refuses_big_nets() -> None:
     with pytest.raises(ValueError, match="Hessian"):
         Trainer(replace(BASE, hidden=(64, 64), optimizer=RunConfig("newton")))
+
+
+def test_clipping_bounds_the_training_step_in_the_nets_dtype() -> None:
+    """The one clipping function on the whole parameter vector: by norm, then by value."""
+    for clip, check in (
+        ({"clip_norm": 1e-3}, lambda s: np.linalg.norm(s) == pytest.approx(0.1 * 1e-3, rel=1e-5)),
+        ({"clip_value": 1e-4}, lambda s: np.max(np.abs(s)) == pytest.approx(0.1 * 1e-4, rel=1e-5)),
+    ):
+        trainer = Trainer(replace(BASE, optimizer=RunConfig("gd", {"lr": 0.1}, **clip)))
+        before = trainer.net.flat.copy()
+        trainer.step()
+        step = trainer.last_step
+        assert step is not None and step.dtype == trainer.net.flat.dtype == np.float32
+        np.testing.assert_allclose(before - trainer.net.flat, step, atol=1e-6)
+        assert check(step), clip
+        unclipped = Trainer(replace(BASE, optimizer=RunConfig("gd", {"lr": 0.1})))
+        unclipped.step()
+        assert np.max(np.abs(before - unclipped.net.flat)) > 10 * np.max(np.abs(step))
+
+
+def test_the_last_step_a_frame_reads_is_the_last_accepted_one() -> None:
+    """A diverging step is refused: the weights and the step the frames show (their
+    update/weight ratios) stay the last accepted ones."""
+    config = replace(
+        BASE, activation="linear", scale=3.0, steps=500, optimizer=RunConfig("gd", {"lr": 5.0})
+    )
+    trainer = Trainer(config)
+    previous = None
+    with np.errstate(all="ignore"):  # (as train() steps it)
+        while trainer.running:
+            weights = trainer.net.flat.copy()
+            trainer.step()
+            if trainer.running:
+                assert trainer.last_step is not None
+                previous = trainer.last_step.copy()
+    assert trainer.status == "diverged" and previous is not None
+    assert trainer.last_step is not None
+    np.testing.assert_array_equal(trainer.last_step, previous)
+    np.testing.assert_array_equal(trainer.net.flat, weights)
+    assert np.all(np.isfinite(trainer.last_step))

@@ -396,3 +396,38 @@ def test_the_teacher_sees_how_many_students_did_the_current_lesson_task(
         _completed(teacher, done=1, all=1)
         ada.close()  # a student who leaves no longer counts
         _completed(teacher, done=0, all=0)
+
+
+def test_a_slow_follower_gets_the_newest_frame_never_a_queue() -> None:
+    """The hub puts the teacher's frames in the follower's one-slot mailbox."""
+    import asyncio
+
+    from deepscope.sessions.classroom import ClassHub, Seat
+    from deepscope.sessions.session import Mailbox
+
+    class Reader:
+        def __init__(self, name: str) -> None:
+            self.id, self.address, self.mailbox = name, "10.0.0.7", Mailbox()
+
+        def deliver(self, text: str, frame: bool) -> None:
+            (self.mailbox.put_frame if frame else self.mailbox.put_control)(text)
+
+        def seated(self, seat: Seat | None) -> None:
+            pass
+
+    async def scenario() -> None:
+        hub = ClassHub(Settings(prewarm_presets=False))
+        await hub.start()
+        teacher, slow = Reader("t"), Reader("s")
+        await hub.create(teacher, "http://h")
+        code = hub.seats["t"].code
+        await hub.join(slow, code)
+        queued = len(slow.mailbox.control)  # class_joined (and the view, the log: none yet)
+        for k in range(500):
+            frame = f'{{"type":"frame","seq":{k}}}'
+            hub.teacher_message(teacher, frame, frame=True, restart=True)
+        assert slow.mailbox.frame == '{"type":"frame","seq":499}'
+        assert len(slow.mailbox.control) == queued  # no queue of frames
+        await hub.close()
+
+    asyncio.run(scenario())

@@ -703,45 +703,39 @@ export class LayersLab {
   updateSnippet() {
     if (!this.snippet) return;
     const c = this.config;
+    // The unit's NumPy expression comes with the activation's catalog entry (every
+    // activation has one: tests/engine/test_activations.py runs them all).
+    const entry = this.app.catalog.activations.find((a) => a.name === c.activation);
     const param = (name) =>
-      c.activation_params[name] ??
-      this.app.catalog.activations
-        .find((a) => a.name === c.activation)
-        ?.params.find((p) => p.name === name)?.default;
-    const act = {
-      tanh: "np.tanh(a)",
-      relu: "np.maximum(a, 0)",
-      sigmoid: "1 / (1 + np.exp(-a))",
-      linear: "a",
-      leaky_relu: `np.where(a > 0, a, ${param("alpha")} * a)`,
-    }[c.activation];
-    const std = {
-      normal: "1.0",
-      lecun_normal: "np.sqrt(1 / fan_in)",
-      xavier_normal: "np.sqrt(2 / (fan_in + fan_out))",
-      he_normal: "np.sqrt(2 / fan_in)",
-    }[c.init];
+      c.activation_params[name] ?? entry.params.find((p) => p.name === name).default;
+    const act = entry.numpy.replace(/\{(\w+)\}/g, (_, name) => String(param(name)));
+    const pieces = entry.pieces ? param(entry.pieces) : 1;
+    const init = this.app.catalog.inits.find((i) => i.name === c.init).numpy;
     const widths = c.widths || Array(c.depth).fill(c.width);
     const input =
       c.input.distribution === "normal"
         ? `rng.normal(${c.input.mean}, ${c.input.std}, (${c.batch}, ${c.input_dim}))`
         : `rng.uniform(${c.input.low}, ${c.input.high}, (${c.batch}, ${c.input_dim}))`;
-    const plain = act && std && c.batchnorm === "off" && c.dropout_keep === 1 && !c.residual;
+    const plain = c.batchnorm === "off" && c.dropout_keep === 1 && !c.residual;
     this.snippet.textContent = [
       "# The layers lab in plain NumPy (CS231n style).",
       plain ? "" : "# This setting uses options the snippet leaves out (it shows the plain net).",
+      "import math",
       "import numpy as np",
       `rng = np.random.default_rng(${c.seed})`,
       `x = ${input}`,
       `widths = ${JSON.stringify(widths)}`,
       "h, fan_in = x, x.shape[1]",
       "stds = []",
-      "for fan_out in widths:",
-      `    W = rng.standard_normal((fan_in, fan_out)) * ${c.scale} * ${std || "1.0"}`,
+      "for width in widths:",
+      pieces > 1
+        ? `    fan_out = width * ${pieces}  # ${pieces} pre-activations per unit`
+        : "    fan_out = width",
+      `    W = ${init} * ${c.scale}`,
       `    a = h @ W + ${c.bias}`,
-      `    h = ${act || "np.tanh(a)"}`,
+      `    h = ${act}`,
       "    stds.append(h.std())",
-      "    fan_in = fan_out",
+      "    fan_in = width",
       "print(['%.4g' % s for s in stds])",
       "try:  # the plot, if matplotlib is installed",
       "    import matplotlib.pyplot as plt",

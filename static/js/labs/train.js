@@ -5,6 +5,7 @@ import { fmt, purge } from "../plot.js";
 import { errorText, getLang, said, t } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
+import * as landscapeChart from "../charts/landscape.js";
 import * as series from "../charts/series.js";
 
 const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
@@ -51,6 +52,7 @@ export class TrainLab {
       points: null,
       warning: null,
       diverged: null,
+      landscape: null, // the newest loss-landscape refresh (options.landscape)
     };
   }
 
@@ -322,6 +324,8 @@ export class TrainLab {
         for (const side of this.sides()) this.send(side, { edited: false });
       },
     });
+    this.landscapeBox = C.el("div");
+    this.renderLandscapeControls();
     this.player = this.app.player();
     const exportRow = C.el(
       "div",
@@ -363,8 +367,66 @@ export class TrainLab {
       ),
       C.fieldset("g.tricks", bn.el, dropout.el, residual.el, l1.el, l2.el),
       C.fieldset("g.optimizer", optimizer.el, this.lrCtl.el, batch.el, steps.el, spf.el, seed.el),
+      C.fieldset("g.landscape", this.landscapeBox),
       C.fieldset("g.export", exportRow),
     );
+  }
+
+  // The live loss landscape is a stream option (both sides share it): on, the frames
+  // carry the loss on a plane through the weights every few steps.
+  renderLandscapeControls() {
+    const cat = this.app.catalog;
+    const spec = cat.labs.train.landscape;
+    const opts = this.options.landscape;
+    // Switching the view on or off adds or removes its cards (a new layout); a choice
+    // that changes what else is offered redraws these controls; a slider only sends.
+    const apply = (changes, redraw = "none") => {
+      this.options.landscape = changes === null ? null : { ...this.options.landscape, ...changes };
+      if (redraw === "layout") this.layout();
+      else if (redraw === "controls") this.renderLandscapeControls();
+      for (const side of this.sides()) this.send(side, { edited: false });
+    };
+    const on = C.checkbox({
+      key: "f.landscape_on",
+      checked: Boolean(opts),
+      onChange: (v) => apply(v ? C.defaultsOf(spec) : null, "layout"),
+    });
+    on.input.dataset.testid = "landscape-on";
+    const parts = [on.el];
+    if (opts) {
+      const directions = C.select({
+        key: "f.landscape_directions",
+        value: opts.directions ?? spec.directions.default,
+        options: spec.directions.choices.map((v) => ({ value: v, key: `landscape.dir.${v}` })),
+        // a plane through the start is random only
+        onChange: (v) =>
+          apply(v === "pca" ? { directions: v, center: "current" } : { directions: v }, "controls"),
+      });
+      const center = C.select({
+        key: "f.landscape_center",
+        value: opts.center ?? spec.center.default,
+        options: spec.center.choices
+          .filter((v) => v === "current" || (opts.directions ?? "random") === "random")
+          .map((v) => ({ value: v, key: `landscape.center.${v}` })),
+        onChange: (v) => apply({ center: v }),
+      });
+      const F = "labs.train.landscape";
+      const knob = (name, key) =>
+        C.field(cat, `${F}.${name}`, {
+          key,
+          value: opts[name] ?? spec[name].default,
+          onInput: (v) => apply({ [name]: v }),
+        });
+      parts.push(
+        directions.el,
+        center.el,
+        knob("resolution", "f.landscape_resolution").el,
+        knob("span", "f.landscape_span").el,
+        knob("every", "f.landscape_every").el,
+        C.el("p", { class: "hint", i18n: "landscape.hint" }),
+      );
+    }
+    this.landscapeBox.replaceChildren(...parts);
   }
 
   renderGate() {
@@ -616,6 +678,12 @@ export class TrainLab {
       tag(dist[side], side);
       tag(weights[side], side);
     }
+    const land = {};
+    for (const side of sides) {
+      land[side] = C.card("c.landscape", { size: "tall" });
+      land[side].box.hidden = !this.options.landscape;
+      tag(land[side], side);
+    }
     const loss = C.card("c.train_loss");
     const dead = C.card("c.dead");
     const grad = C.card("c.train_grad");
@@ -634,6 +702,8 @@ export class TrainLab {
       root.append(
         boundary.a.box,
         boundary.b.box,
+        land.a.box,
+        land.b.box,
         loss.box,
         dead.box,
         dist.a.box,
@@ -643,7 +713,15 @@ export class TrainLab {
         weights.b.box,
       );
     } else {
-      root.append(boundary.a.box, loss.box, dead.box, dist.a.box, grad.box, weights.a.box);
+      root.append(
+        boundary.a.box,
+        land.a.box,
+        loss.box,
+        dead.box,
+        dist.a.box,
+        grad.box,
+        weights.a.box,
+      );
     }
     this.weightsBox = Object.fromEntries(sides.map((s) => [s, weights[s].box]));
     this.charts = {
@@ -652,6 +730,9 @@ export class TrainLab {
           s,
           boundaryChart.create(boundary[s].plot, { subtitle: boundary[s].subtitle }),
         ]),
+      ),
+      landscape: Object.fromEntries(
+        sides.map((s) => [s, landscapeChart.create(land[s].plot, { subtitle: land[s].subtitle })]),
       ),
       loss: series.create(loss.plot),
       dead: series.create(dead.plot),
@@ -677,6 +758,7 @@ export class TrainLab {
     }
     const run = this.runs[side];
     run.latest = d;
+    if (d.landscape) run.landscape = d.landscape;
     // The newest frame with views: the boundary map says its step (views_step).
     const views = Boolean(d.boundary || d.histograms || d.weights);
     if (views || !run.viewFrame) run.viewFrame = d;
@@ -770,6 +852,7 @@ export class TrainLab {
     for (const side of this.sides()) {
       const run = this.runs[side];
       this.charts.boundary[side].update({ latest: run.viewFrame, points: run.points });
+      this.renderLandscape(side);
       this.renderStatus(side);
     }
     for (const el of this.root?.querySelectorAll("span[data-side]") || [])
@@ -826,6 +909,27 @@ export class TrainLab {
       }),
     });
     for (const side of this.sides()) this.renderWeights(side);
+  }
+
+  // In compare mode on one fixed plane through the start (one seed: one start, one
+  // plane), each side's map also draws the other side's path, dashed.
+  renderLandscape(side) {
+    const run = this.runs[side];
+    if (!run.landscape) return;
+    const others = [];
+    for (const other of this.sides()) {
+      const o = this.runs[other].landscape;
+      if (other === side || !o || o.center !== "start" || run.landscape.center !== "start")
+        continue;
+      // the same map: the same network, data and seed (a different start, another plane)
+      const mine = run.landscape;
+      const same =
+        o.center_loss === mine.center_loss &&
+        o.loss.length === mine.loss.length &&
+        o.loss[0][0] === mine.loss[0][0];
+      if (same) others.push({ path: o.path, steps: o.path_steps, name: this.sideLabel(other) });
+    }
+    this.charts.landscape[side].update({ landscape: run.landscape, first: run.points, others });
   }
 
   renderDistribution() {
