@@ -14,7 +14,7 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel
 
-from . import __version__, i18n, presets, protocol
+from . import __version__, conditions, i18n, lessons, presets, protocol
 from .engine import (
     activations,
     datasets,
@@ -222,6 +222,11 @@ def build_catalog() -> dict[str, Any]:
             for d in datasets.DATASETS.values()
         ],
         "presets": [_preset_entry(p) for p in presets.PRESETS],
+        "lessons": [lessons.catalog_entry(lesson) for lesson in lessons.load()],
+        "conditions": {
+            "functions": list(conditions.FUNCTIONS),
+            "max_length": conditions.MAX_LENGTH,
+        },
         "schedules": {
             "names": list(optimizers.SCHEDULES),
             "fields": field_ranges(protocol.ScheduleSpec),

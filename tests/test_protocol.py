@@ -83,6 +83,7 @@ CLIENT_EXAMPLES = [
     {"type": "class_explore"},
     {"type": "class_handin", "name": "Ada", "note": "", "state": {"lab": "layers"}},
     {"type": "class_show", "handin": 3},
+    {"type": "class_task", "lesson": "relu", "step": 1, "done": True},
     {"type": "class_view", "state": {"v": 1, "lab": "descend", "play": True}},
 ]
 
@@ -115,6 +116,13 @@ SERVER_EXAMPLES = [
     ),
     protocol.ClassJoined(code="AC34DE", mode="follow"),
     protocol.ClassState(code="AC34DE", followers=29, explorers=1, teacher_present=True),
+    protocol.ClassState(
+        code="AC34DE",
+        followers=2,
+        explorers=3,
+        teacher_present=True,
+        completed=protocol.TaskCount(lesson="relu", step=0, done=2, all=5),
+    ),
     protocol.ClassHandins(
         code="AC34DE",
         handins=[

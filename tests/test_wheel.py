@@ -44,6 +44,9 @@ def test_the_wheel_holds_the_page_and_one_import_package(wheel: Path) -> None:
     shipped = {n.removeprefix("deepscope/") for n in names if n.startswith("deepscope/static/")}
     here = {str(p.relative_to(ROOT)) for p in (ROOT / "static").rglob("*") if p.is_file()}
     assert shipped == here
+    lessons = {n for n in names if n.startswith("deepscope/lessons/") and n.endswith(".json")}
+    files = {f"deepscope/lessons/{p.name}" for p in (ROOT / "deepscope" / "lessons").glob("*.json")}
+    assert lessons == files and len(files) == 7  # (read at start-up: the lessons ship)
 
 
 def test_the_installed_server_serves_the_page_outside_the_checkout(

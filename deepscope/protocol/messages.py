@@ -219,6 +219,16 @@ class ClassShow(Strict):
     handin: int = Field(ge=1, le=1_000_000)
 
 
+class ClassTask(Strict):
+    """A student (exploring) has done the task of a lesson step (or undone it: ``done``
+    false); the teacher's ``class_state`` counts them for the teacher's current step."""
+
+    type: Literal["class_task"]
+    lesson: str = Field(max_length=60, pattern=r"^[a-z][a-z0-9-]*$")
+    step: int = Field(ge=0, le=100)
+    done: bool = True
+
+
 class ClassView(Strict):
     """Teacher only: the teacher's page state, mirrored on every follower's page."""
 
@@ -240,6 +250,7 @@ ClientMessage = Annotated[
     | ClassExplore
     | ClassHandin
     | ClassShow
+    | ClassTask
     | ClassView,
     Field(discriminator="type"),
 ]
@@ -369,12 +380,24 @@ class ClassJoined(BaseModel):
     )
 
 
+class TaskCount(BaseModel):
+    """How many students have done the task of the teacher's current lesson step."""
+
+    lesson: str
+    step: int
+    done: int = Field(description="students who reported the task done (each once)")
+    all: int = Field(description="students in the class (following or exploring)")
+
+
 class ClassState(BaseModel):
     type: Literal["class_state"] = "class_state"
     code: str
     followers: int
     explorers: int
     teacher_present: bool
+    completed: TaskCount | None = Field(
+        None, description="the teacher's current lesson step, when it has a task"
+    )
 
 
 class Handin(BaseModel):

@@ -40,8 +40,10 @@ from ..protocol import (
     ClassJoined,
     ClassMode,
     ClassState,
+    ClassTask,
     ClassViewOut,
     Handin,
+    TaskCount,
     error_message,
 )
 from ..settings import Settings
@@ -101,6 +103,9 @@ class LocalClass:
     writer: asyncio.Task[None] | None = None
     counting: asyncio.Task[None] | None = None
     ending: asyncio.Task[None] | None = None
+    publish_count: bool = False  # the pending recount publishes this process's members
+    lesson_step: tuple[str, int] | None = None  # the teacher's, as its last view said
+    forgetting: set[asyncio.Task[None]] = field(default_factory=set)
 
     def followers(self) -> list[Seat]:
         return [s for s in self.seats if s.mode == "follow"]
@@ -131,6 +136,14 @@ def qr_svg(url: str) -> str:
         out, kind="svg", xmldecl=False, svgns=True, omitsize=True, nl=False, border=4, light="#fff"
     )
     return out.getvalue().decode("utf-8")
+
+
+def _lesson_step(state: dict[str, Any]) -> tuple[str, int] | None:
+    """The lesson and step of a page state (None: no lesson open)."""
+    lesson, step = state.get("lesson"), state.get("step")
+    if not isinstance(lesson, str) or not lesson or not isinstance(step, int):
+        return None
+    return lesson, step
 
 
 class ClassError(Exception):
@@ -326,6 +339,15 @@ class ClassHub:
         await self.store.publish(seat.code, "handins", "")
         await self._send_handins(seat.code)
 
+    async def task(self, member: Member, message: ClassTask) -> None:
+        """A student did (or undid) a lesson step's task: the counts go out again."""
+        seat = self.seat_of(member)
+        if seat is None or seat.mode == "teacher":
+            raise ClassError("invalid", "only a student in a class reports a task done", "type")
+        key = f"{message.lesson}:{message.step}"
+        await self.store.set_task(seat.code, key, member.id, message.done)
+        self._count(seat.code)
+
     async def show(self, member: Member, handin: int) -> None:
         seat = await self._teacher(member)
         for text in await self.store.handins(seat.code):
@@ -340,6 +362,11 @@ class ClassHub:
         seat = await self._teacher(member)
         text = ClassViewOut(code=seat.code, state=state).model_dump_json()
         await self.store.set_view(seat.code, text)
+        local = self._local(seat.code)
+        now = _lesson_step(state)
+        if now != local.lesson_step:  # a new step: its count goes out with the counts
+            local.lesson_step = now
+            self._count(seat.code)
         self._fan_out(seat.code, text, frame=False)
         self._local(seat.code).outbox.put_nowait(("view", text))
         self._write(seat.code)
@@ -357,7 +384,20 @@ class ClassHub:
         if local.teacher is seat:
             local.teacher = None
             local.ending = asyncio.create_task(self._teacher_left(seat.code))
-        self._count(seat.code, publish=True)
+        if seat.mode == "teacher":
+            self._count(seat.code, publish=True)
+            return
+        # A student's tasks no longer count (a reload joins anew): forgotten, then counted.
+        task = asyncio.create_task(self._forget(seat.code, member.id))
+        local.forgetting.add(task)
+        task.add_done_callback(local.forgetting.discard)
+
+    async def _forget(self, code: str, member: str) -> None:
+        try:
+            await self.store.forget_member(code, member)
+        except Exception:
+            log.warning("class %s: forgetting a member's tasks failed", code, exc_info=True)
+        self._count(code, publish=True)
 
     async def _teacher_left(self, code: str) -> None:
         await self.store.set_teacher_present(code, False)
@@ -451,12 +491,16 @@ class ClassHub:
 
     def _count(self, code: str, publish: bool = True) -> None:
         local = self._local(code)
+        # A count to publish is never lost to a pending one that only reads (another
+        # process's change): the recount publishes if any request since it began asked to.
+        local.publish_count = local.publish_count or publish
         if local.counting is None or local.counting.done():
-            local.counting = asyncio.create_task(self._recount(local, publish))
+            local.counting = asyncio.create_task(self._recount(local))
 
-    async def _recount(self, local: LocalClass, publish: bool) -> None:
+    async def _recount(self, local: LocalClass) -> None:
         await asyncio.sleep(COUNTS_SETTLE_S)
         code = local.code
+        publish, local.publish_count = local.publish_count, False
         try:
             if publish:
                 followers = sum(1 for s in local.seats if s.mode == "follow")
@@ -476,8 +520,20 @@ class ClassHub:
             return
         followers, explorers = await self.store.members(code)
         present = await self.store.teacher_present(code)
+        completed = None
+        view = await self.store.view(code)
+        step = _lesson_step(ClassViewOut.model_validate_json(view).state) if view else None
+        if step is not None:
+            done = await self.store.tasks_done(code, f"{step[0]}:{step[1]}")
+            completed = TaskCount(
+                lesson=step[0], step=step[1], done=done, all=followers + explorers
+            )
         text = ClassState(
-            code=code, followers=followers, explorers=explorers, teacher_present=present
+            code=code,
+            followers=followers,
+            explorers=explorers,
+            teacher_present=present,
+            completed=completed,
         ).model_dump_json()
         for seat in local.seats:
             seat.member.deliver(text, False)

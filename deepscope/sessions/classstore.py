@@ -41,6 +41,7 @@ class ClassFacts:
     members: dict[str, tuple[int, int]] = field(default_factory=dict)  # origin → (f, e)
     handins: list[str] = field(default_factory=list)
     handin_seq: int = 0
+    tasks: dict[str, set[str]] = field(default_factory=dict)  # "lesson:step" → members done
 
 
 class ClassStore(Protocol):
@@ -87,6 +88,18 @@ class ClassStore(Protocol):
         ...
 
     async def handins(self, code: str) -> list[str]: ...
+
+    async def set_task(self, code: str, task: str, member: str, done: bool) -> None:
+        """Member ``member`` (of this process) has done (or undone) the task ``task``."""
+        ...
+
+    async def forget_member(self, code: str, member: str) -> None:
+        """A member left: its tasks no longer count."""
+        ...
+
+    async def tasks_done(self, code: str, task: str) -> int:
+        """How many members (in every process) have done ``task``."""
+        ...
 
     async def end(self, code: str) -> None: ...
 
@@ -174,6 +187,25 @@ class MemoryStore:
     async def handins(self, code: str) -> list[str]:
         facts = self.classes.get(code)
         return [] if facts is None else list(facts.handins)
+
+    async def set_task(self, code: str, task: str, member: str, done: bool) -> None:
+        facts = self.classes.get(code)
+        if facts is None:
+            return
+        members = facts.tasks.setdefault(task, set())
+        if done:
+            members.add(member)
+        else:
+            members.discard(member)
+
+    async def forget_member(self, code: str, member: str) -> None:
+        facts = self.classes.get(code)
+        for members in facts.tasks.values() if facts is not None else ():
+            members.discard(member)
+
+    async def tasks_done(self, code: str, task: str) -> int:
+        facts = self.classes.get(code)
+        return 0 if facts is None else len(facts.tasks.get(task, ()))
 
     async def end(self, code: str) -> None:
         self.classes.pop(code, None)
@@ -310,8 +342,27 @@ class RedisStore:
     async def handins(self, code: str) -> list[str]:
         return [str(x) for x in await self.redis.lrange(self._key(code, "handins"), 0, -1)]
 
+    # The tasks done: one hash, a field "lesson:step\norigin/member" per member and task.
+    async def set_task(self, code: str, task: str, member: str, done: bool) -> None:
+        key, name = self._key(code, "tasks"), f"{task}\n{self.origin}/{member}"
+        if done:
+            await self.redis.hset(key, name, "1")
+            await self._touch(code, "tasks")
+        else:
+            await self.redis.hdel(key, name)
+
+    async def forget_member(self, code: str, member: str) -> None:
+        key, who = self._key(code, "tasks"), f"\n{self.origin}/{member}"
+        gone = [str(n) for n in await self.redis.hkeys(key) if str(n).endswith(who)]
+        if gone:
+            await self.redis.hdel(key, *gone)
+
+    async def tasks_done(self, code: str, task: str) -> int:
+        names = await self.redis.hkeys(self._key(code, "tasks"))
+        return sum(1 for n in names if str(n).startswith(f"{task}\n"))
+
     async def end(self, code: str) -> None:
-        parts = ("meta", "view", "log", "log_bytes", "members", "handins", "handin_seq")
+        parts = ("meta", "view", "log", "log_bytes", "members", "handins", "handin_seq", "tasks")
         await self.redis.delete(*(self._key(code, p) for p in parts))
 
     async def publish(self, code: str, kind: str, payload: str) -> None:

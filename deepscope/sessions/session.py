@@ -37,6 +37,7 @@ from ..protocol import (
     ClassJoin,
     ClassResume,
     ClassShow,
+    ClassTask,
     ClassView,
     ClientMessage,
     ConfigureDescend,
@@ -88,6 +89,7 @@ ClassMessage = (
     | ClassExplore
     | ClassHandin
     | ClassShow
+    | ClassTask
     | ClassView
 )
 LabMessage = Configure | Play | Pause | StepMessage | Reset
@@ -164,6 +166,7 @@ MESSAGE_TAGS = (
             "class_explore",
             "class_handin",
             "class_show",
+            "class_task",
             "class_view",
         }
     ),
@@ -420,6 +423,8 @@ class Session:
                 await hub.handin(self, message)
             elif isinstance(message, ClassShow):
                 await hub.show(self, message.handin)
+            elif isinstance(message, ClassTask):
+                await hub.task(self, message)
             else:
                 await hub.view(self, message.state)
         except ClassError as err:

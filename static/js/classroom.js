@@ -105,14 +105,18 @@ export class Classroom {
         this.lock(this.following);
         // Exploring: the server copied the teacher's run where it stands (forked), so the
         // page keeps what it shows; otherwise it starts the teacher's configuration itself.
-        if (m.mode === "explore" && m.forked) this.app.adoptOwn();
-        else if (m.mode === "explore") this.app.activate(state.lab, { own: true });
+        if (m.mode === "explore") {
+          this.app.lessons.rearm(); // (the task counts on the student's own frames now)
+          if (m.forked) this.app.adoptOwn();
+          else this.app.activate(state.lab, { own: true });
+        }
         this.app.announce(t(`class.live.${m.mode}`, { code: this.spaced(m.code) }), {
           force: true,
         });
         break;
       case "class_state":
         this.counts = m;
+        this.app.lessons.setCompleted(m.completed);
         break;
       case "class_handins":
         this.handins = m.handins;
@@ -162,7 +166,10 @@ export class Classroom {
     this.leave();
     this.app.banner(t(`class.ended.${m.why}`), false);
     this.app.announce(t(`class.ended.${m.why}`), { force: true });
-    if (wasFollowing) this.app.activate(state.lab, { own: true }); // the picture is one's own now
+    if (wasFollowing) {
+      this.app.lessons.rearm();
+      this.app.activate(state.lab, { own: true }); // the picture is one's own now
+    }
   }
 
   // --- the teacher -------------------------------------------------------------------
@@ -182,6 +189,8 @@ export class Classroom {
       options: state.options[lab] || null,
       view: state.view[lab] || null,
       play: Boolean(state.play),
+      lesson: state.lesson || "",
+      step: state.step || 0,
     };
   }
 
@@ -193,6 +202,8 @@ export class Classroom {
     // followers' pages are on that lab when its first frame comes.
     const last = this.lastView ? JSON.parse(this.lastView) : null;
     if (!last || last.lab !== state.lab || last.preset !== (state.preset || "")) now = true;
+    if (last && (last.lesson !== (state.lesson || "") || last.step !== (state.step || 0)))
+      now = true;
     const send = () => {
       this.viewTimer = null;
       const snap = this.snapshot();
@@ -239,6 +250,13 @@ export class Classroom {
       this.applying = false;
     }
     this.lock(true);
+  }
+
+  // A student who did the current lesson step's task tells the class (the teacher sees
+  // how many have); a follower's page draws the teacher's frames, so it does not.
+  taskDone(lesson, step) {
+    if (!this.code || this.teaching || this.following) return;
+    this.send({ type: "class_task", lesson, step, done: true });
   }
 
   handIn(name, note) {

@@ -118,15 +118,18 @@ export function field(catalog, path, { key, value, type = "slider", ...handlers 
       ? number({ key, min: c.min, max: c.max, step: c.step, value: start ?? "", ...handlers })
       : slider({ key, ...c, value: start, ...handlers });
   control.input.dataset.catalog = path;
+  control.input.dataset.control = path; // (a lesson highlights a control by this id)
   return control;
 }
 
-export function select({ key, options, value, onChange }) {
+// `control`: the select's stable id (data-control), by which a lesson highlights it.
+export function select({ key, options, value, onChange, control: controlId = null }) {
   const id = uid(key);
   const wrap = document.createElement("div");
   wrap.className = "field";
   const input = document.createElement("select");
   input.id = id;
+  if (controlId) input.dataset.control = controlId;
   const control = {
     el: wrap,
     input,

@@ -5,6 +5,7 @@ import { apply, errorText, getLang, said, setLang, setText, t } from "./i18n.js"
 import { purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
 import { Classroom } from "./classroom.js";
+import { LessonPlayer } from "./lessons.js";
 import {
   changed,
   flushUrl,
@@ -49,6 +50,7 @@ class App {
     this.lastAnnounce = 0;
     this.players = [];
     this.classroom = new Classroom(this);
+    this.lessons = new LessonPlayer(this);
     this.socket = new LiveSocket({
       closeCodes: catalog.close_codes,
       onMessage: (m) => this.onMessage(m),
@@ -64,19 +66,24 @@ class App {
   async start() {
     readUrl(location.href, this.catalog);
     const query = new URL(location.href).searchParams;
-    const fresh = !state.preset && !query.has("config");
+    const fresh = !state.preset && !query.has("config") && !state.lesson;
     await setLang(state.lang);
     theme.set({ projector: state.projector, cvd: state.cvd });
     $("projector").checked = state.projector;
     $("cvd").checked = state.cvd;
     this.buildPresets();
+    this.lessons.build();
     this.bindShell();
     this.classroom.start();
     apply();
     this.noticeBox = $("notice");
     this.socket.connect();
     const preset = this.catalog.presets.find((p) => p.id === state.preset);
-    if (preset && !query.has("config")) {
+    const lesson = this.lessons.find(state.lesson);
+    if (lesson && !query.has("config")) {
+      // A lesson's link (?lesson=relu&step=2) opens that step's own state.
+      this.lessons.open(lesson.id, state.step, { announce: false });
+    } else if (preset && !query.has("config")) {
       // A short link (?preset=tanh-big) opens the preset itself.
       this.applyPreset(preset, { fromUrl: true });
     } else {
@@ -88,6 +95,8 @@ class App {
       else if (fresh) this.showNotice({ welcome: true });
       // A link copied while a race or a run was playing opens playing.
       if (playing && STREAMING.has(state.lab)) this.play();
+      // A link with the student's own state in a lesson: the panel, over that state.
+      if (lesson) this.lessons.open(lesson.id, state.step, { keepState: true, announce: false });
     }
   }
 
@@ -157,6 +166,15 @@ class App {
     $("preset").value = state.preset;
     if (preset) this.showNotice(preset);
     else this.noticeBox.hidden = true;
+    // The teacher's lesson step is the class's (its lab state came with it, above).
+    const lesson = typeof snap.lesson === "string" ? this.lessons.find(snap.lesson) : null;
+    if (lesson) {
+      const k = Number.isInteger(snap.step) ? snap.step : 0;
+      this.lessons.open(lesson.id, k, {
+        keepState: true,
+        announce: !this.lessons.same(lesson.id, k),
+      });
+    } else if (following && this.lessons.active) this.lessons.close();
     if (!following && snap.play && STREAMING.has(lab)) this.play();
   }
 
@@ -301,6 +319,7 @@ class App {
       if (this.lastError && message.config_seq > this.lastError.seq) this.showError(null);
       this.configSeq = Math.max(this.configSeq || 0, message.config_seq);
       if (this.active && this.active.lab === message.lab) this.active.onFrame(message);
+      this.lessons.onFrame(message);
     } else if (message.type === "status") {
       this.setPlayerState(message.state);
       if (this.active && STREAMING.has(this.active.lab) && message.lab === this.active.lab) {
@@ -417,7 +436,7 @@ class App {
     // slider too): they always walk the lecture.
     if (event.key === "PageDown" || event.key === "PageUp") {
       event.preventDefault();
-      this.walkPresets(event.key === "PageDown" ? 1 : -1);
+      this.walk1(event.key === "PageDown" ? 1 : -1);
       return;
     }
     const target = event.target;
@@ -425,7 +444,7 @@ class App {
       ["SELECT", "TEXTAREA"].includes(target.tagName) ||
       (target.tagName === "INPUT" && !["checkbox", "radio", "button"].includes(target.type));
     if (!typing && (event.key === "n" || event.key === "p")) {
-      this.walkPresets(event.key === "n" ? 1 : -1);
+      this.walk1(event.key === "n" ? 1 : -1);
       return;
     }
     // Keys typed into a control belong to it (space on a button presses it, arrows move a slider).
@@ -440,6 +459,13 @@ class App {
     } else if (event.key === "r" || event.key === "R") {
       this.control({ type: "reset" });
     }
+  }
+
+  // In a lesson the keys walk its steps, else the lecture presets.
+  walk1(direction) {
+    if (this.classroom.following) return; // the teacher walks the lecture
+    if (this.lessons.active) this.lessons.go(direction);
+    else this.walkPresets(direction);
   }
 
   // Next (+1) or previous (−1) preset in the catalog's order, across labs. Without a
@@ -496,7 +522,7 @@ class App {
   // A preset sets the lab's configuration, stream options and view, opens compare
   // mode when it has a second configuration (`compare`, with optional `labels`),
   // plays when it says so, and shows and announces what to notice.
-  applyPreset(preset, { fromUrl = false } = {}) {
+  applyPreset(preset, { fromUrl = false, quiet = false } = {}) {
     state.preset = preset.id;
     state.configs[preset.lab] = structuredClone(preset.config);
     state.options[preset.lab] = structuredClone(preset.options || {});
@@ -512,7 +538,7 @@ class App {
     $("preset").value = preset.id;
     this.showNotice(preset);
     if (preset.play || playing) this.play();
-    if (!fromUrl) {
+    if (!fromUrl && !quiet) {
       const n = this.walk.indexOf(preset) + 1;
       this.announce(
         `${t("walk.preset", { n, total: this.walk.length })}: ${t(`preset.${preset.id}.title`)}. ${t(`preset.${preset.id}.notice`)}`,
@@ -542,7 +568,8 @@ class App {
 
   showNotice(preset) {
     const box = this.noticeBox;
-    if (!preset) {
+    // In a lesson its panel says what to look at.
+    if (!preset || this.lessons.active || state.lesson) {
       box.hidden = true;
       return;
     }
@@ -588,6 +615,7 @@ class App {
       if (this.notice && !this.noticeBox.hidden) this.showNotice(this.notice);
       this.active?.render?.();
       this.active?.onLang?.();
+      this.lessons.onLang();
       writeUrl();
     });
     this.nameLangSwitch();

@@ -15,6 +15,8 @@ export const state = {
   preset: "",
   play: false, // a streaming lab was playing (a shared link opens playing)
   classCode: "", // the class this page is in (?class=…; never the teacher key)
+  lesson: "", // the lesson open in the lesson panel (?lesson=…)
+  step: 0, // its step, from 0 (the address counts from 1: ?step=1 is the first)
 };
 
 // Called after every change of the state (the teacher's page tells its class).
@@ -127,6 +129,9 @@ export function readUrl(href = location.href, catalog = null, upgrade = {}) {
   state.projector = q.get("projector") === "1";
   state.cvd = q.get("cvd") !== "0";
   state.preset = q.get("preset") || "";
+  state.lesson = q.get("lesson") || "";
+  const step = Number(q.get("step"));
+  state.step = Number.isInteger(step) && step >= 1 ? step - 1 : 0;
   const read = (name) => {
     const value = q.has(name) ? decode(q.get(name)) : null;
     return isObject(value) ? value : null;
@@ -162,6 +167,10 @@ export function urlFor(s = state) {
   if (s.projector) q.set("projector", "1");
   if (!s.cvd) q.set("cvd", "0");
   if (s.preset) q.set("preset", s.preset);
+  if (s.lesson) {
+    q.set("lesson", s.lesson);
+    q.set("step", String(s.step + 1));
+  }
   if (s.configs[s.lab]) q.set("config", JSON.stringify(s.configs[s.lab]));
   if (s.options[s.lab] && Object.keys(s.options[s.lab]).length)
     q.set("options", JSON.stringify(s.options[s.lab]));

@@ -329,6 +329,75 @@ def test_a_dead_follower_costs_the_others_nothing(client: TestClient) -> None:
         assert len(client.app.state.classes.seats) == 2  # (teacher, stays): the dead one is gone
 
 
+def _completed(ws: WebSocketTestSession, **match: Any) -> dict[str, Any]:
+    """The next class_state whose ``completed`` matches."""
+    for _ in range(300):
+        m = recv(ws)
+        done = m.get("completed") if m["type"] == "class_state" else None
+        if done is not None and all(done.get(k) == v for k, v in match.items()):
+            return dict(done)
+    raise AssertionError(f"no class_state with completed {match}")
+
+
+def test_the_teacher_sees_how_many_students_did_the_current_lesson_task(
+    client: TestClient,
+) -> None:
+    lesson_view = {**VIEW, "lesson": "initialisation", "step": 1}
+    with (
+        client.websocket_connect("/ws", headers=ORIGIN) as teacher,
+        client.websocket_connect("/ws", headers=ORIGIN) as ada,
+        client.websocket_connect("/ws", headers=ORIGIN) as bo,
+    ):
+        made = create(teacher)
+        join(ada, made.code)
+        join(bo, made.code)
+        send(teacher, type="class_view", state=lesson_view)
+        assert ClassViewOut.model_validate(until(ada, "class_view")).state == lesson_view
+        assert _completed(teacher, done=0, all=2) == {
+            "lesson": "initialisation",
+            "step": 1,
+            "done": 0,
+            "all": 2,
+        }
+        send(teacher, type="class_task", lesson="initialisation", step=1)
+        assert until(teacher, "error")["code"] == "invalid"  # the teacher is no student
+        send(ada, type="class_task", lesson="Initialisation!", step=1)
+        assert until(ada, "error")["field"] == "lesson"
+        send(ada, type="class_explore")
+        until(ada, "class_joined", mode="explore")
+        send(ada, type="class_task", lesson="initialisation", step=1, done=True)
+        send(ada, type="class_task", lesson="initialisation", step=1, done=True)  # (once)
+        _completed(teacher, step=1, done=1, all=2)
+        send(ada, type="class_task", lesson="initialisation", step=0, done=True)  # another step
+        # the teacher moves on: the next step's count, then back to this one's
+        send(teacher, type="class_view", state={**lesson_view, "step": 2})
+        _completed(teacher, step=2, done=0)
+        send(teacher, type="class_view", state={**lesson_view, "step": 0})
+        _completed(teacher, step=0, done=1)
+        send(teacher, type="class_view", state=lesson_view)
+        _completed(teacher, step=1, done=1)
+        send(ada, type="class_task", lesson="initialisation", step=1, done=False)
+        _completed(teacher, step=1, done=0)
+        send(ada, type="class_task", lesson="initialisation", step=1, done=True)
+        _completed(teacher, step=1, done=1)
+    with (
+        client.websocket_connect("/ws", headers=ORIGIN) as teacher,
+        client.websocket_connect("/ws", headers=ORIGIN) as ada,
+    ):
+        made = create(teacher)
+        join(ada, made.code)
+        send(teacher, type="class_view", state=VIEW)  # no lesson open: no count
+        state = ClassState.model_validate(until(teacher, "class_state", followers=1))
+        assert state.completed is None
+        send(ada, type="class_explore")
+        until(ada, "class_joined", mode="explore")
+        send(teacher, type="class_view", state=lesson_view)
+        send(ada, type="class_task", lesson="initialisation", step=1)
+        _completed(teacher, done=1, all=1)
+        ada.close()  # a student who leaves no longer counts
+        _completed(teacher, done=0, all=0)
+
+
 def test_a_slow_follower_gets_the_newest_frame_never_a_queue() -> None:
     """The hub puts the teacher's frames in the follower's one-slot mailbox."""
     import asyncio

@@ -172,6 +172,45 @@ def test_the_teacher_on_one_process_leads_students_on_another(
     asyncio.run(scenario())
 
 
+def test_the_teacher_counts_the_lesson_tasks_students_did_on_another_process(
+    servers: tuple[LiveServer, LiveServer],
+) -> None:
+    a, b = servers
+
+    async def completed(ws: ClientConnection, **match: Any) -> dict[str, Any]:
+        while True:
+            done = (await _until(ws, "class_state")).get("completed")
+            if done is not None and all(done.get(k) == v for k, v in match.items()):
+                return dict(done)
+
+    async def scenario() -> None:
+        teacher = await _open(a)
+        await _send(teacher, type="class_create")
+        code = (await _until(teacher, "class_created"))["code"]
+        view = {"lab": "layers", "config": LAYERS, "lesson": "relu", "step": 0}
+        await _send(teacher, type="class_view", state=view)
+        students = [await _open(b) for _ in range(2)]
+        for s in students:
+            await _send(s, type="class_join", code=code)
+            await _until(s, "class_joined")
+            await _send(s, type="class_explore")
+            await _until(s, "class_joined", mode="explore")
+        await completed(teacher, lesson="relu", step=0, done=0, all=2)
+        for s in students:
+            await _send(s, type="class_task", lesson="relu", step=0)
+        await completed(teacher, done=2, all=2)
+        await _send(teacher, type="class_view", state={**view, "step": 1})
+        await completed(teacher, step=1, done=0)
+        await _send(teacher, type="class_view", state=view)
+        await completed(teacher, step=0, done=2)
+        await students[0].close()  # who left no longer counts, in any process
+        await completed(teacher, step=0, done=1, all=1)
+        for ws in (teacher, students[1]):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
 def test_workers_without_redis_say_classes_need_it(tmp_path: Path) -> None:
     with live_server("--workers", "2", env=ENV, tmp=tmp_path) as s:
 

@@ -332,6 +332,7 @@ export class DescendLab {
         const box = C.el("div", { class: "run" });
         box.style.setProperty("--run-colour", colour(i));
         const opt = C.select({
+          control: `runs.${i}.optimizer`,
           key: "f.optimizer",
           value: run.optimizer,
           options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),

@@ -286,6 +286,7 @@ export class LayersLab {
     this.renderInputFields();
 
     ctl.activation = C.select({
+      control: "labs.layers.fields.activation",
       key: "f.activation",
       value: c.activation,
       options: cat.activations.map((a) => ({ value: a.name, label: a.name })),
@@ -301,6 +302,7 @@ export class LayersLab {
     this.actNote = C.el("p", { class: "hint" });
 
     ctl.init = C.select({
+      control: "labs.layers.fields.init",
       key: "f.init",
       value: c.init,
       options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
@@ -309,6 +311,7 @@ export class LayersLab {
     ctl.scale = field("scale", "f.scale");
     ctl.bias = field("bias", "f.bias");
     ctl.batchnorm = C.select({
+      control: "labs.layers.fields.batchnorm",
       key: "f.batchnorm",
       value: c.batchnorm,
       options: [

@@ -255,6 +255,7 @@ export class TrainLab {
       onChange: (v) => this.set({ activation: v, activation_params: {} }),
     });
     const init = C.select({
+      control: "labs.train.fields.init",
       key: "f.init",
       value: c.init,
       options: cat.inits.map((i) => ({ value: i.name, label: i.name })),
