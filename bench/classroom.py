@@ -80,7 +80,10 @@ async def follower(server: LiveServer, code: str, stop: asyncio.Event) -> Follow
     return me
 
 
-async def lesson(server: LiveServer, followers: int, seconds: float) -> dict[str, Any]:
+async def lesson(
+    server: LiveServer, followers: int, seconds: float, salt: float = 0.0
+) -> dict[str, Any]:
+    """``salt``: a run's own init scales (no picture of another run's is in the cache)."""
     teacher = await _connect(server)
     await teacher.send(json.dumps({"type": "class_create"}))
     while True:
@@ -109,7 +112,7 @@ async def lesson(server: LiveServer, followers: int, seconds: float) -> dict[str
     reader = asyncio.create_task(read_teacher())
     moves = max(1, round(seconds))
     for k in range(1, moves + 1):
-        scale = 0.01 * (1.1 + 0.0173 * k)  # a new picture every time
+        scale = 0.01 * (1.1 + 0.0173 * k + salt)  # a new picture every time
         sent[k] = time.monotonic()
         msg = {"type": "configure", "lab": "layers", "config": {**LECTURE, "scale": scale}}
         await teacher.send(json.dumps(msg))
@@ -145,7 +148,7 @@ def rows(quick: bool = False) -> list[Row]:
     }
     with live_server(env=env) as server:
         server.settle()
-        alone = asyncio.run(lesson(server, 0, seconds / 3))
+        alone = asyncio.run(lesson(server, 0, seconds / 3, salt=0.5))
         full = asyncio.run(lesson(server, followers, seconds))
     # The main process's CPU a follower's frame costs: the class's minus the teacher alone's
     # (per move), over the frames the followers received.
