@@ -328,7 +328,7 @@ class Session:
             self.pending = message
             self.config_seq += 1
         elif isinstance(message, Play):
-            if self.config_seq == 0:  # (a configure may still be computing: that counts)
+            if self.config_seq == 0 and self.current is None:  # (a configure computing counts)
                 self._error("no_lab", "configure a lab before play")
                 return None
             self.playing = True
@@ -338,7 +338,7 @@ class Session:
             self.pending_steps = 0
             self._status("paused", "paused")
         elif isinstance(message, StepMessage):
-            if self.config_seq == 0:
+            if self.config_seq == 0 and self.current is None:  # (a copied run counts too)
                 self._error("no_lab", "configure a lab before step")
                 return None
             self.playing = False

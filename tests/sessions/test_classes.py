@@ -453,9 +453,12 @@ def test_an_explorer_goes_on_from_the_teachers_step(
         until(teacher, "status", reason="stepped 10")
         until(student, "status", reason="stepped 10")
         send(student, type="class_explore")
-        joined = until(student, "class_joined", mode="explore")
-        assert joined["forked"] is True
-        assert until(student, "status")["step"] == 10
+        seen = []  # the copy's status ("paused" at the teacher's step), then class_joined
+        while not seen or seen[-1]["type"] != "class_joined":
+            seen.append(recv(student))
+        assert seen[-1]["mode"] == "explore" and seen[-1]["forked"] is True
+        (status,) = [m for m in seen if m["type"] == "status"]
+        assert (status["state"], status["step"]) == ("paused", 10)
         send(student, type="step", n=5)
         frame = until(student, "frame")
         assert frame["step"] == 15  # on from the teacher's step 10, not from 0
