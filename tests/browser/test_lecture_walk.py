@@ -34,7 +34,10 @@ def laptop(browser: Browser, server: LiveServer) -> Iterator[Watched]:
 
 def wait_lab(page: Page, lab: str, predicate: str, timeout: float = 30_000) -> None:
     page.wait_for_function(
-        f"() => {{ const l = window.deepscope.labs['{lab}']; return !!l && ({predicate}); }}",
+        # (window.deepscope is there only once the page has started: a reload's new page
+        # may be asked before)
+        "() => { const d = window.deepscope; "
+        f"const l = d && d.labs['{lab}']; return !!l && ({predicate}); }}",
         timeout=timeout,
     )
 
