@@ -114,6 +114,8 @@ from .messages import (
     ClassMode,
     ClassResume,
     ClassShow,
+    ClassSide,
+    ClassSideMessage,
     ClassState,
     ClassTask,
     ClassView,
@@ -142,6 +144,7 @@ from .messages import (
     TaskCount,
     error_message,
     frame_message,
+    side_message,
 )
 from .train import (
     MAX_LANDSCAPE_RUNS,
@@ -210,6 +213,8 @@ __all__ = [
     "ClassMode",
     "ClassResume",
     "ClassShow",
+    "ClassSide",
+    "ClassSideMessage",
     "ClassState",
     "ClassTask",
     "ClassView",
@@ -309,4 +314,5 @@ __all__ = [
     "frame_message",
     "knob_field",
     "problem",
+    "side_message",
 ]

@@ -172,6 +172,7 @@ ClassCode = Annotated[
 # The page's state as a shared link carries it (lab, config, options, view, preset, play):
 # the server keeps and forwards it, the pages read it (their links' own format and version).
 PageState = dict[str, Any]
+ClassSide = Literal["a", "b"]  # the teacher's page, or its compare mode's side B
 
 
 class ClassCreate(Strict):
@@ -193,6 +194,14 @@ class ClassResume(Strict):
     type: Literal["class_resume"]
     code: ClassCode
     teacher_key: str = Field(min_length=1, max_length=128)
+    side: ClassSide = Field(
+        "a",
+        description=(
+            "b: this connection is compare mode's second session of the teacher's page "
+            "(answered by class_joined, mode teacher); its messages reach the followers "
+            "as class_side"
+        ),
+    )
 
 
 class ClassFollow(Strict):
@@ -427,6 +436,25 @@ class ClassViewOut(BaseModel):
     handin: int | None = None
 
 
+class ClassSideMessage(BaseModel):
+    """To followers: a message of the teacher's compare mode side B (its second session),
+    as that session sent it to the teacher's page; the page draws it on side B."""
+
+    type: Literal["class_side"] = "class_side"
+    side: ClassSide = "b"
+    message: dict[str, Any] = Field(description="a frame or status, exactly as side B sent it")
+
+
+def side_message(text: str, side: ClassSide = "b") -> str:
+    """``text`` (a message encoded already) wrapped as ``class_side``, once for every
+    follower: the envelope is the model's own, with the message spliced in."""
+    head = ClassSideMessage(side=side, message={}).model_dump_json()
+    tail = '"message":{}}'
+    if not head.endswith(tail):  # pragma: no cover - the field order is the model's
+        raise AssertionError("a ClassSideMessage must encode its message last")
+    return head[: -len(tail)] + '"message":' + text + "}"
+
+
 class ClassEnded(BaseModel):
     type: Literal["class_ended"] = "class_ended"
     code: str
@@ -445,6 +473,7 @@ ServerMessage = Annotated[
     | ClassState
     | ClassHandins
     | ClassViewOut
+    | ClassSideMessage
     | ClassEnded,
     Field(discriminator="type"),
 ]

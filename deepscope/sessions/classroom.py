@@ -39,12 +39,14 @@ from ..protocol import (
     ClassHandins,
     ClassJoined,
     ClassMode,
+    ClassSide,
     ClassState,
     ClassTask,
     ClassViewOut,
     Handin,
     TaskCount,
     error_message,
+    side_message,
 )
 from ..settings import Settings
 from .classstore import ClassStore, MemoryStore
@@ -62,8 +64,8 @@ class Member(Protocol):
     id: str
     address: str  # the client's address (join attempts are throttled per address)
 
-    def deliver(self, text: str, frame: bool) -> None:
-        """Queue a message: a frame (the newest one wins) or a control (in order)."""
+    def deliver(self, text: str, frame: bool, side: ClassSide = "a") -> None:
+        """Queue a message: a frame (the newest of its side wins) or a control (in order)."""
         ...
 
     def seated(self, seat: Seat | None) -> None:
@@ -82,14 +84,16 @@ class Seat:
     mode: ClassMode
     member: Member
     digest: str = ""  # the teacher's: the key's digest it proved
+    # The teacher's: "b" for the second session of its page in compare mode (side B).
+    side: ClassSide = "a"
     # While a (re)joining member is sent what it missed: live messages wait here.
-    catching_up: list[tuple[str, bool]] | None = None
+    catching_up: list[tuple[str, bool, ClassSide]] | None = None
 
-    def deliver(self, text: str, frame: bool) -> None:
+    def deliver(self, text: str, frame: bool, side: ClassSide = "a") -> None:
         if self.catching_up is not None:
-            self.catching_up.append((text, frame))
+            self.catching_up.append((text, frame, side))
         else:
-            self.member.deliver(text, frame)
+            self.member.deliver(text, frame, side)
 
 
 @dataclass(eq=False)
@@ -99,7 +103,9 @@ class LocalClass:
     code: str
     seats: set[Seat] = field(default_factory=set)
     teacher: Seat | None = None
-    outbox: asyncio.Queue[tuple[str, str]] = field(default_factory=asyncio.Queue)
+    teacher_b: Seat | None = None  # the teacher page's compare mode side B
+    # (kind, text, is a frame, side): the teacher's messages for the store and channel
+    outbox: asyncio.Queue[tuple[str, str, bool, ClassSide]] = field(default_factory=asyncio.Queue)
     writer: asyncio.Task[None] | None = None
     counting: asyncio.Task[None] | None = None
     ending: asyncio.Task[None] | None = None
@@ -247,7 +253,9 @@ class ClassHub:
         log.info("class %s created by %s", code, member.id)
         self._count(code)
 
-    async def resume(self, member: Member, code: str, key: str, base_url: str) -> None:
+    async def resume(
+        self, member: Member, code: str, key: str, base_url: str, side: ClassSide = "a"
+    ) -> None:
         self._throttle(member)
         code = normalize(code)
         found = await self.store.digest(code)
@@ -255,6 +263,15 @@ class ClassHub:
             raise ClassError("not_teacher", "no class with this code and teacher key", "code")
         self.leave(member)
         local = self._local(code)
+        if side == "b":  # the teacher page's compare mode: its second session
+            if local.teacher_b is not None:
+                self._unseat_b(local)
+            seat = Seat(code, "teacher", member, digest=found, side="b")
+            self._sit(seat)
+            local.teacher_b = seat
+            await self.store.watch(code)
+            member.deliver(ClassJoined(code=code, mode="teacher").model_dump_json(), False)
+            return
         if local.teacher is not None:  # the teacher's other screen follows from now on
             self._demote(local.teacher)
         await self.store.publish(code, "teacher", "")
@@ -368,7 +385,7 @@ class ClassHub:
             local.lesson_step = now
             self._count(seat.code)
         self._fan_out(seat.code, text, frame=False)
-        self._local(seat.code).outbox.put_nowait(("view", text))
+        self._local(seat.code).outbox.put_nowait(("view", text, False, "a"))
         self._write(seat.code)
 
     def leave(self, member: Member) -> None:
@@ -381,6 +398,11 @@ class ClassHub:
         local = self._local(seat.code)
         local.seats.discard(seat)
         member.seated(None)
+        if local.teacher_b is seat:  # compare mode closed: side B is gone for late joiners
+            local.teacher_b = None
+            local.outbox.put_nowait(("clear", "", False, "b"))
+            self._write(seat.code)
+            return
         if local.teacher is seat:
             local.teacher = None
             local.ending = asyncio.create_task(self._teacher_left(seat.code))
@@ -406,18 +428,23 @@ class ClassHub:
     # --- the teacher's messages, to every follower -------------------------------------
 
     def teacher_message(self, member: Member, text: str, frame: bool, restart: bool) -> None:
-        """A message the teacher's session sent its own page, for the followers too.
+        """A message the teacher's session sent its own page, for the followers too (side
+        B's wrapped once as ``class_side``).
 
         ``restart``: the first message of a new picture (a configuration's first frame, a
-        layers picture): a late joiner needs nothing before it."""
+        layers picture): a late joiner needs nothing before it (of that side)."""
         seat = self.seats.get(member.id)
         if seat is None or seat.mode != "teacher":
             return
-        self._fan_out(seat.code, text, frame)
-        self._local(seat.code).outbox.put_nowait(("restart" if restart else "append", text))
+        side = seat.side
+        if side != "a":
+            text = side_message(text, side)
+        self._fan_out(seat.code, text, frame, side)
+        kind = "restart" if restart else "append"
+        self._local(seat.code).outbox.put_nowait((kind, text, frame, side))
         self._write(seat.code)
 
-    def _fan_out(self, code: str, text: str, frame: bool) -> None:
+    def _fan_out(self, code: str, text: str, frame: bool, side: ClassSide = "a") -> None:
         local = self.local.get(code)
         if local is None:
             return
@@ -425,7 +452,7 @@ class ClassHub:
         n = 0
         for seat in local.seats:
             if seat.mode == "follow":
-                seat.deliver(text, frame)
+                seat.deliver(text, frame, side)
                 n += 1
         self.fanout_ns += time.perf_counter_ns() - started
         self.fanout_deliveries += n
@@ -439,17 +466,20 @@ class ClassHub:
         """The teacher's messages into the store and onto the channel, in order."""
         code = local.code
         while not local.outbox.empty():
-            kind, text = local.outbox.get_nowait()
+            kind, text, frame, side = local.outbox.get_nowait()
             try:
                 if kind == "view":
                     await self.store.publish(code, "view", text)
                     continue
+                if kind == "clear":
+                    await self.store.log_clear(code, side)
+                    continue
                 if kind == "restart":
-                    await self.store.log_restart(code, text)
+                    await self.store.log_restart(code, text, side)
                 else:
-                    await self.store.log_append(code, text)
-                frame = text.startswith('{"type":"frame"')
-                await self.store.publish(code, "frame" if frame else "control", text)
+                    await self.store.log_append(code, text, side)
+                channel = ("frame" if frame else "control") + ("" if side == "a" else f"_{side}")
+                await self.store.publish(code, channel, text)
             except Exception:
                 log.warning("class %s: the store refused a message", code, exc_info=True)
 
@@ -461,13 +491,27 @@ class ClassHub:
         seat.member.seated(seat)
 
     def _demote(self, seat: Seat) -> None:
-        """A teacher's seat whose teacher opened the class elsewhere: it follows now."""
+        """A teacher's seat whose teacher opened the class elsewhere: it follows now (and
+        its page's side B, if it compares, leaves: the new screen brings its own)."""
         seat.mode, seat.digest = "follow", ""
         local = self._local(seat.code)
         if local.teacher is seat:
             local.teacher = None
+        if local.teacher_b is not None:
+            self._unseat_b(local)
         seat.member.seated(seat)
         seat.member.deliver(ClassJoined(code=seat.code, mode="follow").model_dump_json(), False)
+
+    def _unseat_b(self, local: LocalClass) -> None:
+        """The teacher page's side B is no longer the class's (a newer one, a new teacher)."""
+        seat, local.teacher_b = local.teacher_b, None
+        if seat is None:
+            return
+        self.seats.pop(seat.member.id, None)
+        local.seats.discard(seat)
+        seat.member.seated(None)
+        local.outbox.put_nowait(("clear", "", False, "b"))
+        self._write(local.code)
 
     async def _catch_up(self, seat: Seat, sit: Callable[[], None]) -> None:
         """``class_joined``, the teacher's page state and every message since its last
@@ -481,13 +525,14 @@ class ClassHub:
         if view is not None:
             member.deliver(view, False)
         past = await self.store.log(seat.code)
-        for text in past:
+        past_b = await self.store.log(seat.code, "b")  # (compare mode's side B, wrapped)
+        for text in (*past, *past_b):
             member.deliver(text, False)  # in order: a race's frames add up
         held, seat.catching_up = seat.catching_up, None
-        seen = set(past)
-        for text, frame in held or []:
+        seen = {*past, *past_b}
+        for text, frame, side in held or []:
             if text not in seen:
-                member.deliver(text, frame)
+                member.deliver(text, frame, side)
 
     def _count(self, code: str, publish: bool = True) -> None:
         local = self._local(code)
@@ -578,9 +623,9 @@ class ClassHub:
         local = self.local.get(code)
         if local is None:
             return
-        if kind == "frame":
-            self._fan_out(code, payload, frame=True)
-        elif kind in ("control", "view"):
+        if kind in ("frame", "frame_b"):
+            self._fan_out(code, payload, frame=True, side="b" if kind == "frame_b" else "a")
+        elif kind in ("control", "control_b", "view"):
             self._fan_out(code, payload, frame=False)
         elif kind == "state":
             self._count(code, publish=False)

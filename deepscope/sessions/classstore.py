@@ -21,6 +21,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..protocol import ClassSide as Side
+
 log = logging.getLogger("deepscope.classes")
 
 # A class's messages to another process: (origin, kind, payload).
@@ -36,8 +38,9 @@ class ClassFacts:
     created: float
     teacher_present: bool = True
     view: str | None = None
-    log: list[str] = field(default_factory=list)
-    log_bytes: int = 0
+    # Per side: "a" the teacher's page, "b" its compare mode's second session.
+    logs: dict[str, list[str]] = field(default_factory=dict)
+    log_bytes: dict[str, int] = field(default_factory=dict)
     members: dict[str, tuple[int, int]] = field(default_factory=dict)  # origin → (f, e)
     handins: list[str] = field(default_factory=list)
     handin_seq: int = 0
@@ -67,13 +70,18 @@ class ClassStore(Protocol):
 
     async def view(self, code: str) -> str | None: ...
 
-    async def log_restart(self, code: str, text: str) -> None:
+    # The log of a side of the teacher's page ("a"; "b": compare mode's second session).
+    async def log_restart(self, code: str, text: str, side: Side = "a") -> None:
         """The log is this message alone (a new configuration's first frame)."""
         ...
 
-    async def log_append(self, code: str, text: str) -> None: ...
+    async def log_append(self, code: str, text: str, side: Side = "a") -> None: ...
 
-    async def log(self, code: str) -> list[str]: ...
+    async def log_clear(self, code: str, side: Side) -> None:
+        """The side is gone (compare mode closed): a late joiner gets nothing of it."""
+        ...
+
+    async def log(self, code: str, side: Side = "a") -> list[str]: ...
 
     async def set_members(self, code: str, followers: int, explorers: int) -> None:
         """This process's members of the class."""
@@ -151,21 +159,27 @@ class MemoryStore:
         facts = self.classes.get(code)
         return None if facts is None else facts.view
 
-    async def log_restart(self, code: str, text: str) -> None:
+    async def log_restart(self, code: str, text: str, side: Side = "a") -> None:
         if (facts := self.classes.get(code)) is not None:
-            facts.log, facts.log_bytes = [text], len(text)
+            facts.logs[side], facts.log_bytes[side] = [text], len(text)
 
-    async def log_append(self, code: str, text: str) -> None:
+    async def log_append(self, code: str, text: str, side: Side = "a") -> None:
         if (facts := self.classes.get(code)) is None:
             return
-        facts.log.append(text)
-        facts.log_bytes += len(text)
-        while facts.log_bytes > MAX_LOG_BYTES and len(facts.log) > 2:
-            facts.log_bytes -= len(facts.log.pop(1))  # the first frame carries the data
+        log = facts.logs.setdefault(side, [])
+        log.append(text)
+        facts.log_bytes[side] = facts.log_bytes.get(side, 0) + len(text)
+        while facts.log_bytes[side] > MAX_LOG_BYTES and len(log) > 2:
+            facts.log_bytes[side] -= len(log.pop(1))  # the first frame carries the data
 
-    async def log(self, code: str) -> list[str]:
+    async def log_clear(self, code: str, side: Side) -> None:
+        if (facts := self.classes.get(code)) is not None:
+            facts.logs.pop(side, None)
+            facts.log_bytes.pop(side, None)
+
+    async def log(self, code: str, side: Side = "a") -> list[str]:
         facts = self.classes.get(code)
-        return [] if facts is None else list(facts.log)
+        return [] if facts is None else list(facts.logs.get(side, []))
 
     async def set_members(self, code: str, followers: int, explorers: int) -> None:
         if (facts := self.classes.get(code)) is not None:
@@ -288,20 +302,26 @@ class RedisStore:
         value = await self.redis.get(self._key(code, "view"))
         return None if value is None else str(value)
 
-    async def log_restart(self, code: str, text: str) -> None:
-        key = self._key(code, "log")
+    @staticmethod
+    def _log_parts(side: Side) -> tuple[str, str]:
+        return ("log", "log_bytes") if side == "a" else (f"log_{side}", f"log_{side}_bytes")
+
+    async def log_restart(self, code: str, text: str, side: Side = "a") -> None:
+        log, size = self._log_parts(side)
+        key = self._key(code, log)
         pipe = self.redis.pipeline()
         pipe.delete(key)
         pipe.rpush(key, text)
         pipe.expire(key, KEY_TTL_S)
-        pipe.set(self._key(code, "log_bytes"), len(text), ex=KEY_TTL_S)
+        pipe.set(self._key(code, size), len(text), ex=KEY_TTL_S)
         await pipe.execute()
 
-    async def log_append(self, code: str, text: str) -> None:
-        key = self._key(code, "log")
+    async def log_append(self, code: str, text: str, side: Side = "a") -> None:
+        log, size = self._log_parts(side)
+        key = self._key(code, log)
         pipe = self.redis.pipeline()
         pipe.rpush(key, text)
-        pipe.incrby(self._key(code, "log_bytes"), len(text))
+        pipe.incrby(self._key(code, size), len(text))
         _, total = await pipe.execute()
         if int(total) > MAX_LOG_BYTES:  # rare: drop the oldest frames after the first
             dropped = 0
@@ -309,10 +329,14 @@ class RedisStore:
                 second = await self.redis.lindex(key, 1)
                 await self.redis.lrem(key, 1, second)
                 dropped += len(second or "")
-            await self.redis.decrby(self._key(code, "log_bytes"), dropped)
+            await self.redis.decrby(self._key(code, size), dropped)
 
-    async def log(self, code: str) -> list[str]:
-        return [str(x) for x in await self.redis.lrange(self._key(code, "log"), 0, -1)]
+    async def log_clear(self, code: str, side: Side) -> None:
+        await self.redis.delete(*(self._key(code, p) for p in self._log_parts(side)))
+
+    async def log(self, code: str, side: Side = "a") -> list[str]:
+        key = self._key(code, self._log_parts(side)[0])
+        return [str(x) for x in await self.redis.lrange(key, 0, -1)]
 
     async def set_members(self, code: str, followers: int, explorers: int) -> None:
         key = self._key(code, "members")
@@ -362,8 +386,9 @@ class RedisStore:
         return sum(1 for n in names if str(n).startswith(f"{task}\n"))
 
     async def end(self, code: str) -> None:
-        parts = ("meta", "view", "log", "log_bytes", "members", "handins", "handin_seq", "tasks")
-        await self.redis.delete(*(self._key(code, p) for p in parts))
+        parts = ("meta", "view", "members", "handins", "handin_seq", "tasks")
+        logs = (*self._log_parts("a"), *self._log_parts("b"))
+        await self.redis.delete(*(self._key(code, p) for p in (*parts, *logs)))
 
     async def publish(self, code: str, kind: str, payload: str) -> None:
         await self.redis.publish(self.PREFIX + code, f"{self.origin}\n{kind}\n{payload}")

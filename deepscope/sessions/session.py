@@ -37,6 +37,7 @@ from ..protocol import (
     ClassJoin,
     ClassResume,
     ClassShow,
+    ClassSide,
     ClassTask,
     ClassView,
     ClientMessage,
@@ -117,34 +118,36 @@ class Mailbox:
     """Messages in order, except that consecutive frames collapse to the newest one.
 
     A slow reader therefore always gets the latest picture, and never a status
-    before the frame it follows.
+    before the frame it follows. Frames have a slot each per side (a class's follower
+    receives the teacher's compare mode side B too): a side's frame replaces only its own.
     """
 
     def __init__(self) -> None:
         # Bounded: a flood of bad messages from a client that does not read cannot
         # grow it (the oldest go first; the rate limit keeps this rare).
         self.control: deque[str] = deque(maxlen=256)
-        self.frame: str | None = None
+        self.frames: dict[str, str] = {}  # side → its newest frame, in arrival order
         self._ready = asyncio.Event()
 
     def put_control(self, text: str) -> None:
-        if self.frame is not None:  # keep the order: the frame goes first
-            self.control.append(self.frame)
-            self.frame = None
+        if self.frames:  # keep the order: the frames go first
+            self.control.extend(self.frames.values())
+            self.frames.clear()
         self.control.append(text)
         self._ready.set()
 
-    def put_frame(self, text: str) -> None:
-        self.frame = text
+    def put_frame(self, text: str, side: str = "a") -> None:
+        self.frames.pop(side, None)  # (its place in the order is the newest's)
+        self.frames[side] = text
         self._ready.set()
 
     async def get(self) -> str:
         while True:
             if self.control:
                 return self.control.popleft()
-            if self.frame is not None:
-                text, self.frame = self.frame, None
-                return text
+            if self.frames:
+                side = next(iter(self.frames))
+                return self.frames.pop(side)
             self._ready.clear()
             await self._ready.wait()
 
@@ -360,10 +363,10 @@ class Session:
     def teaching(self) -> bool:
         return self.seat is not None and self.seat.mode == "teacher"
 
-    def deliver(self, text: str, frame: bool) -> None:
-        """A class's message for this client (a frame: the newest one wins)."""
+    def deliver(self, text: str, frame: bool, side: ClassSide = "a") -> None:
+        """A class's message for this client (a frame: the newest of its side wins)."""
         if frame:
-            self.mailbox.put_frame(text)
+            self.mailbox.put_frame(text, side)
         else:
             self.mailbox.put_control(text)
 

@@ -67,6 +67,12 @@ export class Classroom {
     return out;
   }
 
+  // Compare mode's second session of the teacher's page: side B of the class's picture.
+  preambleB() {
+    if (!this.code || !this.key) return [];
+    return [{ type: "class_resume", code: this.code, teacher_key: this.key, side: "b" }];
+  }
+
   send(message) {
     this.app.socket.sendNow(message);
   }
@@ -90,8 +96,12 @@ export class Classroom {
         this.lastView = "";
         this.shareView(true);
         // The picture again, now for the class too (a race or a run starts afresh, so that
-        // every student sees it from its beginning).
+        // every student sees it from its beginning); compare mode's side B as well.
         this.app.socket.resend();
+        if (this.app.socketB) {
+          for (const message of this.preambleB()) this.app.socketB.sendNow(message);
+          this.app.socketB.resend();
+        }
         break;
       case "class_joined":
         this.code = m.code;
@@ -188,6 +198,7 @@ export class Classroom {
       config: state.configs[lab] || null,
       options: state.options[lab] || null,
       view: state.view[lab] || null,
+      compare: state.compare[lab] || null,
       play: Boolean(state.play),
       lesson: state.lesson || "",
       step: state.step || 0,

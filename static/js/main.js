@@ -143,21 +143,36 @@ class App {
     const version = Number.isInteger(snap.v) ? snap.v : 1;
     const link = pruneLink(
       migrate(
-        { lab, config: snap.config, options: snap.options, view: snap.view, compare: null },
+        {
+          lab,
+          config: snap.config,
+          options: snap.options,
+          view: snap.view,
+          compare: this.labs[lab].compares ? (snap.compare?.config ?? null) : null,
+        },
         version,
       ),
       this.catalog,
     );
+    const labels = Array.isArray(snap.compare?.labels?.en) ? snap.compare.labels : null;
+    const compare = link.compare ? { config: link.compare, labels } : null;
     const preset = this.catalog.presets.find((p) => p.id === snap.preset) || null;
     state.preset = preset ? preset.id : "";
     state.configs[lab] = link.config || {};
     state.options[lab] = link.options || {};
     state.view[lab] = link.view || {};
-    delete state.compare[lab];
+    if (compare) state.compare[lab] = compare;
+    else delete state.compare[lab];
     // Following within one lab: the controls take the teacher's values in place and the
-    // charts keep what they draw (the teacher's frames may come before or after this).
-    if (following && this.active?.lab === lab && this.active.adopt && !this.active.comparing) {
-      this.active.adopt(state.configs[lab], state.view[lab], state.options[lab]);
+    // charts keep what they draw (the teacher's frames may come before or after this);
+    // compare mode opening or closing lays the lab out anew.
+    if (
+      following &&
+      this.active?.lab === lab &&
+      this.active.adopt &&
+      Boolean(this.active.comparing) === Boolean(compare)
+    ) {
+      this.active.adopt(state.configs[lab], state.view[lab], state.options[lab], compare);
       this.classroom.lock(true);
       writeUrl();
     } else {
@@ -198,10 +213,11 @@ class App {
 
   // --- compare mode: side B is a second WebSocket session with its own configuration -----
 
+  // A class's follower opens none: the teacher's side B comes as `class_side`.
   openCompare(lab, compare) {
     state.compare[lab] = compare;
     writeUrl();
-    if (this.socketB) return;
+    if (this.socketB || this.classroom.following) return;
     const socket = new LiveSocket({
       closeCodes: this.catalog.close_codes,
       onMessage: (m) => {
@@ -211,6 +227,7 @@ class App {
         if (s === "full" && socket === this.socketB)
           this.banner(`${t("full")} ${reason || ""}`, true);
       },
+      preamble: () => this.classroom.preambleB(),
     });
     socket.uploads = [...this.socket.uploads]; // side B trains on the same uploads
     this.socketB = socket;
@@ -282,6 +299,11 @@ class App {
   // --- messages -------------------------------------------------------------------
 
   onMessage(message, side = "a") {
+    if (side === "a" && message.type === "class_side") {
+      // The teacher's compare mode side B, drawn on this follower's side B.
+      if (this.classroom.following && message.message?.type) this.onMessage(message.message, "b");
+      return;
+    }
     if (side === "a" && message.type.startsWith("class_")) {
       this.classroom.onMessage(message);
       return;

@@ -136,6 +136,55 @@ def test_a_student_follows_explores_hands_in_and_is_shown(
     student.check_clean(expected=("not_teacher",))
 
 
+def test_followers_see_both_sides_of_the_teachers_compare_mode(
+    pair: tuple[Watched, Watched],
+) -> None:
+    """A compare preset on the teacher's page: every follower draws side A and side B
+    from the teacher's two sessions, and goes back to one side when compare mode closes."""
+    teacher, student = pair
+    code = start_class(teacher)
+    t, s = teacher.page, student.page
+    follow(student, code)
+    # the layers lab: batch norm (side A) against none (side B)
+    t.select_option("#preset", "bn-small")
+    s.wait_for_function("() => document.querySelector('#preset').value === 'bn-small'")
+    s.wait_for_function(
+        "() => window.deepscope.active.comparing && window.deepscope.active.frames.b !== null"
+    )
+    assert s.evaluate("() => window.deepscope.socketB") is None  # (the teacher's frames)
+    std = "(side) => window.deepscope.active.frames[side].layers.at(-1).hist.activation.std"
+    t.wait_for_function(
+        "() => window.deepscope.active.frames.b && window.deepscope.active.frames.b.detail "
+        "=== 'complete'"
+    )
+    s.wait_for_function(
+        "() => window.deepscope.active.frames.b.detail === 'complete' && "
+        "window.deepscope.active.frames.a.detail === 'complete'"
+    )
+    for side in "ab":
+        assert s.evaluate(std, side) == t.evaluate(std, side)
+    assert s.evaluate(std, "b") < 1e-3 < s.evaluate(std, "a")  # the preset's point
+    assert s.locator("#lab .charts").inner_text().count("B") >= 1
+    student.shot("class-follower-compare", full_page=False)
+    # the training lab: two runs, both streaming to the follower
+    t.select_option("#preset", "deep-linear")  # (a preset that plays)
+    s.wait_for_function("() => window.deepscope.active.lab === 'train'")
+    s.wait_for_function("() => window.deepscope.active.comparing")
+    s.wait_for_function(
+        "() => ['a', 'b'].every((k) => (window.deepscope.active.runs[k].latest?.step || 0) > 200)"
+    )
+    assert s.evaluate("() => window.deepscope.labs.train.configs.b.activation") == "tanh"
+    assert s.locator(".card", has_text="Decision boundary").count() == 2
+    t.get_by_role("button", name="Pause", exact=True).click()
+    # compare mode closed on the teacher's page: one side on the follower's too
+    t.select_option("#preset", "tanh-small")
+    s.wait_for_function(
+        "() => window.deepscope.active.lab === 'layers' && !window.deepscope.active.comparing"
+    )
+    teacher.check_clean()
+    student.check_clean(expected=("not_teacher",))
+
+
 def test_the_pages_speak_chinese_in_a_class(pair: tuple[Watched, Watched]) -> None:
     teacher, student = pair
     code = start_class(teacher)

@@ -212,6 +212,60 @@ def test_fuzzed_websocket_messages(client: TestClient, message: Any) -> None:
             raise AssertionError("the valid configure after the fuzzed message got no frame")
 
 
+ANSWERS = ("class_created", "class_joined", "class_state", "class_handins", "class_view")
+CLASS_TYPES = [
+    "class_create",
+    "class_join",
+    "class_resume",
+    "class_follow",
+    "class_explore",
+    "class_handin",
+    "class_show",
+    "class_task",
+    "class_view",
+]
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    message=st.fixed_dictionaries(
+        {"type": st.sampled_from(CLASS_TYPES)},
+        optional={
+            "code": json_values | st.text(max_size=40),
+            "teacher_key": json_values | st.text(max_size=200),
+            "side": st.sampled_from(["a", "b", "c", 1, None]),
+            "state": json_values,
+            "handin": json_values,
+            "lesson": json_values | st.text(max_size=80),
+            "step": json_values,
+            "done": json_values,
+            "name": json_values | st.text(max_size=100),
+            "note": json_values,
+        },
+    )
+)
+def test_fuzzed_class_messages(client: TestClient, message: Any) -> None:
+    """A class message of any shape: a clear answer (or an error naming the field), never
+    a traceback or a dead connection; the lab still works after it."""
+    with client.websocket_connect("/ws", headers={"origin": "http://testserver"}) as ws:
+        _strict(ws.receive_text())  # hello
+        ws.send_text(json.dumps(message))
+        ws.send_text(
+            json.dumps({"type": "configure", "lab": "descend", "config": VALID["/api/descend"]})
+        )
+        for _ in range(20):
+            m = _strict(ws.receive_text())
+            assert m["type"] in ("frame", "status", "error", *ANSWERS), m
+            if m["type"] == "error":
+                assert "Traceback" not in m["message"] and m["code"] != "internal"
+            if m["type"] == "frame" and m["lab"] == "descend":
+                break
+        else:
+            raise AssertionError("the valid configure after the fuzzed message got no frame")
+
+
 # --- against a real server -----------------------------------------------------------------
 
 

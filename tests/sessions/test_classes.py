@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -409,8 +410,11 @@ def test_a_slow_follower_gets_the_newest_frame_never_a_queue() -> None:
         def __init__(self, name: str) -> None:
             self.id, self.address, self.mailbox = name, "10.0.0.7", Mailbox()
 
-        def deliver(self, text: str, frame: bool) -> None:
-            (self.mailbox.put_frame if frame else self.mailbox.put_control)(text)
+        def deliver(self, text: str, frame: bool, side: str = "a") -> None:
+            if frame:
+                self.mailbox.put_frame(text, side)
+            else:
+                self.mailbox.put_control(text)
 
         def seated(self, seat: Seat | None) -> None:
             pass
@@ -426,8 +430,19 @@ def test_a_slow_follower_gets_the_newest_frame_never_a_queue() -> None:
         for k in range(500):
             frame = f'{{"type":"frame","seq":{k}}}'
             hub.teacher_message(teacher, frame, frame=True, restart=True)
-        assert slow.mailbox.frame == '{"type":"frame","seq":499}'
+        assert slow.mailbox.frames == {"a": '{"type":"frame","seq":499}'}
         assert len(slow.mailbox.control) == queued  # no queue of frames
+        # Compare mode's side B has a slot of its own: its frames never replace side A's.
+        created = json.loads(teacher.mailbox.control[0])
+        side_b = Reader("t-b")
+        await hub.resume(side_b, code, created["teacher_key"], "http://h", "b")
+        for k in range(300):
+            hub.teacher_message(side_b, f'{{"type":"frame","seq":{k}}}', frame=True, restart=True)
+        assert slow.mailbox.frames == {
+            "a": '{"type":"frame","seq":499}',
+            "b": '{"type":"class_side","side":"b","message":{"type":"frame","seq":299}}',
+        }
+        assert len(slow.mailbox.control) == queued
         await hub.close()
 
     asyncio.run(scenario())
@@ -467,3 +482,67 @@ def test_an_explorer_goes_on_from_the_teachers_step(
         # the teacher's run did not move with the student's
         send(teacher, type="step", n=1)
         assert until(teacher, "frame")["step"] == 11
+
+
+def _until_texts(ws: WebSocketTestSession, kind: str) -> list[str]:
+    """Every message's raw text up to and including the next one of this type."""
+    out = []
+    for _ in range(300):
+        out.append(ws.receive_text())
+        if json.loads(out[-1])["type"] == kind:
+            return out
+    raise AssertionError(f"no {kind}")
+
+
+def test_compare_mode_side_b_reaches_the_followers_as_its_own_side(client: TestClient) -> None:
+    """The teacher page's second session (compare mode) resumes as side B: its frames go
+    to every follower once, wrapped as ``class_side`` — a late joiner gets both sides'
+    pictures, and none of side B's once compare mode has closed."""
+    wide = {**SMALL_LAYERS, "scale": 2.5}
+    with (
+        client.websocket_connect("/ws", headers=ORIGIN) as teacher,
+        client.websocket_connect("/ws", headers=ORIGIN) as student,
+    ):
+        made = create(teacher)
+        join(student, made.code)
+        with client.websocket_connect("/ws", headers=ORIGIN) as side_b:
+            until(side_b, "hello")
+            send(side_b, type="class_resume", code=made.code, teacher_key="forged", side="b")
+            assert until(side_b, "error")["code"] == "not_teacher"
+            key = made.teacher_key
+            send(side_b, type="class_resume", code=made.code, teacher_key=key, side="b")
+            assert until(side_b, "class_joined") == {
+                "type": "class_joined",
+                "code": made.code,
+                "mode": "teacher",
+                "forked": False,
+            }
+            send(teacher, type="configure", lab="layers", config=SMALL_LAYERS)
+            mine = until_text(teacher, "frame")
+            send(side_b, type="configure", lab="layers", config=wide)
+            theirs_b = until_text(side_b, "frame")
+            got = _until_texts(student, "class_side")
+            assert mine in got  # side A: the very string, as before
+            assert got[-1] == '{"type":"class_side","side":"b","message":' + theirs_b + "}"
+            assert json.loads(theirs_b)["data"] != json.loads(mine)["data"]
+            # The teacher is still the teacher (side B demoted no one) and counts one follower.
+            until(teacher, "class_state", followers=1)
+            with client.websocket_connect("/ws", headers=ORIGIN) as late:
+                join(late, made.code)
+                caught = _until_texts(late, "class_side")
+                assert (
+                    mine in caught
+                    and json.loads(caught[-1])["message"]["data"] == (json.loads(theirs_b)["data"])
+                )
+        # Compare mode closed (side B's connection gone): a later joiner gets side A only.
+        store = client.app.state.classes.store  # type: ignore[attr-defined]
+        for _ in range(500):  # (the hub sees the connection end on its own thread)
+            if "b" not in store.classes[made.code].logs:
+                break
+            time.sleep(0.02)
+        assert "b" not in store.classes[made.code].logs
+        with client.websocket_connect("/ws", headers=ORIGIN) as later:
+            join(later, made.code)
+            send(teacher, type="class_view", state=VIEW)
+            seen = [json.loads(t)["type"] for t in _until_texts(later, "class_view")]
+            assert "frame" in seen and "class_side" not in seen

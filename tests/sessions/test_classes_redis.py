@@ -122,6 +122,23 @@ def test_the_teacher_on_one_process_leads_students_on_another(
         mine = await _text(teacher, "frame")
         for s in students:
             assert await _text(s, "frame") == mine
+        # compare mode's side B (a second session of the teacher's page, on A): its
+        # frames reach B's followers as class_side, and a late joiner gets them too
+        side_b = await _open(a)
+        key = made["teacher_key"]
+        await _send(side_b, type="class_resume", code=code, teacher_key=key, side="b")
+        assert (await _until(side_b, "class_joined"))["mode"] == "teacher"
+        await _send(side_b, type="configure", lab="layers", config={**LAYERS, "scale": 2.0})
+        theirs = await _text(side_b, "frame")
+        wrapped = '{"type":"class_side","side":"b","message":' + theirs + "}"
+        for s in students:
+            assert await _text(s, "class_side") == wrapped
+        late_b = await _open(b)
+        await _send(late_b, type="class_join", code=code)
+        assert await _text(late_b, "frame") == mine
+        assert await _text(late_b, "class_side") == wrapped
+        await side_b.close()
+        await late_b.close()
         # a student on the other process cannot drive the class
         await _send(students[0], type="configure", lab="layers", config={**LAYERS, "depth": 5})
         assert (await _until(students[0], "error"))["code"] == "not_teacher"

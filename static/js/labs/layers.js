@@ -83,10 +83,16 @@ export class LayersLab {
   }
 
   // A class's follower: the teacher's configuration and view, in place (the charts keep
-  // what they draw until the teacher's next frame; nothing is sent).
-  adopt(config, view) {
+  // what they draw until the teacher's next frame; nothing is sent). In compare mode
+  // side B's too.
+  adopt(config, view, _options, compare = null) {
     this.configs.a = this.complete(config);
     this.wantedBatch.a = this.configs.a.batch;
+    if (compare) {
+      this.configs.b = this.complete(compare.config);
+      this.wantedBatch.b = this.configs.b.batch;
+      this.labels = compare.labels || null;
+    }
     this.view = { quantity: "activation", logy: false, ...view };
     const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
     this.panel.replaceWith(panel);

@@ -115,9 +115,14 @@ export class TrainLab {
   }
 
   // A class's follower: the teacher's configuration, options and view, in place (the
-  // curves drawn so far stay until the teacher's next run starts; nothing is sent).
-  adopt(config, view, options) {
+  // curves drawn so far stay until the teacher's next run starts; nothing is sent). In
+  // compare mode side B's too.
+  adopt(config, view, options, compare = null) {
     this.configs.a = { ...this.defaults(), ...structuredClone(config) };
+    if (compare) {
+      this.configs.b = { ...this.defaults(), ...structuredClone(compare.config) };
+      this.labels = compare.labels || null;
+    }
     this.options = { ...C.defaultsOf(this.app.catalog.labs.train.options), ...options };
     this.view = { layer: 0, ...view };
     const panel = C.el("div", { class: "controls" });
