@@ -417,7 +417,9 @@ class Session:
             elif isinstance(message, ClassJoin):
                 await hub.join(self, message.code)
             elif isinstance(message, ClassResume):
-                await hub.resume(self, message.code, message.teacher_key, self.base_url)
+                await hub.resume(
+                    self, message.code, message.teacher_key, self.base_url, message.side
+                )
             elif isinstance(message, ClassFollow):
                 await hub.follow(self)
             elif isinstance(message, ClassExplore):
@@ -502,7 +504,11 @@ class Session:
 
         While a slider is dragged (``options.drag``) the complete frame waits until
         no newer configure has come for ``drag_settle_s``. A newer configure (or a
-        reset) abandons whatever this one still waits for.
+        reset) abandons whatever this one still waits for — except a dragged thumb's
+        coarse frame in flight: it costs an eighth of the complete one and is what the
+        student sees move, so it is finished and shown (a thumb that moves faster than
+        a coarse frame computes would otherwise show nothing until it stops); the
+        newest configuration is computed next.
         """
         try:
             LayersRunner(message)  # validates the sizes against the ceiling
@@ -513,11 +519,13 @@ class Session:
         req = message.config
         try:
             if plan(req) is not None:
-                coarse = await self._picture(req, "coarse")
+                coarse = await self._picture(req, "coarse", finish=message.options.drag)
                 if coarse is None:
                     return
                 if coarse is not self.last_picture:  # (already on screen after a drag)
                     self._post_picture(coarse, seq)
+                if self._superseded():
+                    return
                 if message.options.drag and not await self._rests(self.settings.drag_settle_s):
                     return
             complete = await self._picture(req, "complete")
@@ -540,8 +548,11 @@ class Session:
     def _superseded(self) -> bool:
         return self.pending is not None or self.reset_requested
 
-    async def _picture(self, req: LayersRequest, detail: Detail) -> Picture | None:
-        """The shared picture, or None once a newer configure or a reset makes it unwanted."""
+    async def _picture(
+        self, req: LayersRequest, detail: Detail, finish: bool = False
+    ) -> Picture | None:
+        """The shared picture, or None once a newer configure or a reset makes it unwanted
+        (``finish``: the picture anyway, once its work has started)."""
         service = self.pool.layers
         got = service.request(self.id, req, detail)
         if isinstance(got, Picture):
@@ -557,6 +568,8 @@ class Session:
                     return job.future.result()
                 if not self._superseded():
                     self.wake.clear()  # play, pause or step: nothing for this lab
+            if finish and job.running:
+                return await job.future
             return None
         finally:
             if not job.future.done():

@@ -165,6 +165,40 @@ def test_a_newer_configure_abandons_the_older_one(
         assert health["abandoned"] >= 1
 
 
+def test_a_dragged_thumbs_coarse_frame_in_flight_is_finished_and_shown(
+    inline_client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A thumb that moves faster than a coarse frame computes still sees frames: the
+    coarse one in flight is shown, then the newest configuration's (not abandoned as a
+    complete one would be)."""
+    client = inline_client
+    import threading
+
+    from deepscope.engine import layers_lab
+
+    slow_once = threading.Event()
+    forward = layers_lab.forward
+
+    def slow_forward(*args: Any, **kwargs: Any) -> Any:
+        if not slow_once.is_set():  # the first coarse pass takes long enough for the
+            slow_once.set()  # thumb's next position to arrive during it
+            threading.Event().wait(0.5)
+        return forward(*args, **kwargs)
+
+    monkeypatch.setattr(layers_lab, "forward", slow_forward)
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        for scale in (1.0, 0.5):
+            config = {**LECTURE_BATCH, "scale": scale}
+            send(ws, type="configure", lab="layers", config=config, options={"drag": True})
+        frames = []
+        while not frames or frames[-1].data["detail"] != "complete":
+            frames.append(Frame.model_validate(until(ws, "frame")))
+        seen = [(f.config_seq, f.data["detail"]) for f in frames]
+        assert seen == [(1, "coarse"), (2, "coarse"), (2, "complete")]
+        assert frames[0].data["layers"] != frames[1].data["layers"]  # (scale 1.0, then 0.5)
+
+
 def test_identical_configures_from_several_sessions_are_computed_once(
     client: TestClient,
 ) -> None:
