@@ -3,7 +3,7 @@ server → client (hello, frame, status, error, dataset, class messages)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
     BaseModel,
@@ -13,12 +13,19 @@ from pydantic import (
 
 from ..engine.knobs import Knob
 from .common import MAX_LAYER_ELEMENTS, Problem, Strict, TextRef, knob_field
-from .descend import DescendRequest, SweepSpec, check_sweep_work
-from .layers import LayersRequest
+from .descend import (
+    DescendFrameData,
+    DescendRequest,
+    SweepFrameData,
+    SweepSpec,
+    check_sweep_work,
+)
+from .layers import LayersFrameData, LayersRequest
 from .train import (
     DatasetRequest,
     DatasetResponse,
     LandscapeStream,
+    TrainFrameData,
     TrainRequest,
     _landscape_size,
     _n_train,
@@ -277,8 +284,13 @@ class Hello(BaseModel):
     limits: Limits
 
 
+# A frame's data: one of the labs' shapes (a descend configure with ``sweep`` streams
+# sweep frames). The runners build these TypedDicts; nothing else describes a frame.
+FrameData = LayersFrameData | DescendFrameData | SweepFrameData | TrainFrameData
+
+
 class Frame(BaseModel):
-    """One picture of a lab. ``data`` has the lab's shape (LayersFrameData, …)."""
+    """One picture of a lab. ``data`` has the lab's shape (``FrameData``)."""
 
     type: Literal["frame"] = "frame"
     lab: LabName
@@ -286,7 +298,7 @@ class Frame(BaseModel):
     config_seq: int = Field(description="how many configure messages this frame reflects")
     step: int
     compute_ms: float
-    data: dict[str, Any]
+    data: FrameData
 
 
 def frame_message(
@@ -294,14 +306,18 @@ def frame_message(
 ) -> str:
     """A ``frame`` message around its ``data`` encoded already (the workers encode it once,
     and every follower of a class gets this very string): the envelope is the model's own
-    encoding, with the data spliced in rather than validated again."""
-    head = Frame(
-        lab=lab, seq=seq, config_seq=config_seq, step=step, compute_ms=compute_ms, data={}
-    ).model_dump_json()
-    tail = '"data":{}}'
-    if not head.endswith(tail):  # pragma: no cover - the field order is the model's
+    encoding of every field but ``data``, which is spliced in rather than validated again."""
+    if next(reversed(Frame.model_fields)) != "data":  # pragma: no cover - the model's order
         raise AssertionError("a Frame must encode its data last")
-    return head[: -len(tail)] + '"data":' + data_json + "}"
+    head = Frame.model_construct(
+        lab=lab,
+        seq=seq,
+        config_seq=config_seq,
+        step=step,
+        compute_ms=compute_ms,
+        data=cast(FrameData, {}),  # (left out of the encoding)
+    ).model_dump_json(exclude={"data"})
+    return head[:-1] + ',"data":' + data_json + "}"
 
 
 class Status(BaseModel):
