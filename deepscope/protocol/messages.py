@@ -3,7 +3,7 @@ server → client (hello, frame, status, error, dataset, class messages)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -289,8 +289,9 @@ class Hello(BaseModel):
 FrameData = LayersFrameData | DescendFrameData | SweepFrameData | TrainFrameData
 
 
-class Frame(BaseModel):
-    """One picture of a lab. ``data`` has the lab's shape (``FrameData``)."""
+class FrameHead(BaseModel):
+    """Every field of a ``frame`` message but its ``data`` (which ``frame_message`` puts
+    last, encoded already)."""
 
     type: Literal["frame"] = "frame"
     lab: LabName
@@ -298,6 +299,11 @@ class Frame(BaseModel):
     config_seq: int = Field(description="how many configure messages this frame reflects")
     step: int
     compute_ms: float
+
+
+class Frame(FrameHead):
+    """One picture of a lab. ``data`` has the lab's shape (``FrameData``)."""
+
     data: FrameData
 
 
@@ -306,17 +312,11 @@ def frame_message(
 ) -> str:
     """A ``frame`` message around its ``data`` encoded already (the workers encode it once,
     and every follower of a class gets this very string): the envelope is the model's own
-    encoding of every field but ``data``, which is spliced in rather than validated again."""
-    if next(reversed(Frame.model_fields)) != "data":  # pragma: no cover - the model's order
-        raise AssertionError("a Frame must encode its data last")
-    head = Frame.model_construct(
-        lab=lab,
-        seq=seq,
-        config_seq=config_seq,
-        step=step,
-        compute_ms=compute_ms,
-        data=cast(FrameData, {}),  # (left out of the encoding)
-    ).model_dump_json(exclude={"data"})
+    encoding of its other fields (``FrameHead``), the data appended rather than validated
+    again."""
+    head = FrameHead(
+        lab=lab, seq=seq, config_seq=config_seq, step=step, compute_ms=compute_ms
+    ).model_dump_json()
     return head[:-1] + ',"data":' + data_json + "}"
 
 
