@@ -358,18 +358,31 @@ class SweepRequest(SweepSpec, SurfaceParamsMixin):
         return self
 
 
-class SweepCurveOut(BaseModel):
+@shape
+class SweepCurve(TypedDict):
+    """An optimizer's sensitivity curve, in a REST answer and in a frame alike."""
+
     optimizer: str
     label: str
-    lrs: list[float] = Field(description="the learning rates, ascending")
-    values: list[int | float | None] = Field(
-        description="the criterion per learning rate; null: diverged, or never reached"
-    )
+    lrs: Annotated[list[float], Field(description="the learning rates, ascending")]
+    values: Annotated[
+        list[int | float | None],
+        Field(description="the criterion per learning rate; null: diverged, or never reached"),
+    ]
     status: list[RunStatus]
-    best_lr: float | None = Field(description="the argmin of values (a tie: the smaller lr)")
-    best_path: list[list[float]] | None = Field(
-        None, description="the run at best_lr: its points, the start first"
-    )
+    best_lr: Annotated[
+        float | None, Field(description="the argmin of values (a tie: the smaller lr)")
+    ]
+
+
+@shape
+class SweepCurveOut(SweepCurve):
+    """A curve of ``POST /api/sweep``, with the whole path of its best run."""
+
+    best_path: Annotated[
+        list[list[float]] | None,
+        Field(description="the run at best_lr: its points, the start first"),
+    ]
 
 
 class SweepResponse(BaseModel):
@@ -382,13 +395,9 @@ class SweepResponse(BaseModel):
 
 
 @shape
-class SweepCurveFrame(TypedDict):
-    optimizer: str
-    label: str
-    lrs: list[float]
-    values: list[int | float | None]
-    status: list[RunStatus]
-    best_lr: float | None
+class SweepCurveFrame(SweepCurve):
+    """A curve of a sweep frame, with the new rows of its best run's path."""
+
     best_index: Annotated[int | None, Field(description="index of best_lr in lrs")]
     path_from: Annotated[
         int,

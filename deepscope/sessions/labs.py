@@ -357,21 +357,21 @@ def run_sweep(req: SweepRequest) -> SweepResponse:
     runs = [run_config(r, req.start) for r in req.optimizers]
     swept = start_sweep(surface, runs, req, req.steps, req.seed)
     swept.run()
-    curves = []
+    curves: list[SweepCurveOut] = []
     for j, curve in enumerate(swept.curves()):
         path = None
         if curve.best is not None:
             path = finite_list(swept.path(swept.run_index(j, curve.best)))
         curves.append(
-            SweepCurveOut(
-                optimizer=curve.optimizer,
-                label=curve.label,
-                lrs=curve.lrs,
-                values=curve.values,
-                status=curve.status,
-                best_lr=curve.best_lr,
-                best_path=path,
-            )
+            {
+                "optimizer": curve.optimizer,
+                "label": curve.label,
+                "lrs": curve.lrs,
+                "values": list(curve.values),
+                "status": curve.status,
+                "best_lr": curve.best_lr,
+                "best_path": path,
+            }
         )
     return SweepResponse(
         optimizers=curves,
