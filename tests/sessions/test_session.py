@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
-from starlette.testclient import WebSocketTestSession
 
 from deepscope import i18n
-from deepscope.app import create_app
 from deepscope.protocol import (
     DescendFrameData,
     ErrorMessage,
@@ -22,9 +20,9 @@ from deepscope.protocol import (
     Status,
     TrainFrameData,
 )
-from deepscope.settings import Settings
 
-ORIGIN = {"origin": "http://testserver"}
+from .helpers import ORIGIN, app_client, recv, send, until
+
 # Each lab's frame data, read through the protocol's own shapes.
 LAYERS_FRAME = TypeAdapter(LayersFrameData)
 DESCEND_FRAME = TypeAdapter(DescendFrameData)
@@ -38,19 +36,7 @@ RACE = {
 
 
 def _client(**settings: Any) -> Iterator[TestClient]:
-    app = create_app(
-        Settings(
-            allowed_hosts=["testserver"],
-            max_sessions=3,
-            max_fps=60,
-            rate_limit_burst=400,
-            prewarm_presets=False,
-            drag_settle_s=0.2,
-            **settings,
-        )
-    )
-    with TestClient(app) as c:
-        yield c
+    yield from app_client(**{"max_sessions": 3, "drag_settle_s": 0.2, **settings})
 
 
 @pytest.fixture
@@ -62,22 +48,6 @@ def client() -> Iterator[TestClient]:
 def inline_client() -> Iterator[TestClient]:
     """The engine on threads of this process, where a test can inject a fault."""
     yield from _client(compute_processes=0)
-
-
-def recv(ws: WebSocketTestSession) -> dict[str, Any]:
-    return dict(json.loads(ws.receive_text()))
-
-
-def until(ws: WebSocketTestSession, kind: str, **match: Any) -> dict[str, Any]:
-    for _ in range(200):
-        m = recv(ws)
-        if m["type"] == kind and all(m.get(k) == v for k, v in match.items()):
-            return m
-    raise AssertionError(f"no {kind} {match}")
-
-
-def send(ws: WebSocketTestSession, **message: Any) -> None:
-    ws.send_text(json.dumps(message))
 
 
 def test_hello_then_layers_frame(client: TestClient) -> None:

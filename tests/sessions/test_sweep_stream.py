@@ -14,7 +14,7 @@ from deepscope.app import create_app
 from deepscope.protocol import ErrorMessage, Frame, SweepFrameData
 from deepscope.settings import Settings
 
-from .test_session import ORIGIN, recv, send, until
+from .helpers import ORIGIN, recv, send, until
 
 CONFIG = {
     "surface": "rosenbrock",
