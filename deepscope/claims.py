@@ -91,7 +91,7 @@ def replay(
     return trace
 
 
-def _wire(data: dict[str, Any]) -> dict[str, Any]:
+def _wire(data: protocol.FrameData) -> dict[str, Any]:
     """The frame's data as the page receives it (encoded and decoded)."""
     decoded: dict[str, Any] = orjson.loads(dumps_bytes(data))
     return decoded

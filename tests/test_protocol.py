@@ -100,7 +100,14 @@ SERVER_EXAMPLES = [
             max_sessions=200,
         ),
     ),
-    protocol.Frame(lab="layers", seq=3, config_seq=2, step=0, compute_ms=4.5, data={"a": [1]}),
+    protocol.Frame(
+        lab="descend",
+        seq=3,
+        config_seq=2,
+        step=0,
+        compute_ms=4.5,
+        data={"first_row": 0, "runs": []},
+    ),
     protocol.Status(lab="descend", state="diverged", reason="loss overflowed", step=12),
     protocol.ErrorMessage(code="invalid", message="config.depth: too large"),
     protocol.DatasetInfo(

@@ -7,12 +7,16 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    with_config,
 )
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict
 
 from ..engine import activations as _activations
 from ..engine import datasets as _datasets
@@ -122,13 +126,37 @@ def _check_activation_params(name: str, params: dict[str, float]) -> dict[str, f
         raise ValueError(f"activation_params: {err}") from None
 
 
-class TextRef(BaseModel):
+# --- what the server sends: TypedDicts -------------------------------------------------
+# A frame's data (and the parts REST answers share with it) is a ``TypedDict``: the
+# runners build plain dicts, which cost nothing more per frame than before, and the type
+# checker holds every key and value of them to the shape written here; the tests read
+# the same shapes through pydantic (``TypeAdapter``, e.g. ``Frame.model_validate``),
+# validating the frames the engine produced. ``shape`` makes pydantic refuse a key the
+# shape does not have.
+shape = with_config(ConfigDict(extra="forbid"))
+
+# Numbers as the runners put them into a frame: a NumPy array rounded by
+# ``encode.wire`` goes in as it is (orjson writes it as nested lists, a non-finite value
+# as null), or a list. To the type checker a field is that array or the list; to
+# pydantic, which validates a frame as the page receives it, the list.
+if TYPE_CHECKING:
+    Floats = NDArray[np.float64] | list[float | None]
+    FloatRows = NDArray[np.float64] | list[list[float | None]]
+    Ints = NDArray[np.int64] | list[int]
+else:
+    Floats = list[float | None]
+    FloatRows = list[list[float | None]]
+    Ints = list[int]
+
+
+@shape
+class TextRef(TypedDict):
     """A text by its key in the page's catalogs (``static/i18n/<lang>.json``) and the
     values of its ``{slots}``: the page words it in its language; the field beside it
     carries the English."""
 
     key: str
-    vars: dict[str, str] = Field(default_factory=dict)
+    vars: dict[str, str]
 
 
 ProblemParam = float | int | str | bool | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
     BaseModel,
@@ -12,6 +12,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypedDict
 
 from ..engine import optimizers as _optimizers
 from ..engine import race as _race
@@ -23,6 +24,8 @@ from .common import (
     MAX_COORD,
     MAX_DESCEND_ROWS,
     MAX_RUNS,
+    FloatRows,
+    Floats,
     OptimizerName,
     ScheduleName,
     Strict,
@@ -32,6 +35,7 @@ from .common import (
     _knob,
     knob_field,
     problem,
+    shape,
 )
 
 # --- optimizer lab ------------------------------------------------------------------
@@ -191,14 +195,18 @@ class SurfaceRequest(SurfaceParamsMixin):
     resolution: int = knob_field(_surfaces.RESOLUTION)
 
 
-class CriticalPointOut(BaseModel):
-    point: list[float]
+@shape
+class CriticalPointOut(TypedDict):
+    point: list[float | None]
     value: float
     kind: Literal["minimum", "maximum", "saddle", "degenerate"]
-    eigenvalues: list[float]
+    eigenvalues: list[float | None]
 
 
-class SurfaceInfo(BaseModel):
+@shape
+class SurfaceInfo(TypedDict):
+    """A surface as REST answers and a race's first frame describe it."""
+
     name: str
     title: str
     formula: str
@@ -209,10 +217,13 @@ class SurfaceInfo(BaseModel):
     notes: list[str]
 
 
+RunStatus = Literal["running", "converged", "diverged"]
+
+
 class RunOut(BaseModel):
     optimizer: str
     label: str
-    status: Literal["running", "converged", "diverged"]
+    status: RunStatus
     stopped_at: int | None = Field(description="index of the last point of a stopped run")
     points: list[list[float]] = Field(description="one row per step, the start first")
     loss: list[float]
@@ -241,22 +252,26 @@ class SurfaceResponse(BaseModel):
     elapsed_ms: float
 
 
-class DescendRunFrame(BaseModel):
+@shape
+class DescendRunFrame(TypedDict):
     label: str
     optimizer: str
-    status: Literal["running", "converged", "diverged"]
+    status: RunStatus
     stopped_at: int | None
-    points: list[list[float]] = Field(description="the new rows of this frame")
-    loss: list[float]
-    gradient: list[list[float]]
-    effective_lr: list[list[float]]
-    distance: list[float] | None
+    points: Annotated[FloatRows, Field(description="the new rows of this frame")]
+    loss: Floats
+    gradient: FloatRows
+    effective_lr: FloatRows
+    distance: Floats | None
 
 
-class DescendFrameData(BaseModel):
+@shape
+class DescendFrameData(TypedDict):
     first_row: int
     runs: list[DescendRunFrame]
-    surface: SurfaceInfo | None = Field(None, description="in the first frame of a configure")
+    surface: NotRequired[
+        Annotated[SurfaceInfo, Field(description="in the first frame of a configure")]
+    ]
 
 
 # --- learning-rate sweeps (POST /api/sweep, and a descend configure's ``sweep``) ---------
@@ -343,18 +358,31 @@ class SweepRequest(SweepSpec, SurfaceParamsMixin):
         return self
 
 
-class SweepCurveOut(BaseModel):
+@shape
+class SweepCurve(TypedDict):
+    """An optimizer's sensitivity curve, in a REST answer and in a frame alike."""
+
     optimizer: str
     label: str
-    lrs: list[float] = Field(description="the learning rates, ascending")
-    values: list[int | float | None] = Field(
-        description="the criterion per learning rate; null: diverged, or never reached"
-    )
-    status: list[Literal["running", "converged", "diverged"]]
-    best_lr: float | None = Field(description="the argmin of values (a tie: the smaller lr)")
-    best_path: list[list[float]] | None = Field(
-        None, description="the run at best_lr: its points, the start first"
-    )
+    lrs: Annotated[list[float], Field(description="the learning rates, ascending")]
+    values: Annotated[
+        list[int | float | None],
+        Field(description="the criterion per learning rate; null: diverged, or never reached"),
+    ]
+    status: list[RunStatus]
+    best_lr: Annotated[
+        float | None, Field(description="the argmin of values (a tie: the smaller lr)")
+    ]
+
+
+@shape
+class SweepCurveOut(SweepCurve):
+    """A curve of ``POST /api/sweep``, with the whole path of its best run."""
+
+    best_path: Annotated[
+        list[list[float]] | None,
+        Field(description="the run at best_lr: its points, the start first"),
+    ]
 
 
 class SweepResponse(BaseModel):
@@ -366,28 +394,31 @@ class SweepResponse(BaseModel):
     elapsed_ms: float
 
 
-class SweepCurveFrame(BaseModel):
-    optimizer: str
-    label: str
-    lrs: list[float]
-    values: list[int | float | None]
-    status: list[Literal["running", "converged", "diverged"]]
-    best_lr: float | None
-    best_index: int | None = Field(description="index of best_lr in lrs")
-    path_from: int = Field(
-        description=(
-            "the first row of path: 0 when the best run changed (the page starts its path "
-            "over), else the rows after the ones already sent"
-        )
-    )
-    path: list[list[float]] = Field(description="rows of the best run's path")
-    path_loss: list[float | None] = Field(description="f at those rows")
+@shape
+class SweepCurveFrame(SweepCurve):
+    """A curve of a sweep frame, with the new rows of its best run's path."""
+
+    best_index: Annotated[int | None, Field(description="index of best_lr in lrs")]
+    path_from: Annotated[
+        int,
+        Field(
+            description=(
+                "the first row of path: 0 when the best run changed (the page starts its "
+                "path over), else the rows after the ones already sent"
+            )
+        ),
+    ]
+    path: Annotated[FloatRows, Field(description="rows of the best run's path")]
+    path_loss: Annotated[Floats, Field(description="f at those rows")]
 
 
-class SweepFrameData(BaseModel):
-    sweep: Literal[True] = Field(True, description="this is a sweep's frame")
+@shape
+class SweepFrameData(TypedDict):
+    sweep: Annotated[Literal[True], Field(description="this is a sweep's frame")]
     criterion: SweepCriterion
     tolerance: float
-    f_star: float
+    f_star: float | None
     optimizers: list[SweepCurveFrame]
-    surface: SurfaceInfo | None = Field(None, description="in the first frame of a configure")
+    surface: NotRequired[
+        Annotated[SurfaceInfo, Field(description="in the first frame of a configure")]
+    ]

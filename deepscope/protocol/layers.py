@@ -10,6 +10,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypedDict
 
 from ..engine import activations as _activations
 from ..engine import layers_lab as _layers
@@ -20,6 +21,7 @@ from .common import (
     MAX_LAYER_PARAMS,
     ActivationName,
     InitName,
+    Ints,
     Strict,
     TextRef,
     _check_activation_params,
@@ -27,6 +29,7 @@ from .common import (
     _knob,
     knob_field,
     problem,
+    shape,
 )
 
 # --- layers lab -----------------------------------------------------------------
@@ -161,52 +164,83 @@ class LayersRequest(Strict):
         return list(self.widths) if self.widths is not None else [self.width] * self.depth
 
 
-class HistogramOut(BaseModel):
-    """Counts on fixed edges (``scale`` "log": edges are log10|x|)."""
+@shape
+class CountsOut(TypedDict):
+    """A histogram's counts (on edges the frame sends once, in ``edges``)."""
 
+    counts: Annotated[Ints | None, Field(description="null where it was not asked for")]
+    below: Annotated[int, Field(description="values under the first edge (log: incl. zeros)")]
+    above: Annotated[int, Field(description="values over the last edge")]
+    nonfinite: Annotated[int, Field(description="inf/NaN values (a diverged net)")]
     mean: float | None
     std: float | None
+
+
+@shape
+class HistogramOut(CountsOut):
+    """Counts with their own edges (``scale`` "log": edges are log10|x|): a REST row's."""
+
     edges: list[float]
-    counts: list[int] | None = Field(description="null where the histogram was not asked for")
-    below: int = Field(description="values under the first edge (log scale: incl. zeros)")
-    above: int = Field(description="values over the last edge")
-    nonfinite: int = Field(description="inf/NaN values (a diverged net)")
     scale: Literal["linear", "log"]
 
 
-class LayerFlagOut(BaseModel):
+@shape
+class LayerFlagOut(TypedDict):
     """What the working precision did to a quantity at a layer."""
 
     quantity: Quantity
-    kind: Literal["underflow", "underflow_some"] = Field(
-        description=(
-            "underflow: every value is exactly 0 though computed from values that are not "
-            "(below the dtype's smallest number); underflow_some: a share of the "
-            "activations is exactly 0 though the activation is never 0 (σ, tanh…)"
-        )
-    )
-    share: float = Field(description="of the layer's values")
+    kind: Annotated[
+        Literal["underflow", "underflow_some"],
+        Field(
+            description=(
+                "underflow: every value is exactly 0 though computed from values that are "
+                "not (below the dtype's smallest number); underflow_some: a share of the "
+                "activations is exactly 0 though the activation is never 0 (σ, tanh…)"
+            )
+        ),
+    ]
+    share: Annotated[float | None, Field(description="of the layer's values")]
 
 
-class LayerOut(BaseModel):
-    index: int = Field(description="1-based layer number")
+@shape
+class LayerRow(TypedDict):
+    """What a layer's row says, in a REST answer and in a frame alike."""
+
+    index: Annotated[int, Field(description="1-based layer number")]
     width: int
+    saturated_fraction: float | None
+    dead_units: Annotated[
+        int | None,
+        Field(
+            description=(
+                "units that are exactly 0 for every sample (null on a coarse frame: a "
+                "subsample overstates it)"
+            )
+        ),
+    ]
+    zero_fraction: Annotated[
+        float | None,
+        Field(
+            description=(
+                "zeros per sample: the share of (sample, unit) values h that are exactly 0 "
+                "(a ReLU that is off; for σ, tanh… only float underflow, then flagged)"
+            )
+        ),
+    ]
+    grad_norm: Annotated[float | None, Field(description="‖∂L/∂W‖ (null once it overflows)")]
+    n_var_w: Annotated[float | None, Field(description="fan_in · Var(W) measured on this layer")]
+    flags: list[LayerFlagOut]
+
+
+@shape
+class LayerOut(LayerRow):
+    """A layer of ``POST /api/layers``: each quantity's histogram on its own edges."""
+
     preactivation: HistogramOut
     activation: HistogramOut
     derivative: HistogramOut
     gradient: HistogramOut
     weight_gradient: HistogramOut
-    saturated_fraction: float
-    dead_units: int = Field(description="units that are exactly 0 for every sample")
-    zero_fraction: float = Field(
-        description=(
-            "zeros per sample: the share of (sample, unit) values h that are exactly 0 "
-            "(a ReLU that is off; for σ, tanh… only float underflow, then flagged)"
-        )
-    )
-    grad_norm: float | None = Field(description="‖∂L/∂W‖ (null once it overflows)")
-    n_var_w: float = Field(description="fan_in · Var(W) measured on this layer")
-    flags: list[LayerFlagOut] = Field(default_factory=list)
 
 
 class LayersResponse(BaseModel):
@@ -250,33 +284,18 @@ class ActivationResponse(BaseModel):
     df: list[float]
 
 
-# --- the frames' data, one shape per lab ---------------------------------------------
+# --- the frame's data -------------------------------------------------------------------
 
 
-class CountsOut(BaseModel):
-    """A histogram's counts; its edges are sent once per frame in ``edges``."""
+@shape
+class LayerFrameRow(LayerRow):
+    """A layer of a frame: each quantity's counts, on the frame's shared ``edges``."""
 
-    counts: list[int] | None
-    below: int
-    above: int
-    nonfinite: int
-    mean: float | None
-    std: float | None
+    hist: dict[str, CountsOut]
 
 
-class LayerFrameRow(BaseModel):
-    index: int
-    width: int
-    hist: dict[str, CountsOut]  # preactivation, activation, derivative, gradient, weight_gradient
-    saturated_fraction: float
-    dead_units: int | None = Field(description="null on a coarse frame (a subsample overstates it)")
-    zero_fraction: float
-    grad_norm: float | None
-    n_var_w: float
-    flags: list[LayerFlagOut] = Field(default_factory=list)
-
-
-class LayersFrameData(BaseModel):
+@shape
+class LayersFrameData(TypedDict):
     """Every layers-lab configure is answered by a coarse frame (when the batch is large),
     then by the complete one: the same statistics on the first ``samples`` rows of the
     same batch, then on all ``batch`` rows."""
@@ -284,14 +303,14 @@ class LayersFrameData(BaseModel):
     layers: list[LayerFrameRow]
     edges: dict[str, list[float]]
     scales: dict[str, Literal["linear", "log"]]
-    theory: list[float] | None
+    theory: list[float | None] | None
     theory_note: str
     theory_text: TextRef
-    n_var_w_expected: list[float]
+    n_var_w_expected: list[float | None]
     n_var_w_target: float | None
     saturation_rule: str
     saturation_text: TextRef
     loss: float | None
     detail: Literal["coarse", "complete"]
-    samples: int = Field(description="rows of the batch these statistics were taken on")
+    samples: Annotated[int, Field(description="rows of the batch these statistics were taken on")]
     batch: int

@@ -13,12 +13,19 @@ from pydantic import (
 
 from ..engine.knobs import Knob
 from .common import MAX_LAYER_ELEMENTS, Problem, Strict, TextRef, knob_field
-from .descend import DescendRequest, SweepSpec, check_sweep_work
-from .layers import LayersRequest
+from .descend import (
+    DescendFrameData,
+    DescendRequest,
+    SweepFrameData,
+    SweepSpec,
+    check_sweep_work,
+)
+from .layers import LayersFrameData, LayersRequest
 from .train import (
     DatasetRequest,
     DatasetResponse,
     LandscapeStream,
+    TrainFrameData,
     TrainRequest,
     _landscape_size,
     _n_train,
@@ -286,8 +293,14 @@ class Hello(BaseModel):
     limits: Limits
 
 
-class Frame(BaseModel):
-    """One picture of a lab. ``data`` has the lab's shape (LayersFrameData, …)."""
+# A frame's data: one of the labs' shapes (a descend configure with ``sweep`` streams
+# sweep frames). The runners build these TypedDicts; nothing else describes a frame.
+FrameData = LayersFrameData | DescendFrameData | SweepFrameData | TrainFrameData
+
+
+class FrameHead(BaseModel):
+    """Every field of a ``frame`` message but its ``data`` (which ``frame_message`` puts
+    last, encoded already)."""
 
     type: Literal["frame"] = "frame"
     lab: LabName
@@ -295,7 +308,12 @@ class Frame(BaseModel):
     config_seq: int = Field(description="how many configure messages this frame reflects")
     step: int
     compute_ms: float
-    data: dict[str, Any]
+
+
+class Frame(FrameHead):
+    """One picture of a lab. ``data`` has the lab's shape (``FrameData``)."""
+
+    data: FrameData
 
 
 def frame_message(
@@ -303,14 +321,12 @@ def frame_message(
 ) -> str:
     """A ``frame`` message around its ``data`` encoded already (the workers encode it once,
     and every follower of a class gets this very string): the envelope is the model's own
-    encoding, with the data spliced in rather than validated again."""
-    head = Frame(
-        lab=lab, seq=seq, config_seq=config_seq, step=step, compute_ms=compute_ms, data={}
+    encoding of its other fields (``FrameHead``), the data appended rather than validated
+    again."""
+    head = FrameHead(
+        lab=lab, seq=seq, config_seq=config_seq, step=step, compute_ms=compute_ms
     ).model_dump_json()
-    tail = '"data":{}}'
-    if not head.endswith(tail):  # pragma: no cover - the field order is the model's
-        raise AssertionError("a Frame must encode its data last")
-    return head[: -len(tail)] + '"data":' + data_json + "}"
+    return head[:-1] + ',"data":' + data_json + "}"
 
 
 class Status(BaseModel):

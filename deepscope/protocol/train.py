@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
     BaseModel,
@@ -10,6 +10,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from typing_extensions import TypedDict
 
 from ..engine import activations as _activations
 from ..engine import datasets as _datasets
@@ -23,6 +24,8 @@ from .common import (
     MAX_TRAIN_WORK,
     ActivationName,
     DatasetName,
+    FloatRows,
+    Floats,
     InitName,
     Strict,
     TextRef,
@@ -31,6 +34,7 @@ from .common import (
     _knob,
     knob_field,
     problem,
+    shape,
 )
 from .descend import OptimizerChoice
 from .layers import CountsOut
@@ -149,19 +153,22 @@ class TrainFinal(BaseModel):
     biases: list[list[float | None]] | None = None
 
 
-class BlowUpOut(BaseModel):
+@shape
+class BlowUpOut(TypedDict):
     """A run whose loss blew up without overflowing (it goes on; this explains it)."""
 
-    step: int = Field(description="the step it was caught at")
-    loss: float = Field(description="the smoothed mini-batch loss then")
-    loss_peak: float = Field(description="the highest mini-batch loss until then")
-    loss_start: float = Field(description="the first mini-batch's loss")
-    update_ratio: float | None = Field(description="‖Δθ‖/‖θ‖ of that step (healthy ≈ 1e-3)")
+    step: Annotated[int, Field(description="the step it was caught at")]
+    loss: Annotated[float, Field(description="the smoothed mini-batch loss then")]
+    loss_peak: Annotated[float, Field(description="the highest mini-batch loss until then")]
+    loss_start: Annotated[float, Field(description="the first mini-batch's loss")]
+    update_ratio: Annotated[
+        float | None, Field(description="‖Δθ‖/‖θ‖ of that step (healthy ≈ 1e-3)")
+    ]
     units: Literal["saturated", "dead"]
-    unit_share: float = Field(description="share of the worst hidden layer's units")
-    unit_layer: int = Field(description="that layer, 1-based (0: no hidden layer)")
+    unit_share: Annotated[float, Field(description="share of the worst hidden layer's units")]
+    unit_layer: Annotated[int, Field(description="that layer, 1-based (0: no hidden layer)")]
     lr: float
-    message: str = Field(description="the English explanation")
+    message: Annotated[str, Field(description="the English explanation")]
 
 
 class TrainResponse(BaseModel):
@@ -206,35 +213,54 @@ class DatasetResponse(BaseModel):
     counts: list[int] = Field(description="points of class 0 and of class 1")
 
 
-class TrainFrameData(BaseModel):
+@shape
+class TrainData(TypedDict):
+    """The dataset, in ``data`` of a configuration's first training frame."""
+
+    X_train: FloatRows
+    y_train: Floats
+    X_test: FloatRows
+    y_test: Floats
+    domain: Annotated[list[list[float]], Field(description="[[xmin, xmax], [ymin, ymax]]")]
+    n_params: int
+
+
+@shape
+class TrainFrameData(TypedDict):
+    """A training frame: the numbers on every frame; the views (``histograms``,
+    ``boundary``, ``weights``) on the frames that carry them."""
+
     step: int
     epoch: int
     train_loss: float | None
     test_loss: float | None
     accuracy: float
     train_accuracy: float
-    lr: float
+    lr: float | None
     dead_units: list[int]
-    zero_fraction: list[float]
+    zero_fraction: Floats
     grad_norm: list[float | None]
     update_ratio: list[float | None]
-    histograms: list[CountsOut] | None = None
-    histogram_edges: list[float] | None = None
-    boundary: list[list[float]] | None = None
-    weights: list[list[list[float | None]]] | None = None
-    biases: list[list[float | None]] | None = None
-    views_step: int = Field(
-        description="the step of the newest boundary, histograms and weights (see view_fps)"
-    )
-    data: dict[str, Any] | None = Field(
-        None, description="in the first frame: X_train, y_train, X_test, y_test, domain"
-    )
-    warning: BlowUpOut | None = Field(
-        None, description="from the step a finite blow-up was caught on (the run goes on)"
-    )
-    landscape: LandscapeFrame | None = Field(
-        None, description="the loss landscape, on the frames that refresh it"
-    )
+    views_step: Annotated[
+        int, Field(description="the step of the newest boundary, histograms and weights")
+    ]
+    warning: NotRequired[
+        Annotated[
+            BlowUpOut,
+            Field(description="from the step a finite blow-up was caught on (the run goes on)"),
+        ]
+    ]
+    histograms: NotRequired[list[CountsOut]]
+    histogram_edges: NotRequired[Floats]
+    boundary: NotRequired[FloatRows]
+    weights: NotRequired[list[FloatRows]]
+    biases: NotRequired[list[Floats]]
+    data: NotRequired[Annotated[TrainData, Field(description="in the first frame")]]
+    landscape: NotRequired[
+        Annotated[
+            LandscapeFrame, Field(description="the loss landscape, on the frames that refresh it")
+        ]
+    ]
 
 
 # --- the loss landscape of the training lab's network ------------------------------------
@@ -415,24 +441,21 @@ class LandscapeStream(Strict):
         return self
 
 
-class LandscapeFrame(BaseModel):
+@shape
+class LandscapeFrame(TypedDict):
     """``landscape`` of a training frame: on the frames where it was refreshed."""
 
-    step: int = Field(description="the step of the weights the plane is through")
-    directions: LandscapeDirections = Field(
-        description="as asked; random until a pca path has left its centre"
-    )
+    step: Annotated[int, Field(description="the step of the weights the plane is through")]
+    directions: Annotated[
+        LandscapeDirections,
+        Field(description="as asked; random until a pca path has left its centre"),
+    ]
     center: LandscapeCenter
-    alphas: list[float]
-    betas: list[float]
-    loss: list[list[float | None]] | None = Field(
-        description="rows follow betas; null when the plane is unchanged (center start)"
-    )
+    alphas: Floats
+    betas: Floats
+    loss: Annotated[FloatRows, Field(description="the training loss; rows follow betas")]
     center_loss: float | None
-    path: list[list[float | None]] = Field(description="[α, β] of every snapshot so far")
+    path: Annotated[FloatRows, Field(description="[α, β] of every snapshot so far")]
     path_steps: list[int]
     explained_variance: list[float] | None
-    compute_ms: float = Field(description="what this refresh cost the worker")
-
-
-TrainFrameData.model_rebuild()
+    compute_ms: Annotated[float, Field(description="what this refresh cost the worker")]

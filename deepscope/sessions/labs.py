@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 
@@ -32,7 +33,6 @@ from ..protocol import (
     ActivationRequest,
     ActivationResponse,
     BlowUpOut,
-    CriticalPointOut,
     DatasetRequest,
     DatasetResponse,
     DescendRequest,
@@ -44,8 +44,8 @@ from ..protocol import (
     LandscapeRaceRunOut,
     LandscapeRequest,
     LandscapeResponse,
-    LayerFlagOut,
     LayerOut,
+    LayerRow,
     LayersRequest,
     LayersResponse,
     NormalInput,
@@ -97,34 +97,35 @@ def layers_config(req: LayersRequest) -> layers_lab.LayersConfig:
 
 
 def histogram_out(h: Histogram, edges: list[float]) -> HistogramOut:
-    return HistogramOut(
-        mean=h.mean,
-        std=h.std,
-        edges=edges,
-        counts=None if h.counts is None else h.counts.tolist(),
-        below=h.below,
-        above=h.above,
-        nonfinite=h.nonfinite,
-        scale=h.bins.scale,
-    )
+    return {
+        "mean": h.mean,
+        "std": h.std,
+        "edges": edges,
+        "counts": None if h.counts is None else h.counts.tolist(),
+        "below": h.below,
+        "above": h.above,
+        "nonfinite": h.nonfinite,
+        "scale": h.bins.scale,
+    }
 
 
 def layers_response(result: layers_lab.LayersResult) -> LayersResponse:
     edges = {q: [round(float(e), 10) for e in b.edges] for q, b in result.bins.items()}
-    layers = [
-        LayerOut(
-            index=s.index,
-            width=s.width,
-            **{q: histogram_out(s.hist[q], edges[q]) for q in layers_lab.QUANTITIES},
-            saturated_fraction=s.saturated_fraction,
-            dead_units=s.dead_units,
-            zero_fraction=s.zero_fraction,
-            grad_norm=s.grad_norm,
-            n_var_w=s.n_var_w,
-            flags=[LayerFlagOut(quantity=f.quantity, kind=f.kind, share=f.share) for f in s.flags],
-        )
-        for s in result.layers
-    ]
+    layers = []
+    for s in result.layers:
+        row: LayerRow = {
+            "index": s.index,
+            "width": s.width,
+            "saturated_fraction": s.saturated_fraction,
+            "dead_units": s.dead_units,
+            "zero_fraction": s.zero_fraction,
+            "grad_norm": s.grad_norm,
+            "n_var_w": s.n_var_w,
+            "flags": [{"quantity": f.quantity, "kind": f.kind, "share": f.share} for f in s.flags],
+        }
+        hists = {q: histogram_out(s.hist[q], edges[q]) for q in layers_lab.QUANTITIES}
+        # (a histogram per quantity: LayerOut's keys, which LayersResponse validates)
+        layers.append(cast(LayerOut, {**row, **hists}))
     return LayersResponse(
         layers=layers,
         theory=result.theory,
@@ -204,28 +205,30 @@ def surface_title(surface: surfaces.Surface) -> str:
 
 
 def text_ref(said: Text) -> TextRef:
-    return TextRef(key=said.key, vars=dict(said.vars))
+    return {"key": said.key, "vars": dict(said.vars)}
 
 
 def surface_info(surface: surfaces.Surface) -> SurfaceInfo:
-    return SurfaceInfo(
-        name=surface.name,
-        title=surface_title(surface),
-        formula=surface.formula,
-        dims=surface.dims,
-        domain=[list(r) for r in surface.domain],
-        start=list(surface.start),
-        critical_points=[
-            CriticalPointOut(
-                point=finite_list(c.point),
-                value=c.value,
-                kind=c.kind,
-                eigenvalues=finite_list(c.eigenvalues),
-            )
+    return {
+        "name": surface.name,
+        "title": surface_title(surface),
+        "formula": surface.formula,
+        "dims": surface.dims,
+        "domain": [[float(lo), float(hi)] for lo, hi in surface.domain],
+        "start": [float(x) for x in surface.start],
+        "critical_points": [
+            {
+                "point": finite_list(c.point),
+                "value": float(c.value),
+                "kind": c.kind,
+                "eigenvalues": finite_list(c.eigenvalues),
+            }
             for c in surface.critical_points
         ],
-        notes=i18n.notes("surface", surface.name) if surface.name in surfaces.SURFACE_SPECS else [],
-    )
+        "notes": (
+            i18n.notes("surface", surface.name) if surface.name in surfaces.SURFACE_SPECS else []
+        ),
+    }
 
 
 def run_config(run: OptimizerChoice, start: list[float] | None = None) -> race.RunConfig:
@@ -354,21 +357,21 @@ def run_sweep(req: SweepRequest) -> SweepResponse:
     runs = [run_config(r, req.start) for r in req.optimizers]
     swept = start_sweep(surface, runs, req, req.steps, req.seed)
     swept.run()
-    curves = []
+    curves: list[SweepCurveOut] = []
     for j, curve in enumerate(swept.curves()):
         path = None
         if curve.best is not None:
             path = finite_list(swept.path(swept.run_index(j, curve.best)))
         curves.append(
-            SweepCurveOut(
-                optimizer=curve.optimizer,
-                label=curve.label,
-                lrs=curve.lrs,
-                values=curve.values,
-                status=curve.status,
-                best_lr=curve.best_lr,
-                best_path=path,
-            )
+            {
+                "optimizer": curve.optimizer,
+                "label": curve.label,
+                "lrs": curve.lrs,
+                "values": list(curve.values),
+                "status": curve.status,
+                "best_lr": curve.best_lr,
+                "best_path": path,
+            }
         )
     return SweepResponse(
         optimizers=curves,
@@ -461,18 +464,18 @@ def train_config(
 def blowup_out(b: training.BlowUp | None) -> BlowUpOut | None:
     if b is None:
         return None
-    return BlowUpOut(
-        step=b.step,
-        loss=round(b.loss, 6),
-        loss_peak=round(b.loss_peak, 6),
-        loss_start=round(b.loss_start, 6),
-        update_ratio=None if b.update_ratio is None else round(b.update_ratio, 6),
-        units=b.units,
-        unit_share=round(b.unit_share, 4),
-        unit_layer=b.unit_layer,
-        lr=b.lr,
-        message=b.message,
-    )
+    return {
+        "step": b.step,
+        "loss": round(b.loss, 6),
+        "loss_peak": round(b.loss_peak, 6),
+        "loss_start": round(b.loss_start, 6),
+        "update_ratio": None if b.update_ratio is None else round(b.update_ratio, 6),
+        "units": b.units,
+        "unit_share": round(b.unit_share, 4),
+        "unit_layer": b.unit_layer,
+        "lr": float(b.lr),
+        "message": b.message,
+    }
 
 
 def history_row(frame: training.TrainFrame) -> HistoryRow:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -23,8 +23,17 @@ from ..protocol import (
     ConfigureDescend,
     ConfigureLayers,
     ConfigureTrain,
+    CountsOut,
+    DescendFrameData,
+    DescendRunFrame,
+    FrameData,
     LabName,
+    LandscapeFrame,
+    LayersFrameData,
     StreamOptions,
+    SweepCurveFrame,
+    SweepFrameData,
+    TrainFrameData,
 )
 from . import labs
 from .encode import finite_list, wire
@@ -32,10 +41,11 @@ from .encode import finite_list, wire
 
 @dataclass
 class Output:
-    """One frame's data, its step, and whether the run can go on."""
+    """One frame's data (its lab's shape, see ``protocol.FrameData``), its step, and
+    whether the run can go on."""
 
     step: int
-    data: dict[str, Any]
+    data: FrameData
     ended: Literal["diverged", "finished"] | None = None
     reason: str = ""
     reason_text: Text | None = None  # a reason the page shows (in its language)
@@ -55,7 +65,7 @@ class Runner(ABC):
         raise TypeError(f"the {self.lab} lab does not step")
 
 
-def _counts(h: Histogram) -> dict[str, Any]:
+def _counts(h: Histogram) -> CountsOut:
     return {
         "counts": None if h.counts is None else np.ascontiguousarray(h.counts),
         "below": h.below,
@@ -90,7 +100,7 @@ class LayersRunner(Runner):
         return Output(0, self.data(layers_lab.run(self.config)))
 
     @staticmethod
-    def data(result: layers_lab.LayersResult) -> dict[str, Any]:
+    def data(result: layers_lab.LayersResult) -> LayersFrameData:
         edges = {q: finite_list(b.edges, 10) for q, b in result.bins.items()}
         return {
             "layers": [
@@ -114,11 +124,11 @@ class LayersRunner(Runner):
             "scales": {q: b.scale for q, b in result.bins.items()},
             "theory": finite_list(result.theory, 6) if result.theory is not None else None,
             "theory_note": i18n.english(result.theory_note),
-            "theory_text": labs.text_ref(result.theory_note).model_dump(),
+            "theory_text": labs.text_ref(result.theory_note),
             "n_var_w_expected": finite_list(result.n_var_w_expected, 6),
             "n_var_w_target": result.target_gain,
             "saturation_rule": i18n.english(result.saturation_rule),
-            "saturation_text": labs.text_ref(result.saturation_rule).model_dump(),
+            "saturation_text": labs.text_ref(result.saturation_rule),
             "loss": _num(result.loss),
             "detail": "coarse" if result.coarse else "complete",
             "samples": result.samples,
@@ -142,7 +152,7 @@ class DescendRunner(Runner):
         configs = [labs.run_config(r, self.req.start) for r in self.req.runs]
         self.race = race.Race(surface, configs, self.req.seed)
         data = self._data(self.race.initial())
-        data["surface"] = labs.surface_info(surface).model_dump()
+        data["surface"] = labs.surface_info(surface)
         return Output(0, data)
 
     def advance(self, n: int, views: bool = False) -> Output:
@@ -155,7 +165,7 @@ class DescendRunner(Runner):
             out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
         return out
 
-    def _data(self, chunk: race.Chunk) -> dict[str, Any]:
+    def _data(self, chunk: race.Chunk) -> DescendFrameData:
         # Rounded once for every run, run-major so each run's rows are one contiguous block.
         def runs_first(a: np.ndarray, digits: int | None) -> np.ndarray:
             return wire(np.moveaxis(a, 1, 0), digits)
@@ -165,7 +175,7 @@ class DescendRunner(Runner):
         # run converging as 0.8ᵗ drop to 0 at 10⁻⁶)
         grad, eff = runs_first(chunk.grad, 6), runs_first(chunk.effective_lr, 6)
         dist = None if chunk.distance is None else runs_first(chunk.distance, 6)
-        runs = []
+        runs: list[DescendRunFrame] = []
         for k, run in enumerate(self.race.runs):
             stop = self.race.stopped_at[k]
             rows = chunk.points.shape[0]
@@ -210,7 +220,7 @@ class SweepRunner(Runner):
         self.sweep = labs.start_sweep(surface, configs, self.spec, self.req.steps, self.req.seed)
         self.sent = [(None, 0)] * len(configs)
         data = self._data()
-        data["surface"] = labs.surface_info(surface).model_dump()
+        data["surface"] = labs.surface_info(surface)
         return Output(0, data)
 
     def advance(self, n: int, views: bool = False) -> Output:
@@ -224,8 +234,8 @@ class SweepRunner(Runner):
             out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
         return out
 
-    def _data(self) -> dict[str, Any]:
-        curves = []
+    def _data(self) -> SweepFrameData:
+        curves: list[SweepCurveFrame] = []
         for j, curve in enumerate(self.sweep.curves()):
             run, sent = self.sent[j]
             best = None if curve.best is None else self.sweep.run_index(j, curve.best)
@@ -309,23 +319,22 @@ class TrainRunner(Runner):
         last = not t.running or t.step_count >= self.req.steps
         asked = views or last  # a step the student asked for, or the run's last frame
         views = views or last or self.frames % self.views_every == 0
-        out = Output(
-            t.step_count, self._data(t.frame(self.with_views if views else self.without_views))
-        )
+        data = self._data(t.frame(self.with_views if views else self.without_views))
         if self.live is not None:
             self.live.record(t.step_count, t.net.flat)
             if self.live.due(t.step_count, force=asked):
-                out.data["landscape"] = landscape_data(self.live.refresh(t))
+                data["landscape"] = landscape_data(self.live.refresh(t))
+        out = Output(t.step_count, data)
         if t.status == "diverged" and t.reason is not None:
             out.ended, out.reason, out.reason_text = "diverged", i18n.english(t.reason), t.reason
         elif t.step_count >= self.req.steps:
             out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
         return out
 
-    def _data(self, f: training.TrainFrame) -> dict[str, Any]:
+    def _data(self, f: training.TrainFrame) -> TrainFrameData:
         if f.boundary is not None or f.histograms is not None or f.weights is not None:
             self.views_step = f.step
-        data: dict[str, Any] = {
+        data: TrainFrameData = {
             "step": f.step,
             "epoch": f.epoch,
             "train_loss": _num(f.train_loss),
@@ -341,7 +350,7 @@ class TrainRunner(Runner):
         }
         warning = labs.blowup_out(f.blowup)
         if warning is not None:
-            data["warning"] = warning.model_dump()
+            data["warning"] = warning
         if f.histograms is not None:
             data["histograms"] = [_counts(h) for h in f.histograms]
             data["histogram_edges"] = wire(f.histograms[0].bins.edges, 6) if f.histograms else []
@@ -367,7 +376,7 @@ def live_landscape(
     return landscape.LiveLandscape(trainer, o.directions, o.center, o.resolution, o.span, o.every)
 
 
-def landscape_data(m: landscape.LiveMap) -> dict[str, Any]:
+def landscape_data(m: landscape.LiveMap) -> LandscapeFrame:
     """A refresh of the live view, as the frame's ``landscape`` carries it."""
     land = m.landscape
     assert land.path is not None

@@ -11,7 +11,7 @@ import numpy as np
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from deepscope import protocol
 from deepscope.sessions import runners
@@ -150,7 +150,7 @@ def test_the_live_view_rides_on_frames_and_its_centre_is_the_frames_loss() -> No
     first = runner.start()
     first.data = _wire(first.data)
     land = first.data["landscape"]
-    protocol.LandscapeFrame.model_validate(land)
+    TypeAdapter(protocol.LandscapeFrame).validate_python(land)
     assert land["step"] == 0 and land["path_steps"] == [0]
     assert land["center_loss"] == pytest.approx(first.data["train_loss"], rel=1e-5)
     carried = []
@@ -158,7 +158,7 @@ def test_the_live_view_rides_on_frames_and_its_centre_is_the_frames_loss() -> No
     while out.ended is None:
         out = runner.advance(10)
         out.data = _wire(out.data)
-        protocol.TrainFrameData.model_validate(out.data)
+        TypeAdapter(protocol.TrainFrameData).validate_python(out.data)
         if "landscape" in out.data:
             land = out.data["landscape"]
             carried.append(land["step"])

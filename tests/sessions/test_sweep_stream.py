@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from deepscope.app import create_app
 from deepscope.protocol import ErrorMessage, Frame, SweepFrameData
 from deepscope.settings import Settings
 
-from .test_session import ORIGIN, recv, send, until
+from .helpers import ORIGIN, recv, send, until
 
 CONFIG = {
     "surface": "rosenbrock",
@@ -34,9 +35,12 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
+SWEEP_FRAME = TypeAdapter(SweepFrameData)
+
+
 def _sweep_frame(message: dict[str, Any]) -> tuple[Frame, SweepFrameData]:
     frame = Frame.model_validate(message)
-    return frame, SweepFrameData.model_validate(frame.data)
+    return frame, SWEEP_FRAME.validate_python(frame.data)
 
 
 def test_a_sweep_streams_its_curves_and_obeys_step_play_pause_reset(client: TestClient) -> None:
@@ -52,22 +56,23 @@ def test_a_sweep_streams_its_curves_and_obeys_step_play_pause_reset(client: Test
         )
         frame, first = _sweep_frame(until(ws, "frame"))
         assert frame.lab == "descend" and frame.step == 0
-        assert first.surface is not None and first.surface.name == "rosenbrock"
-        assert [c.label for c in first.optimizers] == ["gd", "Adam"]
-        lrs = first.optimizers[0].lrs
+        assert first["surface"]["name"] == "rosenbrock"
+        assert [c["label"] for c in first["optimizers"]] == ["gd", "Adam"]
+        lrs = first["optimizers"][0]["lrs"]
         assert lrs[0] == 1e-4 and lrs[-1] == 1.0 and len(lrs) == 5
         # no step yet: no best learning rate, so no best path either
-        assert all(c.best_lr is None and c.best_index is None for c in first.optimizers)
-        assert all(c.path == [] for c in first.optimizers)
+        assert all(c["best_lr"] is None and c["best_index"] is None for c in first["optimizers"])
+        assert all(c["path"] == [] for c in first["optimizers"])
         assert until(ws, "status")["state"] == "paused"
 
         send(ws, type="step", n=7)
         frame, stepped = _sweep_frame(until(ws, "frame"))
         assert frame.step == 7
-        adam = stepped.optimizers[1]
-        assert adam.best_index is not None and adam.best_lr == adam.lrs[adam.best_index]
-        assert adam.path_from == 0 and len(adam.path) == 8  # the best run's rows 0 … 7
-        before = [c.values for c in stepped.optimizers]
+        adam = stepped["optimizers"][1]
+        best = adam["best_index"]
+        assert best is not None and adam["best_lr"] == adam["lrs"][best]
+        assert adam["path_from"] == 0 and len(adam["path"]) == 8  # the best run's rows 0 … 7
+        before = [c["values"] for c in stepped["optimizers"]]
         assert until(ws, "status")["reason"] == "stepped 7"
 
         send(ws, type="play")
@@ -80,19 +85,19 @@ def test_a_sweep_streams_its_curves_and_obeys_step_play_pause_reset(client: Test
             elif message["type"] == "status" and message["state"] == "finished":
                 assert message["step"] == 60
                 break
-        assert seen and [c.values for c in seen[-1].optimizers] != before  # filled in
-        gd = seen[-1].optimizers[0]
-        assert gd.status[-1] == "diverged" and gd.values[-1] is None
+        assert seen and [c["values"] for c in seen[-1]["optimizers"]] != before  # filled in
+        gd = seen[-1]["optimizers"][0]
+        assert gd["status"][-1] == "diverged" and gd["values"][-1] is None
         send(ws, type="step", n=5)  # past the end: the last picture again, no error
         frame, after = _sweep_frame(until(ws, "frame"))
-        assert frame.step == 60 and [c.values for c in after.optimizers] == [
-            c.values for c in seen[-1].optimizers
+        assert frame.step == 60 and [c["values"] for c in after["optimizers"]] == [
+            c["values"] for c in seen[-1]["optimizers"]
         ]
         assert until(ws, "status")["state"] == "finished"
 
         send(ws, type="reset")
         frame, again = _sweep_frame(until(ws, "frame"))
-        assert frame.step == 0 and all(c.path_from == 0 for c in again.optimizers)
+        assert frame.step == 0 and all(c["path_from"] == 0 for c in again["optimizers"])
         assert until(ws, "status")["state"] == "paused"
         send(ws, type="play")
         until(ws, "status", state="running")
@@ -136,11 +141,12 @@ def test_a_typed_surface_sweeps_the_same_way(client: TestClient) -> None:
         sweep = {"lr_min": 0.01, "lr_max": 1.0, "lr_count": 5}
         send(ws, type="configure", lab="descend", config=config, sweep=sweep)
         _, first = _sweep_frame(until(ws, "frame"))
-        assert first.surface is not None and first.surface.formula == "x**2 + 10*y**2"
+        assert first["surface"]["formula"] == "x**2 + 10*y**2"
         send(ws, type="step", n=50)
         frame, last = _sweep_frame(until(ws, "frame"))
         assert frame.step == 50
-        (gd,) = last.optimizers
+        (gd,) = last["optimizers"]
         # L = 20: GD is stable below lr = 2/L = 0.1
-        assert [s == "diverged" for s in gd.status] == [lr > 0.1 for lr in gd.lrs]
-        assert gd.best_lr is not None and gd.best_lr < 0.1
+        assert [s == "diverged" for s in gd["status"]] == [lr > 0.1 for lr in gd["lrs"]]
+        best_lr = gd["best_lr"]
+        assert best_lr is not None and best_lr < 0.1

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 from starlette.testclient import WebSocketTestSession
 
 from deepscope import protocol
@@ -70,13 +71,13 @@ def test_upload_then_train_draws_the_boundary_over_the_data(client: TestClient) 
         train(ws, info.id)
         frame = until(ws, {"frame", "error"})
         assert frame["type"] == "frame", frame
-        data = TrainFrameData.model_validate(frame["data"])
-        assert data.data is not None and data.boundary is not None
-        (x0, x1), (y0, y1) = data.data["domain"]
+        data = TypeAdapter(TrainFrameData).validate_python(frame["data"])
+        assert "boundary" in data
+        (x0, x1), (y0, y1) = data["data"]["domain"]
         (bx0, bx1), (by0, by1) = info.bounds
         assert x0 < bx0 and x1 > bx1 and y0 < by0 and y1 > by1  # fitted, with a margin
         assert x1 - x0 < 1.3 * (bx1 - bx0)
-        assert len(data.data["X_train"]) + len(data.data["X_test"]) == 40
+        assert len(data["data"]["X_train"]) + len(data["data"]["X_test"]) == 40
         send(ws, type="step", n=5)
         assert until(ws, {"frame"})["step"] == 5
 
