@@ -10,10 +10,11 @@ A layers-lab frame is a pure function of (configuration, detail), so
 * a **scheduler** runs the work on its own threads, each handing it to its own worker
   process (``workers.LayersWorkers``: the pictures' Python does not hold up the server's
   event loop, and the cores are all used): coarse work before complete
-  work before background pre-warming; within a priority the session served least
-  recently goes first (round-robin), and a session has at most one request queued
-  per priority (a newer one replaces it), so one session's burst never delays
-  another session's coarse frame. Processes are not prioritized by the operating
+  work before background pre-warming; coarse work goes to the session served least
+  recently (round-robin), complete work to the oldest request (the student whose
+  slider rested longest), and a session has at most one request queued per priority
+  (a newer one replaces it, at the back), so one session's burst never delays
+  another session's frames. Processes are not prioritized by the operating
   system, so complete work *yields*: between two layers it pauses while any coarse
   work is queued or running (the cores then go to the coarse frames; measured under
   a class's load, a coarse frame took 6× its quiet time with complete work beside it).
@@ -82,6 +83,7 @@ class Job:
     abandon: threading.Event = field(default_factory=threading.Event)
     flag: Any = None  # the worker's shared abandon flag, while it runs
     running: bool = False
+    asked: int = 0  # when it was asked for (complete work: the oldest request first)
 
 
 @dataclass
@@ -207,6 +209,7 @@ class LayersService:
         self, key: str, req: LayersRequest, detail: Detail, priority: int, owner: str
     ) -> Job:
         job = Job(key, req, detail, priority, owner, asyncio.get_running_loop().create_future())
+        job.asked = next(self._tick)
         self._jobs[key] = job
         self._queues[priority].append(job)
         self._dispatch()
@@ -222,7 +225,14 @@ class LayersService:
                 return None
             if priority == PREWARM and (self._running or any(self._queues[COMPLETE])):
                 return None  # only when the server is otherwise idle
-            job = min(queue, key=lambda j: self._served.get(j.owner, -1))
+            if priority == COARSE:  # sessions in turn: the one served longest ago first
+                job = min(queue, key=lambda j: self._served.get(j.owner, -1))
+            else:
+                # The oldest request first: a session holds one complete job at most, and
+                # a newer configure renews it at the back. So a student whose slider has
+                # rested longest is served first — before those still moving, whose
+                # complete work would be superseded soon — and a flood delays only itself.
+                job = min(queue, key=lambda j: j.asked)
             queue.remove(job)
             return job
         return None

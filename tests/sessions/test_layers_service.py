@@ -152,6 +152,47 @@ def test_coarse_work_first_and_a_flooding_session_does_not_delay_another() -> No
     run(go())
 
 
+def test_complete_work_goes_to_the_slider_that_rested_longest() -> None:
+    """Complete work in the order it was asked for, whoever was served last: a student
+    still moving renews their request at the back, behind one who stopped earlier."""
+
+    async def go() -> None:
+        service = LayersService(threads=1, cache_bytes=2**24)
+        order: list[str] = []
+
+        def track(name: str, got: Job | Picture) -> Job:
+            assert isinstance(got, Job)
+            got.future.add_done_callback(
+                lambda f: order.append(name) if not f.cancelled() else None
+            )
+            return got
+
+        busy = track("busy", service.request("busy", req(seed=50), "complete"))  # runs now
+        await asyncio.sleep(0)
+        # "rested" was served a coarse frame a moment ago (round-robin would put it last)
+        coarse = track("rested-coarse", service.request("rested", req(seed=60), "coarse"))
+        await busy.future
+        assert coarse.running  # (so what follows queues behind it)
+        jobs = [track("rested", service.request("rested", req(seed=61), "complete"))]
+        for name in ("moving-a", "moving-b"):
+            jobs.append(
+                track(f"{name}-1", service.request(name, req(seed=80 + len(jobs)), "complete"))
+            )
+        # the moving students move again: their requests renew at the back
+        for name in ("moving-a", "moving-b"):
+            jobs.append(
+                track(f"{name}-2", service.request(name, req(seed=90 + len(jobs)), "complete"))
+            )
+        await asyncio.gather(*(j.future for j in jobs), return_exceptions=True)
+        await asyncio.sleep(0.05)
+        done = [n for n in order if n not in ("busy", "rested-coarse")]
+        assert done[0] == "rested"  # first, though its session was served most recently
+        assert done[1:] == ["moving-a-2", "moving-b-2"]  # (the superseded ones dropped)
+        service.shutdown()
+
+    run(go())
+
+
 def test_prewarm_runs_only_when_nothing_else_waits() -> None:
     async def go() -> None:
         service = LayersService(threads=1, cache_bytes=2**24)
