@@ -64,7 +64,7 @@ from . import labs, problems
 from .classroom import ClassError, ClassHub, Seat
 from .compute import ComputePool
 from .labs import InputError
-from .layers_service import Detail, Picture, plan
+from .layers_service import Detail, Job, Picture, plan
 from .ratelimit import TokenBucket
 from .runners import LayersRunner
 from .uploads import UploadStore
@@ -517,8 +517,14 @@ class Session:
             return
         self.current, self.runner, self.current_seq = message, Live("layers", False), seq
         req = message.config
+        # A slider at rest: its complete picture is asked for at once, beside the coarse
+        # one (which goes first: complete work pauses between layers while coarse runs),
+        # so that it does not wait for the coarse frame to start.
+        ahead: Job | Picture | None = None
         try:
             if plan(req) is not None:
+                if not message.options.drag:
+                    ahead = self.pool.layers.request(self.id, req, "complete")
                 coarse = await self._picture(req, "coarse", finish=message.options.drag)
                 if coarse is None:
                     return
@@ -528,7 +534,8 @@ class Session:
                     return
                 if message.options.drag and not await self._rests(self.settings.drag_settle_s):
                     return
-            complete = await self._picture(req, "complete")
+            got, ahead = ahead, None  # (from here on _picture releases it)
+            complete = await self._picture(req, "complete", got)
             if complete is not None:
                 self._post_picture(complete, seq)
         except ValueError as err:
@@ -536,6 +543,9 @@ class Session:
         except Exception:
             log.exception("session %s: layers picture failed", self.id)
             self._error("internal", "the lab failed to start; try other settings")
+        finally:
+            if isinstance(ahead, Job) and not ahead.future.done():
+                self.pool.layers.release(self.id, ahead)
 
     def _refuse(self, err: ValueError) -> None:
         """A configuration the lab cannot run: an error naming the field, when known."""
@@ -549,12 +559,18 @@ class Session:
         return self.pending is not None or self.reset_requested
 
     async def _picture(
-        self, req: LayersRequest, detail: Detail, finish: bool = False
+        self,
+        req: LayersRequest,
+        detail: Detail,
+        got: Job | Picture | None = None,
+        finish: bool = False,
     ) -> Picture | None:
         """The shared picture, or None once a newer configure or a reset makes it unwanted
-        (``finish``: the picture anyway, once its work has started)."""
+        (``got``: asked for already; ``finish``: the picture anyway, once its work has
+        started). A job it stops waiting for is released."""
         service = self.pool.layers
-        got = service.request(self.id, req, detail)
+        if got is None:
+            got = service.request(self.id, req, detail)
         if isinstance(got, Picture):
             return got
         job = got
