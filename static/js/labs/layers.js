@@ -9,6 +9,7 @@ import * as histograms from "../charts/histograms.js";
 import * as moments_ from "../charts/moments.js";
 
 const SIDES = ["a", "b"];
+const MOMENTS_DRAG_MS = 300; // the moments chart while a thumb moves: a few redraws a second
 // [1, 2, 3, 5, 7, 8] → "1–3, 5, 7–8"
 const layerRanges = (indices) => {
   const parts = [];
@@ -587,10 +588,11 @@ export class LayersLab {
       mark.textContent = t("layers.preview", { samples: d.samples, batch: d.batch });
     const q = this.view.quantity;
     if (d.layers[0].hist[q]?.counts) this.charts.histograms[side].update({ data: d, quantity: q });
-    // While a thumb moves, a coarse frame redraws the histograms and the moments only
-    // (a page's redraws are paced to half its time: four charts per frame held it to
-    // ~7 redraws a second); the bars and the gradient norms follow with the complete
-    // frame, when the thumb is let go.
+    // While a thumb moves, a coarse frame redraws the histograms, and the moments at most
+    // every MOMENTS_DRAG_MS (a page's redraws are paced to half its time: the four charts
+    // held a drag to ~5 redraws a second, histograms and moments to ~8 on a 2-core
+    // laptop); the bars and the gradient norms follow with the complete frame, when the
+    // thumb is let go, and the moments with it.
     const light = this.dragging && d.detail === "coarse";
     if (!light) this.charts.health[side].update({ data: d });
     const target = d.n_var_w_target;
@@ -610,7 +612,11 @@ export class LayersLab {
         this.comparing && b
           ? { data: b, labels: [this.sideLabel("a"), this.sideLabel("b")] }
           : null;
-      this.charts.moments.update({ data: a, logy: this.view.logy, compare });
+      const now = performance.now();
+      if (!light || now - (this.momentsAt || 0) >= MOMENTS_DRAG_MS) {
+        this.momentsAt = light ? now : 0;
+        this.charts.moments.update({ data: a, logy: this.view.logy, compare });
+      }
       if (!light) this.charts.gradnorm.update({ data: a, compare });
     }
     this.renderFlags(d, side);
