@@ -44,6 +44,7 @@ from .knobs import Knob
 from .layers import BN_EPS
 from .network import Network, _layer_sizes
 from .race import RunConfig
+from .stacked import StackedTrainer, stackable
 from .training import FrameOptions, TrainConfig, Trainer, TrainFrame, bce_with_logits
 
 Array = NDArray[np.floating]
@@ -557,6 +558,7 @@ def race(
     resolution: int,
     span: float,
     record_every: int,
+    stack: bool = True,
 ) -> NetworkRace:
     """Train K copies of ``config``'s network, run k with ``runs[k]``, in lockstep.
 
@@ -564,6 +566,9 @@ def race(
     mini-batch order and dropout masks (the optimizer is the only difference), so
     run k equals a single training run of ``config`` with ``runs[k]``. They step
     together, ``record_every`` steps at a time; each stops on its own if it diverges.
+    With ``stack`` (the default) the runs that can be (``stacked.stackable``: all but
+    Newton's) are one ``StackedTrainer``, every step one batched pass for all of
+    them; the others, and every run without ``stack``, step one after another.
     The paths go onto one plane: random filter-normalized directions through the
     shared start (the same plane for every run, so the comparison is fair).
     """
@@ -573,14 +578,28 @@ def race(
     frames: list[list[TrainFrame]] = [[t.frame(_NUMBERS)] for t in trainers]
     for t, p in zip(trainers, paths, strict=True):
         p.add(0, t.net.flat)
+    together = [t for t in trainers if stack and stackable(t) is None]
+    group = StackedTrainer(together) if together else None
+    alone = [t for t in trainers if group is None or t not in together]
     total = config.steps or 0
     done = 0
     with np.errstate(all="ignore"):
         while done < total and any(t.running for t in trainers):
             n = min(record_every, total - done)
-            for t, p, f in zip(trainers, paths, frames, strict=True):
+            stepping = [t.running for t in trainers]
+            if group is not None:
+                group.run(n)
+                for row, step in group.handed_back:  # blowing up: alone from that step
+                    k = trainers.index(together[row])
+                    trainers[k] = Trainer(replace(config, optimizer=runs[k]))
+                    trainers[k].run(step)
+                    alone.append(trainers[k])
+                group.handed_back.clear()
+            for t in alone:
                 if t.running:
-                    t.run(n)
+                    t.run(done + n - t.step_count)
+            for t, p, f, was in zip(trainers, paths, frames, stepping, strict=True):
+                if was:
                     p.add(t.step_count, t.net.flat)
                     f.append(t.frame(_NUMBERS))
             done += n
