@@ -31,6 +31,7 @@ and projects every path onto one common plane through the shared start.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -85,6 +86,7 @@ MAX_WORK = 600_000_000  # resolution² × training points × parameters of one l
 MAX_SNAPSHOTS = 512  # a trajectory keeps at most this many snapshots (then every other one)
 MAX_SNAPSHOT_FLOATS = 1_000_000  # … and at most this many numbers (8 MB) for a big net
 CHUNK_ELEMENTS = 400_000  # grid points per batched pass × (N × widest layer, P)
+POOL_BYTES = 48 << 20  # the grid's activation buffers kept per thread (a few chunks' worth)
 DIRECTION_SEED = 30  # the random directions' stream: rng([seed, 30])
 # The live view spends at most this share of the worker's time on refreshes: a worker
 # computing flat out keeps about 85 % of its frame rate whatever the grid costs, and a
@@ -249,8 +251,49 @@ def _buffer(M: int, G: int, N: int, dtype: np.dtype[np.floating], ones: bool) ->
     return buf
 
 
+class _Buffers:
+    """Activation buffers, reused chunk after chunk and grid after grid: each
+    (M + 1, G, N) with its row of ones written once. Fresh megabytes cost a page
+    fault per 4 kB on first touch — profiled, more than half a 41 × 41 grid's time
+    (≈ 1 400 faults); kept, a grid allocates nothing of that size (one pool per
+    thread: the REST routes compute in threads; at most ``POOL_BYTES`` kept)."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[str, int, int, int, int, str], Array] = {}
+        self.nbytes = 0
+
+    def get(
+        self, role: str, layer: int, M: int, G: int, N: int, dtype: np.dtype[np.floating]
+    ) -> Array:
+        key = (role, layer, M, G, N, dtype.str)
+        buf = self.made.get(key)
+        if buf is None:
+            buf = _buffer(M, G, N, dtype, ones=True)
+            if self.nbytes + buf.nbytes > POOL_BYTES:  # (arrays in use live on as they are)
+                self.made.clear()
+                self.nbytes = 0
+            self.made[key] = buf
+            self.nbytes += buf.nbytes
+        return buf
+
+
+_POOLS = threading.local()
+
+
+def _pool() -> _Buffers:
+    """This thread's buffers."""
+    pool: _Buffers | None = getattr(_POOLS, "buffers", None)
+    if pool is None:
+        pool = _POOLS.buffers = _Buffers()
+    return pool
+
+
 def _losses(
-    trainer: Trainer, flats: Array, first: Array | None = None, slices: Slices | None = None
+    trainer: Trainer,
+    flats: Array,
+    first: Array | None = None,
+    slices: Slices | None = None,
+    buffers: _Buffers | None = None,
 ) -> F64:
     """One batched pass for G weight vectors.
 
@@ -259,7 +302,8 @@ def _losses(
     grid point's (M, N) matrix is a strided view BLAS takes as it is. A layer's input
     carries a row of ones under it, so the bias is part of the product. ``first``: the
     first layer's x W + b as (M + 1, G, N) with that row, when the caller has it
-    cheaper (``grid``)."""
+    cheaper (``grid``); ``buffers``: where to keep the activations (``grid``'s chunks
+    reuse them)."""
     net, y = trainer.net, trainer.y
     G, N = flats.shape[0], len(y)
     dt = flats.dtype
@@ -278,7 +322,7 @@ def _losses(
         if i == 0 and first is not None:
             buf = first
         else:
-            buf = _buffer(M, G, N, dt, ones=True)
+            buf = buffers.get("z", i, M, G, N, dt) if buffers else _buffer(M, G, N, dt, ones=True)
             Wb = np.concatenate([part("W").transpose(0, 2, 1), part("b")[:, :, None]], axis=2)
             # (G, M, D + 1) @ (G, D + 1, N) → (G, M, N), written unit-major
             B = aug if aug.ndim == 2 else aug.transpose(1, 0, 2)
@@ -311,7 +355,8 @@ def _losses(
             h, aug = z, buf
         else:  # a new array: copy it above a row of ones for the next product
             h = np.ascontiguousarray(a)
-            aug = _buffer(h.shape[0], G, N, dt, ones=True)
+            H = h.shape[0]
+            aug = buffers.get("h", i, H, G, N, dt) if buffers else _buffer(H, G, N, dt, ones=True)
             aug[:-1] = h
     # the frames' bce_with_logits, row by row: in the net's dtype, averaged in float64
     z_out = h[0]  # (G, N) logits
@@ -362,7 +407,7 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
     net = trainer.net
     loss = np.empty((resolution, resolution))
     # The first layer is linear in (α, β): x(W + αD₁ + βD₂) + (b + αδ₁ + βδ₂) is
-    # Z₀ + αZ₁ + βZ₂, so a row of the grid costs one broadcast sum, not a product.
+    # Z₀ + αZ₁ + βZ₂, three (M, N) blocks for the whole grid, not a product per point.
     slices = _slices(net)
     where, shape = slices[0]["W"]
     bias, _ = slices[0]["b"]
@@ -373,26 +418,26 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
         return out
 
     dt = net.dtype
-    Z0, Z1, Z2 = first(plane.center), first(plane.d1), first(plane.d2)
-    aZ1 = (Z1[:, None, :] * a[None, :, None]).astype(dt)  # (M, R, N)
+    # Z₀ + βZ₂ + αZ₁ for every unit m as one product (G, 3) @ (3, N): [1, β, α] rows
+    # against Z₀, Z₂, Z₁ (a broadcast sum over (M, β, α, N) costs four times as much).
+    Z = np.stack([first(plane.center), first(plane.d2), first(plane.d1)], axis=1).astype(dt)
+    M, N = Z.shape[0], Z.shape[2]
     rows = max(1, _chunk(net, len(trainer.y)) // resolution)
+    buffers = _pool()
     with np.errstate(all="ignore"):
         for lo in range(0, resolution, rows):  # row chunks bound the memory
             b = a[lo : lo + rows]
             k = len(b)
-            flats = (
-                plane.center
-                + np.tile(a, k)[:, None] * plane.d1
-                + np.repeat(b, resolution)[:, None] * plane.d2
-            ).astype(net.dtype)
-            M, N = Z0.shape
-            z = _buffer(M, k * resolution, N, dt, ones=True)
-            np.add(
-                (Z0[:, None, :] + b[None, :, None] * Z2[:, None, :]).astype(dt)[:, :, None],
-                aZ1[:, None],
-                out=z[:M].reshape(M, k, resolution, N),
-            )
-            loss[lo : lo + k] = _losses(trainer, flats, z, slices).reshape(k, resolution)
+            G = k * resolution
+            alphas, betas = np.tile(a, k), np.repeat(b, resolution)
+            flats = np.outer(alphas, plane.d1)  # θ_c + αd₁ + βd₂, (G, P) …
+            flats += plane.center
+            flats += np.outer(betas, plane.d2)
+            flats = flats.astype(dt)  # … in the net's dtype, as the training forward
+            coef = np.stack([np.ones(G), betas, alphas], axis=1).astype(dt)  # (G, 3): 1, β, α
+            z = buffers.get("first", 0, M, G, N, dt)
+            np.matmul(coef, Z, out=z[:M])  # (G, 3) @ (M, 3, N) → (M, G, N)
+            loss[lo : lo + k] = _losses(trainer, flats, z, slices, buffers).reshape(k, resolution)
         mid = resolution // 2  # an odd grid has (0, 0) as a point: the centre is one of them
         center = (
             float(loss[mid, mid])
