@@ -86,7 +86,7 @@ MAX_WORK = 600_000_000  # resolution² × training points × parameters of one l
 MAX_SNAPSHOTS = 512  # a trajectory keeps at most this many snapshots (then every other one)
 MAX_SNAPSHOT_FLOATS = 1_000_000  # … and at most this many numbers (8 MB) for a big net
 CHUNK_ELEMENTS = 400_000  # grid points per batched pass × (N × widest layer, P)
-POOL_BYTES = 48 << 20  # the grid's activation buffers kept per thread (a few chunks' worth)
+POOL_BYTES = 32 << 20  # the grid's activation buffers kept (a few chunks' worth)
 DIRECTION_SEED = 30  # the random directions' stream: rng([seed, 30])
 # The live view spends at most this share of the worker's time on refreshes: a worker
 # computing flat out keeps about 85 % of its frame rate whatever the grid costs, and a
@@ -255,8 +255,9 @@ class _Buffers:
     """Activation buffers, reused chunk after chunk and grid after grid: each
     (M + 1, G, N) with its row of ones written once. Fresh megabytes cost a page
     fault per 4 kB on first touch — profiled, more than half a 41 × 41 grid's time
-    (≈ 1 400 faults); kept, a grid allocates nothing of that size (one pool per
-    thread: the REST routes compute in threads; at most ``POOL_BYTES`` kept)."""
+    (≈ 1 400 faults); kept, a grid allocates nothing of that size. One pool per
+    process, at most ``POOL_BYTES``; a grid computed while another thread's holds it
+    (the REST routes compute in threads) takes fresh buffers."""
 
     def __init__(self) -> None:
         self.made: dict[tuple[str, int, int, int, int, str], Array] = {}
@@ -277,15 +278,8 @@ class _Buffers:
         return buf
 
 
-_POOLS = threading.local()
-
-
-def _pool() -> _Buffers:
-    """This thread's buffers."""
-    pool: _Buffers | None = getattr(_POOLS, "buffers", None)
-    if pool is None:
-        pool = _POOLS.buffers = _Buffers()
-    return pool
+_POOL = _Buffers()
+_POOL_LOCK = threading.Lock()
 
 
 def _losses(
@@ -405,7 +399,6 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
     """L(θ_c + α d₁ + β d₂) on a resolution × resolution grid over −span … span."""
     a = axes(resolution, span)
     net = trainer.net
-    loss = np.empty((resolution, resolution))
     # The first layer is linear in (α, β): x(W + αD₁ + βD₂) + (b + αδ₁ + βδ₂) is
     # Z₀ + αZ₁ + βZ₂, three (M, N) blocks for the whole grid, not a product per point.
     slices = _slices(net)
@@ -417,13 +410,28 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
         out: F64 = v[where].reshape(shape).T @ Xt + v[bias][:, None]
         return out
 
-    dt = net.dtype
     # Z₀ + βZ₂ + αZ₁ for every unit m as one product (G, 3) @ (3, N): [1, β, α] rows
     # against Z₀, Z₂, Z₁ (a broadcast sum over (M, β, α, N) costs four times as much).
-    Z = np.stack([first(plane.center), first(plane.d2), first(plane.d1)], axis=1).astype(dt)
+    Z = np.stack([first(plane.center), first(plane.d2), first(plane.d1)], axis=1)
+    pooled = _POOL_LOCK.acquire(blocking=False)
+    buffers = _POOL if pooled else _Buffers()
+    try:
+        return _grid(trainer, plane, a, Z.astype(net.dtype), slices, buffers)
+    finally:
+        if pooled:
+            _POOL_LOCK.release()
+
+
+def _grid(
+    trainer: Trainer, plane: Plane, a: F64, Z: Array, slices: Slices, buffers: _Buffers
+) -> Landscape:
+    """``grid``'s chunks: Z the first layer's (M, 3, N) blocks, in the net's dtype."""
+    resolution = len(a)
+    net = trainer.net
+    dt = net.dtype
     M, N = Z.shape[0], Z.shape[2]
+    loss = np.empty((resolution, resolution))
     rows = max(1, _chunk(net, len(trainer.y)) // resolution)
-    buffers = _pool()
     with np.errstate(all="ignore"):
         for lo in range(0, resolution, rows):  # row chunks bound the memory
             b = a[lo : lo + rows]
