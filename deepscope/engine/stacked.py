@@ -91,7 +91,8 @@ class StackedTrainer:
     their step counts, epochs, learning rates, last gradients and steps, status and
     blow-up watch are kept as each would keep them alone, so ``trainer.frame`` works
     as for a lone run. Raises ValueError if a trainer cannot be stacked
-    (``stackable``) or the trainers differ in more than their optimizer.
+    (``stackable``), has stepped already, or the trainers differ in more than their
+    optimizer.
     """
 
     def __init__(self, trainers: Sequence[Trainer]) -> None:
@@ -102,6 +103,8 @@ class StackedTrainer:
             if why is not None:
                 raise ValueError(why)
         first = trainers[0]
+        if any(t.step_count for t in trainers):  # (their rules' state is not carried over)
+            raise ValueError("a stack starts from fresh trainers (step 0)")
         if any(t.config != replace(first.config, optimizer=t.config.optimizer) for t in trainers):
             raise ValueError("the trainers of a stack differ only in their optimizer")
         self.trainers = list(trainers)

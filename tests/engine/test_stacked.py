@@ -70,7 +70,7 @@ def test_a_stack_of_runs_is_each_run_alone_bit_for_bit(changes: dict[str, object
     assert not np.array_equal(trainers[0].net.flat, trainers[1].net.flat)
 
 
-def test_a_diverging_run_stops_alone_and_the_others_go_on() -> None:
+def test_a_run_blowing_up_leaves_the_stack_and_the_others_go_on() -> None:
     config = replace(BASE, activation="relu", steps=60)
     runs = [RunConfig("adam", {"lr": 0.03}), RunConfig("gd", {"lr": 10.0}, noise=50.0)]
     trainers = [Trainer(replace(config, optimizer=r)) for r in runs]
@@ -108,7 +108,7 @@ def test_the_race_is_k_single_runs_including_a_blow_up_and_newton(
     np.testing.assert_array_equal(stacked.landscape.loss, looped.landscape.loss)
 
 
-def test_a_stack_refuses_newton_and_runs_of_different_networks() -> None:
+def test_a_stack_refuses_newton_stepped_runs_and_runs_of_different_networks() -> None:
     newton = Trainer(replace(BASE, optimizer=RunConfig("newton", {"lr": 1.0})))
     with pytest.raises(ValueError, match="Hessian"):
         StackedTrainer([Trainer(BASE), newton])
@@ -116,3 +116,7 @@ def test_a_stack_refuses_newton_and_runs_of_different_networks() -> None:
         StackedTrainer([Trainer(BASE), Trainer(replace(BASE, hidden=(4,)))])
     with pytest.raises(ValueError, match="at least one"):
         StackedTrainer([])
+    stepped = Trainer(BASE)
+    stepped.run(1)
+    with pytest.raises(ValueError, match="fresh"):
+        StackedTrainer([Trainer(BASE), stepped])
