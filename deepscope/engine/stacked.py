@@ -13,10 +13,9 @@ gets, bit for bit, the numbers of ``Trainer`` with optimizer k alone
 (``tests/engine/test_stacked.py``).
 
 What is per run is computed per run, as the lone run computes it: the learning rate
-of its schedule, its bias corrections, its divergence (its loss is a mean along its own
-row, in float64, as alone). A run
-that diverges keeps its last finite weights and drops out of the rule (a zero
-learning rate, its state cleared); the others go on.
+of its schedule, its bias corrections, its divergence (its loss is a mean along its
+own row, in float64, as alone). A run that diverges keeps its last finite weights
+and drops out of the rule (a zero learning rate, its state cleared); the others go on.
 
 Where shapes do not allow it, a run is stepped alone: Newton's method takes its
 Hessian by 2P more backward passes of its own a step and solves with it
