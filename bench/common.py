@@ -21,25 +21,30 @@ def median_ms(fn: Callable[[], object], repeat: int = 7, warmup: int = 2) -> flo
 
 
 def paired_ms(
-    fn: Callable[[], object], reference: Callable[[], object], repeat: int = 7, warmup: int = 2
+    fn: Callable[[], object],
+    reference: Callable[[], object],
+    repeat: int = 7,
+    warmup: int = 2,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[float, float, float]:
     """(median ms of ``fn``, of ``reference``, median of the per-pair ratios fn / reference).
 
     The two are run alternately, so a slow or fast spell of the machine (this VM's
     speed drifts by tens of percent within minutes) affects both sides of a pair
     alike; the ratio of each pair is the figure, not the ratio of two medians
-    taken minutes apart.
+    taken minutes apart. ``clock``: wall time by default; ``time.thread_time`` counts
+    only this thread's CPU time (what the other processes on the cores do not add to).
     """
     for _ in range(warmup):
         fn()
         reference()
     ours, refs, ratios = [], [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        t1 = time.perf_counter()
+        t1 = clock()
         reference()
-        t2 = time.perf_counter()
+        t2 = clock()
         ours.append((t1 - t0) * 1e3)
         refs.append((t2 - t1) * 1e3)
         ratios.append((t1 - t0) / (t2 - t1))

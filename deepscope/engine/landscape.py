@@ -31,6 +31,7 @@ and projects every path onto one common plane through the shared start.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,7 @@ from .knobs import Knob
 from .layers import BN_EPS
 from .network import Network, _layer_sizes
 from .race import RunConfig
+from .stacked import StackedTrainer, stackable
 from .training import FrameOptions, TrainConfig, Trainer, TrainFrame, bce_with_logits
 
 Array = NDArray[np.floating]
@@ -84,6 +86,7 @@ MAX_WORK = 600_000_000  # resolution² × training points × parameters of one l
 MAX_SNAPSHOTS = 512  # a trajectory keeps at most this many snapshots (then every other one)
 MAX_SNAPSHOT_FLOATS = 1_000_000  # … and at most this many numbers (8 MB) for a big net
 CHUNK_ELEMENTS = 400_000  # grid points per batched pass × (N × widest layer, P)
+POOL_BYTES = 32 << 20  # the grid's activation buffers kept (a few chunks' worth)
 DIRECTION_SEED = 30  # the random directions' stream: rng([seed, 30])
 # The live view spends at most this share of the worker's time on refreshes: a worker
 # computing flat out keeps about 85 % of its frame rate whatever the grid costs, and a
@@ -248,8 +251,43 @@ def _buffer(M: int, G: int, N: int, dtype: np.dtype[np.floating], ones: bool) ->
     return buf
 
 
+class _Buffers:
+    """Activation buffers, reused chunk after chunk and grid after grid: each
+    (M + 1, G, N) with its row of ones written once. Fresh megabytes cost a page
+    fault per 4 kB on first touch — profiled, more than half a 41 × 41 grid's time
+    (≈ 1 400 faults); kept, a grid allocates nothing of that size. One pool per
+    process, at most ``POOL_BYTES``; a grid computed while another thread's holds it
+    (the REST routes compute in threads) takes fresh buffers."""
+
+    def __init__(self) -> None:
+        self.made: dict[tuple[str, int, int, int, int, str], Array] = {}
+        self.nbytes = 0
+
+    def get(
+        self, role: str, layer: int, M: int, G: int, N: int, dtype: np.dtype[np.floating]
+    ) -> Array:
+        key = (role, layer, M, G, N, dtype.str)
+        buf = self.made.get(key)
+        if buf is None:
+            buf = _buffer(M, G, N, dtype, ones=True)
+            if self.nbytes + buf.nbytes > POOL_BYTES:  # (arrays in use live on as they are)
+                self.made.clear()
+                self.nbytes = 0
+            self.made[key] = buf
+            self.nbytes += buf.nbytes
+        return buf
+
+
+_POOL = _Buffers()
+_POOL_LOCK = threading.Lock()
+
+
 def _losses(
-    trainer: Trainer, flats: Array, first: Array | None = None, slices: Slices | None = None
+    trainer: Trainer,
+    flats: Array,
+    first: Array | None = None,
+    slices: Slices | None = None,
+    buffers: _Buffers | None = None,
 ) -> F64:
     """One batched pass for G weight vectors.
 
@@ -258,7 +296,8 @@ def _losses(
     grid point's (M, N) matrix is a strided view BLAS takes as it is. A layer's input
     carries a row of ones under it, so the bias is part of the product. ``first``: the
     first layer's x W + b as (M + 1, G, N) with that row, when the caller has it
-    cheaper (``grid``)."""
+    cheaper (``grid``); ``buffers``: where to keep the activations (``grid``'s chunks
+    reuse them)."""
     net, y = trainer.net, trainer.y
     G, N = flats.shape[0], len(y)
     dt = flats.dtype
@@ -277,7 +316,7 @@ def _losses(
         if i == 0 and first is not None:
             buf = first
         else:
-            buf = _buffer(M, G, N, dt, ones=True)
+            buf = buffers.get("z", i, M, G, N, dt) if buffers else _buffer(M, G, N, dt, ones=True)
             Wb = np.concatenate([part("W").transpose(0, 2, 1), part("b")[:, :, None]], axis=2)
             # (G, M, D + 1) @ (G, D + 1, N) → (G, M, N), written unit-major
             B = aug if aug.ndim == 2 else aug.transpose(1, 0, 2)
@@ -310,7 +349,8 @@ def _losses(
             h, aug = z, buf
         else:  # a new array: copy it above a row of ones for the next product
             h = np.ascontiguousarray(a)
-            aug = _buffer(h.shape[0], G, N, dt, ones=True)
+            H = h.shape[0]
+            aug = buffers.get("h", i, H, G, N, dt) if buffers else _buffer(H, G, N, dt, ones=True)
             aug[:-1] = h
     # the frames' bce_with_logits, row by row: in the net's dtype, averaged in float64
     z_out = h[0]  # (G, N) logits
@@ -359,9 +399,8 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
     """L(θ_c + α d₁ + β d₂) on a resolution × resolution grid over −span … span."""
     a = axes(resolution, span)
     net = trainer.net
-    loss = np.empty((resolution, resolution))
     # The first layer is linear in (α, β): x(W + αD₁ + βD₂) + (b + αδ₁ + βδ₂) is
-    # Z₀ + αZ₁ + βZ₂, so a row of the grid costs one broadcast sum, not a product.
+    # Z₀ + αZ₁ + βZ₂, three (M, N) blocks for the whole grid, not a product per point.
     slices = _slices(net)
     where, shape = slices[0]["W"]
     bias, _ = slices[0]["b"]
@@ -371,27 +410,42 @@ def grid(trainer: Trainer, plane: Plane, resolution: int, span: float) -> Landsc
         out: F64 = v[where].reshape(shape).T @ Xt + v[bias][:, None]
         return out
 
+    # Z₀ + βZ₂ + αZ₁ for every unit m as one product (G, 3) @ (3, N): [1, β, α] rows
+    # against Z₀, Z₂, Z₁ (a broadcast sum over (M, β, α, N) costs four times as much).
+    Z = np.stack([first(plane.center), first(plane.d2), first(plane.d1)], axis=1)
+    pooled = _POOL_LOCK.acquire(blocking=False)
+    buffers = _POOL if pooled else _Buffers()
+    try:
+        return _grid(trainer, plane, a, Z.astype(net.dtype), slices, buffers)
+    finally:
+        if pooled:
+            _POOL_LOCK.release()
+
+
+def _grid(
+    trainer: Trainer, plane: Plane, a: F64, Z: Array, slices: Slices, buffers: _Buffers
+) -> Landscape:
+    """``grid``'s chunks: Z the first layer's (M, 3, N) blocks, in the net's dtype."""
+    resolution = len(a)
+    net = trainer.net
     dt = net.dtype
-    Z0, Z1, Z2 = first(plane.center), first(plane.d1), first(plane.d2)
-    aZ1 = (Z1[:, None, :] * a[None, :, None]).astype(dt)  # (M, R, N)
+    M, N = Z.shape[0], Z.shape[2]
+    loss = np.empty((resolution, resolution))
     rows = max(1, _chunk(net, len(trainer.y)) // resolution)
     with np.errstate(all="ignore"):
         for lo in range(0, resolution, rows):  # row chunks bound the memory
             b = a[lo : lo + rows]
             k = len(b)
-            flats = (
-                plane.center
-                + np.tile(a, k)[:, None] * plane.d1
-                + np.repeat(b, resolution)[:, None] * plane.d2
-            ).astype(net.dtype)
-            M, N = Z0.shape
-            z = _buffer(M, k * resolution, N, dt, ones=True)
-            np.add(
-                (Z0[:, None, :] + b[None, :, None] * Z2[:, None, :]).astype(dt)[:, :, None],
-                aZ1[:, None],
-                out=z[:M].reshape(M, k, resolution, N),
-            )
-            loss[lo : lo + k] = _losses(trainer, flats, z, slices).reshape(k, resolution)
+            G = k * resolution
+            alphas, betas = np.tile(a, k), np.repeat(b, resolution)
+            flats = np.outer(alphas, plane.d1)  # θ_c + αd₁ + βd₂, (G, P) …
+            flats += plane.center
+            flats += np.outer(betas, plane.d2)
+            flats = flats.astype(dt)  # … in the net's dtype, as the training forward
+            coef = np.stack([np.ones(G), betas, alphas], axis=1).astype(dt)  # (G, 3): 1, β, α
+            z = buffers.get("first", 0, M, G, N, dt)
+            np.matmul(coef, Z, out=z[:M])  # (G, 3) @ (M, 3, N) → (M, G, N)
+            loss[lo : lo + k] = _losses(trainer, flats, z, slices, buffers).reshape(k, resolution)
         mid = resolution // 2  # an odd grid has (0, 0) as a point: the centre is one of them
         center = (
             float(loss[mid, mid])
@@ -557,6 +611,7 @@ def race(
     resolution: int,
     span: float,
     record_every: int,
+    stack: bool = True,
 ) -> NetworkRace:
     """Train K copies of ``config``'s network, run k with ``runs[k]``, in lockstep.
 
@@ -564,6 +619,9 @@ def race(
     mini-batch order and dropout masks (the optimizer is the only difference), so
     run k equals a single training run of ``config`` with ``runs[k]``. They step
     together, ``record_every`` steps at a time; each stops on its own if it diverges.
+    With ``stack`` (the default) the runs that can be (``stacked.stackable``: all but
+    Newton's) are one ``StackedTrainer``, every step one batched pass for all of
+    them; the others, and every run without ``stack``, step one after another.
     The paths go onto one plane: random filter-normalized directions through the
     shared start (the same plane for every run, so the comparison is fair).
     """
@@ -573,14 +631,28 @@ def race(
     frames: list[list[TrainFrame]] = [[t.frame(_NUMBERS)] for t in trainers]
     for t, p in zip(trainers, paths, strict=True):
         p.add(0, t.net.flat)
+    together = [t for t in trainers if stack and stackable(t) is None]
+    group = StackedTrainer(together) if together else None
+    alone = [t for t in trainers if group is None or t not in together]
     total = config.steps or 0
     done = 0
     with np.errstate(all="ignore"):
         while done < total and any(t.running for t in trainers):
             n = min(record_every, total - done)
-            for t, p, f in zip(trainers, paths, frames, strict=True):
+            stepping = [t.running for t in trainers]
+            if group is not None:
+                group.run(n)
+                for row, step in group.handed_back:  # blowing up: alone from that step
+                    k = trainers.index(together[row])
+                    trainers[k] = Trainer(replace(config, optimizer=runs[k]))
+                    trainers[k].run(step)
+                    alone.append(trainers[k])
+                group.handed_back.clear()
+            for t in alone:
                 if t.running:
-                    t.run(n)
+                    t.run(done + n - t.step_count)
+            for t, p, f, was in zip(trainers, paths, frames, stepping, strict=True):
+                if was:
                     p.add(t.step_count, t.net.flat)
                     f.append(t.frame(_NUMBERS))
             done += n

@@ -3,6 +3,7 @@ PCA is exact on a planar path, the K-optimizer race is K single runs, the live v
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -302,3 +303,34 @@ def test_a_long_rest_path_is_thinned_and_still_ends_at_the_centre() -> None:
     assert land.path_steps[-1] == 130 and land.path_steps == sorted(land.path_steps)
     np.testing.assert_allclose(land.path[-1], [0, 0], atol=1e-12)
     assert ls.snapshot_limit(10_000) == 100 and ls.snapshot_limit(105) == ls.MAX_SNAPSHOTS
+
+
+def test_kept_buffers_change_no_grid_whatever_comes_between() -> None:
+    nets = [_trained(), _trained(activation="relu", hidden=(5, 7)), _trained(dtype="float32")]
+    planes = [ls.random_plane(t.net, t.net.flat, 1) for t in nets]
+    first = [ls.grid(t, p, 9, 1.0).loss for t, p in zip(nets, planes, strict=True)]
+    # again, in another order and at another resolution in between: the same numbers
+    ls.grid(nets[1], planes[1], 5, 2.0)
+    for t, p, loss in reversed(list(zip(nets, planes, first, strict=True))):
+        np.testing.assert_array_equal(ls.grid(t, p, 9, 1.0).loss, loss)
+    old = ls.POOL_BYTES
+    try:
+        ls.POOL_BYTES = 1  # every buffer clears the pool: a grid still sees its own
+        np.testing.assert_array_equal(ls.grid(nets[0], planes[0], 9, 1.0).loss, first[0])
+    finally:
+        ls.POOL_BYTES = old
+    # a grid while another thread holds the pool computes with buffers of its own
+    with ls._POOL_LOCK:
+        np.testing.assert_array_equal(ls.grid(nets[2], planes[2], 9, 1.0).loss, first[2])
+    results: dict[int, np.ndarray] = {}
+
+    def compute(i: int) -> None:
+        results[i] = ls.grid(nets[i % 3], planes[i % 3], 9, 1.0).loss
+
+    threads = [threading.Thread(target=compute, args=(i,)) for i in range(9)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for i in range(9):
+        np.testing.assert_array_equal(results[i], first[i % 3])
