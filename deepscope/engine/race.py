@@ -225,6 +225,10 @@ class Race:
         t.lr_b1 = t.lr * B1
         scalar_b2 = np.ndim(B2) == 0
         t.lr_mu = (t.lr * c.mu) * c.nesterov if self.has_nesterov else None
+        if d > 1:  # (n, K, d) blocks, each run's value repeated (``fused.BLOCK_WIDTH``)
+            t.lr, t.lr_b1 = _blocks(t.lr, d), _blocks(t.lr_b1, d)
+            t.lr_mu = None if t.lr_mu is None else _blocks(t.lr_mu, d)
+            B2 = B2 if scalar_b2 else _blocks(B2, d)
         noise = self.noise * self.rng.standard_normal((n, K, d)) if self.noisy else None
         rule = self.rule
         theta, G, look, P = self.theta, self._g, self._look, t.points
@@ -337,9 +341,19 @@ class Race:
         return not self.active.any()
 
 
+def _blocks(table: Array, d: int) -> Array:
+    """An (n, K, 1) table as (n, K, d), its column repeated (a column at a time: faster
+    than ``np.repeat``)."""
+    out = np.empty((*table.shape[:2], d))
+    for j in range(d):
+        out[..., j] = table[..., 0]
+    return out
+
+
 @dataclass
 class _Tables:
-    """One ``advance``: its rows so far, and the per-step learning-rate tables (n, K, 1)."""
+    """One ``advance``: its rows so far, and the per-step learning-rate tables (n, K, 1),
+    or (n, K, d) with each run's value repeated on a surface of d > 1."""
 
     points: Array  # (n + 1, K, d): index 0 is where the advance started
     loss: Array
