@@ -104,6 +104,9 @@ class Race:
     cleared), which gives the same rows as checking every step.
     """
 
+    with_distance = True  # the chunks carry each run's distance to the nearest minimum
+    _rate_buffers: list[Array] | None = None  # ``_rates``' tables, made at its first call
+
     def __init__(
         self, surface: Surface, runs: Sequence[RunConfig], seed: int = 0, *, distance: bool = True
     ) -> None:
@@ -114,7 +117,7 @@ class Race:
             raise ValueError("a race needs at least one run")
         self.surface = surface
         self.runs = list(runs)
-        self.with_distance = distance
+        self.with_distance = distance  # (a class default too, as ``_rate_buffers``)
         K, d = len(runs), surface.dims
         self.K, self.d = K, d
         starts = []
@@ -155,7 +158,6 @@ class Race:
         self._look = np.empty_like(self.theta)
         self._frozen = self.theta.copy()  # where each stopped run stays
         self._g = np.empty_like(self.theta)
-        self._rate_buffers: list[Array] | None = None  # (``_rates``)
         self._nesterov = np.asarray(self.opt.c.nesterov)[:, 0] > 0
 
         self.status: list[Status] = ["running"] * K
@@ -192,6 +194,10 @@ class Race:
         for sched, ks in self._schedule_groups.items():
             out[:, ks] = sched.factor(rows)[:, None]
         return out * self.lr0[:, 0]
+
+    def _bias_corrections(self, steps: NDArray[np.int64]) -> tuple[Any, Any]:
+        """(B1, B2) for the steps ``steps`` (1-based): floats, or (n, K, 1) tables."""
+        return self.opt.bias_corrections(steps)
 
     def _distance(self, points: Array) -> Array | None:
         if self.minima.size == 0 or not self.with_distance:
@@ -280,7 +286,7 @@ class Race:
         lr_buf, lr_b1_buf, b2_buf, mu_buf = (a[:b] for a in self._rate_buffers)
         rows = np.arange(self.row + first, self.row + last)
         lr = self._lr(rows)[:, :, None] * self.active[:, None]  # (b, K, 1)
-        B1, B2 = self.opt.bias_corrections(rows + 1)
+        B1, B2 = self._bias_corrections(rows + 1)
         _blocks(lr, lr_buf)
         _blocks(lr * B1, lr_b1_buf)
         if np.ndim(B2) != 0:
