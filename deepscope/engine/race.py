@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import optimizers
+from .expressions import Evaluator
 from .fused import FusedRule
 from .knobs import Knob, knob
 from .optimizers import Schedule
@@ -106,6 +107,7 @@ class Race:
 
     with_distance = True  # the chunks carry each run's distance to the nearest minimum
     _rate_buffers: list[Array] | None = None  # ``_rates``' tables, made at its first call
+    _checks: Evaluator | None = None  # f and ∇f of a block's points (``_settle``)
 
     def __init__(
         self, surface: Surface, runs: Sequence[RunConfig], seed: int = 0, *, distance: bool = True
@@ -174,6 +176,7 @@ class Race:
         compiled = self.surface.compiled
         self.need_hessian = self.rule.uses_newton
         self._program = compiled.derivatives if self.need_hessian else compiled.gradient
+        self._evaluate = Evaluator(self._program, (self.K,)).raw  # (into buffers of its own)
         self.has_nesterov = bool(np.any(self._nesterov & self.active))
         points = self._look if self.has_nesterov else self.theta
         self._columns = [points[:, j] for j in range(self.d)]  # views: the program's inputs
@@ -239,13 +242,13 @@ class Race:
         with np.errstate(all="ignore"):
             for first in range(0, n, BLOCK):
                 last = min(n, first + BLOCK)
-                program, columns, hessian = self._program, self._columns, self.need_hessian
+                program, columns, hessian = self._evaluate, self._columns, self.need_hessian
                 lr, lr_b1, B2, lr_mu = self._rates(first, last)
                 scalar_b2 = np.ndim(B2) == 0
                 for i in range(last - first):
                     if lr_mu is not None:
                         rule.look_ahead(theta, lr_mu[i], look)
-                    out = program.run_raw(*columns)
+                    out = program(*columns)
                     for j in range(d):
                         G[:, j] = out[j]
                     g: NDArray[np.floating] = G
@@ -315,7 +318,9 @@ class Race:
         # tests run on whole blocks instead of striding over interleaved coordinates.
         d = self.d
         new = [np.ascontiguousarray(P[first + 1 : last + 1, :, j]) for j in range(d)]
-        f, *g = self.surface.compiled.value_and_gradient.run(*new)
+        if self._checks is None:
+            self._checks = Evaluator(self.surface.compiled.value_and_gradient, (BLOCK, self.K))
+        f, *g = self._checks.full(*new)
         t.loss[first:last] = f
         for j in range(d):
             t.grad[first:last, :, j] = g[j]
