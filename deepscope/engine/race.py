@@ -114,7 +114,7 @@ class Race:
     ) -> None:
         """``distance=False``: the chunks carry no distance to the nearest minimum (a
         sweep reads only points and losses, and the distances of 200 runs over 2000
-        steps cost a tenth of its time)."""
+        steps cost ~5 % of its time)."""
         if not runs:
             raise ValueError("a race needs at least one run")
         self.surface = surface
