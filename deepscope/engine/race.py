@@ -107,7 +107,8 @@ class Race:
 
     with_distance = True  # the chunks carry each run's distance to the nearest minimum
     _rate_buffers: list[Array] | None = None  # ``_rates``' tables, made at its first call
-    _checks: Evaluator | None = None  # f and ∇f of a block's points (``_settle``)
+    _checks: Evaluator | None = None  # f and ∇f of a block's points (``_settle``) …
+    _scratch: list[Array]  # … and its other buffers, made with it
 
     def __init__(
         self, surface: Surface, runs: Sequence[RunConfig], seed: int = 0, *, distance: bool = True
@@ -284,19 +285,22 @@ class Race:
         block (tables for a whole advance of 200 runs are megabytes of fresh memory)."""
         c = self.opt.c
         b, K, d = last - first, self.K, self.d
-        if self._rate_buffers is None:
+        if self._rate_buffers is None:  # four tables, and two (BLOCK, K, 1) for the products
             self._rate_buffers = [np.empty((BLOCK, K, d)) for _ in range(4)]
-        lr_buf, lr_b1_buf, b2_buf, mu_buf = (a[:b] for a in self._rate_buffers)
+            self._rate_buffers += [np.empty((BLOCK, K, 1)) for _ in range(2)]
+        lr_buf, lr_b1_buf, b2_buf, mu_buf, lr, product = (a[:b] for a in self._rate_buffers)
         rows = np.arange(self.row + first, self.row + last)
-        lr = self._lr(rows)[:, :, None] * self.active[:, None]  # (b, K, 1)
+        np.multiply(self._lr(rows)[:, :, None], self.active[:, None], out=lr)  # (b, K, 1)
         B1, B2 = self._bias_corrections(rows + 1)
         _blocks(lr, lr_buf)
-        _blocks(lr * B1, lr_b1_buf)
+        _blocks(np.multiply(lr, B1, out=product), lr_b1_buf)
         if np.ndim(B2) != 0:
             B2 = _blocks(B2, b2_buf)
         lr_mu = None
         if self.has_nesterov:
-            lr_mu = _blocks((lr * c.mu) * c.nesterov, mu_buf)
+            np.multiply(lr, c.mu, out=product)
+            product *= c.nesterov
+            lr_mu = _blocks(product, mu_buf)
         return lr_buf, lr_b1_buf, B2, lr_mu
 
     def _settle(self, t: _Tables, first: int, last: int) -> None:
@@ -315,11 +319,15 @@ class Race:
             self.theta[stopped] = self._frozen[stopped]
             P[first + 1 : last + 1, stopped] = self._frozen[stopped]
         # Coordinate by coordinate, each a contiguous (b, K) array: the program and the
-        # tests run on whole blocks instead of striding over interleaved coordinates.
-        d = self.d
-        new = [np.ascontiguousarray(P[first + 1 : last + 1, :, j]) for j in range(d)]
+        # tests run on whole blocks instead of striding over interleaved coordinates,
+        # in buffers of the race's own (each ~100 kB: see ``expressions.Evaluator``).
+        d, b = self.d, last - first
         if self._checks is None:
             self._checks = Evaluator(self.surface.compiled.value_and_gradient, (BLOCK, self.K))
+            self._scratch = [np.empty((BLOCK, self.K)) for _ in range(d + 3)]
+        *new, grad2, moved2, tmp = (a[:b] for a in self._scratch)
+        for j in range(d):
+            np.copyto(new[j], P[first + 1 : last + 1, :, j])
         f, *g = self._checks.full(*new)
         t.loss[first:last] = f
         for j in range(d):
@@ -328,18 +336,24 @@ class Race:
             t.eff[first:last, stopped] = 0.0
         inside = np.isfinite(f)
         for j in range(d):
-            inside &= np.abs(new[j] - self.center[j]) <= self.half[j]
+            np.subtract(new[j], self.center[j], out=tmp)
+            np.abs(tmp, out=tmp)
+            inside &= tmp <= self.half[j]
         bad = ~inside
         # ‖∇f‖² at rows first … last − 1 (the row before the block, then the block's but
-        # its last) and ‖θ_r − θ_r+1‖², the steps leaving them
+        # its last) and ‖θ_r − θ_r+1‖², the steps leaving them, summed over coordinates
         before = self.grad if first == 0 else t.grad[first - 1]
-        grad2 = np.zeros((last - first, self.K))
-        moved2 = np.zeros_like(grad2)
         for j in range(d):
-            grad = np.concatenate([before[None, :, j], g[j][:-1]])
-            grad2 += grad * grad
-            moved = P[first:last, :, j] - new[j]
-            moved2 += moved * moved
+            into = grad2 if j == 0 else tmp
+            np.multiply(before[:, j], before[:, j], out=into[0])
+            np.multiply(g[j][:-1], g[j][:-1], out=into[1:])
+            if j:
+                grad2 += tmp
+            into = moved2 if j == 0 else tmp
+            np.subtract(P[first:last, :, j], new[j], out=into)
+            np.multiply(into, into, out=into)
+            if j:
+                moved2 += tmp
         small = grad2 <= GRAD_TOL * GRAD_TOL
         still = moved2 <= self.step_tol * self.step_tol
         converged = small & still
