@@ -14,9 +14,10 @@ from .common import Row, paired_ms
 from .optimizers import bare_adam, faster
 
 EIGHT = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
-# Where the engine calls a run diverged (outside the surface's bound, ±42 around the
-# plotted domain): the scalar loop stops its runs there too, so it steps the same runs
-# for as long as the sweep does (with a looser bound it stepped some the sweep had stopped).
+# Where the engine calls a run diverged (outside the surface's bound: on Rosenbrock
+# −42 … 42 × −41 … 43, its plot widened ten times each side): the scalar loop stops its
+# runs there too, so it steps the same runs for as long as the sweep does (with ±1000 it
+# stepped three runs on to the end that the sweep stops at steps 2–74).
 (X_LOW, X_HIGH), (Y_LOW, Y_HIGH) = surfaces.build("rosenbrock").bound
 
 
