@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from deepscope.engine import sweep
+from deepscope.engine import surfaces, sweep
 from deepscope.protocol import SweepRequest
 from deepscope.sessions import labs
 
@@ -14,7 +14,11 @@ from .common import Row, paired_ms
 from .optimizers import bare_adam, faster
 
 EIGHT = ("gd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta", "adam", "adamw")
-BOUND = 1e3  # beyond this the scalar loop calls a run diverged (Rosenbrock's bound is ±3.5)
+# Where the engine calls a run diverged (outside the surface's bound: on Rosenbrock
+# −42 … 42 × −41 … 43, its plot widened ten times each side): the scalar loop stops its
+# runs there too, so it steps the same runs for as long as the sweep does (with ±1000 it
+# stepped three runs on to the end that the sweep stops at steps 2–74).
+(X_LOW, X_HIGH), (Y_LOW, Y_HIGH) = surfaces.build("rosenbrock").bound
 
 
 def request(steps: int, count: int) -> dict[str, object]:
@@ -35,8 +39,8 @@ def serve(payload: dict[str, object]) -> bytes:
 
 
 def scalar_run(optimizer: str, lr: float, steps: int) -> float:
-    """One run in pure Python floats, stopped once it leaves the bound (as a careful
-    student's loop would); its final f."""
+    """One run in pure Python floats, stopped once it leaves the surface's bound (as a
+    careful student's loop would, and as the engine does); its final f."""
     x, y = -1.5, 2.0
     m = [0.0, 0.0]
     v = [0.0, 0.0]
@@ -71,7 +75,7 @@ def scalar_run(optimizer: str, lr: float, steps: int) -> float:
         if optimizer == "adamw":
             x, y = x - lr * 0.01 * x, y - lr * 0.01 * y
         x, y = x - step[0], y - step[1]
-        if not (abs(x) < BOUND and abs(y) < BOUND):
+        if not (X_LOW <= x <= X_HIGH and Y_LOW <= y <= Y_HIGH):  # (False for NaN)
             return math.inf
     return (1 - x) ** 2 + 100 * (y - x * x) ** 2
 

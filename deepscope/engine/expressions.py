@@ -613,6 +613,66 @@ class Program:
         return [r[i] for i in self._outputs]
 
 
+class Evaluator:
+    """A program evaluated into buffers of its own, for inputs of one shape (a race's
+    inner loop, its checks a block at a time): the same NumPy calls on the same values,
+    so the same numbers as ``Program.run_raw``, without allocating a temporary per call
+    (for a block of a race's rows the temporaries are ~100 kB each, and glibc hands
+    such memory back to the system after every evaluation: a page fault per 4 kB at the
+    next). The parts that depend on no input are computed once, here. Like ``run_raw``
+    it leaves NumPy's error state to the caller.
+
+    An evaluator is not shared between threads (a program is: the surfaces are cached);
+    each call overwrites the buffers that the previous one returned.
+    """
+
+    def __init__(self, program: Program, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        n = len(program.variables)
+        self._values: list[Any] = program._template.copy()
+        self._outputs = program._outputs
+        self._n = n
+        varying = set(range(n))
+        r = self._values
+        # (slot, function, first argument slot, second or −1, own buffer or None)
+        self._ops: list[tuple[int, Callable[..., Array], int, int, Array | None]] = []
+        with np.errstate(all="ignore"):
+            for slot, fn, a, b in program._ops:
+                if a in varying or b in varying:
+                    varying.add(slot)
+                    out = np.empty(shape) if isinstance(fn, np.ufunc) else None
+                    self._ops.append((slot, fn, a, b, out))
+                    r[slot] = out
+                else:  # a constant
+                    r[slot] = fn(r[a]) if b < 0 else fn(r[a], r[b])
+
+    def raw(self, *values: Array) -> list[Any]:
+        """As ``Program.run_raw`` (a constant output stays a number), for inputs of
+        ``shape`` or of fewer rows (then into the buffers' first rows)."""
+        r = self._values
+        if self.shape and np.shape(values[0])[0] != self.shape[0]:
+            rows = np.shape(values[0])[0]
+            r = [v[:rows] if isinstance(v, np.ndarray) else v for v in r]  # (views)
+        r[: self._n] = values
+        for slot, fn, a, b, out in self._ops:
+            if out is None:  # (not a ufunc: it has no ``out``)
+                r[slot] = fn(r[a]) if b < 0 else fn(r[a], r[b])
+            elif b < 0:
+                fn(r[a], out=r[slot])
+            else:
+                fn(r[a], r[b], out=r[slot])
+        return [r[i] for i in self._outputs]
+
+    def full(self, *values: Array) -> list[Array]:
+        """As ``Program.run``: every output an array of the inputs' shape."""
+        out = self.raw(*values)
+        shape = np.shape(values[0])
+        for k, o in enumerate(out):
+            if not (isinstance(o, np.ndarray) and o.shape == shape):
+                out[k] = np.broadcast_to(np.asarray(o, dtype=np.float64), shape)
+        return out
+
+
 @dataclass(frozen=True)
 class Compiled:
     """f, its gradient and Hessian as trees, with programs evaluating them."""

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import optimizers
+from .expressions import Evaluator
 from .fused import FusedRule
 from .knobs import Knob, knob
 from .optimizers import Schedule
@@ -90,7 +91,7 @@ class Chunk:
     grad: Array  # (n, K, d) ∇f at each point
     step: Array  # (n, K, d) the step that led to each point
     effective_lr: Array  # (n, K, d)
-    distance: Array | None  # (n, K) to the nearest minimum
+    distance: Array | None  # (n, K) to the nearest minimum (None: none known, or not asked)
 
 
 class Race:
@@ -104,11 +105,22 @@ class Race:
     cleared), which gives the same rows as checking every step.
     """
 
-    def __init__(self, surface: Surface, runs: Sequence[RunConfig], seed: int = 0) -> None:
+    with_distance = True  # the chunks carry each run's distance to the nearest minimum
+    _rate_buffers: list[Array] | None = None  # ``_rates``' tables, made at its first call
+    _checks: Evaluator | None = None  # f and ∇f of a block's points (``_settle``) …
+    _scratch: list[Array]  # … and its other buffers, made with it
+
+    def __init__(
+        self, surface: Surface, runs: Sequence[RunConfig], seed: int = 0, *, distance: bool = True
+    ) -> None:
+        """``distance=False``: the chunks carry no distance to the nearest minimum (a
+        sweep reads only points and losses, and the distances of 200 runs over 2000
+        steps cost ~5 % of its time)."""
         if not runs:
             raise ValueError("a race needs at least one run")
         self.surface = surface
         self.runs = list(runs)
+        self.with_distance = distance  # (a class default too, as ``_rate_buffers``)
         K, d = len(runs), surface.dims
         self.K, self.d = K, d
         starts = []
@@ -165,6 +177,7 @@ class Race:
         compiled = self.surface.compiled
         self.need_hessian = self.rule.uses_newton
         self._program = compiled.derivatives if self.need_hessian else compiled.gradient
+        self._evaluate = Evaluator(self._program, (self.K,)).raw  # (into buffers of its own)
         self.has_nesterov = bool(np.any(self._nesterov & self.active))
         points = self._look if self.has_nesterov else self.theta
         self._columns = [points[:, j] for j in range(self.d)]  # views: the program's inputs
@@ -186,8 +199,12 @@ class Race:
             out[:, ks] = sched.factor(rows)[:, None]
         return out * self.lr0[:, 0]
 
+    def _bias_corrections(self, steps: NDArray[np.int64]) -> tuple[Any, Any]:
+        """(B1, B2) for the steps ``steps`` (1-based): floats, or (n, K, 1) tables."""
+        return self.opt.bias_corrections(steps)
+
     def _distance(self, points: Array) -> Array | None:
-        if self.minima.size == 0:
+        if self.minima.size == 0 or not self.with_distance:
             return None
         diff = points[..., None, :] - self.minima  # (n, K, M, d)
         out: Array = np.sqrt(np.min(np.einsum("nkmd,nkmd->nkm", diff, diff), axis=-1))
@@ -212,38 +229,32 @@ class Race:
     def advance(self, n: int) -> Chunk:
         """Step every active run ``n`` times; returns the n new rows."""
         K, d = self.K, self.d
-        c = self.opt.c
         t = _Tables(
             points=np.empty((n + 1, K, d)),
             loss=np.empty((n, K)),
             grad=np.empty((n, K, d)),
             eff=np.empty((n, K, d)),
-            lr=self._lr(np.arange(self.row, self.row + n))[:, :, None] * self.active[:, None],
         )
         t.points[0] = self.theta
-        B1, B2 = self.opt.bias_corrections(np.arange(self.row + 1, self.row + n + 1))
-        t.lr_b1 = t.lr * B1
-        scalar_b2 = np.ndim(B2) == 0
-        t.lr_mu = (t.lr * c.mu) * c.nesterov if self.has_nesterov else None
         noise = self.noise * self.rng.standard_normal((n, K, d)) if self.noisy else None
         rule = self.rule
-        theta, G, look, P = self.theta, self._g, self._look, t.points
-        lr, lr_b1, eff = t.lr, t.lr_b1, t.eff
+        theta, G, look, P, eff = self.theta, self._g, self._look, t.points, t.eff
         clipping = self.clipping
         with np.errstate(all="ignore"):
             for first in range(0, n, BLOCK):
                 last = min(n, first + BLOCK)
-                program, columns, hessian = self._program, self._columns, self.need_hessian
-                lr_mu = t.lr_mu if self.has_nesterov else None
-                for i in range(first, last):
+                program, columns, hessian = self._evaluate, self._columns, self.need_hessian
+                lr, lr_b1, B2, lr_mu = self._rates(first, last)
+                scalar_b2 = np.ndim(B2) == 0
+                for i in range(last - first):
                     if lr_mu is not None:
                         rule.look_ahead(theta, lr_mu[i], look)
-                    out = program.run_raw(*columns)
+                    out = program(*columns)
                     for j in range(d):
                         G[:, j] = out[j]
                     g: NDArray[np.floating] = G
                     if noise is not None:
-                        g = g + noise[i]
+                        g = g + noise[first + i]
                     if clipping:
                         g = optimizers.clip(g, self.clip_norm, self.clip_value)
                     step = rule.step(
@@ -252,11 +263,11 @@ class Race:
                         lr_b1[i],
                         B2 if scalar_b2 else B2[i],
                         lr[i],
-                        eff[i],
+                        eff[first + i],
                         out[d:] if hessian else None,
                     )
                     np.subtract(theta, step, out=theta)
-                    P[i + 1] = theta
+                    P[first + i + 1] = theta
                 self._settle(t, first, last)
         self.row += n
         self.loss, self.grad = t.loss[-1].copy(), t.grad[-1].copy()
@@ -265,6 +276,32 @@ class Race:
         return Chunk(
             self.row - n + 1, points[1:], t.loss, t.grad, steps, t.eff, self._distance(points[1:])
         )
+
+    def _rates(self, first: int, last: int) -> tuple[Array, Array, Any, Array | None]:
+        """lr_t, lr_t·B1_t, B2_t (a float, or a table) and lr_t·μ·nesterov (None without a
+        Nesterov run still going) for the steps first … last − 1 of ``advance``: tables
+        (last − first, K, d), each run's value repeated along d (``fused.BLOCK_WIDTH``);
+        0 for a stopped run. Made a block at a time, in buffers reused from block to
+        block (tables for a whole advance of 200 runs are megabytes of fresh memory)."""
+        c = self.opt.c
+        b, K, d = last - first, self.K, self.d
+        if self._rate_buffers is None:  # four tables, and two (BLOCK, K, 1) for the products
+            self._rate_buffers = [np.empty((BLOCK, K, d)) for _ in range(4)]
+            self._rate_buffers += [np.empty((BLOCK, K, 1)) for _ in range(2)]
+        lr_buf, lr_b1_buf, b2_buf, mu_buf, lr, product = (a[:b] for a in self._rate_buffers)
+        rows = np.arange(self.row + first, self.row + last)
+        np.multiply(self._lr(rows)[:, :, None], self.active[:, None], out=lr)  # (b, K, 1)
+        B1, B2 = self._bias_corrections(rows + 1)
+        _blocks(lr, lr_buf)
+        _blocks(np.multiply(lr, B1, out=product), lr_b1_buf)
+        if np.ndim(B2) != 0:
+            B2 = _blocks(B2, b2_buf)
+        lr_mu = None
+        if self.has_nesterov:
+            np.multiply(lr, c.mu, out=product)
+            product *= c.nesterov
+            lr_mu = _blocks(product, mu_buf)
+        return lr_buf, lr_b1_buf, B2, lr_mu
 
     def _settle(self, t: _Tables, first: int, last: int) -> None:
         """Losses, gradients and stops for the steps first … last − 1 of ``advance``.
@@ -281,19 +318,44 @@ class Race:
         if stopped.any():  # runs stopped earlier sit still (even were their step not 0)
             self.theta[stopped] = self._frozen[stopped]
             P[first + 1 : last + 1, stopped] = self._frozen[stopped]
-        new = P[first + 1 : last + 1]  # (b, K, d)
-        f, *g = self.surface.compiled.value_and_gradient.run(*(new[..., j] for j in range(self.d)))
+        # Coordinate by coordinate, each a contiguous (b, K) array: the program and the
+        # tests run on whole blocks instead of striding over interleaved coordinates,
+        # in buffers of the race's own (each ~100 kB: see ``expressions.Evaluator``).
+        d, b = self.d, last - first
+        if self._checks is None:
+            self._checks = Evaluator(self.surface.compiled.value_and_gradient, (BLOCK, self.K))
+            self._scratch = [np.empty((BLOCK, self.K)) for _ in range(d + 3)]
+        *new, grad2, moved2, tmp = (a[:b] for a in self._scratch)
+        for j in range(d):
+            np.copyto(new[j], P[first + 1 : last + 1, :, j])
+        f, *g = self._checks.full(*new)
         t.loss[first:last] = f
-        for j in range(self.d):
+        for j in range(d):
             t.grad[first:last, :, j] = g[j]
         if stopped.any():
             t.eff[first:last, stopped] = 0.0
-        bad = ~(np.isfinite(f) & np.all(np.abs(new - self.center) <= self.half, axis=-1))
+        inside = np.isfinite(f)
+        for j in range(d):
+            np.subtract(new[j], self.center[j], out=tmp)
+            np.abs(tmp, out=tmp)
+            inside &= tmp <= self.half[j]
+        bad = ~inside
+        # ‖∇f‖² at rows first … last − 1 (the row before the block, then the block's but
+        # its last) and ‖θ_r − θ_r+1‖², the steps leaving them, summed over coordinates
         before = self.grad if first == 0 else t.grad[first - 1]
-        grads = np.concatenate([before[None], t.grad[first : last - 1]])  # at rows first … last − 1
-        small = np.einsum("bkd,bkd->bk", grads, grads) <= GRAD_TOL * GRAD_TOL
-        moved = P[first:last] - new
-        still = np.einsum("bkd,bkd->bk", moved, moved) <= self.step_tol * self.step_tol
+        for j in range(d):
+            into = grad2 if j == 0 else tmp
+            np.multiply(before[:, j], before[:, j], out=into[0])
+            np.multiply(g[j][:-1], g[j][:-1], out=into[1:])
+            if j:
+                grad2 += tmp
+            into = moved2 if j == 0 else tmp
+            np.subtract(P[first:last, :, j], new[j], out=into)
+            np.multiply(into, into, out=into)
+            if j:
+                moved2 += tmp
+        small = grad2 <= GRAD_TOL * GRAD_TOL
+        still = moved2 <= self.step_tol * self.step_tol
         converged = small & still
         events = (bad | converged) & self.active
         if not events.any():
@@ -327,27 +389,29 @@ class Race:
         t.grad[keep:end, k] = grad
         t.eff[last_step + 1 : end, k] = 0.0
         self.theta[k] = self._frozen[k] = P[keep, k]
-        self.rule.retire(k, decide=False)
-        for table in (t.lr, t.lr_b1, t.lr_mu):  # a zero learning rate from now on
-            if table is not None:
-                table[end:, k] = 0.0
+        self.rule.retire(k, decide=False)  # (and a zero learning rate from the next block)
 
     @property
     def finished(self) -> bool:
         return not self.active.any()
 
 
+def _blocks(table: Array, out: Array) -> Array:
+    """An (n, K, 1) table into ``out`` (n, K, d), its column repeated (a column at a time:
+    faster than ``np.repeat``)."""
+    for j in range(out.shape[-1]):
+        out[..., j] = table[..., 0]
+    return out
+
+
 @dataclass
 class _Tables:
-    """One ``advance``: its rows so far, and the per-step learning-rate tables (n, K, 1)."""
+    """One ``advance``: its rows so far."""
 
     points: Array  # (n + 1, K, d): index 0 is where the advance started
     loss: Array
     grad: Array
     eff: Array
-    lr: Array
-    lr_b1: Array = field(default_factory=lambda: np.empty(0))
-    lr_mu: Array | None = None
 
 
 @dataclass

@@ -160,7 +160,7 @@ class Sweep:
         self.runs = [
             replace(run, hyper={**run.hyper, "lr": float(lr)}) for run in runs for lr in self.lrs
         ]
-        self.race = Race(surface, self.runs, seed)
+        self.race = Race(surface, self.runs, seed, distance=False)
         K = len(self.runs)
         self.gap = self._gap(self.race.loss)  # f − f* at each run's current point
         self.reached = np.full(K, -1, dtype=np.int64)  # first step below the tolerance

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from deepscope.engine.expressions import (
     MAX_LENGTH,
+    Evaluator,
     ExpressionError,
     compile_expression,
     parse,
@@ -139,6 +140,28 @@ def test_constant_outputs_broadcast() -> None:
     gx, gy = c.gradient(np.zeros((3, 4)), np.zeros((3, 4)))
     assert gx.shape == gy.shape == (3, 4)
     assert np.all(gx == 1) and np.all(gy == 2)
+
+
+@pytest.mark.parametrize("text", [*CASES, "sign(x)*y + abs(y)", "x + 2*y", "3 + 0*x"])
+def test_an_evaluator_gives_the_programs_numbers(text: str) -> None:
+    """Into its own buffers, for the full shape and for fewer rows, call after call:
+    every output the program's to the last bit (a constant output stays a number)."""
+    c = compile_expression(text)
+    rng = np.random.default_rng(7)
+    for program in (c.value_and_gradient, c.derivatives):
+        evaluator = Evaluator(program, (6, 5))
+        for rows in (6, 2, 6, 1):
+            x, y = rng.uniform(-2.0, 2.0, (2, rows, 5))
+            with np.errstate(all="ignore"):
+                want, raw = program.run(x, y), program.run_raw(x, y)
+                got_raw = [np.copy(o) for o in evaluator.raw(x, y)]
+                got = evaluator.full(x, y)
+            for a, b in zip(raw, got_raw, strict=True):
+                assert np.shape(a) == np.shape(b)
+                np.testing.assert_array_equal(a, b)
+            for a, b in zip(want, got, strict=True):
+                assert b.shape == (rows, 5)
+                np.testing.assert_array_equal(a, b)
 
 
 # Random expression trees: the symbolic gradient always matches centred differences.

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from deepscope.engine import surfaces
+from deepscope.engine.optimizers import Schedule
 from deepscope.engine.race import Race, RunConfig, descend
 
 
@@ -137,3 +138,39 @@ def test_parts_of_the_rule_are_dropped_when_their_runs_stop() -> None:
         alone = descend(s, [run], 300)[0]
         np.testing.assert_array_equal(res.points, alone.points)
         np.testing.assert_array_equal(res.effective_lr, alone.effective_lr)
+
+
+def test_chunks_across_check_blocks_match_each_run_alone() -> None:
+    """Learning rates, bias corrections and look-aheads are tabled a check block at a
+    time: advances of any length, crossing blocks, with runs stopping inside them (GD
+    diverges, Newton converges), give every run the rows it gets alone, without the
+    distances too."""
+    s = surfaces.build("rosenbrock")
+    runs = [
+        RunConfig("gd", {"lr": 0.1}),
+        RunConfig("newton"),
+        RunConfig("nesterov", {"lr": 0.001}, schedule=Schedule("cosine", period=150)),
+        RunConfig("adam", {"lr": 0.05}, schedule=Schedule("step", step_size=40)),
+        RunConfig("adadelta", {"lr": 2.0}),
+    ]
+    for distance in (True, False):
+        race = Race(s, runs, distance=distance)
+        chunks = [race.initial()] + [race.advance(n) for n in (1, 63, 64, 65, 7)]
+        assert race.status[:2] == ["diverged", "converged"]
+        for k, run in enumerate(runs):
+            alone = descend(s, [run], 200)[0]
+            rows = alone.points.shape[0]
+            for name, mine in (
+                ("points", alone.points),
+                ("loss", alone.loss),
+                ("grad", alone.grad),
+                ("step", alone.step),
+                ("effective_lr", alone.effective_lr),
+            ):
+                got = np.concatenate([getattr(c, name) for c in chunks])[:rows, k]
+                np.testing.assert_array_equal(got, mine, err_msg=f"{run.optimizer} {name}")
+            if distance:
+                got = np.concatenate([c.distance for c in chunks])[:rows, k]
+                np.testing.assert_array_equal(got, alone.distance)
+            else:
+                assert all(c.distance is None for c in chunks)
