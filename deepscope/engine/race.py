@@ -13,9 +13,11 @@ effective learning rate that led from θ_{r−1} to θ_r (zero for the start).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -24,7 +26,7 @@ from numpy.typing import NDArray
 from . import optimizers
 from .fused import FusedRule
 from .knobs import Knob, knob
-from .optimizers import Schedule
+from .optimizers import Coefficients, Schedule
 from .surfaces import Surface
 
 Array = NDArray[np.float64]
@@ -186,6 +188,15 @@ class Race:
             out[:, ks] = sched.factor(rows)[:, None]
         return out * self.lr0[:, 0]
 
+    def _bias_corrections(self, steps: NDArray[np.int64]) -> tuple[Any, Any]:
+        """(B1, B2) for the steps ``steps`` (1-based): floats, or (n, K, 1) tables."""
+        return self.opt.bias_corrections(steps)
+
+    def _noise(self, n: int) -> Array:
+        """The gradient noise of the next n steps, (n, K, d), from the race's own stream."""
+        out: Array = self.noise * self.rng.standard_normal((n, self.K, self.d))
+        return out
+
     def _distance(self, points: Array) -> Array | None:
         if self.minima.size == 0:
             return None
@@ -221,11 +232,11 @@ class Race:
             lr=self._lr(np.arange(self.row, self.row + n))[:, :, None] * self.active[:, None],
         )
         t.points[0] = self.theta
-        B1, B2 = self.opt.bias_corrections(np.arange(self.row + 1, self.row + n + 1))
+        B1, B2 = self._bias_corrections(np.arange(self.row + 1, self.row + n + 1))
         t.lr_b1 = t.lr * B1
         scalar_b2 = np.ndim(B2) == 0
         t.lr_mu = (t.lr * c.mu) * c.nesterov if self.has_nesterov else None
-        noise = self.noise * self.rng.standard_normal((n, K, d)) if self.noisy else None
+        noise = self._noise(n) if self.noisy else None
         rule = self.rule
         theta, G, look, P = self.theta, self._g, self._look, t.points
         lr, lr_b1, eff = t.lr, t.lr_b1, t.eff
@@ -336,6 +347,35 @@ class Race:
     def finished(self) -> bool:
         return not self.active.any()
 
+    # --- stepping together with other races --------------------------------------
+
+    def share_key(self) -> tuple[Any, ...] | None:
+        """Races with equal keys step together (``advance_together``), each getting to the
+        last bit what it gets alone; None while this one cannot share.
+
+        The key holds what a step of the race reads or decides for all its rows at once:
+        the surface (its parsed formula — so a typed surface's spelling does not matter —,
+        its window and its minima), and which optional parts the step takes (the rule's
+        parts, Nesterov's look-ahead, noise, clipping by norm and by value). Equal keys
+        make the stacked step the very same sequence of element-wise operations for
+        every row. A Newton run cannot share while it runs: its 2-D solve takes the
+        closed form only when *every* row's Hessian is regular, so another race's
+        singular Hessian would change its numbers (it joins once Newton has stopped).
+        """
+        if self.need_hessian:
+            return None
+        return (self._surface_key, self.has_nesterov, self.noisy, self._clips, self.rule.parts())
+
+    @cached_property
+    def _surface_key(self) -> str:
+        s = self.surface
+        minima = tuple(c.point for c in s.minima)
+        return repr((s.compiled.f, s.compiled.variables, s.domain, minima))
+
+    @cached_property
+    def _clips(self) -> tuple[bool, bool]:
+        return bool(np.isfinite(self.clip_norm).any()), bool(np.isfinite(self.clip_value).any())
+
 
 @dataclass
 class _Tables:
@@ -348,6 +388,174 @@ class _Tables:
     lr: Array
     lr_b1: Array = field(default_factory=lambda: np.empty(0))
     lr_mu: Array | None = None
+
+
+def advance_together(races: Sequence[Race], n: int) -> list[Chunk]:
+    """Advance every race n steps; races with equal ``share_key`` as one stacked race (one
+    array program for all their runs), the others alone. Each race gets exactly the
+    chunk and the state ``race.advance(n)`` would give it: its own rows, schedules, bias
+    corrections, noise stream, look-ahead and stops.
+
+    The steps go a check block (``BLOCK``) at a time — as ``advance`` checks for stops —
+    and the races are grouped again before each block: a run that stops may change which
+    parts of the rule its race takes, and so which races it can share with.
+    """
+    pieces: list[list[Chunk]] = [[] for _ in races]
+    done = 0
+    while done < n:
+        b = min(BLOCK, n - done)
+        groups: dict[Any, list[int]] = {}
+        for i, r in enumerate(races):
+            key = r.share_key()
+            groups.setdefault(("alone", i) if key is None else key, []).append(i)
+        for members in groups.values():
+            if len(members) == 1:
+                chunks = [races[members[0]].advance(b)]
+            else:
+                chunks = _Stack([races[i] for i in members]).advance_members(b)
+            for i, chunk in zip(members, chunks, strict=True):
+                pieces[i].append(chunk)
+        done += b
+    return [p[0] if len(p) == 1 else _joined(p) for p in pieces]
+
+
+def _joined(chunks: Sequence[Chunk]) -> Chunk:
+    def cat(attr: str) -> Array:
+        return np.concatenate([getattr(c, attr) for c in chunks])
+
+    distance = None if chunks[0].distance is None else cat("distance")
+    return Chunk(
+        chunks[0].first_row,
+        cat("points"),
+        cat("loss"),
+        cat("grad"),
+        cat("step"),
+        cat("effective_lr"),
+        distance,
+    )
+
+
+# The rule's state, copied into the stack and back (an unused one is read-only zeros).
+_STATE = ("m", "v", "vmax", "u")
+
+
+class _Stack(Race):
+    """Several races with one share key as one race, for one advance of at most a block.
+
+    Its rows are the members' runs, one after another; every per-run array is the
+    members' stacked, the rule is rebuilt from their coefficients and state, and what a
+    race derives from its own row count (learning rates, bias corrections) or its own
+    random stream (noise) is asked of each member. ``advance_members`` writes each
+    member's new state back and returns each member's chunk.
+    """
+
+    def __init__(self, members: Sequence[Race]) -> None:  # (no Race.__init__: nothing to compute)
+        first = members[0]
+        self.members = list(members)
+        bounds = [0, *itertools.accumulate(m.K for m in members)]
+        self.slices = [slice(a, b) for a, b in itertools.pairwise(bounds)]
+        self.surface = first.surface
+        self.runs = [r for m in members for r in m.runs]
+        self.K, self.d = bounds[-1], first.d
+
+        def cat(attr: str) -> Any:
+            return np.concatenate([getattr(m, attr) for m in members])
+
+        self.theta = cat("theta")
+        columns = {
+            f.name: np.concatenate([np.asarray(getattr(m.opt.c, f.name)) for m in members])
+            for f in fields(optimizers.Coefficients)
+        }
+        self.opt = optimizers.Optimizer(
+            "+".join(m.opt.name for m in members), Coefficients(**columns)
+        )
+        self.rule = FusedRule(self.opt.c, (self.K, self.d))
+        self.active = cat("active")
+        for k in np.flatnonzero(~self.active):
+            self.rule.retire(int(k), decide=False)
+        for name in _STATE:
+            mine = getattr(self.rule, name)
+            if mine.flags.writeable:
+                np.concatenate([getattr(m.rule, name) for m in members], out=mine)
+        self.rule.decide()
+        self.lr0 = cat("lr0")
+        self.clip_norm, self.clip_value = cat("clip_norm"), cat("clip_value")
+        self.clipping = first.clipping
+        self.noise = cat("noise")
+        self.noisy = first.noisy
+        self.center, self.half, self.step_tol = first.center, first.half, first.step_tol
+        self.minima = first.minima
+        self._look = np.empty_like(self.theta)
+        self._frozen = cat("_frozen")
+        self._g = np.empty_like(self.theta)
+        self._nesterov = cat("_nesterov")
+        self.status = [s for m in members for s in m.status]
+        self.stopped_at = [s for m in members for s in m.stopped_at]
+        self.row = 0  # (the members' rows differ: each is asked for its own tables)
+        self.loss, self.grad = cat("loss"), cat("grad")
+        self._choose_kernel()
+
+    def _lr(self, rows: NDArray[np.int64]) -> Array:
+        return np.concatenate([m._lr(rows + m.row) for m in self.members], axis=1)
+
+    def _bias_corrections(self, steps: NDArray[np.int64]) -> tuple[Any, Any]:
+        tables = [m._bias_corrections(steps + m.row) for m in self.members]
+
+        def stacked(j: int) -> Any:
+            parts = [t[j] for t in tables]
+            if all(np.ndim(p) == 0 for p in parts):  # (1.0: no run of any member corrects)
+                return parts[0]
+            return np.concatenate(
+                [
+                    np.broadcast_to(p, (steps.size, m.K, 1))
+                    for p, m in zip(parts, self.members, strict=True)
+                ],
+                axis=1,
+            )
+
+        return stacked(0), stacked(1)
+
+    def _noise(self, n: int) -> Array:
+        return np.concatenate([m._noise(n) for m in self.members], axis=1)
+
+    def advance_members(self, n: int) -> list[Chunk]:
+        """``advance(n)`` (n ≤ BLOCK) for every member: its state written back, its chunk."""
+        assert n <= BLOCK
+        chunk = self.advance(n)
+        out = []
+        for m, s in zip(self.members, self.slices, strict=True):
+            m.theta[...] = self.theta[s]
+            m._frozen[...] = self._frozen[s]
+            for name in _STATE:
+                theirs = getattr(m.rule, name)
+                if theirs.flags.writeable:
+                    theirs[...] = getattr(self.rule, name)[s]
+            stopped = np.flatnonzero(m.active & ~self.active[s])
+            for k in stopped:
+                i = s.start + int(k)
+                m.status[k] = self.status[i]
+                at = self.stopped_at[i]
+                assert at is not None
+                m.stopped_at[k] = m.row + at  # (the stack counts its rows from 0)
+                m.active[k] = False
+                m.rule.retire(int(k), decide=False)
+            if stopped.size:
+                m.rule.decide()
+                m._choose_kernel()
+            distance = None if chunk.distance is None else chunk.distance[:, s]
+            mine = Chunk(
+                m.row + 1,
+                chunk.points[:, s],
+                chunk.loss[:, s],
+                chunk.grad[:, s],
+                chunk.step[:, s],
+                chunk.effective_lr[:, s],
+                distance,
+            )
+            m.row += n
+            m.loss, m.grad = mine.loss[-1].copy(), mine.grad[-1].copy()
+            out.append(mine)
+        return out
 
 
 @dataclass
