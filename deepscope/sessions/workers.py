@@ -36,7 +36,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
 
 from ..engine.text import Text
 from ..protocol import LabName
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from .runners import DescendRunner, Output, Runner
 
 log = logging.getLogger("deepscope.workers")
+_T = TypeVar("_T")
 
 _SPAWN = mp.get_context("spawn")  # a fresh interpreter: no inherited threads or locks
 # A worker's BLAS runs on one thread: the workers are one a core already, and BLAS threads
@@ -161,7 +164,7 @@ class FrameHandler:
         if source is None:
             return LabError("the run to copy is gone")
         try:
-            self.runners[sid] = copy.deepcopy(source)
+            self.runners[sid] = copy_keeping_views(source)
         except Exception:
             log.exception("session %s: copying %s's run failed", sid, source_sid)
             return LabError("the run could not be copied")
@@ -260,6 +263,67 @@ class FrameHandler:
             (time.process_time() - cpu) * 1e3,
             out.reason_text,
         )
+
+
+def copy_keeping_views(obj: _T) -> _T:
+    """A deep copy in which arrays that share memory in ``obj`` share it in the copy too.
+
+    ``copy.deepcopy`` copies a NumPy view on its own, as a new array: a race's coordinate
+    columns (the surface program's inputs) would no longer be views of its copied points,
+    nor a network's W and b views of its copied parameter vector — the copy would compute
+    its gradients from the numbers frozen at the copy, and a class's explorer would see
+    another run than the teacher's. Here each view is made again over its base's copy
+    (same offset, shape and strides); read-only arrays (an unused state's broadcast
+    zeros) are shared, not copied.
+    """
+    memo: dict[int, Any] = {}
+    groups: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+    for a in _arrays(obj):
+        if not a.flags.writeable:
+            memo[id(a)] = a
+            continue
+        root = a
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if root is not a:
+            groups.setdefault(id(root), (root, []))[1].append(a)
+    for root, views in groups.values():
+        if not root.flags.c_contiguous or root.dtype.hasobject:
+            continue  # (never in a lab's state: deepcopy copies these views on their own)
+        copied = memo.get(id(root))
+        if copied is None:
+            copied = memo[id(root)] = root.copy()
+        start = root.__array_interface__["data"][0]
+        for v in views:
+            offset = v.__array_interface__["data"][0] - start
+            memo[id(v)] = np.ndarray(v.shape, v.dtype, copied, offset, v.strides)
+    return copy.deepcopy(obj, memo)
+
+
+def _arrays(obj: Any) -> list[np.ndarray]:
+    """Every NumPy array reachable from ``obj`` through attributes, slots and containers."""
+    found: list[np.ndarray] = []
+    seen: set[int] = set()
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen or isinstance(x, str | bytes | int | float | complex | type | None):
+            continue
+        seen.add(id(x))
+        if isinstance(x, np.ndarray):
+            found.append(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list | tuple | set | frozenset):
+            stack.extend(x)
+        else:
+            stack.extend(getattr(x, "__dict__", {}).values())
+            for cls in type(x).__mro__:
+                slots = getattr(cls, "__slots__", ())
+                for name in (slots,) if isinstance(slots, str) else slots:
+                    if hasattr(x, name):
+                        stack.append(getattr(x, name))
+    return found
 
 
 def _found(table: Any) -> Callable[[str], Any] | None:
