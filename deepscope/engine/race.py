@@ -165,6 +165,7 @@ class Race:
         """What each step evaluates, for the runs still going: the Hessian only while a
         Newton run is, the gradient at a look-ahead point only while a Nesterov run is."""
         compiled = self.surface.compiled
+        self._key: tuple[Any, ...] | None = None  # (share_key's, worked out when asked)
         self.need_hessian = self.rule.uses_newton
         self._program = compiled.derivatives if self.need_hessian else compiled.gradient
         self.has_nesterov = bool(np.any(self._nesterov & self.active))
@@ -364,13 +365,27 @@ class Race:
         """
         if self.need_hessian:
             return None
-        return (self._surface_key, self.has_nesterov, self.noisy, self._clips, self.rule.parts())
+        if self._key is None:  # (cleared whenever the rule decides its parts again)
+            self._key = (
+                self._surface_key,
+                self.has_nesterov,
+                self.noisy,
+                self._clips,
+                self.rule.parts(),
+            )
+        return self._key
 
     @cached_property
     def _surface_key(self) -> str:
         s = self.surface
         minima = tuple(c.point for c in s.minima)
         return repr((s.compiled.f, s.compiled.variables, s.domain, minima))
+
+    @cached_property
+    def _coefficients(self) -> Array:
+        """The runs' coefficients as one (K, fields) matrix, to stack races by."""
+        c = self.opt.c
+        return np.hstack([np.asarray(getattr(c, f.name), dtype=np.float64) for f in _FIELDS])
 
     @cached_property
     def _clips(self) -> tuple[bool, bool]:
@@ -390,7 +405,57 @@ class _Tables:
     lr_mu: Array | None = None
 
 
-def advance_together(races: Sequence[Race], n: int) -> list[Chunk]:
+class Stacks:
+    """The stacked races of recent ``advance_together`` calls, kept so that the same races
+    asked for together again (a class whose students all ask in every round trip) are
+    stepped by the same stack, not one built anew; ``round_done`` after each round of
+    calls drops the stacks unused for ``KEEP_ROUNDS`` rounds (and the races they hold).
+
+    Building a stack costs about as much as stepping three races alone at a few steps a
+    frame (the rule's set-up: measured 2026-12-02, two races a frame, two steps each, were
+    35 % slower stacked anew than alone, three even, five 35 % faster, ten 2× — and a stack
+    kept from the last round trip 40 % faster already for three), so a new stack is built
+    for at least ``least`` races; fewer step alone unless their stack is kept.
+    """
+
+    KEEP_ROUNDS = 2
+
+    def __init__(self, least: int = 3) -> None:
+        self.least = least
+        self._stacks: dict[tuple[int, ...], tuple[_Stack, int]] = {}  # (stack, round used)
+        self.round = 0
+        self.built = self.reused = 0
+
+    def get(self, members: Sequence[Race]) -> _Stack | None:
+        key = tuple(id(m) for m in members)  # (a kept stack holds its races: ids stay theirs)
+        found = self._stacks.get(key)
+        if found is not None and found[0].current(members):
+            stack = found[0]
+            self.reused += 1
+        elif len(members) >= self.least:
+            stack = _Stack(members)
+            self.built += 1
+        else:
+            return None
+        self._stacks[key] = (stack, self.round)
+        return stack
+
+    def round_done(self) -> None:
+        self.round += 1
+        oldest = self.round - self.KEEP_ROUNDS
+        self._stacks = {k: v for k, v in self._stacks.items() if v[1] >= oldest}
+
+
+@dataclass
+class Together:
+    """What ``advance_together`` gives each race: its chunk, and how many races (itself
+    included) were stepped as one stack with it (1: alone; in its first check block)."""
+
+    chunks: list[Chunk]
+    stacked: list[int]
+
+
+def advance_together(races: Sequence[Race], n: int, stacks: Stacks | None = None) -> Together:
     """Advance every race n steps; races with equal ``share_key`` as one stacked race (one
     array program for all their runs), the others alone. Each race gets exactly the
     chunk and the state ``race.advance(n)`` would give it: its own rows, schedules, bias
@@ -398,9 +463,12 @@ def advance_together(races: Sequence[Race], n: int) -> list[Chunk]:
 
     The steps go a check block (``BLOCK``) at a time — as ``advance`` checks for stops —
     and the races are grouped again before each block: a run that stops may change which
-    parts of the rule its race takes, and so which races it can share with.
+    parts of the rule its race takes, and so which races it can share with. ``stacks``
+    keeps the stacks for the next call, and builds a new one only for at least
+    ``stacks.least`` races (without it, for any two).
     """
     pieces: list[list[Chunk]] = [[] for _ in races]
+    stacked = [0] * len(races)
     done = 0
     while done < n:
         b = min(BLOCK, n - done)
@@ -409,14 +477,16 @@ def advance_together(races: Sequence[Race], n: int) -> list[Chunk]:
             key = r.share_key()
             groups.setdefault(("alone", i) if key is None else key, []).append(i)
         for members in groups.values():
-            if len(members) == 1:
-                chunks = [races[members[0]].advance(b)]
-            else:
-                chunks = _Stack([races[i] for i in members]).advance_members(b)
+            group = [races[i] for i in members]
+            stack = None
+            if len(group) > 1:
+                stack = _Stack(group) if stacks is None else stacks.get(group)
+            chunks = [r.advance(b) for r in group] if stack is None else stack.advance_members(b)
             for i, chunk in zip(members, chunks, strict=True):
                 pieces[i].append(chunk)
+                stacked[i] = stacked[i] or (1 if stack is None else len(group))
         done += b
-    return [p[0] if len(p) == 1 else _joined(p) for p in pieces]
+    return Together([p[0] if len(p) == 1 else _joined(p) for p in pieces], stacked)
 
 
 def _joined(chunks: Sequence[Chunk]) -> Chunk:
@@ -437,6 +507,7 @@ def _joined(chunks: Sequence[Chunk]) -> Chunk:
 
 # The rule's state, copied into the stack and back (an unused one is read-only zeros).
 _STATE = ("m", "v", "vmax", "u")
+_FIELDS = fields(Coefficients)
 
 
 class _Stack(Race):
@@ -462,13 +533,9 @@ class _Stack(Race):
             return np.concatenate([getattr(m, attr) for m in members])
 
         self.theta = cat("theta")
-        columns = {
-            f.name: np.concatenate([np.asarray(getattr(m.opt.c, f.name)) for m in members])
-            for f in fields(optimizers.Coefficients)
-        }
-        self.opt = optimizers.Optimizer(
-            "+".join(m.opt.name for m in members), Coefficients(**columns)
-        )
+        matrix = np.concatenate([m._coefficients for m in members])
+        columns = {f.name: matrix[:, j : j + 1] for j, f in enumerate(_FIELDS)}
+        self.opt = optimizers.Optimizer("stack", Coefficients(**columns))
         self.rule = FusedRule(self.opt.c, (self.K, self.d))
         self.active = cat("active")
         for k in np.flatnonzero(~self.active):
@@ -491,29 +558,43 @@ class _Stack(Race):
         self._nesterov = cat("_nesterov")
         self.status = [s for m in members for s in m.status]
         self.stopped_at = [s for m in members for s in m.stopped_at]
-        self.row = 0  # (the members' rows differ: each is asked for its own tables)
+        groups: dict[Schedule, list[int]] = {}
+        for row, run in enumerate(self.runs):
+            groups.setdefault(run.schedule, []).append(row)
+        self._schedule_groups = {sched: np.array(ks) for sched, ks in groups.items()}
         self.loss, self.grad = cat("loss"), cat("grad")
         self._choose_kernel()
+        self._written: list[int] | None = None  # the members' rows it last wrote back
+        self._start()
+
+    def _start(self) -> None:
+        """Before an advance: the stack counts its rows from 0, each run's own row in
+        ``_rows`` (for its learning rate and bias corrections)."""
+        self.row = 0
+        self._rows = np.concatenate([np.full(m.K, m.row) for m in self.members])
+
+    def current(self, members: Sequence[Race]) -> bool:
+        """Whether this stack still holds these races' state as they are (the same races,
+        none stepped since this stack wrote them back): then it can step them again without
+        being built anew."""
+        written = self._written
+        return (
+            written is not None
+            and len(members) == len(self.members)
+            and all(a is b for a, b in zip(members, self.members, strict=True))
+            and all(m.row == r for m, r in zip(members, written, strict=True))
+        )
 
     def _lr(self, rows: NDArray[np.int64]) -> Array:
-        return np.concatenate([m._lr(rows + m.row) for m in self.members], axis=1)
+        """As ``Race._lr``, each run at its own race's row (the same element-wise factor)."""
+        steps = rows[:, None] + self._rows
+        out = np.empty((rows.size, self.K))
+        for sched, ks in self._schedule_groups.items():
+            out[:, ks] = sched.factor(steps[:, ks])
+        return out * self.lr0[:, 0]
 
     def _bias_corrections(self, steps: NDArray[np.int64]) -> tuple[Any, Any]:
-        tables = [m._bias_corrections(steps + m.row) for m in self.members]
-
-        def stacked(j: int) -> Any:
-            parts = [t[j] for t in tables]
-            if all(np.ndim(p) == 0 for p in parts):  # (1.0: no run of any member corrects)
-                return parts[0]
-            return np.concatenate(
-                [
-                    np.broadcast_to(p, (steps.size, m.K, 1))
-                    for p, m in zip(parts, self.members, strict=True)
-                ],
-                axis=1,
-            )
-
-        return stacked(0), stacked(1)
+        return self.opt.bias_corrections_per_run(steps[:, None] + self._rows)
 
     def _noise(self, n: int) -> Array:
         return np.concatenate([m._noise(n) for m in self.members], axis=1)
@@ -521,6 +602,9 @@ class _Stack(Race):
     def advance_members(self, n: int) -> list[Chunk]:
         """``advance(n)`` (n ≤ BLOCK) for every member: its state written back, its chunk."""
         assert n <= BLOCK
+        if self.row:  # (stepped before: its rows count from 0 again)
+            self._start()
+        self._written = None  # (until every member has its state back)
         chunk = self.advance(n)
         out = []
         for m, s in zip(self.members, self.slices, strict=True):
@@ -555,6 +639,7 @@ class _Stack(Race):
             m.row += n
             m.loss, m.grad = mine.loss[-1].copy(), mine.grad[-1].copy()
             out.append(mine)
+        self._written = [m.row for m in self.members]
         return out
 
 

@@ -161,13 +161,16 @@ class DescendRunner(Runner):
         return self._output(self._data(chunk, _wired([chunk])))
 
     @staticmethod
-    def advance_together(runners: Sequence[DescendRunner], n: int) -> list[Output]:
+    def advance_together(
+        runners: Sequence[DescendRunner], n: int, stacks: race.Stacks | None = None
+    ) -> tuple[list[Output], list[int]]:
         """``advance(n)`` for runners of one share key, their runs stepped as one race and
-        rounded for the wire together: each output is the one it gets alone."""
-        chunks = race.advance_together([r.race for r in runners], runners[0].steps(n))
-        points, loss, grad, eff, dist = _wired(chunks)
+        rounded for the wire together: each output is the one it gets alone; and for each,
+        how many races were stepped as one with it (``race.Together.stacked``)."""
+        stepped = race.advance_together([r.race for r in runners], runners[0].steps(n), stacks)
+        points, loss, grad, eff, dist = _wired(stepped.chunks)
         out, first = [], 0
-        for runner, chunk in zip(runners, chunks, strict=True):
+        for runner, chunk in zip(runners, stepped.chunks, strict=True):
             rows = slice(first, first + runner.race.K)
             first = rows.stop
             mine = (
@@ -178,7 +181,7 @@ class DescendRunner(Runner):
                 None if dist is None else dist[rows],
             )
             out.append(runner._output(runner._data(chunk, mine)))
-        return out
+        return out, stepped.stacked
 
     def _output(self, data: dict[str, Any]) -> Output:
         out = Output(self.race.row, data)

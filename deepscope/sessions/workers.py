@@ -114,7 +114,10 @@ class FrameHandler:
     """The runners of the sessions placed on one frame worker, and what they are asked."""
 
     def __init__(self) -> None:
+        from ..engine.race import Stacks
+
         self.runners: dict[str, Runner] = {}
+        self.stacks = Stacks()  # the stacked races of the last round trips, for reuse
 
     def handle(self, batch: list[tuple[Any, ...]]) -> list[tuple[int, Any]]:
         """Requests in order: ("start", sid, token, message, table) | ("advance", sid,
@@ -149,6 +152,7 @@ class FrameHandler:
                 continue
             replies.append((token, self._framed(sid, "start", partial(self._start, request))))
         replies += self._advances(advances)
+        self.stacks.round_done()
         return replies
 
     def _start(self, request: tuple[Any, ...]) -> Output:
@@ -206,13 +210,13 @@ class FrameHandler:
     def _together(
         self, members: list[tuple[str, int, DescendRunner]], n: int
     ) -> list[tuple[int, Any]]:
-        """One array program for several sessions' races; each gets its own frame, and an
-        equal share of the time."""
+        """Several sessions' races of one share key as one array program; each gets its own
+        frame, and an equal share of the time."""
         from .runners import DescendRunner
 
         wall, cpu = time.perf_counter(), time.process_time()
         try:
-            outs = DescendRunner.advance_together([m[2] for m in members], n)
+            outs, stacked = DescendRunner.advance_together([m[2] for m in members], n, self.stacks)
             encoded = [dumps(out.data) for out in outs]
         except Exception:
             log.exception("sessions %s: stepping together failed", ", ".join(m[0] for m in members))
@@ -220,7 +224,8 @@ class FrameHandler:
         share = len(members)
         wall_ms = (time.perf_counter() - wall) * 1e3 / share
         cpu_ms = (time.process_time() - cpu) * 1e3 / share
-        rows = sum(m[2].race.K for m in members)
+        # (one share key: all in one stack, or — too few for a new stack — each alone)
+        rows = sum(m[2].race.K for m in members) if stacked[0] > 1 else 0
         return [
             (
                 token,
@@ -232,12 +237,12 @@ class FrameHandler:
                     round(wall_ms, 2),
                     cpu_ms,
                     out.reason_text,
-                    together=share,
+                    together=together,
                     program_rows=rows if i == 0 else 0,
                 ),
             )
-            for i, ((_, token, _), out, data_json) in enumerate(
-                zip(members, outs, encoded, strict=True)
+            for i, ((_, token, _), out, data_json, together) in enumerate(
+                zip(members, outs, encoded, stacked, strict=True)
             )
         ]
 

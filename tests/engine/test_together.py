@@ -64,7 +64,7 @@ def run_both(
     alone, together = make(), make()
     for n in advances:
         expected = [r.advance(n) for r in alone]
-        got = race.advance_together(together, n)
+        got = race.advance_together(together, n).chunks
         for a, b in zip(expected, got, strict=True):
             assert_same(a, b)
     for a, b in zip(alone, together, strict=True):
@@ -186,7 +186,7 @@ def test_newton_steps_alone_while_it_runs_then_joins() -> None:
 
     probe = make()
     assert probe[0].share_key() is None and probe[1].share_key() is not None
-    alone, together = run_both(make, (1, 2, 5, 70, 3))
+    _, together = run_both(make, (1, 2, 5, 70, 3))
     assert together[0].status[0] == "converged"  # Newton stopped, and dropped out
     assert together[0].share_key() is not None
     assert together[0].share_key() == together[2].share_key()
@@ -217,7 +217,7 @@ def test_sessions_join_leave_pause_and_reset_mid_batch() -> None:
         if tick == 6:
             alone[2], together[2] = fresh(2), fresh(2)  # resets
         playing = [i for i in together if i == 0 or rng.random() < 0.6]  # the rest pause
-        got = race.advance_together([together[i] for i in playing], 4)
+        got = race.advance_together([together[i] for i in playing], 4).chunks
         for i, chunk in zip(playing, got, strict=True):
             assert_same(alone[i].advance(4), chunk)
     for i in alone:
@@ -228,7 +228,7 @@ def test_one_race_over_several_blocks_is_its_advance() -> None:
     s = surfaces.build("himmelblau")
     runs = [RunConfig("rmsprop", {"lr": 0.01}, noise=0.3), RunConfig("adadelta")]
     a, b = Race(s, runs, seed=4), Race(s, runs, seed=4)
-    assert_same(a.advance(300), race.advance_together([b], 300)[0])
+    assert_same(a.advance(300), race.advance_together([b], 300).chunks[0])
     assert_same_race(a, b)
 
 
@@ -273,3 +273,39 @@ def test_what_shares_a_key() -> None:
         RunConfig("gd"),
     )  # another window: another divergence bound
     assert key(rosen, RunConfig("newton"), RunConfig("gd")) is None
+
+
+def test_a_kept_stack_steps_its_races_again_only_while_it_holds_their_state() -> None:
+    """``Stacks`` keeps the stack of the last round trips: the same races asked for again
+    are stepped by it; one stepped meanwhile on its own (or another race object: a new
+    configuration) makes a new stack. Two races alone do not pay for a new stack."""
+    s = surfaces.build("rosenbrock")
+
+    def make() -> list[Race]:
+        return [
+            Race(s, [RunConfig("gd", {"lr": 0.001 * (i + 1)}), RunConfig("adam")], seed=i)
+            for i in range(4)
+        ]
+
+    alone, together = make(), make()
+    stacks = race.Stacks()
+
+    def tick(ids: Sequence[int], n: int = 2) -> list[int]:
+        got = race.advance_together([together[i] for i in ids], n, stacks)
+        for i, chunk in zip(ids, got.chunks, strict=True):
+            assert_same(alone[i].advance(n), chunk)
+        stacks.round_done()
+        return got.stacked
+
+    assert tick([0, 1, 2]) == [3, 3, 3] and (stacks.built, stacks.reused) == (1, 0)
+    assert tick([0, 1, 2]) == [3, 3, 3] and (stacks.built, stacks.reused) == (1, 1)
+    assert tick([1]) == [1]  # 1 on its own: the kept stack no longer holds its state
+    assert tick([0, 1, 2]) == [3, 3, 3] and (stacks.built, stacks.reused) == (2, 1)
+    assert tick([2, 3]) == [1, 1] and stacks.built == 2  # two: not worth a new stack
+    assert tick([0, 1, 2], 5) == [3, 3, 3] and stacks.reused == 1  # (2 stepped meanwhile)
+    assert tick([0, 1, 2, 3]) == [4] * 4
+    for _ in range(race.Stacks.KEEP_ROUNDS + 1):
+        tick([3])
+    assert not stacks._stacks  # unused for that long: dropped, and the races with them
+    for a, b in zip(alone, together, strict=True):
+        assert_same_race(a, b)
