@@ -390,7 +390,7 @@ def test_a_copied_run_goes_on_exactly_as_its_source_would() -> None:
             assert a.data_json == b.data_json == expected[5 + i], (lab, i)
 
 
-def test_the_health_endpoints_counts_show_the_races_stepped_together() -> None:
+def test_the_health_counters_show_the_races_stepped_together() -> None:
     """Through a real frame worker: three students' races asked for in one round trip are
     one program of their nine runs, counted in ``/healthz`` ``frames.together``."""
 
