@@ -122,12 +122,14 @@ def class_rows(quick: bool = False) -> list[Row]:
         env = {"DEEPSCOPE_MAX_SESSIONS": str(n + 10), "DEEPSCOPE_PREWARM_PRESETS": "false"}
         with live_server(env=env) as server:
             report = asyncio.run(run_class(server, n, seconds, 2.0, 10.0, MIXES[mix]))
-            cost = health(server)["frames"]["per_frame"]
-        out.append(_class_row(n, mix, report, cost))
+            frames = health(server)["frames"]
+        out.append(_class_row(n, mix, report, frames["per_frame"], frames.get("together")))
     return out
 
 
-def _class_row(n: int, mix: str, report: Report, cost: dict[str, Any]) -> Row:
+def _class_row(
+    n: int, mix: str, report: Report, cost: dict[str, Any], together: dict[str, int] | None
+) -> Row:
     s = report.summary()
     fps, gap = s["fps_median"] or 0.0, s["frame_gap_p95_ms_median_client"] or float("inf")
     streaming = [v for lab, v in s["control_to_frame_p95_ms_by_lab"].items() if lab != "layers"]
@@ -135,6 +137,13 @@ def _class_row(n: int, mix: str, report: Report, cost: dict[str, Any]) -> Row:
     cpu = ", ".join(
         f"{lab} {c['cpu_ms']:.2f} ms · {c['bytes'] / 1e3:.1f} kB" for lab, c in cost.items()
     )
+    races = cost.get("descend", {}).get("frames") or 0
+    if together and together["programs"] and races:
+        cpu += (
+            f"; race frames stepped as one array program with others: "
+            f"{100 * together['frames'] / races:.0f} %, "
+            f"{together['frames'] / together['programs']:.1f} sessions a program"
+        )
     layers = s["control_to_frame_p95_ms_by_lab"].get("layers")
     extra = f"; layers move → first frame p95 {layers:.0f} ms" if layers is not None else ""
     if mix == "optimizer + training":

@@ -128,6 +128,13 @@ class FusedRule:
         self.uses_newton = bool(np.any(self.newton))
         self.uses_a_g = bool(np.any(self.a_g))
 
+    def parts(self) -> tuple[tuple[str, bool], ...]:
+        """Which optional parts of the rule a step takes or skips (every flag of the rule:
+        those ``decide`` sets and v's bias correction). Rules with equal parts run the
+        same sequence of element-wise operations, so their rows stacked into one rule get,
+        to the last bit, what each gets alone (``race.advance_together``)."""
+        return tuple(sorted((k, v) for k, v in vars(self).items() if isinstance(v, bool)))
+
     def retire(self, k: int, decide: bool = True) -> None:
         """Run k has stopped: from now on it is plain GD with its state cleared.
 

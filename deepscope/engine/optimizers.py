@@ -526,6 +526,21 @@ class Optimizer:
         t = np.asarray(t)
         return _bias(self.c.mu, self.c.bias1, t), _bias(self.c.beta, self.c.bias2, t)
 
+    def bias_corrections_per_run(self, t: NDArray[np.int64]) -> tuple[Coef, Coef]:
+        """``bias_corrections`` for a stack whose runs are at different steps: ``t`` is
+        (n, K), run k's steps in column k (several races stepped as one,
+        ``race.advance_together``). The same numbers as each run's own table."""
+        K = t.shape[1]
+
+        def table(beta: Coef, on: Coef) -> Coef:
+            if not np.any(on):
+                return 1.0
+            every = np.where(np.asarray(on) > 0, beta, np.nan)[:, 0]  # (as _distinct_betas)
+            return _bias_table(every, np.arange(K), t)
+
+        c = self.c
+        return table(c.mu, c.bias1), table(c.beta, c.bias2)
+
     @cached_property
     def _distinct_betas(self) -> tuple[_Distinct | None, _Distinct | None]:
         """A stack's β1 and β2 as (distinct values, each run's index), NaN where bias
@@ -552,7 +567,8 @@ def _bias(beta: Coef, on: Coef, t: Any) -> Coef:
 
 
 def _bias_table(distinct: Array, inverse: NDArray[np.intp], steps: NDArray[Any]) -> Array:
-    """(n, K, 1) table of 1/(1 − βᵗ) for steps (n, 1), from a stack's distinct β."""
+    """(n, K, 1) table of 1/(1 − βᵗ) for steps (n, 1), from a stack's distinct β (or for
+    steps (n, K), from every run's β)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = 1.0 / (1.0 - np.power(distinct, steps))  # (n, distinct)
     corr = np.where(np.isnan(distinct), 1.0, corr)

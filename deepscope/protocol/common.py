@@ -208,8 +208,10 @@ class Health(BaseModel):
         default_factory=dict,
         description=(
             "streaming labs: the frame worker processes (pids, sessions on each, round "
-            "trips and requests so far) and per lab the frames computed, the workers' CPU "
-            "milliseconds per frame and the bytes per frame"
+            "trips and requests so far), the optimizer-race frames stepped together with "
+            "other sessions' races as one array program (frames, programs, rows), and per "
+            "lab the frames computed, the workers' CPU milliseconds per frame and the bytes "
+            "per frame"
         ),
     )
     classes: dict[str, Any] = Field(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -151,30 +152,57 @@ class DescendRunner(Runner):
         labs.check_starts(self.req, surface)
         configs = [labs.run_config(r, self.req.start) for r in self.req.runs]
         self.race = race.Race(surface, configs, self.req.seed)
-        data = self._data(self.race.initial())
+        first = self.race.initial()
+        data = self._data(first, _wired([first]))
         data["surface"] = labs.surface_info(surface)
         return Output(0, data)
 
+    def steps(self, n: int) -> int:
+        """The steps an advance of n takes (at least one; none past ``steps``)."""
+        return max(1, min(n, self.req.steps - self.race.row))
+
+    def share_key(self, n: int) -> tuple[Any, ...] | None:
+        """Advances with equal keys may be stepped as one race (``advance_together``)."""
+        key = self.race.share_key()
+        return None if key is None else (key, self.steps(n))
+
     def advance(self, n: int, views: bool = False) -> Output:
-        n = max(1, min(n, self.req.steps - self.race.row))
-        chunk = self.race.advance(n)
-        out = Output(self.race.row, self._data(chunk))
+        chunk = self.race.advance(self.steps(n))
+        return self._output(self._data(chunk, _wired([chunk])))
+
+    @staticmethod
+    def advance_together(
+        runners: Sequence[DescendRunner], n: int, stacks: race.Stacks | None = None
+    ) -> tuple[list[Output], list[int]]:
+        """``advance(n)`` for runners of one share key, their runs stepped as one race and
+        rounded for the wire together: each output is the one it gets alone; and for each,
+        how many races were stepped as one with it (``race.Together.stacked``)."""
+        stepped = race.advance_together([r.race for r in runners], runners[0].steps(n), stacks)
+        points, loss, grad, eff, dist = _wired(stepped.chunks)
+        out, first = [], 0
+        for runner, chunk in zip(runners, stepped.chunks, strict=True):
+            rows = slice(first, first + runner.race.K)
+            first = rows.stop
+            mine = (
+                points[rows],
+                loss[rows],
+                grad[rows],
+                eff[rows],
+                None if dist is None else dist[rows],
+            )
+            out.append(runner._output(runner._data(chunk, mine)))
+        return out, stepped.stacked
+
+    def _output(self, data: DescendFrameData) -> Output:
+        out = Output(self.race.row, data)
         if self.race.finished:
             out.ended, out.reason = "finished", "every run has stopped"
         elif self.race.row >= self.req.steps:
             out.ended, out.reason = "finished", f"finished {self.req.steps} steps"
         return out
 
-    def _data(self, chunk: race.Chunk) -> DescendFrameData:
-        # Rounded once for every run, run-major so each run's rows are one contiguous block.
-        def runs_first(a: np.ndarray, digits: int | None) -> np.ndarray:
-            return wire(np.moveaxis(a, 1, 0), digits)
-
-        points, loss = runs_first(chunk.points, 8), runs_first(chunk.loss, None)
-        # (f to float64's digits: the chart draws f − f*, and 8 digits of f ≈ −24 made a
-        # run converging as 0.8ᵗ drop to 0 at 10⁻⁶)
-        grad, eff = runs_first(chunk.grad, 6), runs_first(chunk.effective_lr, 6)
-        dist = None if chunk.distance is None else runs_first(chunk.distance, 6)
+    def _data(self, chunk: race.Chunk, wired: Wired) -> DescendFrameData:
+        points, loss, grad, eff, dist = wired
         runs: list[DescendRunFrame] = []
         for k, run in enumerate(self.race.runs):
             stop = self.race.stopped_at[k]
@@ -195,6 +223,32 @@ class DescendRunner(Runner):
                 }
             )
         return {"first_row": chunk.first_row, "runs": runs}
+
+
+# A chunk's points, losses, gradients, effective learning rates and distances rounded for
+# the wire, run-major (K, rows, …) so that each run's rows are one contiguous block.
+Wired = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]
+
+
+def _wired(chunks: Sequence[race.Chunk]) -> Wired:
+    """The chunks' rows rounded for the wire, their runs one after another (one chunk's,
+    or several races' stepped together, rounded in one pass: the rounding is element-wise,
+    so each run's numbers are those it gets alone)."""
+
+    def runs_first(attr: str, digits: int | None) -> np.ndarray:
+        parts = [getattr(c, attr) for c in chunks]
+        a = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        return wire(np.moveaxis(a, 1, 0), digits)
+
+    # (f to float64's digits: the chart draws f − f*, and 8 digits of f ≈ −24 made a run
+    # converging as 0.8ᵗ drop to 0 at 10⁻⁶)
+    return (
+        runs_first("points", 8),
+        runs_first("loss", None),
+        runs_first("grad", 6),
+        runs_first("effective_lr", 6),
+        None if chunks[0].distance is None else runs_first("distance", 6),
+    )
 
 
 class SweepRunner(Runner):

@@ -80,6 +80,19 @@ MAX_PENDING_STEPS = 100_000
 # A dataset message carries a whole file: it may be larger than the other messages.
 UPLOAD_MESSAGE = re.compile(r'\s*\{\s*"type"\s*:\s*"dataset"')
 _ids = itertools.count(1)
+# The process's frame clock: a playing session's frames fall on its ticks (multiples of
+# the frame period from here), so every session playing at one rate asks its frame worker
+# at the same instants, the requests go in one round trip, and the races among them are
+# stepped as one array program (``workers.FrameHandler``). Unaligned, a class's 25
+# students a worker asked about half a race frame a round trip (their phases spread);
+# aligned, about 24 (a replay of a class of 100, 2026-12-02).
+_CLOCK = time.monotonic()
+
+
+def on_tick(at: float, period: float) -> float:
+    """The tick of the frame clock nearest to ``at`` (ticks every ``period`` seconds)."""
+    return _CLOCK + round((at - _CLOCK) / period) * period
+
 
 Configure = ConfigureLayers | ConfigureDescend | ConfigureTrain
 ClassMessage = (
@@ -624,7 +637,7 @@ class Session:
         while not self._interrupted(runner):
             if not await self._advance(runner, self.current.options.steps_per_frame):
                 return
-            next_at = max(next_at + period, time.monotonic() - period)
+            next_at = on_tick(max(next_at + period, time.monotonic() - period), period)
             # Wait for the next frame's time; any message wakes us to look at it.
             while (delay := next_at - time.monotonic()) > 0:
                 try:

@@ -34,8 +34,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
 
 from ..engine.text import Text
 from ..protocol import LabName
@@ -43,9 +46,10 @@ from .encode import dumps
 from .labs import InputError
 
 if TYPE_CHECKING:
-    from .runners import Runner
+    from .runners import DescendRunner, Output, Runner
 
 log = logging.getLogger("deepscope.workers")
+_T = TypeVar("_T")
 
 _SPAWN = mp.get_context("spawn")  # a fresh interpreter: no inherited threads or locks
 # A worker's BLAS runs on one thread: the workers are one a core already, and BLAS threads
@@ -70,6 +74,11 @@ class Framed:
     compute_ms: float  # wall time of the work
     cpu_ms: float  # the worker's CPU time for it
     reason_text: Text | None = None  # the reason by key, when the page shows it
+    # Stepped together with other sessions' runs as one array program: how many sessions
+    # (1: alone; the program's time is shared out equally among them), and on one frame
+    # of each such program the rows (runs) it stepped (0 on the others).
+    together: int = 1
+    program_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,10 @@ class FrameHandler:
     """The runners of the sessions placed on one frame worker, and what they are asked."""
 
     def __init__(self) -> None:
+        from ..engine.race import Stacks
+
         self.runners: dict[str, Runner] = {}
+        self.stacks = Stacks()  # the stacked races of the last round trips, for reuse
 
     def handle(self, batch: list[tuple[Any, ...]]) -> list[tuple[int, Any]]:
         """Requests in order: ("start", sid, token, message, table) | ("advance", sid,
@@ -113,66 +125,210 @@ class FrameHandler:
         uploaded dataset a training configuration names (looked up by the session), else
         None. ``fork``: sid's run becomes a copy of source's, where it stands (a class's
         explorer goes on from the teacher's step). Replies (token, Framed | Refused |
-        LabError; ``fork``: True)."""
-        from .runners import make_runner
+        LabError; ``fork``: True).
 
+        The advances wait until the end of the batch (or a request about the same session)
+        and are then stepped by ``_advances``: optimizer races that can share are stepped
+        together, as one array program."""
         replies: list[tuple[int, Any]] = []
+        advances: list[tuple[str, int, int, bool]] = []  # (sid, token, n, views)
         for request in batch:
             op, sid = request[0], request[1]
+            if op == "advance":
+                advances.append((sid, request[2], request[3], request[4]))
+                continue
+            if advances and (
+                sid in (a[0] for a in advances)
+                or (op == "fork" and request[3] in (a[0] for a in advances))
+            ):
+                replies += self._advances(advances)  # (in order, for this session)
+                advances = []
             if op == "drop":
                 self.runners.pop(sid, None)
                 continue
             token = request[2]
             if op == "fork":
-                source = self.runners.get(request[3])
-                if source is None:
-                    replies.append((token, LabError("the run to copy is gone")))
-                    continue
-                try:
-                    self.runners[sid] = copy.deepcopy(source)
-                except Exception:
-                    log.exception("session %s: copying %s's run failed", sid, request[3])
-                    replies.append((token, LabError("the run could not be copied")))
-                    continue
-                replies.append((token, True))
+                replies.append((token, self._fork(sid, request[3])))
                 continue
-            wall, cpu = time.perf_counter(), time.process_time()
-            try:
-                if op == "start":  # (a configuration that fails keeps the run before it)
-                    runner = make_runner(request[3], _found(request[4]))
-                    out = runner.start()
-                    self.runners[sid] = runner
-                else:
-                    found = self.runners.get(sid)
-                    if found is None:
-                        raise LabError("the run is gone (its worker restarted)")
-                    out = found.advance(request[3], request[4])
-                data_json = dumps(out.data)
-            except ValueError as err:  # (InputError too)
-                replies.append((token, Refused.of(err)))
-                continue
-            except LabError as err:
-                replies.append((token, err))
-                continue
-            except Exception:
-                log.exception("session %s: %s failed", sid, op)
-                replies.append((token, LabError("the lab failed")))
-                continue
-            replies.append(
-                (
-                    token,
-                    Framed(
-                        out.step,
-                        data_json,
-                        out.ended,
-                        out.reason,
-                        round((time.perf_counter() - wall) * 1e3, 2),
-                        (time.process_time() - cpu) * 1e3,
-                        out.reason_text,
-                    ),
-                )
-            )
+            replies.append((token, self._framed(sid, "start", partial(self._start, request))))
+        replies += self._advances(advances)
+        self.stacks.round_done()
         return replies
+
+    def _start(self, request: tuple[Any, ...]) -> Output:
+        from .runners import make_runner
+
+        runner = make_runner(request[3], _found(request[4]))
+        out = runner.start()
+        self.runners[request[1]] = runner  # (a configuration that fails keeps the run before)
+        return out
+
+    def _fork(self, sid: str, source_sid: str) -> Any:
+        source = self.runners.get(source_sid)
+        if source is None:
+            return LabError("the run to copy is gone")
+        try:
+            self.runners[sid] = copy_keeping_views(source)
+        except Exception:
+            log.exception("session %s: copying %s's run failed", sid, source_sid)
+            return LabError("the run could not be copied")
+        return True
+
+    def _advances(self, advances: list[tuple[str, int, int, bool]]) -> list[tuple[int, Any]]:
+        """Every advance of a batch: the optimizer races that share a key (the same surface,
+        the same parts of the rule, the same number of steps: ``DescendRunner.share_key``)
+        stepped together, everything else alone."""
+        from .runners import DescendRunner
+
+        replies: list[tuple[int, Any]] = []
+        groups: dict[Any, list[tuple[str, int, DescendRunner]]] = {}
+        for sid, token, n, views in advances:
+            runner = self.runners.get(sid)
+            key = runner.share_key(n) if isinstance(runner, DescendRunner) else None
+            if key is None:
+                work = partial(self._advance, sid, n, views)
+                replies.append((token, self._framed(sid, "advance", work)))
+            else:
+                assert isinstance(runner, DescendRunner)
+                groups.setdefault(key, []).append((sid, token, runner))
+        for (_, steps), members in groups.items():
+            if len(members) == 1:  # (steps: what its advance of n takes)
+                sid, token, runner = members[0]
+                replies.append(
+                    (token, self._framed(sid, "advance", partial(runner.advance, steps)))
+                )
+            else:
+                replies += self._together(members, steps)
+        return replies
+
+    def _advance(self, sid: str, n: int, views: bool) -> Output:
+        found = self.runners.get(sid)
+        if found is None:
+            raise LabError("the run is gone (its worker restarted)")
+        return found.advance(n, views)
+
+    def _together(
+        self, members: list[tuple[str, int, DescendRunner]], n: int
+    ) -> list[tuple[int, Any]]:
+        """Several sessions' races of one share key as one array program; each gets its own
+        frame, and an equal share of the time."""
+        from .runners import DescendRunner
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            outs, stacked = DescendRunner.advance_together([m[2] for m in members], n, self.stacks)
+            encoded = [dumps(out.data) for out in outs]
+        except Exception:
+            log.exception("sessions %s: stepping together failed", ", ".join(m[0] for m in members))
+            return [(token, LabError("the lab failed")) for _, token, _ in members]
+        share = len(members)
+        wall_ms = (time.perf_counter() - wall) * 1e3 / share
+        cpu_ms = (time.process_time() - cpu) * 1e3 / share
+        # (one share key: all in one stack, or — too few for a new stack — each alone)
+        rows = sum(m[2].race.K for m in members) if stacked[0] > 1 else 0
+        return [
+            (
+                token,
+                Framed(
+                    out.step,
+                    data_json,
+                    out.ended,
+                    out.reason,
+                    round(wall_ms, 2),
+                    cpu_ms,
+                    out.reason_text,
+                    together=together,
+                    program_rows=rows if i == 0 else 0,
+                ),
+            )
+            for i, ((_, token, _), out, data_json, together) in enumerate(
+                zip(members, outs, encoded, stacked, strict=True)
+            )
+        ]
+
+    def _framed(self, sid: str, op: str, work: Callable[[], Output]) -> Any:
+        """``work``'s output encoded as a Framed (with its time), or what it refused."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            out = work()
+            data_json = dumps(out.data)
+        except ValueError as err:  # (InputError too)
+            return Refused.of(err)
+        except LabError as err:
+            return err
+        except Exception:
+            log.exception("session %s: %s failed", sid, op)
+            return LabError("the lab failed")
+        return Framed(
+            out.step,
+            data_json,
+            out.ended,
+            out.reason,
+            round((time.perf_counter() - wall) * 1e3, 2),
+            (time.process_time() - cpu) * 1e3,
+            out.reason_text,
+        )
+
+
+def copy_keeping_views(obj: _T) -> _T:
+    """A deep copy in which arrays that share memory in ``obj`` share it in the copy too.
+
+    ``copy.deepcopy`` copies a NumPy view on its own, as a new array: a race's coordinate
+    columns (the surface program's inputs) would no longer be views of its copied points,
+    nor a network's W and b views of its copied parameter vector — the copy would compute
+    its gradients from the numbers frozen at the copy, and a class's explorer would see
+    another run than the teacher's. Here each view is made again over its base's copy
+    (same offset, shape and strides); read-only arrays (an unused state's broadcast
+    zeros) are shared, not copied.
+    """
+    memo: dict[int, Any] = {}
+    groups: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
+    for a in _arrays(obj):
+        if not a.flags.writeable:
+            memo[id(a)] = a
+            continue
+        root = a
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if root is not a:
+            groups.setdefault(id(root), (root, []))[1].append(a)
+    for root, views in groups.values():
+        if not root.flags.c_contiguous or root.dtype.hasobject:
+            continue  # (never in a lab's state: deepcopy copies these views on their own)
+        copied = memo.get(id(root))
+        if copied is None:
+            copied = memo[id(root)] = root.copy()
+        start = root.__array_interface__["data"][0]
+        for v in views:
+            offset = v.__array_interface__["data"][0] - start
+            memo[id(v)] = np.ndarray(v.shape, v.dtype, copied, offset, v.strides)
+    return copy.deepcopy(obj, memo)
+
+
+def _arrays(obj: Any) -> list[np.ndarray]:
+    """Every NumPy array reachable from ``obj`` through attributes, slots and containers."""
+    found: list[np.ndarray] = []
+    seen: set[int] = set()
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen or isinstance(x, str | bytes | int | float | complex | type | None):
+            continue
+        seen.add(id(x))
+        if isinstance(x, np.ndarray):
+            found.append(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, list | tuple | set | frozenset):
+            stack.extend(x)
+        else:
+            stack.extend(getattr(x, "__dict__", {}).values())
+            for cls in type(x).__mro__:
+                slots = getattr(cls, "__slots__", ())
+                for name in (slots,) if isinstance(slots, str) else slots:
+                    if hasattr(x, name):
+                        stack.append(getattr(x, name))
+    return found
 
 
 def _found(table: Any) -> Callable[[str], Any] | None:
@@ -389,6 +545,9 @@ class FrameWorker:
         self._pump: asyncio.Task[None] | None = None
         self.batches = 0
         self.requests = 0
+        # frames whose runs were stepped with other sessions' as one array program, and
+        # those programs (how many, and the rows they stepped)
+        self.together = {"frames": 0, "programs": 0, "rows": 0}
 
     def ask(self, *request: Any) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
@@ -423,6 +582,11 @@ class FrameWorker:
                 except LabError as err:
                     replies = [(r[2], err) for r in batch if r[0] != "drop"]
                 for token, reply in replies:
+                    if isinstance(reply, Framed) and reply.together > 1:
+                        self.together["frames"] += 1
+                        if reply.program_rows:
+                            self.together["programs"] += 1
+                            self.together["rows"] += reply.program_rows
                     future = self._waiting.pop(token, None)
                     if future is not None and not future.done():
                         future.set_result(reply)
@@ -476,6 +640,9 @@ class FrameWorkers:
             "sessions": [w.sessions for w in self.workers],
             "batches": sum(w.batches for w in self.workers),
             "requests": sum(w.requests for w in self.workers),
+            "together": {
+                k: sum(w.together[k] for w in self.workers) for k in ("frames", "programs", "rows")
+            },
             "per_frame": {
                 lab: {
                     "frames": c.frames,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -442,3 +443,41 @@ def test_a_configure_storm_is_coalesced_before_it_reaches_the_frame_workers(
         # The first configure's start, held while the other 299 came, then the newest:
         # (a third only if the server had not read all of them when the gate opened)
         assert 2 <= asked <= 3, asked
+
+
+def test_sessions_playing_at_one_rate_ask_on_the_same_ticks_and_step_as_one() -> None:
+    """Three students racing on one frame worker at the same frame rate: their frames fall
+    on the process's frame clock, so their requests share round trips and their races are
+    stepped as one array program (``/healthz`` ``frames.together``)."""
+    from deepscope.sessions.session import on_tick
+
+    period, zero = 1 / 20, on_tick(0.0, 1 / 20)
+    for t in (5.0, 5.013, 5.049, 7.3):
+        for p in (period, 2 * period):  # (20 and 10 frames/s: the same clock)
+            tick = on_tick(t, p)
+            assert abs(tick - t) <= p / 2 + 1e-9  # the nearest tick …
+            assert (tick - zero) / period == pytest.approx(round((tick - zero) / period))
+
+    race = {**RACE, "steps": 400}
+    for c in _client(compute_processes=1):
+        with (
+            c.websocket_connect("/ws", headers=ORIGIN) as a,
+            c.websocket_connect("/ws", headers=ORIGIN) as b,
+            c.websocket_connect("/ws", headers=ORIGIN) as d,
+        ):
+            students = (a, b, d)
+            for i, ws in enumerate(students):
+                recv(ws)
+                runs = [{"optimizer": "adam", "lr": 0.01 * (i + 1)}, {"optimizer": "gd"}]
+                config = {**race, "runs": runs}
+                send(ws, type="configure", lab="descend", config=config, options={"fps": 20})
+                until(ws, "frame")
+            for ws in students:  # (each starting a third of a frame after the other)
+                send(ws, type="play")
+                time.sleep(period / 3)
+            for _ in range(30):
+                for ws in students:
+                    until(ws, "frame")
+            together = c.get("/healthz").json()["frames"]["together"]
+        assert together["programs"] > 0 and together["rows"] >= 6 * together["programs"]
+        assert together["frames"] >= 3 * together["programs"]
