@@ -155,6 +155,7 @@ from .messages import (
     side_message,
 )
 from .train import (
+    LANDSCAPE_RACE_RUNS,
     MAX_LANDSCAPE_RUNS,
     BlowUpOut,
     DatasetRequest,
@@ -190,6 +191,7 @@ __all__ = [
     "MAX_ACTIVATION_POINTS",
     "MAX_COORD",
     "MAX_DESCEND_ROWS",
+    "LANDSCAPE_RACE_RUNS",
     "MAX_LANDSCAPE_RUNS",
     "MAX_LAYER_ELEMENTS",
     "MAX_LAYER_PARAMS",
