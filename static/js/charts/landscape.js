@@ -72,6 +72,15 @@ export function create(el, { subtitle } = {}) {
         if (o?.path?.length) traces.push(path(o, 4 + k, "dash"));
       });
     }
+    // one legend entry for the ends (each drawn in its run's colour)
+    if (racers)
+      traces.push({
+        x: [null],
+        y: [null],
+        mode: "markers",
+        name: t("landscape.end"),
+        marker: { size: 12, symbol: "x", color: "#222" },
+      });
     // the race's plane goes through the shared start: every path begins at its centre
     const start = racers ? (racers[0]?.path[0] ?? [0, 0]) : L.path[0];
     traces.push({
