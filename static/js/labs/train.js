@@ -446,15 +446,20 @@ export class TrainLab {
 
   // --- the race of optimizers on this network ------------------------------------------
 
-  // The runs to race: the catalog's, each at its optimizer's default learning rate.
-  raceRuns() {
+  // A racer's starting learning rate: the training lab's own for its optimizer (tuned
+  // for these networks), else the optimizer's default (the optimizer lab's).
+  racer(name) {
     const cat = this.app.catalog;
-    if (!this.race.runs) {
-      this.race.runs = cat.labs.train.race.runs.map((r) => {
-        const spec = cat.optimizers.find((o) => o.name === r.optimizer);
-        return { ...r, lr: spec.hyper.find((h) => h.name === "lr").default };
-      });
-    }
+    const own = cat.labs.train.optimizer;
+    if (name === own.optimizer) return { optimizer: name, lr: own.lr };
+    const spec = cat.optimizers.find((o) => o.name === name);
+    return { optimizer: name, lr: spec.hyper.find((h) => h.name === "lr").default };
+  }
+
+  // The runs to race: the catalog's.
+  raceRuns() {
+    if (!this.race.runs)
+      this.race.runs = this.app.catalog.labs.train.race.runs.map((r) => this.racer(r.optimizer));
     return this.race.runs;
   }
 
@@ -479,8 +484,7 @@ export class TrainLab {
         value: run.optimizer,
         options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
         onChange: (v) => {
-          const next = cat.optimizers.find((o) => o.name === v);
-          runs[i] = { optimizer: v, lr: next.hyper.find((h) => h.name === "lr").default };
+          runs[i] = this.racer(v);
           this.renderRaceControls();
           box.querySelectorAll("[data-testid=race-run] select")[i]?.focus();
         },
