@@ -253,6 +253,10 @@ def build_catalog() -> dict[str, Any]:
                 "loss_floor": training.LOSS_FLOOR,
                 "optimizer_fields": field_ranges(protocol.OptimizerChoice),
                 "landscape": field_ranges(protocol.LandscapeStream),
+                "race": {
+                    "runs": [{"optimizer": name} for name in protocol.LANDSCAPE_RACE_RUNS],
+                    "max_runs": protocol.MAX_LANDSCAPE_RUNS,
+                },
                 "loss": "mean binary cross-entropy of σ(z) + λ₁·Σ|W| + ½λ₂·ΣW²",
             },
             "descend": {

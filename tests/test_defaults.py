@@ -195,6 +195,12 @@ def test_the_catalog_sends_each_fields_control_and_the_labs_starting_points() ->
     assert cat["limits"]["max_newton_params"] == training.MAX_NEWTON_PARAMS
     assert cat["close_codes"]["try_later"] == protocol.CLOSE_TRY_LATER
     assert cat["labs"]["train"]["loss_floor"] == training.LOSS_FLOOR
+    # the training lab's race card: registry optimizers, as many as a race request takes
+    race_card = cat["labs"]["train"]["race"]
+    assert [r["optimizer"] for r in race_card["runs"]] == list(protocol.LANDSCAPE_RACE_RUNS)
+    assert set(protocol.LANDSCAPE_RACE_RUNS) <= set(optimizers.OPTIMIZERS)
+    assert race_card["max_runs"] == protocol.MAX_LANDSCAPE_RUNS >= len(race_card["runs"])
+    protocol.LandscapeRaceRequest(runs=race_card["runs"])  # a valid race as it stands
 
 
 def test_the_histogram_quantities_are_listed_once() -> None:

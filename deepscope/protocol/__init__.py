@@ -155,6 +155,7 @@ from .messages import (
     side_message,
 )
 from .train import (
+    LANDSCAPE_RACE_RUNS,
     MAX_LANDSCAPE_RUNS,
     BlowUpOut,
     DatasetRequest,
@@ -187,6 +188,7 @@ __all__ = [
     "HISTOGRAM_BINS",
     "LAB_STREAM_DEFAULTS",
     "LAB_STREAM_FIELDS",
+    "LANDSCAPE_RACE_RUNS",
     "MAX_ACTIVATION_POINTS",
     "MAX_COORD",
     "MAX_DESCEND_ROWS",

@@ -268,6 +268,8 @@ class TrainFrameData(TypedDict):
 # frame field; the maths is engine/landscape.py)
 
 MAX_LANDSCAPE_RUNS = 6  # optimizers raced on one network in one request
+# The training lab's race card starts with these (each at its own default learning rate).
+LANDSCAPE_RACE_RUNS = ("gd", "momentum", "adam")
 LandscapeDirections = _landscape.Directions
 LandscapeCenter = _landscape.Center
 

@@ -57,6 +57,13 @@ export function style(i) {
   return { colour: extra[(i - base.length) % extra.length], dash: "dashdot", alt: "dot" };
 }
 
+// The runs of one race drawn together (the race on one network): a colour and a dash
+// each, so that the runs stay apart without colour too.
+const RUN_DASHES = ["solid", "dash", "dot", "dashdot"];
+export function runStyle(i) {
+  return { colour: colour(i), dash: RUN_DASHES[i % RUN_DASHES.length] };
+}
+
 export function colour(i) {
   const p = theme.palette;
   return p[((i % p.length) + p.length) % p.length];

@@ -3,9 +3,12 @@ loss and the projected path, and both follow the run while it trains."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from playwright.sync_api import Page
+
+from tests.live import ROOT
 
 from .conftest import Watched
 
@@ -92,3 +95,117 @@ def test_momentum_vs_adam_draws_both_paths_on_one_plane(watched: Watched) -> Non
     assert all("path" in n for n in names)
     assert any("Adam" in x for x in names[0] if x) and any("momentum" in x for x in names[1] if x)
     watched.check_clean()
+
+
+# --- the race of optimizers on this network (the "Race optimizers" box) ------------------
+
+RACE = "[data-testid=race]"
+
+
+def race_traces(page: Page, chart: str) -> Any:
+    """A race card's plotly traces: name, mode and points."""
+    return page.evaluate(
+        f"""() => (document.querySelector('[data-chart={chart}] .plot').data || [])
+            .map(t => ({{ name: t.name, mode: t.mode || '', type: t.type || 'scatter',
+                          x: t.type === 'contour' ? [] : t.x,
+                          y: t.type === 'contour' ? [] : t.y }}))"""
+    )
+
+
+def wait_raced(page: Page) -> None:
+    wait_lab(page, "!l.race.busy && (l.race.result !== null || l.race.error !== null)", 120_000)
+
+
+def test_three_optimizers_race_on_one_plane_with_their_curves_as_rest_gives_them(
+    watched: Watched,
+) -> None:
+    page = watched.open("?lab=train")
+    wait_lab(page, "l.latest !== null")
+    box = page.locator(RACE)
+    assert page.locator("[data-chart=race_map]").is_hidden()  # nothing raced yet
+    selects = box.locator("[data-testid=race-run] select")
+    assert selects.count() == 3  # the catalog's three
+    for i, name in enumerate(["rmsprop", "momentum", "adam"]):
+        selects.nth(i).select_option(name)
+    # a fourth run can be added and removed again
+    box.get_by_role("button", name="Add a runner").click()
+    assert selects.count() == 4
+    box.get_by_role("button", name="Remove 4").click()
+    assert selects.count() == 3
+    # by keyboard: the Race button is reached and pressed with Enter
+    go = box.get_by_test_id("race-go")
+    go.focus()
+    page.keyboard.press("Enter")
+    wait_raced(page)
+    assert page.evaluate("window.deepscope.labs.train.race.error") is None
+    assert page.locator("[data-chart=race_map]").is_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-chart^=race_] .plot')]"
+        ".every(p => Number(p.dataset.drawn || 0) > 0)"
+    )
+    drawn = race_traces(page, "race_map")
+    assert sum(t["type"] == "contour" for t in drawn) == 1
+    paths = [t for t in drawn if t["mode"] == "lines+markers"]
+    names = [t["name"] for t in paths]
+    assert names == ["RMSProp, lr 0.01", "momentum, lr 0.01", "Adam, lr 0.03"], names
+    # every path begins at the shared start (the plane's centre), and each one moves
+    assert {(t["x"][0], t["y"][0]) for t in paths} == {(0, 0)}
+    assert all(len(t["x"]) > 10 for t in paths)
+    ends = [t for t in drawn if t["mode"] == "markers" and t["name"].endswith("· end")]
+    assert len(ends) == 3
+    loss, accuracy = race_traces(page, "race_loss"), race_traces(page, "race_accuracy")
+    assert [t["name"] for t in loss] == names and [t["name"] for t in accuracy] == names
+    # the page's numbers are the REST answer's for the body the page sent
+    body = page.evaluate("window.deepscope.labs.train.race.body")
+    assert "optimizer" not in body and [r["optimizer"] for r in body["runs"]] == [
+        "rmsprop",
+        "momentum",
+        "adam",
+    ]
+    answer = page.request.post(f"{watched.server.url}/api/landscape/race", data=body).json()
+    for i, run in enumerate(answer["runs"]):
+        assert loss[i]["y"][-1] == run["history"][-1]["train_loss"]
+        assert accuracy[i]["y"][-1] == run["history"][-1]["accuracy"]
+        assert paths[i]["x"][-1] == run["path"][-1][0]
+    state = box.get_by_test_id("race-state").text_content() or ""
+    assert "Adam, lr 0.03: training loss" in state  # the training lab's lr for Adam
+    page.wait_for_function(
+        "() => document.getElementById('live').textContent.includes('Race finished')"
+    )
+    # focus stays on the Race button, ready for the next race
+    assert page.evaluate("document.activeElement.dataset.testid") == "race-go"
+    page.locator("[data-chart=race_map]").scroll_into_view_if_needed()
+    watched.shot("training-race", full_page=False)
+    watched.check_clean()
+
+
+def test_the_race_box_speaks_chinese_and_names_the_field_of_a_refusal(watched: Watched) -> None:
+    zh = json.loads((ROOT / "static" / "i18n" / "zh.json").read_text())
+    page = watched.open("?lab=train&lang=zh")
+    wait_lab(page, "l.latest !== null")
+    box = page.locator(RACE)
+    legend = page.locator("fieldset", has=box).locator("legend").text_content()
+    assert legend == zh["g.race"]
+    assert box.get_by_test_id("race-go").text_content() == zh["race.go"]
+    assert zh["race.hint"] in (box.text_content() or "")
+    # Newton on a net of more than its parameter limit: a 422 naming the run's field
+    hidden = page.get_by_label(zh["f.hidden"])
+    hidden.fill("16, 16")
+    hidden.press("Tab")
+    wait_lab(page, "l.config.hidden.length === 2 && l.config.hidden[0] === 16")
+    box.locator("[data-testid=race-run] select").first.select_option("newton")
+    box.get_by_test_id("race-go").click()
+    wait_raced(page)
+    error = box.get_by_test_id("race-error").text_content() or ""
+    assert error.startswith("runs.0.optimizer: 牛顿法需要完整的 Hessian"), error
+    assert page.locator("[data-chart=race_map]").is_hidden()
+    # a race that runs: the cards' headings and the legends in Chinese
+    box.locator("[data-testid=race-run] select").first.select_option("gd")
+    box.get_by_test_id("race-go").click()
+    wait_raced(page)
+    assert box.get_by_test_id("race-error").text_content() == ""
+    heading = page.locator("[data-chart=race_map] h3 span").first.text_content()
+    assert heading == zh["c.race_map"]
+    names = [t["name"] for t in race_traces(page, "race_loss")]
+    assert names[0] == "梯度下降，lr 0.01", names
+    watched.check_clean(expected=("status of 422",))  # the refusal, as the browser logs it

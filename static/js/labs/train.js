@@ -1,7 +1,7 @@
 // Training lab: a network learning a 2-D dataset — decision boundary, losses, dead
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
-import { fmt, purge } from "../plot.js";
+import { fmt, purge, runStyle, theme } from "../plot.js";
 import { errorText, getLang, said, t } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
@@ -11,6 +11,10 @@ import * as series from "../charts/series.js";
 const MAX_COLUMNS = 400; // history points kept for the over-time charts (then thinned)
 const SIDES = ["a", "b"];
 const STORED = "deepscope.upload."; // sessionStorage: an upload's text by its id (a reload keeps it)
+// The race on one network: at least two optimizers, at most four (four colour and dash
+// pairs on one map stay readable; the server takes up to the catalog's max_runs).
+const MIN_RACERS = 2;
+const MAX_RACERS = 4;
 // Every frame adds a step's numbers; the views (boundary, histograms, weights) come on
 // fewer frames (the server's view_fps) and have their own steps: viewStep.
 const emptyHistory = () => ({
@@ -40,6 +44,9 @@ export class TrainLab {
     // `uploads` are every upload of this page by id, so that either side can use one.
     this.own = { info: null, error: null, busy: false, expected: null, pasted: "" };
     this.uploads = new Map();
+    // The race of optimizers on this network (POST /api/landscape/race): the runs chosen,
+    // the body last sent and its answer (with the runs it raced), busy, a 422's error.
+    this.race = { runs: null, body: null, result: null, raced: null, busy: false, error: null };
   }
 
   // Each side's run: its history, newest frame and data points. Side A's are also
@@ -331,6 +338,8 @@ export class TrainLab {
     });
     this.landscapeBox = C.el("div");
     this.renderLandscapeControls();
+    this.raceBox = C.el("div", { "data-testid": "race" });
+    this.renderRaceControls();
     this.player = this.app.player();
     const exportRow = C.el(
       "div",
@@ -373,6 +382,7 @@ export class TrainLab {
       C.fieldset("g.tricks", bn.el, dropout.el, residual.el, l1.el, l2.el),
       C.fieldset("g.optimizer", optimizer.el, this.lrCtl.el, batch.el, steps.el, spf.el, seed.el),
       C.fieldset("g.landscape", this.landscapeBox),
+      C.fieldset("g.race", this.raceBox),
       C.fieldset("g.export", exportRow),
     );
   }
@@ -432,6 +442,230 @@ export class TrainLab {
       );
     }
     this.landscapeBox.replaceChildren(...parts);
+  }
+
+  // --- the race of optimizers on this network ------------------------------------------
+
+  // A racer's starting learning rate: the training lab's own for its optimizer (tuned
+  // for these networks), else the optimizer's default (the optimizer lab's).
+  racer(name) {
+    const cat = this.app.catalog;
+    const own = cat.labs.train.optimizer;
+    if (name === own.optimizer) return { optimizer: name, lr: own.lr };
+    const spec = cat.optimizers.find((o) => o.name === name);
+    return { optimizer: name, lr: spec.hyper.find((h) => h.name === "lr").default };
+  }
+
+  // The runs to race: the catalog's.
+  raceRuns() {
+    if (!this.race.runs)
+      this.race.runs = this.app.catalog.labs.train.race.runs.map((r) => this.racer(r.optimizer));
+    return this.race.runs;
+  }
+
+  // A run's name in legends: the optimizer and its learning rate.
+  racerName(run) {
+    return t("race.name", { optimizer: t(`optimizer.${run.optimizer}.title`), lr: fmt(run.lr, 3) });
+  }
+
+  renderRaceControls() {
+    const box = this.raceBox;
+    if (!box) return;
+    const cat = this.app.catalog;
+    const runs = this.raceRuns();
+    const most = Math.min(MAX_RACERS, cat.labs.train.race.max_runs);
+    const rows = runs.map((run, i) => {
+      const spec = cat.optimizers.find((o) => o.name === run.optimizer);
+      const row = C.el("div", { class: "run", "data-testid": "race-run" });
+      row.style.setProperty("--run-colour", runStyle(i).colour);
+      const opt = C.select({
+        control: `race.runs.${i}.optimizer`,
+        key: "f.optimizer",
+        value: run.optimizer,
+        options: cat.optimizers.map((o) => ({ value: o.name, key: `optimizer.${o.name}.title` })),
+        onChange: (v) => {
+          runs[i] = this.racer(v);
+          this.renderRaceControls();
+          box.querySelectorAll("[data-testid=race-run] select")[i]?.focus();
+        },
+      });
+      const path = (name) => `optimizers.${spec.name}.hyper.${name}`;
+      const lr = C.field(cat, path("lr"), {
+        key: spec.needs_hessian ? "f.lr_newton" : "f.lr",
+        value: run.lr,
+        onInput: (v) => {
+          run.lr = v;
+        },
+      });
+      const more = C.el(
+        "details",
+        {},
+        C.el("summary", { i18n: "run.more" }),
+        ...spec.hyper
+          .filter((h) => h.name !== "lr")
+          .map((h) =>
+            h.min === undefined
+              ? C.checkbox({
+                  key: `f.${h.name}`,
+                  checked: run[h.name] ?? h.default,
+                  onChange: (v) => {
+                    run[h.name] = v;
+                  },
+                }).el
+              : C.field(cat, path(h.name), {
+                  key: `f.${h.name}`,
+                  value: run[h.name],
+                  onInput: (v) => {
+                    run[h.name] = v;
+                  },
+                }).el,
+          ),
+      );
+      const remove = C.button("run.remove", () => {
+        runs.splice(i, 1);
+        this.renderRaceControls();
+        box.querySelector("[data-race-add]")?.focus();
+      });
+      remove.setAttribute("aria-label", `${t("run.remove")} ${i + 1}`);
+      remove.disabled = runs.length <= MIN_RACERS;
+      const head = C.el("div", { class: "head" }, C.el("b", { text: String(i + 1) }), opt.el);
+      row.append(head, lr.el, more, C.el("div", { class: "actions" }, remove));
+      return row;
+    });
+    const add = C.button("run.add", () => {
+      const last = runs[runs.length - 1];
+      runs.push(structuredClone(last));
+      this.renderRaceControls();
+      box.querySelectorAll("[data-testid=race-run] select")[runs.length - 1]?.focus();
+    });
+    add.dataset.raceAdd = "";
+    add.disabled = runs.length >= most;
+    // The plane's reach (the paths may leave a smaller one); its grid is the server's default.
+    const span = C.field(cat, "labs.train.landscape.span", {
+      key: "f.landscape_span",
+      value: this.race.span,
+      onInput: (v) => {
+        this.race.span = v;
+      },
+    });
+    const go = C.button("race.go", () => this.runRace(), "primary");
+    go.dataset.testid = "race-go";
+    go.disabled = this.race.busy;
+    const state = C.el("p", { class: "hint", role: "status", "data-testid": "race-state" });
+    if (this.race.busy) state.textContent = t("race.busy");
+    else if (this.race.result) state.textContent = this.raceSummary();
+    const error = C.el("p", {
+      class: "error-text",
+      role: "alert",
+      "data-testid": "race-error",
+      text: this.race.error ? errorText(this.race.error) : "",
+    });
+    box.setAttribute("aria-busy", String(this.race.busy));
+    box.replaceChildren(
+      C.el("p", { class: "hint", i18n: "race.hint" }),
+      ...rows,
+      C.el("div", { class: "row" }, add),
+      span.el,
+      C.el("div", { class: "row" }, go),
+      state,
+      error,
+    );
+  }
+
+  // Every run's end: its final training loss and test accuracy (or why it stopped).
+  raceSummary() {
+    const { result, raced } = this.race;
+    return result.runs
+      .map((run, i) => {
+        const name = this.racerName(raced[i]);
+        const last = run.history[run.history.length - 1];
+        if (run.status === "diverged") return t("race.diverged", { name, reason: run.reason });
+        return t("race.final", {
+          name,
+          loss: fmt(last.train_loss, 4),
+          acc: fmt(100 * last.accuracy, 3),
+        });
+      })
+      .join(t("sep.problems"));
+  }
+
+  // The current configuration (the side being edited), trained once per run from the
+  // same weights on the same batches; the paths on one plane through the shared start.
+  async runRace() {
+    if (this.race.busy) return;
+    const runs = structuredClone(this.raceRuns());
+    const { optimizer, ...config } = structuredClone(this.config);
+    const body = { ...config, runs };
+    if (this.race.span !== undefined) body.span = this.race.span;
+    this.race.busy = true;
+    this.race.error = null;
+    this.renderRaceControls();
+    let answer;
+    try {
+      // Own data lives in the session that got it: the race (REST) gets its own copy.
+      const held = this.uploads.get(this.ownId() ?? "");
+      if (held) {
+        const up = await this.app.postJson("/api/datasets", { csv: held.text });
+        if (up.ok) body.dataset_params = { ...body.dataset_params, id: up.body.id };
+      }
+      answer = await this.app.postJson("/api/landscape/race", body);
+    } catch {
+      // no answer, or not JSON: the lab's own words for a failure
+      answer = { ok: false, body: { code: "internal", error: t("err.code.internal") } };
+    }
+    this.race.busy = false;
+    this.race.body = body;
+    if (answer.ok) {
+      this.race.result = answer.body;
+      this.race.raced = runs;
+    } else {
+      this.race.error = answer.body;
+      this.race.result = null;
+    }
+    this.renderRaceControls();
+    this.renderRace(true);
+    this.raceBox.querySelector("[data-testid=race-go]")?.focus();
+    if (answer.ok) {
+      this.raceCards?.map.box.scrollIntoView({ block: "nearest" });
+      this.app.announce(`${t("race.done")} ${this.raceSummary()}`, { force: true });
+    } else this.app.announce(errorText(answer.body), { force: true });
+  }
+
+  // The race's map and its curves: one line per run, in the run's colour and dash.
+  // Redrawn for a new answer (force), new cards, or another language or theme — not
+  // on every training frame (render), since the race does not change with those.
+  renderRace(force = false) {
+    const cards = this.raceCards;
+    if (!cards) return;
+    const { result, raced } = this.race;
+    for (const c of Object.values(cards)) c.box.hidden = !result;
+    if (!result) return;
+    const key = [getLang(), theme.cvd, theme.projector].join("|");
+    if (!force && key === this.race.drawnKey) return;
+    this.race.drawnKey = key;
+    const named = result.runs.map((run, i) => ({
+      ...run,
+      name: this.racerName(raced[i]),
+      steps: run.path_steps,
+    }));
+    this.charts.race.map.update({ landscape: result, first: result, racers: named });
+    const lines = (key) =>
+      named.map((run, i) => ({
+        x: run.history.map((r) => r.step),
+        y: run.history.map((r) => r[key]),
+        name: run.name,
+        ...runStyle(i),
+      }));
+    this.charts.race.loss.update({
+      ylog: true,
+      ytitle: t("train_loss"),
+      series: lines("train_loss"),
+    });
+    this.charts.race.accuracy.update({
+      ytitle: t("accuracy"),
+      rangemode: "tozero",
+      series: lines("accuracy"),
+    });
   }
 
   renderGate() {
@@ -524,6 +758,7 @@ export class TrainLab {
 
   onLang() {
     this.renderOwn();
+    this.renderRaceControls();
   }
 
   buildControlsAgain() {
@@ -689,6 +924,11 @@ export class TrainLab {
       land[side].box.hidden = !this.options.landscape;
       tag(land[side], side);
     }
+    this.raceCards = {
+      map: C.card("c.race_map", { size: "tall" }),
+      loss: C.card("c.race_loss"),
+      accuracy: C.card("c.race_accuracy"),
+    };
     const loss = C.card("c.train_loss");
     const dead = C.card("c.dead");
     const grad = C.card("c.train_grad");
@@ -709,6 +949,7 @@ export class TrainLab {
         boundary.b.box,
         land.a.box,
         land.b.box,
+        ...Object.values(this.raceCards).map((c) => c.box),
         loss.box,
         dead.box,
         dist.a.box,
@@ -721,6 +962,7 @@ export class TrainLab {
       root.append(
         boundary.a.box,
         land.a.box,
+        ...Object.values(this.raceCards).map((c) => c.box),
         loss.box,
         dead.box,
         dist.a.box,
@@ -744,7 +986,15 @@ export class TrainLab {
       distribution: Object.fromEntries(sides.map((s) => [s, distribution.create(dist[s].plot)])),
       grad: series.create(grad.plot),
       weights: Object.fromEntries(sides.map((s) => [s, series.create(weights[s].plot)])),
+      race: {
+        map: landscapeChart.create(this.raceCards.map.plot, {
+          subtitle: this.raceCards.map.subtitle,
+        }),
+        loss: series.create(this.raceCards.loss.plot),
+        accuracy: series.create(this.raceCards.accuracy.plot),
+      },
     };
+    this.renderRace(true);
   }
 
   onFrame(frame, side = "a") {
@@ -914,6 +1164,7 @@ export class TrainLab {
       }),
     });
     for (const side of this.sides()) this.renderWeights(side);
+    this.renderRace();
   }
 
   // In compare mode on one fixed plane through the start (one seed: one start, one
