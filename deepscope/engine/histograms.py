@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -46,14 +47,22 @@ class Bins:
         if not (self.n >= 1 and self.hi > self.lo):
             raise ValueError("bins need n >= 1 and hi > lo")
 
-    @property
+    # Computed once per Bins (a layers picture asks for them ~1 500 times) and read-only,
+    # since every caller shares them.
+    @cached_property
     def edges(self) -> NDArray[np.float64]:
-        return np.linspace(self.lo, self.hi, self.n + 1)
+        out = np.linspace(self.lo, self.hi, self.n + 1)
+        out.flags.writeable = False
+        return out
 
-    @property
+    @cached_property
     def value_edges(self) -> NDArray[np.float64]:
         """Edges in x (|x| for the log scale)."""
-        return self.edges if self.scale == "linear" else 10.0**self.edges
+        if self.scale == "linear":
+            return self.edges
+        out = 10.0**self.edges
+        out.flags.writeable = False
+        return out
 
     def bin_of(self, value: float) -> int:
         """Bin index of a magnitude/value: −1 below, n above, the last bin closed."""

@@ -26,7 +26,6 @@ from numpy.typing import NDArray
 from . import activations, initializers
 from .histograms import Bins, Histogram, histogram, moments
 from .knobs import BIAS, DROPOUT, SCALE_RANGE, SEED, Knob, knob, same
-from .layers import activation_backward, batchnorm_backward
 from .network import (
     BNStats,
     LayerCache,
@@ -390,10 +389,8 @@ def _batch_sum_scale(cache: LayerCache, dW: Array, batch: int) -> float:
     √(N/b) alone would do.
     """
     with np.errstate(**_QUIET):  # type: ignore[arg-type]
-        assert cache.grad_h is not None
-        dz = activation_backward(cache.grad_h, cache.act)
-        if cache.bn is not None:
-            dz = batchnorm_backward(dz, cache.bn)[0]
+        dz = cache.grad_z  # (the backward pass's own)
+        assert dz is not None
         x2 = np.einsum("ij,ij->i", cache.x, cache.x, dtype=np.float64)
         dz2 = np.einsum("ij,ij->i", dz, dz, dtype=np.float64)
         b = len(x2)

@@ -181,6 +181,7 @@ class LayerCache:
     residual: bool
     # Filled by backward:
     grad_h: Array | None = None  # (N, H) ∂L/∂h at the unit's output
+    grad_z: Array | None = None  # (N, M) ∂L/∂z, the pre-activation's (after batch norm's)
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -243,6 +244,7 @@ def layer_backward(
         dz, dgamma, dbeta = batchnorm_backward(dz, cache.bn)
         g.gamma[...] = dgamma
         g.beta[...] = dbeta
+    cache.grad_z = dz
     np.matmul(cache.x.T, dz, out=g.W)
     np.sum(dz, axis=0, out=g.b)
     if not need_dx:
