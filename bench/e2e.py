@@ -118,20 +118,33 @@ def browser_latency(server: LiveServer, n: int, shots: Path | None) -> Browser:
             if i >= 2:
                 first.append(draws[0]["t"] - t0)
                 complete.append(next(d["t"] for d in draws if d["detail"] == "complete") - t0)
-        # A continuous drag: the thumb moves every 50 ms for 3 s.
-        box = slider.bounding_box()
-        assert box is not None
-        y = box["y"] + box["height"] / 2
-        x = box["x"] + box["width"] * 0.25
-        page.mouse.move(x, y)
-        page.mouse.down()
+        # A continuous drag for 3 s: the thumb's input events at a pointer's 60 Hz, from the
+        # page itself (a CDP mouse move waits for the renderer to acknowledge it, so moves
+        # sent from here came every ~100 ms while the page drew: the bench's own rate
+        # capped the redraws), then its release (the change event).
         k = page.evaluate("window.deepscope.labs.layers.draws.length")
-        t_start = page.evaluate("performance.now()")
-        for step in range(60):
-            page.mouse.move(x + (step % 30) * box["width"] * 0.01, y)
-            page.wait_for_timeout(50)
-        t_release = page.evaluate("performance.now()")
-        page.mouse.up()
+        t_start, t_release = page.evaluate(
+            """(label) => new Promise((done) => {
+              const input = [...document.querySelectorAll('#lab .controls input[type=range]')]
+                .find((i) => i.labels?.[0]?.textContent.includes(label));
+              const lo = Number(input.min), hi = Number(input.max);
+              const t0 = performance.now();
+              let n = 0;
+              const timer = setInterval(() => {
+                n += 1;
+                const f = 0.25 + 0.3 * ((n % 30) / 30);  // back and forth over a third
+                input.value = String(lo + f * (hi - lo));
+                input.dispatchEvent(new Event('input', { bubbles: true }));
+                if (performance.now() - t0 >= 3000) {
+                  clearInterval(timer);
+                  const t1 = performance.now();
+                  input.dispatchEvent(new Event('change', { bubbles: true }));
+                  done([t0, t1]);
+                }
+              }, 1000 / 60);
+            })""",
+            "Init scale",
+        )
         page.wait_for_function(
             "(t) => window.deepscope.labs.layers.draws.some((d) => d.t > t && "
             "d.detail === 'complete')",

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import os
 import re
 import time
@@ -235,6 +236,7 @@ class Session:
         self.last_step = 0
         self.started = time.monotonic()
         self.last_picture: Picture | None = None
+        self.dragged_at = -math.inf  # a dragged thumb's last configure (time.monotonic)
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -534,8 +536,11 @@ class Session:
         # one (which goes first: complete work pauses between layers while coarse runs),
         # so that it does not wait for the coarse frame to start.
         ahead: Job | Picture | None = None
+        # A thumb just let go: its last coarse frame is on screen already, so its release
+        # goes straight to the complete picture (its coarse frame would only delay it).
+        released = not message.options.drag and time.monotonic() - self.dragged_at < 1.0
         try:
-            if plan(req) is not None:
+            if plan(req) is not None and not released:
                 if not message.options.drag:
                     ahead = self.pool.layers.request(self.id, req, "complete")
                 coarse = await self._picture(req, "coarse", finish=message.options.drag)
@@ -559,6 +564,8 @@ class Session:
         finally:
             if isinstance(ahead, Job) and not ahead.future.done():
                 self.pool.layers.release(self.id, ahead)
+            if message.options.drag:  # (when its work ended: a cold start may be slow)
+                self.dragged_at = time.monotonic()
 
     def _refuse(self, err: ValueError) -> None:
         """A configuration the lab cannot run: an error naming the field, when known."""
@@ -579,8 +586,9 @@ class Session:
         finish: bool = False,
     ) -> Picture | None:
         """The shared picture, or None once a newer configure or a reset makes it unwanted
-        (``got``: asked for already; ``finish``: the picture anyway, once its work has
-        started). A job it stops waiting for is released."""
+        (``got``: asked for already; ``finish``: the picture anyway when its work has
+        started and the newer configure is a dragged thumb's too). A job it stops waiting
+        for is released."""
         service = self.pool.layers
         if got is None:
             got = service.request(self.id, req, detail)
@@ -597,7 +605,10 @@ class Session:
                     return job.future.result()
                 if not self._superseded():
                     self.wake.clear()  # play, pause or step: nothing for this lab
-            if finish and job.running:
+            # (finished only for the thumb's next position: its release wants the complete
+            # picture of where it stopped as soon as it can be had)
+            after = self.pending
+            if finish and job.running and isinstance(after, ConfigureLayers) and after.options.drag:
                 return await job.future
             return None
         finally:

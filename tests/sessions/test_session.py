@@ -177,6 +177,26 @@ def test_a_dragged_thumbs_coarse_frame_in_flight_is_finished_and_shown(
         assert frames[0].data["layers"] != frames[1].data["layers"]  # (scale 1.0, then 0.5)
 
 
+def test_a_thumbs_release_goes_straight_to_the_complete_picture(client: TestClient) -> None:
+    """Let go after a drag: the last coarse frame is on screen, so the release's answer is
+    the complete picture alone (a coarse one first would only delay it); a configure
+    that follows no drag is answered coarse first, as always."""
+    with client.websocket_connect("/ws", headers=ORIGIN) as ws:
+        recv(ws)
+        config = {**LECTURE_BATCH, "scale": 0.03}
+        send(ws, type="configure", lab="layers", config=config, options={"drag": True})
+        assert until(ws, "frame")["data"]["detail"] == "coarse"
+        send(ws, type="configure", lab="layers", config={**config, "scale": 0.04})
+        frames = []
+        while not frames or frames[-1]["data"]["detail"] != "complete":
+            frames.append(until(ws, "frame"))
+        assert [(f["config_seq"], f["data"]["detail"]) for f in frames] == [(2, "complete")]
+        time.sleep(1.1)  # (no drag for a while: not a release)
+        send(ws, type="configure", lab="layers", config={**config, "scale": 0.05})
+        first = until(ws, "frame")
+        assert (first["config_seq"], first["data"]["detail"]) == (3, "coarse")
+
+
 def test_identical_configures_from_several_sessions_are_computed_once(
     client: TestClient,
 ) -> None:

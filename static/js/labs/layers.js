@@ -10,6 +10,7 @@ import * as moments_ from "../charts/moments.js";
 
 const SIDES = ["a", "b"];
 const MOMENTS_DRAG_MS = 300; // the moments chart while a thumb moves: a few redraws a second
+const RELEASE_LIGHT_MS = 1000; // after a thumb's release, coarse frames are drawn lightly
 // [1, 2, 3, 5, 7, 8] → "1–3, 5, 7–8"
 const layerRanges = (indices) => {
   const parts = [];
@@ -203,6 +204,10 @@ export class LayersLab {
   }
 
   send(side = this.side, moved = null, dragging = false) {
+    // A thumb let go: the complete picture is on its way, so the coarse frames until then
+    // are drawn as lightly as a drag's (the page's redraws would take the cores the
+    // complete picture is computed on).
+    if (this.dragging && !dragging) this.releasedAt = performance.now();
     this.dragging = dragging;
     this.fitSizes(side, moved);
     const config = this.configs[side];
@@ -593,7 +598,8 @@ export class LayersLab {
     // held a drag to ~5 redraws a second, histograms and moments to ~8 on a 2-core
     // laptop); the bars and the gradient norms follow with the complete frame, when the
     // thumb is let go, and the moments with it.
-    const light = this.dragging && d.detail === "coarse";
+    const settling = performance.now() - (this.releasedAt ?? -Infinity) < RELEASE_LIGHT_MS;
+    const light = (this.dragging || settling) && d.detail === "coarse";
     if (!light) this.charts.health[side].update({ data: d });
     const target = d.n_var_w_target;
     this.readout[side].replaceChildren(
