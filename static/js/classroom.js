@@ -199,6 +199,7 @@ export class Classroom {
       options: state.options[lab] || null,
       view: state.view[lab] || null,
       compare: state.compare[lab] || null,
+      edited: Boolean(state.preset) && this.app.presetEdited,
       play: Boolean(state.play),
       lesson: state.lesson || "",
       step: state.step || 0,

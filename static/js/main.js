@@ -59,6 +59,12 @@ class App {
     });
     changed.add(() => this.classroom.shareView());
     this.socketB = null; // compare mode's side B: a second, independent session
+    // A preset's notice speaks of the preset's own settings: once the student changes
+    // them, the notice says so (what each side first sent is the preset's).
+    this.presetBase = {};
+    this.presetEdits = {};
+    this.editedBefore = false; // (a class's or a hand-in's state was edited already)
+    this.presetEdited = false;
     // The lecture walk (PageDown / PageUp, n / p) follows the catalog's order.
     this.walk = catalog.presets.filter((p) => p.lab in this.labs);
   }
@@ -179,6 +185,7 @@ class App {
       this.activate(lab);
     }
     $("preset").value = state.preset;
+    this.forgetEdits(Boolean(preset && snap.edited));
     if (preset) this.showNotice(preset);
     else this.noticeBox.hidden = true;
     // The teacher's lesson step is the class's (its lab state came with it, above).
@@ -267,6 +274,7 @@ class App {
   // `wire` options go to the server but not into the shareable URL; `message` holds
   // more fields of the configure message (the optimizer lab's `sweep`).
   configure(lab, config, options, view, wire = {}, side = "a", message = {}) {
+    if (!this.classroom.following) this.noteEdit(lab, side, config);
     if (side === "b") {
       if (state.compare[lab]) state.compare[lab].config = config;
       writeUrl();
@@ -546,6 +554,7 @@ class App {
   // plays when it says so, and shows and announces what to notice.
   applyPreset(preset, { fromUrl = false, quiet = false } = {}) {
     state.preset = preset.id;
+    this.forgetEdits();
     state.configs[preset.lab] = structuredClone(preset.config);
     state.options[preset.lab] = structuredClone(preset.options || {});
     state.view[preset.lab] = structuredClone(preset.view || {});
@@ -588,6 +597,36 @@ class App {
     charts.prepend(this.noticeBox);
   }
 
+  // --- a preset's settings, changed --------------------------------------------------
+
+  forgetEdits(edited = false) {
+    this.presetBase = {};
+    this.presetEdits = {};
+    this.editedBefore = edited;
+    this.setEdited(edited);
+  }
+
+  noteEdit(lab, side, config) {
+    const preset = this.catalog.presets.find((p) => p.id === state.preset);
+    if (!preset || preset.lab !== lab) return;
+    // (which histograms the server counts follows the view, not the settings)
+    const { histograms: _shown, ...settings } = config;
+    const text = JSON.stringify(settings);
+    if (!(side in this.presetBase)) {
+      this.presetBase[side] = text;
+      return;
+    }
+    this.presetEdits[side] = text !== this.presetBase[side];
+    this.setEdited(this.editedBefore || Object.values(this.presetEdits).some(Boolean));
+  }
+
+  setEdited(on) {
+    const was = this.presetEdited;
+    this.presetEdited = on;
+    $("notice-edited").hidden = !on || !this.notice || Boolean(this.notice.welcome);
+    if (on !== was) this.classroom.shareView();
+  }
+
   showNotice(preset) {
     const box = this.noticeBox;
     // In a lesson its panel says what to look at.
@@ -604,6 +643,7 @@ class App {
       $("notice-text").textContent = t(`preset.${preset.id}.notice`);
     }
     box.classList.toggle("welcome", Boolean(preset.welcome));
+    $("notice-edited").hidden = !this.presetEdited || Boolean(preset.welcome);
     box.hidden = false;
   }
 
@@ -654,6 +694,9 @@ class App {
     theme.listeners.add(() => this.active?.render?.());
     $("notice-close").addEventListener("click", () => {
       this.noticeBox.hidden = true;
+    });
+    $("notice-back").addEventListener("click", () => {
+      if (this.notice?.id && !this.classroom.following) this.applyPreset(this.notice);
     });
     $("share").addEventListener("click", async () => {
       flushUrl();

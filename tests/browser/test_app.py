@@ -73,6 +73,31 @@ def test_moving_a_slider_changes_the_plot(watched: Watched) -> None:
     watched.check_clean()
 
 
+def test_a_presets_notice_says_when_its_settings_were_changed(watched: Watched) -> None:
+    """The notice speaks of the preset's own settings: changed, it says so (in both
+    languages) and offers the preset back; a view change is not a change of settings."""
+    page = watched.open("?preset=tanh-small")
+    wait_frame(page, "layers", "l.frame !== null")
+    edited = page.locator("#notice-edited")
+    expect(page.locator("#notice")).to_be_visible()
+    expect(edited).to_be_hidden()
+    page.get_by_label("Histograms of").select_option("gradient")
+    page.wait_for_timeout(300)
+    expect(edited).to_be_hidden()  # the quantity on screen is the view, not a setting
+    scale = page.get_by_label("Init scale (× the scheme's std)")
+    scale.focus()
+    page.keyboard.press("ArrowRight")
+    expect(edited).to_be_visible()
+    expect(edited).to_contain_text("changed the settings since this preset")
+    page.click("#lang")
+    expect(edited).to_contain_text("你已改动了这个预设的设置")
+    page.click("#lang")
+    page.click("#notice-back")
+    expect(edited).to_be_hidden()
+    wait_frame(page, "layers", "l.config.scale === 0.01")
+    watched.check_clean()
+
+
 def test_dragging_the_init_scale_redraws_coarse_frames_then_the_complete_one(
     watched: Watched,
 ) -> None:
