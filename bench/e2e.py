@@ -78,7 +78,33 @@ class Browser:
     first: list[float]  # key press → first redraw of the histograms (the coarse frame), ms
     complete: list[float]  # key press → the complete frame drawn, ms
     drag_redraws_per_s: float  # histogram redraws per second while the thumb moves
-    release_complete: float  # thumb let go → the complete frame drawn, ms
+    release_complete: list[float]  # thumb let go → the complete frame drawn, ms (each drag)
+
+
+# A thumb dragged for ``ms`` by its input events at a pointer's 60 Hz, from the page itself
+# (a CDP mouse move waits for the renderer to acknowledge it, so moves sent from the bench
+# came every ~100 ms while the page drew: the bench's own rate capped the redraws), then
+# let go (the change event). Back and forth over a third of the slider, from a different
+# place each drag; resolves to [start, release] on the page's clock.
+DRAG_JS = """([label, ms, k]) => new Promise((done) => {
+  const input = [...document.querySelectorAll('#lab .controls input[type=range]')]
+    .find((i) => i.labels?.[0]?.textContent.includes(label));
+  const lo = Number(input.min), hi = Number(input.max);
+  const t0 = performance.now();
+  let n = 0;
+  const timer = setInterval(() => {
+    n += 1;
+    const f = 0.2 + 0.05 * k + 0.3 * ((n % 30) / 30);
+    input.value = String(lo + f * (hi - lo));
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    if (performance.now() - t0 >= ms) {
+      clearInterval(timer);
+      const t1 = performance.now();
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      done([t0, t1]);
+    }
+  }, 1000 / 60);
+})"""
 
 
 def browser_latency(server: LiveServer, n: int, shots: Path | None) -> Browser:
@@ -122,43 +148,30 @@ def browser_latency(server: LiveServer, n: int, shots: Path | None) -> Browser:
         # page itself (a CDP mouse move waits for the renderer to acknowledge it, so moves
         # sent from here came every ~100 ms while the page drew: the bench's own rate
         # capped the redraws), then its release (the change event).
-        k = page.evaluate("window.deepscope.labs.layers.draws.length")
-        t_start, t_release = page.evaluate(
-            """(label) => new Promise((done) => {
-              const input = [...document.querySelectorAll('#lab .controls input[type=range]')]
-                .find((i) => i.labels?.[0]?.textContent.includes(label));
-              const lo = Number(input.min), hi = Number(input.max);
-              const t0 = performance.now();
-              let n = 0;
-              const timer = setInterval(() => {
-                n += 1;
-                const f = 0.25 + 0.3 * ((n % 30) / 30);  // back and forth over a third
-                input.value = String(lo + f * (hi - lo));
-                input.dispatchEvent(new Event('input', { bubbles: true }));
-                if (performance.now() - t0 >= 3000) {
-                  clearInterval(timer);
-                  const t1 = performance.now();
-                  input.dispatchEvent(new Event('change', { bubbles: true }));
-                  done([t0, t1]);
-                }
-              }, 1000 / 60);
-            })""",
-            "Init scale",
-        )
-        page.wait_for_function(
-            "(t) => window.deepscope.labs.layers.draws.some((d) => d.t > t && "
-            "d.detail === 'complete')",
-            arg=t_release,
-            timeout=20_000,
-        )
-        draws = page.evaluate(f"window.deepscope.labs.layers.draws.slice({k})")
-        during = [d for d in draws if d["t"] <= t_release]
-        done = next(d["t"] for d in draws if d["t"] > t_release and d["detail"] == "complete")
+        # Then four more drags of a second each, to measure the release more than once.
+        rate = 0.0
+        releases = []
+        for n_drag, seconds in enumerate((3.0, 1.0, 1.0, 1.0, 1.0)):
+            k = page.evaluate("window.deepscope.labs.layers.draws.length")
+            t_start, t_release = page.evaluate(DRAG_JS, ["Init scale", seconds * 1e3, n_drag])
+            page.wait_for_function(
+                "(t) => window.deepscope.labs.layers.draws.some((d) => d.t > t && "
+                "d.detail === 'complete')",
+                arg=t_release,
+                timeout=20_000,
+            )
+            draws = page.evaluate(f"window.deepscope.labs.layers.draws.slice({k})")
+            if n_drag == 0:
+                during = [d for d in draws if d["t"] <= t_release]
+                rate = len(during) / ((t_release - t_start) / 1e3)
+            done = next(d["t"] for d in draws if d["t"] > t_release and d["detail"] == "complete")
+            releases.append(done - t_release)
+            page.wait_for_timeout(500)  # (the student looks at it)
         if shots:
             shots.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(shots / "layers-bench.png"), full_page=True)
         browser.close()
-    return Browser(first, complete, len(during) / ((t_release - t_start) / 1e3), done - t_release)
+    return Browser(first, complete, rate, releases)
 
 
 def browser_timer_lag(server: LiveServer, n: int) -> list[float]:
@@ -267,12 +280,13 @@ def rows(quick: bool = False) -> list[Row]:
                     b.drag_redraws_per_s >= 10,
                 ),
                 Row(
-                    "Browser: slider released → complete frame drawn",
-                    f"{b.release_complete:.0f} ms",
+                    "Browser: slider released → complete frame drawn (5 drags)",
+                    f"p50 {statistics.median(b.release_complete):.0f} ms, "
+                    f"worst {max(b.release_complete):.0f} ms",
                     "—",
                     "—",
                     "≤ 400 ms",
-                    b.release_complete <= 400,
+                    statistics.median(b.release_complete) <= 400,
                 ),
             ]
             lags = browser_timer_lag(server, n)

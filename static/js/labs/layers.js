@@ -10,7 +10,7 @@ import * as moments_ from "../charts/moments.js";
 
 const SIDES = ["a", "b"];
 const MOMENTS_DRAG_MS = 300; // the moments chart while a thumb moves: a few redraws a second
-const RELEASE_LIGHT_MS = 1000; // after a thumb's release, coarse frames are drawn lightly
+const RELEASE_MS = 1000; // after a thumb's release, coarse frames wait for the complete one
 // [1, 2, 3, 5, 7, 8] → "1–3, 5, 7–8"
 const layerRanges = (indices) => {
   const parts = [];
@@ -205,8 +205,7 @@ export class LayersLab {
 
   send(side = this.side, moved = null, dragging = false) {
     // A thumb let go: the complete picture is on its way, so the coarse frames until then
-    // are drawn as lightly as a drag's (the page's redraws would take the cores the
-    // complete picture is computed on).
+    // are not drawn (see onFrame).
     if (this.dragging && !dragging) this.releasedAt = performance.now();
     this.dragging = dragging;
     this.fitSizes(side, moved);
@@ -555,8 +554,12 @@ export class LayersLab {
   onFrame(frame, side = "a") {
     if (side === "b" && !this.comparing) return;
     // A coarse frame carries every statistic (estimated on the first rows of the same
-    // batch) but dead units: it is drawn like a complete one, with a mark.
+    // batch) but dead units: it is drawn like a complete one, with a mark — except the
+    // dragged thumb's last ones, arriving after its release: the complete picture is on
+    // its way, and drawing them would take the cores it is computed on.
     this.frames[side] = frame.data;
+    if (frame.data.detail === "coarse" && this.settling()) return;
+    if (frame.data.detail !== "coarse") this.releasedAt = null; // (it came)
     this.render(frame.data, side);
     if (side !== "a" || frame.data.detail === "coarse") return;
     this.updateSnippet();
@@ -580,6 +583,11 @@ export class LayersLab {
     for (const side of this.sides()) if (this.frames[side]) this.render(this.frames[side], side);
   }
 
+  // A thumb let go a moment ago: its complete picture is coming.
+  settling() {
+    return !this.dragging && performance.now() - (this.releasedAt ?? -Infinity) < RELEASE_MS;
+  }
+
   render(d, side = "a") {
     if (d === undefined) {
       this.renderAll();
@@ -598,8 +606,7 @@ export class LayersLab {
     // held a drag to ~5 redraws a second, histograms and moments to ~8 on a 2-core
     // laptop); the bars and the gradient norms follow with the complete frame, when the
     // thumb is let go, and the moments with it.
-    const settling = performance.now() - (this.releasedAt ?? -Infinity) < RELEASE_LIGHT_MS;
-    const light = (this.dragging || settling) && d.detail === "coarse";
+    const light = this.dragging && d.detail === "coarse";
     if (!light) this.charts.health[side].update({ data: d });
     const target = d.n_var_w_target;
     this.readout[side].replaceChildren(
