@@ -137,6 +137,7 @@ SERVER_EXAMPLES = [
         ],
     ),
     protocol.ClassViewOut(code="AC34DE", state={"lab": "layers"}, handin=None),
+    protocol.ClassSideMessage(side="b", message={"type": "status", "state": "paused"}),
     protocol.ClassEnded(code="AC34DE", reason="the teacher left", why="teacher_left"),
 ]
 

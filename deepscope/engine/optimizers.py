@@ -455,6 +455,11 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
     )
 }
 
+# The race on one network (the training lab's race card) starts with these three, each at
+# its own default learning rate: plain descent, its momentum, and an adaptive method — the
+# lectures' three families, whose paths part visibly on the common plane.
+RACE_CARD: tuple[str, ...] = ("gd", "momentum", "adam")
+
 
 def hyper_ranges() -> dict[str, tuple[float, float]]:
     """{name: (low, high)} of every numeric hyper-parameter: one range per name, whichever

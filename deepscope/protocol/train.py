@@ -15,6 +15,7 @@ from typing_extensions import TypedDict
 from ..engine import activations as _activations
 from ..engine import datasets as _datasets
 from ..engine import landscape as _landscape
+from ..engine import optimizers as _optimizers
 from ..engine import owndata as _owndata
 from ..engine import training as _training
 from ..engine.knobs import SEED as _SEED
@@ -268,8 +269,7 @@ class TrainFrameData(TypedDict):
 # frame field; the maths is engine/landscape.py)
 
 MAX_LANDSCAPE_RUNS = 6  # optimizers raced on one network in one request
-# The training lab's race card starts with these (each at its own default learning rate).
-LANDSCAPE_RACE_RUNS = ("gd", "momentum", "adam")
+LANDSCAPE_RACE_RUNS = _optimizers.RACE_CARD  # (the race card's first runs: the registry's)
 LandscapeDirections = _landscape.Directions
 LandscapeCenter = _landscape.Center
 
