@@ -87,6 +87,8 @@ def test_a_student_follows_explores_hands_in_and_is_shown(
         "(b) => window.deepscope.active.frames.a.layers[0].hist.activation.std > 1.5 * b",
         arg=before,
     )
+    # the teacher changed the preset's settings: the follower's notice says so too
+    s.wait_for_selector("#notice-edited:not([hidden])")
     # read-only: the student's controls are inert, their tabs disabled
     assert s.evaluate("() => document.querySelector('#lab .controls').inert")
     assert s.evaluate("() => document.querySelector('#tab-train').disabled")
@@ -99,6 +101,7 @@ def test_a_student_follows_explores_hands_in_and_is_shown(
     t.select_option("#preset", "tanh-big")
     s.wait_for_function("() => document.querySelector('#preset').value === 'tanh-big'")
     s.wait_for_function("() => window.deepscope.labs.layers.configs.a.scale === 1")
+    s.wait_for_selector("#notice-edited", state="hidden")  # (a new preset: its own settings)
     s.check("#projector")  # a student's own view option: not the teacher's to set
     student.shot("class-follower-projector", full_page=False)
     s.uncheck("#projector")
