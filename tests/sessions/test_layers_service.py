@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -30,6 +30,17 @@ def run(coro: Coroutine[Any, Any, Any]) -> Any:
 
 async def picture(got: Job | Picture) -> Picture:
     return got if isinstance(got, Picture) else await got.future
+
+
+def tracker(order: list[str]) -> Callable[[str, Job | Picture], Job]:
+    """``track(name, job)``: the job, whose name goes into ``order`` when it is done."""
+
+    def track(name: str, got: Job | Picture) -> Job:
+        assert isinstance(got, Job)
+        got.future.add_done_callback(lambda f: order.append(name) if not f.cancelled() else None)
+        return got
+
+    return track
 
 
 def test_identical_requests_in_flight_are_computed_once() -> None:
@@ -124,13 +135,7 @@ def test_coarse_work_first_and_a_flooding_session_does_not_delay_another() -> No
     async def go() -> None:
         service = LayersService(threads=1, cache_bytes=2**24)
         order: list[str] = []
-
-        def track(name: str, got: Job | Picture) -> Job:
-            assert isinstance(got, Job)
-            got.future.add_done_callback(
-                lambda f: order.append(name) if not f.cancelled() else None
-            )
-            return got
+        track = tracker(order)
 
         track("flood-0", service.request("flood", req(seed=100), "complete"))  # runs now
         await asyncio.sleep(0)
@@ -159,13 +164,7 @@ def test_complete_work_goes_to_the_slider_that_rested_longest() -> None:
     async def go() -> None:
         service = LayersService(threads=1, cache_bytes=2**24)
         order: list[str] = []
-
-        def track(name: str, got: Job | Picture) -> Job:
-            assert isinstance(got, Job)
-            got.future.add_done_callback(
-                lambda f: order.append(name) if not f.cancelled() else None
-            )
-            return got
+        track = tracker(order)
 
         busy = track("busy", service.request("busy", req(seed=50), "complete"))  # runs now
         await asyncio.sleep(0)

@@ -145,8 +145,8 @@ export class DescendLab {
 
     const expr = isCustom ? this.config.surface.expr : "x**2 + 10*y**2";
     this.exprInput = C.text({ key: "f.expr", value: expr, placeholder: "x**2 + 10*y**2" });
-    // Empty: the server's default window; the label and placeholder follow the
-    // expression's variables (x only: a 1-D surface and one range).
+    // An empty domain field means the server's default window; the label and placeholder
+    // follow the expression's variables (x only: a 1-D surface and one range).
     this.domainInput = C.text({
       key: "f.domain",
       value:
