@@ -82,3 +82,14 @@ def watched(browser: Browser, server: LiveServer) -> Iterator[Watched]:
     w = Watched(page, server)
     yield w
     context.close()
+
+
+def wait_frame(page: Page, lab: str, predicate: str = "true", timeout: float = 30_000) -> None:
+    """Until ``lab`` exists and ``predicate`` (over ``l``, the lab) holds. It asks for
+    ``window.deepscope`` first: right after a ``goto`` or a reload the new page may be
+    asked before it has started, and a TypeError would fail the wait instead of retrying."""
+    page.wait_for_function(
+        "() => { const l = window.deepscope && window.deepscope.labs['" + lab + "'];"
+        f" return !!l && ({predicate}); }}",
+        timeout=timeout,
+    )

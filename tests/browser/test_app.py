@@ -16,17 +16,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from deepscope import i18n
 from deepscope.engine import activations, datasets, initializers, optimizers, surfaces
-from tests.browser.conftest import FLAGS, Watched
+from tests.browser.conftest import FLAGS, Watched, wait_frame
 from tests.live import live_server
 
 pytestmark = pytest.mark.browser
-
-
-def wait_frame(page: Page, lab: str, predicate: str = "true", timeout: float = 20_000) -> None:
-    page.wait_for_function(
-        f"() => {{ const l = window.deepscope.labs['{lab}']; return !!l && ({predicate}); }}",
-        timeout=timeout,
-    )
 
 
 def drawn(page: Page, selector: str = ".plot") -> int:

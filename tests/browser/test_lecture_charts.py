@@ -21,7 +21,8 @@ TANH_N01 = '?lab=layers&config={"activation":"tanh","init":"normal","scale":1}'
 
 def wait_lab(page: Page, lab: str, predicate: str, timeout: float = 30_000) -> None:
     page.wait_for_function(
-        f"() => {{ const l = window.deepscope.labs['{lab}']; return !!l && ({predicate}); }}",
+        f"() => {{ const l = window.deepscope && window.deepscope.labs['{lab}'];"
+        f" return !!l && ({predicate}); }}",
         timeout=timeout,
     )
 

@@ -17,7 +17,8 @@ DESCEND = "window.deepscope.labs.descend"
 
 def wait_frame(page: Page, lab: str, predicate: str = "true", timeout: float = 30_000) -> None:
     page.wait_for_function(
-        f"() => {{ const l = window.deepscope.labs['{lab}']; return !!l && ({predicate}); }}",
+        f"() => {{ const l = window.deepscope && window.deepscope.labs['{lab}'];"
+        f" return !!l && ({predicate}); }}",
         timeout=timeout,
     )
 
