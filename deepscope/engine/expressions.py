@@ -626,7 +626,12 @@ class Evaluator:
     each call overwrites the buffers that the previous one returned.
     """
 
-    def __init__(self, program: Program, shape: tuple[int, ...]) -> None:
+    def __init__(
+        self, program: Program, shape: tuple[int, ...], into: Sequence[Array] = ()
+    ) -> None:
+        """``into``: arrays of ``shape`` for the first outputs to be computed straight into
+        (a race's gradient buffer, saving a copy per coordinate and step) where an output
+        is a call's own result; ``writes_into`` tells which are."""
         self.shape = shape
         n = len(program.variables)
         self._values: list[Any] = program._template.copy()
@@ -634,17 +639,26 @@ class Evaluator:
         self._n = n
         varying = set(range(n))
         r = self._values
+        # an output slot → the caller's array it is computed into (one array a slot)
+        given: dict[int, Array] = {}
+        for slot, target in zip(self._outputs, into, strict=False):
+            given.setdefault(slot, target)
         # (slot, function, first argument slot, second or −1, own buffer or None)
         self._ops: list[tuple[int, Callable[..., Array], int, int, Array | None]] = []
         with np.errstate(all="ignore"):
             for slot, fn, a, b in program._ops:
                 if a in varying or b in varying:
                     varying.add(slot)
-                    out = np.empty(shape) if isinstance(fn, np.ufunc) else None
+                    out = None
+                    if isinstance(fn, np.ufunc):
+                        out = given[slot] if slot in given else np.empty(shape)
                     self._ops.append((slot, fn, a, b, out))
                     r[slot] = out
                 else:  # a constant
                     r[slot] = fn(r[a]) if b < 0 else fn(r[a], r[b])
+        self.writes_into = [
+            k < len(into) and r[slot] is into[k] for k, slot in enumerate(self._outputs)
+        ]
 
     def raw(self, *values: Array) -> list[Any]:
         """As ``Program.run_raw`` (a constant output stays a number), for inputs of

@@ -111,6 +111,7 @@ class Race:
     _rate_buffers: list[Array] | None = None  # ``_rates``' tables, made at its first call
     _checks: Evaluator | None = None  # f and ∇f of a block's points (``_settle``) …
     _scratch: list[Array]  # … and its other buffers, made with it
+    _grad_rows: Array | None = None  # ``advance_into``'s gradient table, reused
 
     def __init__(
         self, surface: Surface, runs: Sequence[RunConfig], seed: int = 0, *, distance: bool = True
@@ -180,7 +181,10 @@ class Race:
         self._key: tuple[Any, ...] | None = None  # (share_key's, worked out when asked)
         self.need_hessian = self.rule.uses_newton
         self._program = compiled.derivatives if self.need_hessian else compiled.gradient
-        self._evaluate = Evaluator(self._program, (self.K,)).raw  # (into buffers of its own)
+        # the gradient computed straight into G's columns (where an output is a call's)
+        evaluator = Evaluator(self._program, (self.K,), [self._g[:, j] for j in range(self.d)])
+        self._evaluate = evaluator.raw
+        self._copied = [j for j in range(self.d) if not evaluator.writes_into[j]]
         self.has_nesterov = bool(np.any(self._nesterov & self.active))
         points = self._look if self.has_nesterov else self.theta
         self._columns = [points[:, j] for j in range(self.d)]  # views: the program's inputs
@@ -243,6 +247,28 @@ class Race:
             grad=np.empty((n, K, d)),
             eff=np.empty((n, K, d)),
         )
+        self._step_rows(t, n)
+        points = t.points
+        steps = points[:-1] - points[1:]
+        assert t.eff is not None
+        return Chunk(
+            self.row - n + 1, points[1:], t.loss, t.grad, steps, t.eff, self._distance(points[1:])
+        )
+
+    def advance_into(self, points: Array, loss: Array) -> None:
+        """``advance(n)`` for n = len(loss), the rows written into the caller's arrays:
+        ``points`` (n + 1, K, d), row 0 the current iterate, and ``loss`` (n, K); no
+        chunk, no steps, no effective learning rates. For a caller that keeps every row
+        itself (a sweep): an advance of 200 runs makes ~13 MB of fresh tables, and the
+        page faults of filling fresh memory cost a fifth of a sweep's time."""
+        n = loss.shape[0]
+        if self._grad_rows is None or self._grad_rows.shape[0] < n:
+            self._grad_rows = np.empty((n, self.K, self.d))
+        self._step_rows(_Tables(points, loss, self._grad_rows[:n], None), n)
+
+    def _step_rows(self, t: _Tables, n: int) -> None:
+        """The n steps of an advance, into ``t``."""
+        d = self.d
         t.points[0] = self.theta
         noise = self._noise(n) if self.noisy else None
         rule = self.rule
@@ -251,14 +277,15 @@ class Race:
         with np.errstate(all="ignore"):
             for first in range(0, n, BLOCK):
                 last = min(n, first + BLOCK)
-                program, columns, hessian = self._evaluate, self._columns, self.need_hessian
+                program, columns, copied = self._evaluate, self._columns, self._copied
+                hessian = self.need_hessian
                 lr, lr_b1, B2, lr_mu = self._rates(first, last)
                 scalar_b2 = np.ndim(B2) == 0
                 for i in range(last - first):
                     if lr_mu is not None:
                         rule.look_ahead(theta, lr_mu[i], look)
-                    out = program(*columns)
-                    for j in range(d):
+                    out = program(*columns)  # (∇f into G, but where it is a constant)
+                    for j in copied:
                         G[:, j] = out[j]
                     g: NDArray[np.floating] = G
                     if noise is not None:
@@ -271,7 +298,7 @@ class Race:
                         lr_b1[i],
                         B2 if scalar_b2 else B2[i],
                         lr[i],
-                        eff[first + i],
+                        None if eff is None else eff[first + i],
                         out[d:] if hessian else None,
                     )
                     np.subtract(theta, step, out=theta)
@@ -279,11 +306,6 @@ class Race:
                 self._settle(t, first, last)
         self.row += n
         self.loss, self.grad = t.loss[-1].copy(), t.grad[-1].copy()
-        points = t.points
-        steps = points[:-1] - points[1:]
-        return Chunk(
-            self.row - n + 1, points[1:], t.loss, t.grad, steps, t.eff, self._distance(points[1:])
-        )
 
     def _rates(self, first: int, last: int) -> tuple[Array, Array, Any, Array | None]:
         """lr_t, lr_t·B1_t, B2_t (a float, or a table) and lr_t·μ·nesterov (None without a
@@ -340,7 +362,7 @@ class Race:
         t.loss[first:last] = f
         for j in range(d):
             t.grad[first:last, :, j] = g[j]
-        if stopped.any():
+        if stopped.any() and t.eff is not None:
             t.eff[first:last, stopped] = 0.0
         inside = np.isfinite(f)
         for j in range(d):
@@ -395,7 +417,8 @@ class Race:
         grad = t.grad[keep - 1, k] if keep > 0 else self.grad[k]
         t.loss[keep:end, k] = loss
         t.grad[keep:end, k] = grad
-        t.eff[last_step + 1 : end, k] = 0.0
+        if t.eff is not None:
+            t.eff[last_step + 1 : end, k] = 0.0
         self.theta[k] = self._frozen[k] = P[keep, k]
         self.rule.retire(k, decide=False)  # (and a zero learning rate from the next block)
 
@@ -462,7 +485,7 @@ class _Tables:
     points: Array  # (n + 1, K, d): index 0 is where the advance started
     loss: Array
     grad: Array
-    eff: Array
+    eff: Array | None  # (None: not recorded)
 
 
 class Stacks:

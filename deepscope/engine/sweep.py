@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .knobs import knob
-from .race import Chunk, Race, RunConfig, Status
+from .race import Race, RunConfig, Status
 from .surfaces import Surface
 
 Array = NDArray[np.float64]
@@ -192,18 +192,17 @@ class Sweep:
         if new.any():
             self.reached[new] = first_row + np.argmax(below[:, new], axis=0)
 
-    def advance(self, n: int) -> Chunk:
-        """Step every running run n times (at most up to ``steps``): the race's rows."""
+    def advance(self, n: int) -> None:
+        """Step every running run n times (at most up to ``steps``), into the sweep's rows."""
         n = min(n, self.steps - self.row)
         if n < 1:
             raise ValueError(f"the sweep has done its {self.steps} steps")
-        chunk = self.race.advance(n)
-        gaps = self._gap(chunk.loss)
-        self._reach(chunk.first_row, gaps)
-        self.gap = gaps[-1]
-        self._points[chunk.first_row : chunk.first_row + n] = chunk.points
-        self._loss[chunk.first_row : chunk.first_row + n] = chunk.loss
-        return chunk
+        row = self.row
+        loss = self._loss[row + 1 : row + n + 1]
+        self.race.advance_into(self._points[row : row + n + 1], loss)
+        if self.config.criterion == "steps_to_tolerance":
+            self._reach(row + 1, self._gap(loss))
+        self.gap = self._gap(loss[-1])
 
     def run(self) -> None:
         """Advance until every step is done or every run has stopped."""
