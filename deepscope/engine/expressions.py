@@ -677,6 +677,28 @@ class Evaluator:
                 fn(r[a], r[b], out=r[slot])
         return [r[i] for i in self._outputs]
 
+    def bind(self, *values: Array) -> Callable[[], list[Any]]:
+        """``raw`` on these very inputs, as a function of none: for inputs that stay the
+        same arrays from call to call (a race's columns, updated in place), each call's
+        arguments are found once, here, not at every evaluation (a third of a race's
+        gradient program's time, at 200 runs). ``raw`` itself where a step is not a
+        ufunc (its result is a new array each time)."""
+        if any(out is None for *_, out in self._ops) or np.shape(values[0]) != self.shape:
+            return lambda: self.raw(*values)
+        r = list(self._values)
+        r[: self._n] = values
+        calls = [
+            (fn, (r[a], out) if b < 0 else (r[a], r[b], out)) for _slot, fn, a, b, out in self._ops
+        ]
+        outputs = [r[i] for i in self._outputs]
+
+        def evaluate() -> list[Any]:
+            for fn, args in calls:
+                fn(*args)
+            return outputs
+
+        return evaluate
+
     def full(self, *values: Array) -> list[Array]:
         """As ``Program.run``: every output an array of the inputs' shape."""
         out = self.raw(*values)

@@ -75,6 +75,10 @@ class FusedRule:
         self.mu, self.c_m = col("mu"), col("c_m")
         self.beta, self.c_v = col("beta"), col("c_v")
         self.a_m, self.a_g = col("a_m"), col("a_g")
+        # The runs whose numerator is a_g·g alone, no m (GD, AdaGrad, RMSProp, AdaDelta,
+        # Newton, a stopped run), and that a_g (``decide`` may fold it into m).
+        self._plain = (self.a_m == 0) & (self.c_m == 0) & (self.mu == 0)
+        self._a_g_plain = np.where(self._plain, self.a_g, 0.0).astype(dt)
         self.wd, self.wd_decoupled = col("wd"), col("wd_decoupled")
         self.adadelta = col("adadelta") > 0
         eps = col("eps")
@@ -116,8 +120,22 @@ class FusedRule:
         self._scale_cols = [self._newton_scale[:, j] for j in range(d)]
 
     def decide(self) -> None:
-        """Which optional parts of the rule any run uses: decided here, not every step."""
-        self.uses_m = bool(np.any(self.c_m) or np.any(self.a_m))
+        """Which optional parts of the rule any run uses: decided here, not every step.
+
+        When some runs use m and others' numerator is a_g·g alone, those keep a_g·g in m
+        (μ = 0, c_m = a_g, a_m = 1: m = 0·m + a_g·g, to the last bit a_g·g while m is
+        finite, and a run whose m is not has diverged), so that every run's numerator is
+        m — the step is m·scale, three calls fewer — instead of a_m·m + a_g·g. Only runs
+        that use m for themselves decide that m is used: once they have all stopped, the
+        others go back to a_g·g.
+        """
+        plain = self._plain
+        own_m = bool(np.any(self.c_m[~plain]) or np.any(self.a_m[~plain]))
+        fold = own_m and bool(plain.any())
+        np.copyto(self.c_m, self._a_g_plain if fold else 0.0, where=plain)
+        np.copyto(self.a_m, 1.0 if fold else 0.0, where=plain)
+        np.copyto(self.a_g, 0.0 if fold else self._a_g_plain, where=plain)
+        self.uses_m = own_m
         # Not adaptive: v stays 0 and E = 1 for every run, so the scale is lr·B1.
         self.adaptive = bool(np.any(self.c_v) or np.any(self.v) or np.any(self.E_given != 1.0))
         self.uses_wd = bool(np.any(self.wd))
@@ -127,6 +145,7 @@ class FusedRule:
         self.uses_adadelta = bool(np.any(self.adadelta))
         self.uses_newton = bool(np.any(self.newton))
         self.uses_a_g = bool(np.any(self.a_g))
+        self.numerator_is_m = self.uses_m and not self.uses_a_g and bool(np.all(self.a_m == 1))
 
     def parts(self) -> tuple[tuple[str, bool], ...]:
         """Which optional parts of the rule a step takes or skips (every flag of the rule:
@@ -152,6 +171,7 @@ class FusedRule:
         neutral |= {"eps_u": 1.0, "beta_u": 0.0, "c_u": 0.0}
         for name, value in neutral.items():
             getattr(self, name)[k] = value
+        self._plain[k], self._a_g_plain[k] = True, 1.0  # (``decide`` may fold it into m)
         for mask in (self.adadelta, self.amsgrad, self.newton):
             mask[k] = False
         if decide:  # (``decide=False``: the caller retires several, then calls decide)
@@ -233,7 +253,9 @@ class FusedRule:
                 self._step = np.empty(self.shape, dtype=self.dtype)
             out = self._step
         step = num = out
-        if self.uses_m:
+        if self.numerator_is_m:  # (a_m = 1 for every run: the numerator is m itself)
+            num = m
+        elif self.uses_m:
             np.multiply(self.a_m, m, out=num)
             if self.uses_a_g:
                 np.multiply(self.a_g, g, out=tmp)
@@ -249,7 +271,7 @@ class FusedRule:
             self.u *= self.beta_u
             self.u += delta
         # (not adaptive: lr·B1·num, the same numbers as scale·num)
-        step *= eff if self.adaptive else lr_b1
+        np.multiply(num, eff if self.adaptive else lr_b1, out=step)
         if self.uses_newton:
             if hessian is None:
                 raise ValueError("Newton's method needs the Hessian")

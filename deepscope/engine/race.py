@@ -183,11 +183,11 @@ class Race:
         self._program = compiled.derivatives if self.need_hessian else compiled.gradient
         # the gradient computed straight into G's columns (where an output is a call's)
         evaluator = Evaluator(self._program, (self.K,), [self._g[:, j] for j in range(self.d)])
-        self._evaluate = evaluator.raw
         self._copied = [j for j in range(self.d) if not evaluator.writes_into[j]]
         self.has_nesterov = bool(np.any(self._nesterov & self.active))
         points = self._look if self.has_nesterov else self.theta
-        self._columns = [points[:, j] for j in range(self.d)]  # views: the program's inputs
+        # the program's inputs: views of the points, the same arrays at every step
+        self._evaluate = evaluator.bind(*(points[:, j] for j in range(self.d)))
 
     # --- bookkeeping ------------------------------------------------------------
 
@@ -277,14 +277,14 @@ class Race:
         with np.errstate(all="ignore"):
             for first in range(0, n, BLOCK):
                 last = min(n, first + BLOCK)
-                program, columns, copied = self._evaluate, self._columns, self._copied
+                program, copied = self._evaluate, self._copied
                 hessian = self.need_hessian
                 lr, lr_b1, B2, lr_mu = self._rates(first, last)
                 scalar_b2 = np.ndim(B2) == 0
                 for i in range(last - first):
                     if lr_mu is not None:
                         rule.look_ahead(theta, lr_mu[i], look)
-                    out = program(*columns)  # (∇f into G, but where it is a constant)
+                    out = program()  # (∇f into G, but where it is a constant)
                     for j in copied:
                         G[:, j] = out[j]
                     g: NDArray[np.floating] = G

@@ -106,7 +106,35 @@ def test_a_stack_gives_each_run_its_numbers_alone_to_the_last_bit(d: int) -> Non
         for i, (a, b_) in enumerate(zip(record, alone_record, strict=True)):
             if i % 6 == 4 and variant[0] != "amsgrad":
                 continue  # v̄ is AMSGrad's alone (a stack tracks it for every run, unread)
+            if i % 6 == 2 and _without_m(*variant):
+                continue  # m: beside runs with m, one without keeps its a_g·g there (below)
             np.testing.assert_array_equal(a[k], b_[0], err_msg=f"{variant} {i}")
+
+
+def _without_m(name: str, hyper: dict[str, Any]) -> bool:
+    c = optimizers.make(name, hyper).c
+    return c.a_m == 0 and c.c_m == 0 and c.mu == 0
+
+
+def test_beside_runs_with_m_a_run_without_keeps_its_gradient_term_in_m() -> None:
+    """GD beside momentum: GD's numerator a_g·g is kept in m (to the last bit), so that
+    the rule computes one numerator, m, for both; once momentum stops, GD's numerator is
+    a_g·g again and m is no longer computed."""
+    opt = optimizers.stack([optimizers.make("gd"), optimizers.make("momentum")])
+    rule = FusedRule(opt.c, (2, 2))
+    assert rule.uses_m and rule.numerator_is_m and not rule.uses_a_g
+    g = np.array([[0.3, -1.7], [2.0, 0.5]])
+    theta = np.zeros((2, 2))
+    lr = np.full((2, 2), 0.1)
+    for _ in range(3):
+        step = rule.step(g, theta, lr, 1.0, lr, None).copy()
+        np.testing.assert_array_equal(rule.m[0], 1.0 * g[0])  # GD's a_g·g
+        np.testing.assert_array_equal(step[0], g[0] * 0.1)  # its own step, lr·g
+    rule.retire(1)
+    assert not rule.uses_m and rule.uses_a_g and not rule.numerator_is_m
+    step = rule.step(g, theta, lr, 1.0, lr, None)
+    np.testing.assert_array_equal(step[0], g[0] * 0.1)
+    np.testing.assert_array_equal(step[1], g[1] * 0.1)  # (stopped: plain GD; a race gives lr 0)
 
 
 def _alone(
