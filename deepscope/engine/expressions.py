@@ -677,27 +677,10 @@ class Evaluator:
                 fn(r[a], r[b], out=r[slot])
         return [r[i] for i in self._outputs]
 
-    def bind(self, *values: Array) -> Callable[[], list[Any]]:
-        """``raw`` on these very inputs, as a function of none: for inputs that stay the
-        same arrays from call to call (a race's columns, updated in place), each call's
-        arguments are found once, here, not at every evaluation (a third of a race's
-        gradient program's time, at 200 runs). ``raw`` itself where a step is not a
-        ufunc (its result is a new array each time)."""
-        if any(out is None for *_, out in self._ops) or np.shape(values[0]) != self.shape:
-            return lambda: self.raw(*values)
-        r = list(self._values)
-        r[: self._n] = values
-        calls = [
-            (fn, (r[a], out) if b < 0 else (r[a], r[b], out)) for _slot, fn, a, b, out in self._ops
-        ]
-        outputs = [r[i] for i in self._outputs]
-
-        def evaluate() -> list[Any]:
-            for fn, args in calls:
-                fn(*args)
-            return outputs
-
-        return evaluate
+    def bind(self, *values: Array) -> Bound:
+        """``raw`` on these very inputs, as a call with no arguments: for inputs that stay
+        the same arrays from call to call (a race's columns, updated in place)."""
+        return Bound(self, values)
 
     def full(self, *values: Array) -> list[Array]:
         """As ``Program.run``: every output an array of the inputs' shape."""
@@ -707,6 +690,31 @@ class Evaluator:
             if not (isinstance(o, np.ndarray) and o.shape == shape):
                 out[k] = np.broadcast_to(np.asarray(o, dtype=np.float64), shape)
         return out
+
+
+class Bound:
+    """An evaluator on fixed inputs (``Evaluator.bind``): each call's arguments are found
+    once, here, not at every evaluation (a third of a race's gradient program's time, at
+    200 runs); ``raw`` itself where a step is not a ufunc (its result is a new array
+    each time). A plain object, not a closure, so that copying a race (a class's
+    explorer) copies it with the race's arrays."""
+
+    def __init__(self, evaluator: Evaluator, values: Sequence[Array]) -> None:
+        self.evaluator, self.values = evaluator, tuple(values)
+        self.calls: list[tuple[Callable[..., Any], tuple[Any, ...]]] | None = None
+        ops = evaluator._ops
+        if all(out is not None for *_, out in ops) and np.shape(values[0]) == evaluator.shape:
+            r = list(evaluator._values)
+            r[: evaluator._n] = self.values
+            self.calls = [(fn, (r[a], o) if b < 0 else (r[a], r[b], o)) for _s, fn, a, b, o in ops]
+            self.outputs = [r[i] for i in evaluator._outputs]
+
+    def __call__(self) -> list[Any]:
+        if self.calls is None:
+            return self.evaluator.raw(*self.values)
+        for fn, args in self.calls:
+            fn(*args)
+        return self.outputs
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,33 @@ def test_an_evaluator_gives_the_programs_numbers(text: str) -> None:
                 np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("text", [*CASES, "sign(x)*y + abs(y)", "x + 2*y", "3 + 0*x"])
+def test_a_bound_evaluator_and_its_copy_give_the_programs_numbers(text: str) -> None:
+    """Bound to inputs updated in place, call after call; the outputs asked into the
+    caller's arrays land there (where an output is a call's result); a deep copy made as
+    a class's fork makes it (``copy_keeping_views``) computes on the copy's inputs."""
+    from deepscope.sessions.workers import copy_keeping_views
+
+    c = compile_expression(text)
+    rng = np.random.default_rng(8)
+    for program in (c.gradient, c.derivatives):
+        points = np.empty((5, 2))
+        into = np.empty((5, 2))
+        evaluator = Evaluator(program, (5,), [into[:, 0], into[:, 1]])
+        state = {"points": points, "into": into, "f": evaluator.bind(points[:, 0], points[:, 1])}
+        twin = copy_keeping_views(state)
+        for _ in range(3):
+            for s in (state, twin):
+                s["points"][...] = rng.uniform(-2.0, 2.0, (5, 2))
+                with np.errstate(all="ignore"):
+                    want = program.run_raw(s["points"][:, 0], s["points"][:, 1])
+                    got = s["f"]()
+                for k, (a, b) in enumerate(zip(want, got, strict=True)):
+                    np.testing.assert_array_equal(a, b)
+                    if k < 2 and evaluator.writes_into[k]:
+                        np.testing.assert_array_equal(s["into"][:, k], a)
+
+
 # Random expression trees: the symbolic gradient always matches centred differences.
 _leaves = st.sampled_from(["x", "y", "1.5", "2", "0.5"])
 
