@@ -569,8 +569,8 @@ PRESETS: list[dict[str, Any]] = [
             _sweep_best("gd", 0.0017, 0.0018),
             _sweep_values("gd", (0.0017, 0.0018), 0.01, 0.02),
             _sweep_status("gd", (0.003, 10.0), "diverged"),
-            _sweep_best("adam", 0.09, 0.11),
-            _sweep_values("adam", (0.09, 1.01), 0.0, 0.0),  # f* to machine precision
+            _sweep_values("adam", (0.09, 1.01), 0.0, 0.0),  # f* to machine precision …
+            _sweep_best("adam", 0.99, 1.01),  # … soonest at 1
             _sweep_best("adagrad", 1.7, 1.8),
         ],
     },
@@ -599,7 +599,7 @@ PRESETS: list[dict[str, Any]] = [
             _sweep_values("adagrad", (6.8, 6.9), 7, 7),
             _sweep_best("adagrad", 6.8, 6.9),
             _sweep_values("adam", (0.068, 10.0), 0, 500),
-            _sweep_values("adam", (0.15, 10.0), 116, 159),
+            _sweep_values("adam", (0.15, 10.0), 155, 166),
             {"check": "sweep_never", "run": "adam", "lrs": [0.001, 0.05]},
         ],
     },

@@ -289,8 +289,8 @@ class SweepSpec(Strict):
     criterion: SweepCriterion = Field(
         _default(_sweep.SweepConfig, "criterion"),
         description=(
-            "final: f − f* after the last step; steps_to_tolerance: the first step at which "
-            "f − f* < tolerance (null: never)"
+            "final: f − f* after the last step; steps_to_tolerance: the first step from "
+            "which f − f* stays below the tolerance (null: never)"
         ),
     )
     tolerance: float = _knob(_sweep.SweepConfig, "tolerance", "steps_to_tolerance: f − f* below")
