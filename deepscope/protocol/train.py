@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
@@ -284,18 +285,36 @@ def _odd(value: int) -> int:
     return value
 
 
-def _landscape_size(n_params: int, n_train: int, resolution: int, field: str) -> None:
+def _landscape_size(
+    n_params: int, n_train: int, resolution: int, field: str, params_field: str | None = None
+) -> None:
+    """``params_field``: the field named when the network is too large at any resolution
+    (a REST landscape's ``hidden``; the live view names its own option either way)."""
     why = _landscape.check_size(n_params, n_train, resolution)
     if why is not None:
+        too_many = n_params > _landscape.MAX_PARAMS and params_field is not None
         raise problem(
             "landscape_size",
             why,
-            field=field,
+            field=params_field if too_many and params_field else field,
             value=resolution**2 * n_train * n_params,
             limit=_landscape.MAX_WORK,
             params=n_params,
             max_params=_landscape.MAX_PARAMS,
         )
+
+
+def _fitted_resolution(req: LandscapeRequest | LandscapeRaceRequest) -> None:
+    """A request that leaves ``resolution`` out gets the finest odd grid, up to the
+    default, that the work bound allows for its network and data: a student's 64-64
+    network raced on the training lab's card (which has no resolution control) gets a
+    coarser map rather than a refusal. One given is checked as it is."""
+    if "resolution" in req.model_fields_set:
+        return
+    n, params = _n_train(req), req.n_params
+    fits = math.isqrt(_landscape.MAX_WORK // max(1, n * params))
+    low = int(_landscape.RESOLUTION.ge or 3)
+    req.resolution = max(low, min(req.resolution, fits if fits % 2 else fits - 1))
 
 
 def _n_train(req: TrainRequest) -> int:
@@ -320,7 +339,8 @@ class LandscapeRequest(TrainRequest):
 
     @model_validator(mode="after")
     def _small_enough(self) -> LandscapeRequest:
-        _landscape_size(self.n_params, _n_train(self), self.resolution, "resolution")
+        _fitted_resolution(self)
+        _landscape_size(self.n_params, _n_train(self), self.resolution, "resolution", "hidden")
         return self
 
 
@@ -387,7 +407,8 @@ class LandscapeRaceRequest(TrainRequest):
                 value=work,
                 limit=MAX_TRAIN_WORK,
             )
-        _landscape_size(params, _n_train(self), self.resolution, "resolution")
+        _fitted_resolution(self)
+        _landscape_size(params, _n_train(self), self.resolution, "resolution", "hidden")
         return self
 
 

@@ -67,7 +67,7 @@ def test_pca_landscape_says_how_much_of_the_path_it_holds(client: TestClient) ->
         ({"resolution": 43}, "resolution", "less_than_equal"),
         ({"span": 0}, "span", "greater_than"),
         ({"directions": "hessian"}, "directions", "literal_error"),
-        ({"hidden": [100, 100]}, "resolution", "landscape_size"),
+        ({"hidden": [100, 100]}, "hidden", "landscape_size"),  # (too many at any grid)
         ({"n_samples": 2000, "hidden": [60, 60], "resolution": 41}, "resolution", "landscape_size"),
         ({"steps": 0, "directions": "pca"}, "directions", "landscape_pca"),
     ],
@@ -80,6 +80,31 @@ def test_bad_landscape_requests_name_the_field(
     problem = r.json()["problems"][0]
     assert (problem["field"], problem["code"]) == (field, code)
     assert "nan" not in r.text.lower()
+
+
+@pytest.mark.parametrize("path", ["/api/landscape", "/api/landscape/race"])
+def test_a_landscape_without_a_resolution_gets_the_finest_grid_its_network_allows(
+    client: TestClient, path: str
+) -> None:
+    """The training lab's race card sends no resolution: a 64-64 network (4417
+    parameters, 150 training points) gets 29 × 29, the finest odd grid within the work
+    bound, instead of a refusal naming a control the card does not have."""
+    from deepscope.engine import landscape
+    from deepscope.protocol.train import LandscapeRequest, _n_train
+
+    body: dict[str, Any] = {**SMALL, "n_samples": 200, "hidden": [64, 64], "steps": 20}
+    points = _n_train(LandscapeRequest.model_validate(body))
+    if path.endswith("race"):
+        body["runs"] = [{"optimizer": "gd", "lr": 0.1}]
+    r = client.post(path, json=body)
+    assert r.status_code == 200, r.text
+    n, params = len(r.json()["alphas"]), r.json()["n_params"]
+    assert params == 4417 and n < 41  # (coarser than the default)
+    assert n % 2 == 1 and n * n * points * params <= landscape.MAX_WORK
+    assert (n + 2) ** 2 * points * params > landscape.MAX_WORK
+    given = client.post(path, json={**body, "resolution": 41})  # (one given is checked)
+    assert given.status_code == 422
+    assert given.json()["problems"][0]["field"] == "resolution"
 
 
 def test_landscape_race_equals_single_landscape_runs(client: TestClient) -> None:
