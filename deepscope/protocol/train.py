@@ -420,6 +420,9 @@ class LandscapeRaceRunOut(BaseModel):
     history: list[HistoryRow] = Field(description="loss and accuracy curves")
     path: list[list[float | None]] = Field(description="[α, β] on the common plane")
     path_steps: list[int]
+    warning: BlowUpOut | None = Field(
+        None, description="a blow-up that stayed finite (as /api/train's warning)"
+    )
 
 
 class LandscapeRaceResponse(BaseModel):

@@ -600,6 +600,7 @@ def run_landscape_race(
                 history=[history_row(f) for f in r.frames],
                 path=finite_list(r.path, 7),
                 path_steps=r.path_steps,
+                warning=blowup_out(t.blowup),
             )
         )
     return LandscapeRaceResponse(

@@ -107,6 +107,39 @@ def test_a_landscape_without_a_resolution_gets_the_finest_grid_its_network_allow
     assert given.json()["problems"][0]["field"] == "resolution"
 
 
+def test_a_racer_that_blows_up_finitely_carries_the_training_labs_warning(
+    client: TestClient,
+) -> None:
+    runs = [{"optimizer": "gd", "lr": 10.0}, {"optimizer": "adam"}]
+    body = {"runs": runs, "resolution": 3}
+    r = client.post("/api/landscape/race", json=body)
+    assert r.status_code == 200, r.text
+    gd, adam = r.json()["runs"]
+    assert (
+        gd["status"] == "finished" and gd["warning"]["loss_peak"] > 10 * gd["warning"]["loss_start"]
+    )
+    assert adam["warning"] is None
+    alone = client.post("/api/train", json={"optimizer": runs[0]}).json()
+    assert alone["warning"] == gd["warning"]  # (what the run gets alone)
+
+
+def test_the_race_boxs_hint_holds_on_its_defaults(client: TestClient) -> None:
+    """The hint says a run's own loss can be far below the plane's colour under its
+    path: on the box's own first race (the training lab's defaults, the catalog's three
+    runners) every run ends below the plane's lowest value."""
+    catalog = client.get("/api/catalog").json()
+    own = catalog["labs"]["train"]["optimizer"]  # (the box's runner of the lab's optimizer
+    runs = [  # takes the lab's lr, the others their own default: train.js ``racer``)
+        {"optimizer": o, "lr": own["lr"]} if o == own["optimizer"] else {"optimizer": o}
+        for o in (r["optimizer"] for r in catalog["labs"]["train"]["race"]["runs"])
+    ]
+    answer = client.post("/api/landscape/race", json={"runs": runs}).json()
+    lowest = min(v for row in answer["loss"] for v in row if v is not None)
+    finals = [run["history"][-1]["train_loss"] for run in answer["runs"]]
+    assert all(f < lowest for f in finals), (lowest, finals)
+    assert min(finals) < lowest / 100  # far below
+
+
 def test_landscape_race_equals_single_landscape_runs(client: TestClient) -> None:
     runs = [
         {"optimizer": "momentum", "lr": 0.1, "label": "momentum"},

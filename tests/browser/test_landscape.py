@@ -179,6 +179,37 @@ def test_three_optimizers_race_on_one_plane_with_their_curves_as_rest_gives_them
     watched.check_clean()
 
 
+def test_the_race_box_races_a_wider_net_and_warns_of_a_blow_up(watched: Watched) -> None:
+    """A 64-64 network (4417 weights) races on a coarser plane instead of being refused
+    for a grid the box has no control for; GD at lr 10 blows up (its loss 25× its start,
+    finite) and the summary says so, as the single run's status would."""
+    en = json.loads((ROOT / "static" / "i18n" / "en.json").read_text())
+    page = watched.open("?lab=train")
+    wait_lab(page, "l.latest !== null")
+    hidden = page.get_by_label(en["f.hidden"])
+    hidden.fill("64, 64")
+    hidden.press("Tab")
+    wait_lab(page, "l.config.hidden.length === 2 && l.config.hidden[0] === 64")
+    box = page.locator(RACE)
+    box.locator("[data-testid=race-run] select").first.select_option("gd")
+    lr = box.locator("[data-testid=race-run]").first.get_by_label(en["f.lr"])
+    lr.fill("10")
+    lr.press("Tab")
+    box.get_by_test_id("race-go").click()
+    wait_raced(page)
+    assert box.get_by_test_id("race-error").text_content() == ""
+    result = page.evaluate("window.deepscope.labs.train.race.result")
+    assert result["n_params"] == 4417 and 3 <= len(result["alphas"]) < 41
+    warning = result["runs"][0]["warning"]
+    assert warning is not None and warning["loss_peak"] > 10 * warning["loss_start"]
+    state = box.get_by_test_id("race-state").text_content() or ""
+    first = state.split(en["sep.problems"])[0]
+    assert ", lr 10: training loss" in first, state
+    assert f"{en['blowup']}:" in first, state
+    assert all(r["warning"] is None for r in result["runs"][1:])  # (the others are fine)
+    watched.check_clean()
+
+
 def test_the_race_box_speaks_chinese_and_names_the_field_of_a_refusal(watched: Watched) -> None:
     zh = json.loads((ROOT / "static" / "i18n" / "zh.json").read_text())
     page = watched.open("?lab=train&lang=zh")

@@ -580,11 +580,12 @@ export class TrainLab {
         const name = this.racerName(raced[i]);
         const last = run.history[run.history.length - 1];
         if (run.status === "diverged") return t("race.diverged", { name, reason: run.reason });
-        return t("race.final", {
+        const final = t("race.final", {
           name,
           loss: fmt(last.train_loss, 4),
           acc: fmt(100 * last.accuracy, 3),
         });
+        return run.warning ? `${final} — ${this.blowupText(run.warning)}` : final;
       })
       .join(t("sep.problems"));
   }
@@ -1051,6 +1052,25 @@ export class TrainLab {
     this.renderStatus(side);
   }
 
+  // A blow-up that stayed finite (a run's or a racer's warning), in the page's words.
+  blowupText(w) {
+    const parts = [
+      t("blowup.loss", {
+        step: w.step,
+        peak: fmt(w.loss_peak, 3),
+        times: fmt(w.loss_peak / Math.max(w.loss_start, this.app.catalog.labs.train.loss_floor), 2),
+        start: fmt(w.loss_start, 3),
+      }),
+    ];
+    if (w.update_ratio !== null) parts.push(t("blowup.ratio", { ratio: fmt(w.update_ratio, 2) }));
+    if (w.unit_layer)
+      parts.push(
+        t(`blowup.${w.units}`, { share: fmt(100 * w.unit_share, 3), layer: w.unit_layer }),
+      );
+    parts.push(t("blowup.try", { lr: fmt(w.lr, 3), lower: fmt(w.lr / 10, 3) }));
+    return `${t("blowup")}: ${parts.join(getLang() === "zh" ? "" : " ")}`;
+  }
+
   // Divergence, or a blow-up that stayed finite (the run goes on): what happened.
   renderStatus(side) {
     const el = this.status?.[side];
@@ -1061,26 +1081,7 @@ export class TrainLab {
       text = t("diverged", {
         reason: diverged.reason_text ? said(diverged.reason_text) : diverged.reason,
       });
-    else if (w) {
-      const parts = [
-        t("blowup.loss", {
-          step: w.step,
-          peak: fmt(w.loss_peak, 3),
-          times: fmt(
-            w.loss_peak / Math.max(w.loss_start, this.app.catalog.labs.train.loss_floor),
-            2,
-          ),
-          start: fmt(w.loss_start, 3),
-        }),
-      ];
-      if (w.update_ratio !== null) parts.push(t("blowup.ratio", { ratio: fmt(w.update_ratio, 2) }));
-      if (w.unit_layer)
-        parts.push(
-          t(`blowup.${w.units}`, { share: fmt(100 * w.unit_share, 3), layer: w.unit_layer }),
-        );
-      parts.push(t("blowup.try", { lr: fmt(w.lr, 3), lower: fmt(w.lr / 10, 3) }));
-      text = `${t("blowup")}: ${parts.join(getLang() === "zh" ? "" : " ")}`;
-    }
+    else if (w) text = this.blowupText(w);
     const prefix = text && this.comparing ? `${this.sideLabel(side)} · ` : "";
     el.textContent = prefix + text;
     el.classList.toggle("error-text", Boolean(text));
