@@ -239,3 +239,15 @@ def test_the_outside_reference_check_can_fail() -> None:
         assert _outside_references(line), line
     assert _outside_references("SURFACE_SPECS, the seed 7 run, DatasetSpec") == []
     assert _outside_references("`knobs.SEED`; same(SEED), import SEED as _SEED") == []
+
+
+def test_the_readme_counts_the_presets_there_are() -> None:
+    """The README says how many lecture presets there are: the number in the catalog."""
+    import re
+
+    from deepscope.presets import PRESETS
+
+    readme = (ROOT / "README.md").read_text()
+    said = re.search(r"it is about — (\d+) of them", readme)
+    assert said is not None, "the README no longer counts the presets where it did"
+    assert int(said.group(1)) == len(PRESETS)
