@@ -29,6 +29,8 @@ from typing import Any, Union
 import numpy as np
 from numpy.typing import NDArray
 
+from .text import Text
+
 Array = NDArray[np.float64]
 
 MAX_LENGTH = 200
@@ -39,12 +41,20 @@ MAX_DERIVED_NODES = 20_000  # a Hessian of a pathological input could blow up
 
 
 class ExpressionError(ValueError):
-    """A typed expression that is not accepted, with where and why."""
+    """A typed expression that is not accepted: why (``said``, an ``expr.*`` sentence of
+    the page's catalogs, so that a student reads it in the page's language) and where
+    (``position``, 0-based; the sentences count characters from 1)."""
 
-    def __init__(self, message: str, position: int | None = None) -> None:
+    def __init__(self, key: str, position: int | None = None, **vars: object) -> None:
+        self.said = Text(f"expr.{key}", {k: str(v) for k, v in vars.items()})
         self.position = position
         where = f" at character {position + 1}" if position is not None else ""
-        super().__init__(f"{message}{where}")
+        super().__init__(f"{self.said.key} {dict(self.said.vars)}{where}")
+
+    @property
+    def character(self) -> int | None:
+        """The position as the sentences count it (from 1), or None."""
+        return None if self.position is None else self.position + 1
 
 
 # --- the tree -----------------------------------------------------------------
@@ -134,7 +144,7 @@ def _derivative_of_function(name: str, u: Node) -> Node:
         return Func("sign", u)
     if name == "sign":
         return ZERO  # almost everywhere
-    raise ExpressionError(f"unknown function {name!r}")
+    raise ExpressionError("unknown_function", name=repr(name))
 
 
 # --- smart constructors: constant folding and identities ---------------------------
@@ -277,7 +287,7 @@ def tokenize(text: str) -> list[Token]:
         if m is None or m.end() == pos:
             bad = text[pos:].lstrip()
             where = len(text) - len(bad)
-            raise ExpressionError(f"unexpected character {bad[0]!r}", where)
+            raise ExpressionError("unexpected_character", where, char=repr(bad[0]))
         kind = m.lastgroup or "op"
         tokens.append(Token(kind, m.group(kind), m.start(kind)))
         pos = m.end()
@@ -305,25 +315,26 @@ class _Parser:
     def expect(self, text: str) -> None:
         token = self.take()
         if token.text != text:
-            found = "the end" if token.kind == "end" else repr(token.text)
-            raise ExpressionError(f"expected {text!r}, found {found}", token.pos)
+            if token.kind == "end":
+                raise ExpressionError("expected_end", token.pos, text=repr(text))
+            raise ExpressionError("expected", token.pos, text=repr(text), found=repr(token.text))
 
     def _count(self, node: Node, pos: int) -> Node:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise ExpressionError(f"too long: more than {MAX_NODES} terms", pos)
+            raise ExpressionError("too_many_terms", pos, max=MAX_NODES)
         return node
 
     def _nested(self, pos: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ExpressionError(f"nested more than {MAX_DEPTH} levels deep", pos)
+            raise ExpressionError("too_deep", pos, max=MAX_DEPTH)
 
     def parse(self) -> Node:
         node = self.expr()
         token = self.peek()
         if token.kind != "end":
-            raise ExpressionError(f"unexpected {token.text!r} (an operator is missing?)", token.pos)
+            raise ExpressionError("operator_missing", token.pos, token=repr(token.text))
         return node
 
     def expr(self) -> Node:
@@ -368,7 +379,7 @@ class _Parser:
         if token.kind == "number":
             value = float(token.text)
             if not (math.isfinite(value) and abs(value) <= MAX_LITERAL):
-                raise ExpressionError(f"numbers must be at most {MAX_LITERAL:g}", token.pos)
+                raise ExpressionError("number_too_large", token.pos, max=f"{MAX_LITERAL:g}")
             return self._count(Const(value), token.pos)
         if token.kind == "name":
             name = token.text
@@ -381,23 +392,26 @@ class _Parser:
                 return self._count(Func(name, arg), token.pos)
             if self.peek().text == "(":
                 raise ExpressionError(
-                    f"unknown function {name!r}; use one of {', '.join(sorted(FUNCTIONS))}",
+                    "unknown_function_use",
                     token.pos,
+                    name=repr(name),
+                    functions=", ".join(sorted(FUNCTIONS)),
                 )
             if name in self.variables:
                 return self._count(Var(name), token.pos)
             if name in self.constants:
                 return self._count(Const(float(self.constants[name])), token.pos)
             allowed = ", ".join(sorted(self.variables))
-            raise ExpressionError(f"unknown name {name!r}; the variables are {allowed}", token.pos)
+            raise ExpressionError("unknown_name", token.pos, name=repr(name), variables=allowed)
         if token.text == "(":
             self._nested(token.pos)
             node = self.expr()
             self.depth -= 1
             self.expect(")")
             return node
-        found = "the end" if token.kind == "end" else repr(token.text)
-        raise ExpressionError(f"expected a number, a variable or '(', found {found}", token.pos)
+        if token.kind == "end":
+            raise ExpressionError("operand_expected_end", token.pos)
+        raise ExpressionError("operand_expected", token.pos, found=repr(token.text))
 
 
 def _rebuild(node: Node) -> Node:
@@ -423,11 +437,11 @@ def parse(
 ) -> Node:
     """Parse ``text`` into a simplified tree, or raise ExpressionError saying where."""
     if not isinstance(text, str):
-        raise ExpressionError("the expression must be text")
+        raise ExpressionError("not_text")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"too long: at most {MAX_LENGTH} characters")
+        raise ExpressionError("too_long", max=MAX_LENGTH)
     if not text.strip():
-        raise ExpressionError("the expression is empty")
+        raise ExpressionError("empty")
     return _rebuild(_Parser(text, variables, constants or {}).parse())
 
 
@@ -556,7 +570,7 @@ class Program:
         if isinstance(node, Const):
             slot = self._new(node.value)
         elif isinstance(node, Var):
-            raise ExpressionError(f"unknown variable {node.name!r}")
+            raise ExpressionError("unknown_variable", name=repr(node.name))
         elif isinstance(node, Neg):
             a = self._slot(node.arg)
             slot = self._new()
@@ -743,7 +757,7 @@ def compile_expression(
     hess = tuple(tuple(derivative(g, v) for v in variables) for g in grad)
     total = size(f) + sum(size(g) for g in grad) + sum(size(h) for row in hess for h in row)
     if total > MAX_DERIVED_NODES:
-        raise ExpressionError("the expression's derivatives are too large to evaluate")
+        raise ExpressionError("derivatives_too_large")
     upper = [hess[i][j] for i in range(len(variables)) for j in range(i, len(variables))]
     return Compiled(
         text=text,

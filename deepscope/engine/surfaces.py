@@ -465,7 +465,7 @@ def build_custom(custom: CustomSurface) -> Surface:
     uses_y = "y" in _variables(probe)
     dims = custom.dims or (2 if uses_y else 1)
     if dims == 1 and uses_y:
-        raise ExpressionError("a 1-D surface can only use x")
+        raise ExpressionError("one_dimension_x")
     variables = ("x", "y")[:dims]
     compiled = probe if dims == 2 else compile_expression(custom.expr, variables)
     domain = custom.domain or ((-5.0, 5.0),) * dims

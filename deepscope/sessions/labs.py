@@ -175,6 +175,17 @@ class InputError(ValueError):
         )
 
 
+def expression_error(err: ExpressionError) -> InputError:
+    """A typed surface the parser refused, in English here and, from its key and slots
+    (``detail``, ``position`` and the sentence's own), in the page's language there."""
+    message = i18n.english(err.said)
+    slots: dict[str, float | str] = {"detail": err.said.key, **err.said.vars}
+    if err.character is not None:
+        message = i18n.text("expr.at", "en", message=message, position=str(err.character))
+        slots["position"] = err.character
+    return InputError("surface.expr", message, "expression", **slots)
+
+
 @lru_cache(maxsize=64)
 def _custom_surface(
     expr: str, domain: tuple[tuple[float, float], ...] | None, dims: int | None
@@ -190,7 +201,7 @@ def build_surface(choice: SurfaceChoice, params: dict[str, float]) -> surfaces.S
     try:
         return _custom_surface(choice.expr, domain, choice.dims)
     except ExpressionError as err:
-        raise InputError("surface.expr", str(err), "expression") from None
+        raise expression_error(err) from None
     except surfaces.DomainError as err:
         raise InputError("surface.domain", str(err), "domain_dims", dims=err.dims) from None
     except ValueError as err:

@@ -89,6 +89,15 @@ const quoted = (v) =>
 // One line for a server error — an ``error`` message or a REST error body — in the
 // current language: each problem's field, then its code worded from the catalog with
 // the server's numbers; a code the catalog does not know keeps the server's English.
+// The parser's reason for refusing a typed surface, in the page's language: its sentence
+// (params.detail, an expr.* key) with its slots, and where (params.position, from 1).
+function expressionText(problem) {
+  const { detail, position, ...slots } = problem.params || {};
+  if (!detail || !has(detail)) return problem.message;
+  const message = t(detail, slots);
+  return position === undefined ? message : t("expr.at", { message, position });
+}
+
 export function errorText(error) {
   const problems = error?.problems || [];
   if (!problems.length) {
@@ -103,7 +112,7 @@ export function errorText(error) {
       const vars = Object.fromEntries(
         Object.entries(p.params || {}).map(([k, v]) => [k, quoted(v)]),
       );
-      vars.message = p.message;
+      vars.message = p.code === "expression" ? expressionText(p) : p.message;
       if (p.code === "domain_dims") vars.vars = t(`vars.${p.params.dims}`);
       return `${field}: ${t(key, vars)}`;
     })

@@ -213,6 +213,22 @@ def test_a_bad_custom_expression_shows_its_error(watched: Watched) -> None:
     watched.check_clean(expected=("status of 422",))  # the refused expression
 
 
+def test_the_parsers_reason_is_in_the_pages_language(watched: Watched) -> None:
+    """A Chinese page words the parser's refusal in Chinese (its sentence and where), the
+    English page in English — from the same problem."""
+    root = Path(__file__).resolve().parents[2]
+    zh = json.loads((root / "static" / "i18n" / "zh.json").read_text())
+    page = watched.open("?lab=descend&lang=zh")
+    wait_frame(page, "descend", "l.grid !== null")
+    page.get_by_label(zh["f.surface"], exact=True).select_option("custom")
+    page.get_by_label(zh["f.expr"]).fill("x**2 + ")
+    page.get_by_role("button", name=zh["apply"]).click()
+    error = page.get_by_test_id("expr-error")
+    expect(error).to_contain_text("应为数字、变量或 '('，表达式却已结束（第 8 个字符）")
+    assert "expected" not in (error.text_content() or "")
+    watched.check_clean(expected=("status of 422",))
+
+
 def test_training_lab_trains_and_draws(watched: Watched) -> None:
     page = watched.open("?lab=train")
     wait_frame(page, "train", "l.latest !== null")

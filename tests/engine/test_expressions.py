@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from deepscope import i18n
 from deepscope.engine.expressions import (
     MAX_LENGTH,
     Evaluator,
@@ -102,18 +103,39 @@ def test_precedence() -> None:
     ],
 )
 def test_hostile_and_broken_input_is_refused(text: str, message: str) -> None:
-    with pytest.raises(ExpressionError, match=re.escape(message)):
+    """Refused with a sentence of the page's catalogs: in English as the API says it,
+    and in Chinese with every slot filled (``i18n.text`` raises on a missing one)."""
+    with pytest.raises(ExpressionError) as err:
         compile_expression(text)
+    said = err.value.said
+    assert message in i18n.english(said)
+    assert said.key.startswith("expr.") and i18n.text(said.key, "zh", **said.vars)
 
 
 def test_errors_say_where() -> None:
-    with pytest.raises(ExpressionError, match="at character 5"):
+    with pytest.raises(ExpressionError) as err:
         parse("x + $")
+    assert err.value.character == 5 and "at character 5" in str(err.value)
 
 
 def test_one_variable_surfaces_refuse_y() -> None:
-    with pytest.raises(ExpressionError, match="unknown name 'y'"):
+    with pytest.raises(ExpressionError) as err:
         parse("x + y", variables=("x",))
+    assert "unknown name 'y'" in i18n.english(err.value.said)
+
+
+def test_every_sentence_of_the_parser_is_in_the_catalogs() -> None:
+    """Each key the parser raises with is in both catalogs (the tests above raise most;
+    this reads the source for the rest), and the catalogs hold no expr.* key it dropped."""
+    import inspect
+
+    from deepscope.engine import expressions, surfaces
+
+    source = inspect.getsource(expressions) + inspect.getsource(surfaces)
+    raised = {f"expr.{k}" for k in re.findall(r'ExpressionError\(\s*"([a-z_]+)"', source)}
+    for lang in ("en", "zh"):
+        keys = {k for k in i18n.catalog(lang) if k.startswith("expr.")}
+        assert keys == raised | {"expr.at", "expr.help"}, lang  # (help: the page's hint)
 
 
 def test_constants_bind_names() -> None:
