@@ -6,16 +6,16 @@ from __future__ import annotations
 import math
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Watched, wait_frame
 
 pytestmark = pytest.mark.browser
 
 
-def _slide(page: object, path: str, value: float) -> None:
+def _slide(page: Page, path: str, value: float) -> None:
     """A log slider dragged to ``value`` and let go."""
-    page.evaluate(  # type: ignore[attr-defined]
+    page.evaluate(
         """([path, pos]) => { const i = document.querySelector(`input[data-catalog="${path}"]`);
             i.value = String(pos); i.dispatchEvent(new Event('input', { bubbles: true }));
             i.dispatchEvent(new Event('change', { bubbles: true })); }""",

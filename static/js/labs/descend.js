@@ -173,7 +173,7 @@ export class DescendLab {
       const settings = Object.entries(rest)
         .filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(defaults[k]))
         .sort(([a], [b]) => (a < b ? -1 : 1));
-      const key = JSON.stringify(settings);
+      const key = JSON.stringify([run.optimizer, settings]);
       if (!byKey.has(key)) {
         byKey.set(key, { run: rest, runs: [], labels: [] });
         groups.push(byKey.get(key));
@@ -181,7 +181,7 @@ export class DescendLab {
       byKey.get(key).runs.push(i);
       byKey.get(key).labels.push(run.label);
     });
-    const namesLr = (label) => /\blr\b|learning rate|学习率/i.test(label);
+    const namesLr = (label) => /\blr\b|learning rate/i.test(label);
     for (const g of groups) {
       const label = g.labels[0];
       g.label = label && g.labels.every((l) => l === label) && !namesLr(label) ? label : null;
