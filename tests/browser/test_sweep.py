@@ -144,12 +144,18 @@ def _sweep_box(page: Any) -> Any:
     return page.locator("fieldset", has=page.get_by_label("Sweep each run's learning rate"))
 
 
+def _wait_preset_sent(page: Any) -> None:
+    """Until the preset's own configuration went out (what a change is measured from)."""
+    page.wait_for_function("() => 'a' in window.deepscope.presetBase")
+
+
 def test_the_sweep_s_settings_count_as_changing_a_preset(watched: Watched) -> None:
     """Ticking or unticking the sweep and its range, count, criterion and tolerance change
     the picture, so the preset's notice says it speaks of the preset's own; a view setting
     (and a tolerance the criterion does not read) does not."""
     page = watched.open("?preset=sweep-rosenbrock")
     wait_lab(page, "descend", "l.sweepData !== null")
+    _wait_preset_sent(page)
     edited = page.locator("#notice-edited")
     expect(edited).to_be_hidden()
     page.get_by_label("Log-scale contours").uncheck()
@@ -164,6 +170,7 @@ def test_the_sweep_s_settings_count_as_changing_a_preset(watched: Watched) -> No
     page.click("#notice-back")
     expect(edited).to_be_hidden()
     wait_lab(page, "descend", "l.view.sweep.lr_max === 10 && l.sweeping()")
+    _wait_preset_sent(page)
 
     # the sweep unticked is a race, not the preset's picture; ticked again, it is
     page.get_by_label("Sweep each run's learning rate").uncheck()
@@ -173,12 +180,14 @@ def test_the_sweep_s_settings_count_as_changing_a_preset(watched: Watched) -> No
     page.get_by_label("Criterion").select_option("steps_to_tolerance")
     expect(edited).to_be_visible()
     page.click("#notice-back")
+    _wait_preset_sent(page)
     _slide(page, "labs.descend.sweep_fields.lr_count", 10, log=False)
     expect(edited).to_be_visible()
 
     # a race preset: ticking the sweep changes its picture
     page = watched.open("?preset=gd-quadratic")
     wait_lab(page, "descend", "l.runsData.length === 6")
+    _wait_preset_sent(page)
     expect(edited).to_be_hidden()
     page.get_by_label("Sweep each run's learning rate").check()
     expect(edited).to_be_visible()
