@@ -210,7 +210,7 @@ def test_runs_that_differ_only_in_their_lr_are_swept_once(watched: Watched) -> N
     )
     expect(merged).to_be_visible()
     page.click("#lang")
-    expect(merged).to_contain_text("第 1, 2, 3, 4, 5, 6 个运行只在学习率上不同")
+    expect(merged).to_contain_text("第 1, 2, 3, 4, 5, 6 个参赛者只在学习率上不同")
     page.click("#lang")
     page.get_by_role("button", name="Play").click()
     wait_lab(page, "descend", "l.sweepData.step === 60")
