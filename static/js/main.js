@@ -272,9 +272,10 @@ class App {
   }
 
   // `wire` options go to the server but not into the shareable URL; `message` holds
-  // more fields of the configure message (the optimizer lab's `sweep`).
+  // more fields of the configure message (the optimizer lab's `sweep`, and the `config`
+  // it sends in place of the page's own: a sweep's distinct runs).
   configure(lab, config, options, view, wire = {}, side = "a", message = {}) {
-    if (!this.classroom.following) this.noteEdit(lab, side, config);
+    if (!this.classroom.following) this.noteEdit(lab, side, { config, ...message });
     if (side === "b") {
       if (state.compare[lab]) state.compare[lab].config = config;
       writeUrl();
@@ -367,6 +368,9 @@ class App {
     } else if (message.type === "error") {
       if (message.code === "rate_limited") return;
       this.showError(message);
+      // (a refused configuration: the lab keeps labelling what it draws)
+      if (["invalid", "internal", "bad_json"].includes(message.code))
+        this.active?.onError?.(message);
       if (this.active?.exprError && (message.field || message.message).includes("surface")) {
         this.active.exprError.textContent = errorText(message);
       }
@@ -606,12 +610,14 @@ class App {
     this.setEdited(edited);
   }
 
-  noteEdit(lab, side, config) {
+  // `sent`: what the configure message computes — its `config` and the rest (a sweep's
+  // settings: a sweep started, stopped or changed changes the picture too).
+  noteEdit(lab, side, sent) {
     const preset = this.catalog.presets.find((p) => p.id === state.preset);
     if (!preset || preset.lab !== lab) return;
     // (which histograms the server counts follows the view, not the settings)
-    const { histograms: _shown, ...settings } = config;
-    const text = JSON.stringify(settings);
+    const { histograms: _shown, ...config } = sent.config;
+    const text = JSON.stringify({ ...sent, config });
     if (!(side in this.presetBase)) {
       this.presetBase[side] = text;
       return;

@@ -24,6 +24,55 @@ export class DescendLab {
     // Runs whose learning rate the user moved: a new surface keeps theirs and gives
     // the others their optimizer's default (Rosenbrock's 0.001 crawls on x²).
     this.lrTouched = new WeakSet();
+    this.forgetShown();
+  }
+
+  // What is drawn, as opposed to what was asked for: each configure sent is a snapshot
+  // (its settings, the surface's grid and description, the sweep's groups of runs); the
+  // first frame of a newer configuration makes the newest one still standing the drawn
+  // one, and a refusal drops the newest. Titles, subtitles and labels describe the drawn
+  // one, and say so while newer settings stand refused.
+  forgetShown() {
+    this.pending = [];
+    this.shown = null;
+    this.seenSeq = null;
+    this.refused = false;
+  }
+
+  drawn() {
+    return (
+      this.shown || {
+        config: this.config,
+        sweep: this.sweeping() ? this.sweepSpec() : null,
+        grid: this.grid,
+        surface: this.surface,
+        groups: this.sweepGroups(),
+      }
+    );
+  }
+
+  // A frame: a newer configuration than the last frame's is the newest snapshot sent
+  // (the ones before it were coalesced or refused). A reconnected session counts anew.
+  noteFrame(frame) {
+    if (frame.config_seq === this.seenSeq) return;
+    this.seenSeq = frame.config_seq;
+    if (this.pending.length) this.shown = this.pending[this.pending.length - 1];
+    this.pending = [];
+    this.refused = false;
+    this.renderSurfaceInfo();
+  }
+
+  // The server refused the newest configuration: the picture (and its labels) stay.
+  onError() {
+    if (!this.pending.length) return;
+    this.pending.pop();
+    this.refused = true;
+    this.renderSurfaceInfo();
+    if (this.sweeping()) this.renderSweep();
+  }
+
+  refusedNote() {
+    return this.refused ? t("refused.note") : "";
   }
 
   // The catalog's race: its surface, steps and seed, and the runners it starts with.
@@ -34,6 +83,7 @@ export class DescendLab {
   }
 
   mount(root, config, view, options) {
+    this.forgetShown();
     this.config = { ...this.defaults(), ...config };
     this.options = { ...C.defaultsOf(this.app.catalog.labs.descend.options), ...options };
     this.setView(view);
@@ -79,10 +129,85 @@ export class DescendLab {
 
   // --- configuration ---------------------------------------------------------------
 
-  // A sweep is the race's configuration plus the configure message's `sweep` section.
+  // A sweep is the race's configuration plus the configure message's `sweep` section;
+  // its runs are the distinct ones without their learning rate (the sweep's).
   send() {
-    const message = this.sweeping() ? { sweep: this.view.sweep } : {};
+    const message = {};
+    const groups = this.sweepGroups();
+    if (this.sweeping()) {
+      message.config = { ...this.config, runs: groups.map((g) => g.run) };
+      message.sweep = this.sweepSpec();
+    }
+    this.renderMerged();
+    this.pending.push({
+      config: structuredClone(this.config),
+      sweep: message.sweep || null,
+      grid: this.grid,
+      surface: this.surface,
+      groups,
+    });
+    this.pending.splice(0, this.pending.length - 64); // (frames stopped coming: keep a few)
     this.app.configure(this.lab, this.config, this.options, this.view, {}, "a", message);
+  }
+
+  // The sweep's section: the tolerance only for the criterion that reads it.
+  sweepSpec() {
+    const { tolerance, ...spec } = this.view.sweep;
+    return spec.criterion === "steps_to_tolerance" ? { ...spec, tolerance } : spec;
+  }
+
+  // A sweep replaces every run's lr, so runs equal in everything else are one run of the
+  // sweep: each distinct one once ({run: sent without lr, runs: its indices}), labelled
+  // without the lr it no longer uses (a label naming one is dropped; a name two of them
+  // would share gets its first run's number).
+  sweepGroups() {
+    const cat = this.app.catalog;
+    const runDefaults = C.defaultsOf(cat.labs.descend.run_fields);
+    const groups = [];
+    const byKey = new Map();
+    this.config.runs.forEach((run, i) => {
+      const spec = cat.optimizers.find((o) => o.name === run.optimizer);
+      const defaults = { ...runDefaults, schedule: "constant" };
+      for (const h of spec ? spec.hyper : []) defaults[h.name] = h.default;
+      const { lr: _lr, label: _label, ...rest } = run;
+      const settings = Object.entries(rest)
+        .filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify(defaults[k]))
+        .sort(([a], [b]) => (a < b ? -1 : 1));
+      const key = JSON.stringify([run.optimizer, settings]);
+      if (!byKey.has(key)) {
+        byKey.set(key, { run: rest, runs: [], labels: [] });
+        groups.push(byKey.get(key));
+      }
+      byKey.get(key).runs.push(i);
+      byKey.get(key).labels.push(run.label);
+    });
+    const namesLr = (label) => /\blr\b|learning rate/i.test(label);
+    for (const g of groups) {
+      const label = g.labels[0];
+      g.label = label && g.labels.every((l) => l === label) && !namesLr(label) ? label : null;
+    }
+    const named = (g) => g.label || g.run.optimizer;
+    for (const g of groups) {
+      const same = groups.filter((o) => named(o) === named(g)).length > 1;
+      g.name = same ? `${named(g).slice(0, 34)} #${g.runs[0] + 1}` : named(g);
+      g.run = { ...g.run, ...(g.name === g.run.optimizer ? {} : { label: g.name }) };
+    }
+    return groups;
+  }
+
+  // Which runs the sweep runs once (they differ only in their learning rate).
+  renderMerged() {
+    if (!this.mergedBox) return;
+    const groups = this.sweeping() ? this.sweepGroups().filter((g) => g.runs.length > 1) : [];
+    this.mergedBox.replaceChildren(
+      ...groups.map((g) =>
+        C.el("p", {
+          class: "hint",
+          text: t("sweep.merged", { runs: g.runs.map((i) => i + 1).join(", "), label: g.name }),
+        }),
+      ),
+    );
+    this.mergedBox.hidden = !groups.length;
   }
 
   change(changes, { surface = false } = {}) {
@@ -107,8 +232,7 @@ export class DescendLab {
     this.grid = result;
     this.surface = result.surface;
     if (this.surface.name === "custom") this.showCustomDims(this.surface.dims);
-    this.renderSurfaceInfo();
-    this.send();
+    this.send(); // (its title and critical points once the server draws it)
   }
 
   buildControls(panel) {
@@ -449,6 +573,8 @@ export class DescendLab {
     const sweep = C.card("c.sweep", { wide: true, size: "tall" });
     this.sweepBox = sweep.box;
     this.sweepSub = sweep.subtitle;
+    this.sweepSummaryBox = C.el("div", { class: "readout-line", "data-testid": "sweep-summary" });
+    sweep.box.append(this.sweepSummaryBox);
     this.raceCards = [loss.box, dist.box, eff.box, eq.box];
     this.mainBox = main.box;
     root.append(main.box, loss.box, dist.box, eff.box, eq.box, s3d.box, sweep.box);
@@ -476,8 +602,9 @@ export class DescendLab {
   }
 
   renderSurfaceInfo() {
-    const s = this.surface;
-    this.mainSub.textContent = `f = ${s.formula}`;
+    const s = this.drawn().surface;
+    if (!s) return;
+    this.mainSub.textContent = `f = ${s.formula}${this.refusedNote()}`;
     this.critical.replaceChildren(
       ...s.critical_points.slice(0, 12).flatMap((c) => [
         C.el("span", { class: `badge ${c.kind}`, text: t(`kind.${c.kind}`) }),
@@ -492,11 +619,12 @@ export class DescendLab {
 
   onFrame(frame) {
     const d = frame.data;
+    this.noteFrame(frame);
+    if (d.surface) this.noteSurface(d.surface);
     if (d.sweep) {
       this.onSweepFrame(frame);
       return;
     }
-    if (d.surface) this.surface = d.surface;
     if (d.first_row === 0)
       this.runsData = d.runs.map((r) => ({
         ...r,
@@ -523,7 +651,14 @@ export class DescendLab {
     this.app.announce(`${t("live.step")} ${frame.step}. ${best.join("; ")}`);
   }
 
+  // The surface a frame describes is the drawn configuration's.
+  noteSurface(surface) {
+    if (this.shown) this.shown.surface = surface;
+    else this.surface = surface;
+  }
+
   render() {
+    this.renderMerged();
     if (this.sweeping()) {
       this.renderSweep();
       return;
@@ -537,14 +672,17 @@ export class DescendLab {
   }
 
   minValue() {
-    const minima = (this.surface?.critical_points || []).filter((c) => c.kind === "minimum");
+    const minima = (this.drawn().surface?.critical_points || []).filter(
+      (c) => c.kind === "minimum",
+    );
     return minima.length ? Math.min(...minima.map((c) => c.value)) : null;
   }
 
   renderMain() {
+    const drawn = this.drawn();
     this.charts.paths.update({
-      grid: this.grid,
-      surface: this.surface,
+      grid: drawn.grid,
+      surface: drawn.surface,
       runs: this.runsData,
       logz: this.view.logz,
     });
@@ -573,7 +711,7 @@ export class DescendLab {
     // and so is a distance below the rounding of θ near the minimum
     const scale = Math.max(
       1,
-      ...(this.surface?.critical_points || [])
+      ...(this.drawn().surface?.critical_points || [])
         .filter((c) => c.kind === "minimum")
         .flatMap((c) => c.point.map(Math.abs)),
     );
@@ -609,9 +747,9 @@ export class DescendLab {
   renderEquation() {
     const k = Math.min(this.view.selected || 0, this.runsData.length - 1);
     const r = this.runsData[k];
-    const run = this.config.runs[k];
-    if (!r || !run) return;
-    const spec = this.app.catalog.optimizers.find((o) => o.name === run.optimizer);
+    if (!r) return;
+    const spec = this.app.catalog.optimizers.find((o) => o.name === r.optimizer);
+    if (!spec) return;
     const n = r.points.length - 1;
     const vec = (v) => (v ? `(${v.map((x) => fmt(x, 4)).join(", ")})` : "–");
     const step = n > 0 ? r.points[n - 1].map((x, j) => x - r.points[n][j]) : null;
@@ -635,7 +773,7 @@ export class DescendLab {
   renderIterates() {
     const k = Math.min(this.view.selected || 0, this.runsData.length - 1);
     const r = this.runsData[k];
-    if (!r || !this.surface || this.surface.dims !== 1) {
+    if (!r || this.drawn().surface?.dims !== 1) {
       this.iterates.replaceChildren();
       return;
     }
@@ -669,7 +807,8 @@ export class DescendLab {
 
   render3d() {
     this.s3dBox.hidden = !this.view.surface3d || this.sweeping();
-    if (this.view.surface3d) this.charts.surface3d.update({ grid: this.grid, runs: this.runsData });
+    if (this.view.surface3d)
+      this.charts.surface3d.update({ grid: this.drawn().grid, runs: this.runsData });
   }
 
   csv() {
@@ -726,10 +865,13 @@ export class DescendLab {
     this.raceBest = C.button("sweep.race_best", () => this.raceAtBest());
     this.raceBest.dataset.testid = "race-best";
     this.raceBest.disabled = true;
+    this.mergedBox = C.el("div", { "data-testid": "sweep-merged" });
+    this.mergedBox.hidden = true;
     return C.fieldset(
       "g.sweep",
       this.sweepOn.el,
       C.el("p", { class: "hint", i18n: "sweep.hint" }),
+      this.mergedBox,
       field("lr_min"),
       field("lr_max"),
       field("lr_count"),
@@ -751,12 +893,12 @@ export class DescendLab {
     for (const box of this.raceCards) box.hidden = on;
     this.raceBest.hidden = !on;
     for (const input of this.lrInputs) input.disabled = on;
+    this.renderMerged();
     this.s3dBox.hidden = on || !this.view.surface3d;
   }
 
   onSweepFrame(frame) {
     const d = frame.data;
-    if (d.surface) this.surface = d.surface;
     const before = frame.step === 0 ? null : this.sweepData;
     const paths = d.optimizers.map((c, k) => {
       const old = before?.paths[k];
@@ -768,19 +910,31 @@ export class DescendLab {
     this.sweepData = { ...d, paths, step: frame.step };
     if (!this.sweeping()) return; // a frame of the sweep the page just left
     this.renderSweep();
-    const best = d.optimizers.map((c) =>
-      c.best_lr === null
-        ? `${c.label}: ${t("sweep.no_best")}`
-        : `${c.label}: ${t("sweep.best")} ${fmt(c.best_lr, 3)}`,
+    this.app.announce(`${t("live.step")} ${frame.step}. ${this.sweepSummary(d).join("; ")}`);
+  }
+
+  // A best learning rate at either end of the swept range may lie beyond it.
+  static atEdge(c) {
+    return (
+      c.best_index !== null && c.lrs.length > 1 && [0, c.lrs.length - 1].includes(c.best_index)
     );
-    this.app.announce(`${t("live.step")} ${frame.step}. ${best.join("; ")}`);
+  }
+
+  // Each optimizer's best learning rate, in words (flagged at an end of the range).
+  sweepSummary(s) {
+    return s.optimizers.map((c) => {
+      if (c.best_lr === null) return `${c.label}: ${t("sweep.no_best")}`;
+      const best = `${c.label}: ${t("sweep.best")} ${fmt(c.best_lr, 3)}`;
+      return DescendLab.atEdge(c) ? `${best} — ${t("sweep.edge")}` : best;
+    });
   }
 
   // GD's stable learning rates near the lowest minimum end at 2/L, L the largest
   // curvature there (exactly so on a quadratic): drawn when a GD run is swept.
   gdLimit() {
-    if (!this.config.runs.some((r) => r.optimizer === "gd")) return null;
-    const minima = (this.surface?.critical_points || []).filter((c) => c.kind === "minimum");
+    const drawn = this.drawn();
+    if (!drawn.config.runs.some((r) => r.optimizer === "gd")) return null;
+    const minima = (drawn.surface?.critical_points || []).filter((c) => c.kind === "minimum");
     if (!minima.length) return null;
     const lowest = minima.reduce((a, b) => (b.value < a.value ? b : a));
     const L = Math.max(...lowest.eigenvalues);
@@ -790,13 +944,17 @@ export class DescendLab {
   renderSweep() {
     const s = this.sweepData;
     if (!s) return;
+    const drawn = this.drawn();
     const steps = s.criterion === "steps_to_tolerance";
     const scale = Math.max(1, Math.abs(s.f_star));
     const over =
-      s.step >= this.config.steps ||
+      s.step >= drawn.config.steps ||
       s.optimizers.every((c) => c.status.every((st) => st !== "running"));
     this.charts.sweep.update({
-      curves: s.optimizers,
+      // (a best learning rate at an end of the range says so in the legend)
+      curves: s.optimizers.map((c) =>
+        DescendLab.atEdge(c) ? { ...c, label: `${c.label} (${t("sweep.edge_short")})` } : c,
+      ),
       ylog: true,
       ytitle: steps
         ? t("sweep.axis_steps", { tolerance: sci(s.tolerance) })
@@ -814,10 +972,20 @@ export class DescendLab {
         limit: "2/L",
       },
     });
-    this.sweepSub.textContent = t("sweep.progress", { step: s.step, steps: this.config.steps });
+    this.sweepSub.textContent = `${t("sweep.progress", { step: s.step, steps: drawn.config.steps })}${this.refusedNote()}`;
+    // (a best learning rate at an end of the range in bold: the range may cut it off)
+    this.sweepSummaryBox.replaceChildren(
+      ...this.sweepSummary(s).flatMap((line, k) => [
+        ...(k ? [" · "] : []),
+        C.el(DescendLab.atEdge(s.optimizers[k]) ? "b" : "span", {
+          "data-testid": "sweep-best",
+          text: line,
+        }),
+      ]),
+    );
     this.charts.paths.update({
-      grid: this.grid,
-      surface: this.surface,
+      grid: drawn.grid,
+      surface: drawn.surface,
       runs: s.optimizers.map((c, k) => ({
         label:
           c.best_lr === null
@@ -838,11 +1006,16 @@ export class DescendLab {
   raceAtBest() {
     const s = this.sweepData;
     if (!s) return;
+    // (curve k is the drawn sweep's k-th distinct run: every run it stands for)
+    const groups = this.drawn().groups;
     s.optimizers.forEach((c, k) => {
-      const run = this.config.runs[k];
-      if (!run || c.best_lr === null) return;
-      run.lr = c.best_lr;
-      this.lrTouched.add(run);
+      if (c.best_lr === null || !groups[k]) return;
+      for (const i of groups[k].runs) {
+        const run = this.config.runs[i];
+        if (!run || run.optimizer !== c.optimizer) continue;
+        run.lr = c.best_lr;
+        this.lrTouched.add(run);
+      }
     });
     this.view.mode = "race";
     this.applyMode();

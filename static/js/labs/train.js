@@ -1005,7 +1005,8 @@ export class TrainLab {
       this.reset(side);
       this.runs[side].points = d.data;
       if (side === "a") {
-        const hidden = this.configs.a.hidden.length;
+        // (the frame's own layers: a newer configuration may stand refused)
+        const hidden = d.dead_units.length;
         this.layerSelect.setOptions(
           Array.from({ length: hidden }, (_, i) => ({ value: i, label: String(i + 1) })),
         );
