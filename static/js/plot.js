@@ -95,6 +95,12 @@ export function layout(extra = {}) {
   };
 }
 
+// Whether the page is in its one-column layout (app.css sets --narrow there: the
+// breakpoint is the stylesheet's alone).
+export function narrowScreen() {
+  return getComputedStyle(document.documentElement).getPropertyValue("--narrow").trim() === "1";
+}
+
 const CONFIG = {
   displaylogo: false,
   responsive: true,
@@ -162,7 +168,14 @@ export class Plot {
     const figure = this.pending;
     this.pending = null;
     if (!figure || !this.el.isConnected) return;
-    const config = { ...CONFIG, ...(this.options.config || {}) };
+    // On a narrow screen Plotly's mode bar would cover the top of the plot (a sweep's
+    // row of diverged runs, a 100 % tick): it is not shown there (a drag still zooms,
+    // a double tap resets).
+    const config = {
+      ...CONFIG,
+      ...(narrowScreen() ? { displayModeBar: false } : {}),
+      ...(this.options.config || {}),
+    };
     const started = performance.now();
     if (!this.drawn) {
       Plotly.newPlot(this.el, figure.data, figure.layout, config);
