@@ -370,9 +370,8 @@ class App {
     } else if (message.type === "error") {
       if (message.code === "rate_limited") return;
       this.showError(message);
-      if (this.active?.exprError && (message.field || message.message).includes("surface")) {
-        this.active.exprError.textContent = errorText(message);
-      }
+      if (this.active?.showExprError && (message.field || message.message).includes("surface"))
+        this.active.showExprError(() => errorText(message));
     }
   }
 

@@ -246,6 +246,23 @@ export function sci(x, digits = 2) {
   return m === 1 ? power10(k) : `${m}·${power10(k)}`;
 }
 
+// The ticks of a log axis over ``values`` (its positive ones): whole decades alone when
+// the values span fewer than six (Plotly labels 2…9 between decades too, and on a short
+// axis they pile onto "10²" and "10"), over a window of whole decades when they span
+// less than one (so that two decades at least are labelled).
+export function logTicks(values) {
+  const logs = values.filter((v) => v > 0 && Number.isFinite(v)).map(Math.log10);
+  if (!logs.length) return {};
+  const lo = Math.min(...logs);
+  const hi = Math.max(...logs);
+  if (hi - lo >= 6) return {};
+  if (hi - lo >= 1) return { dtick: 1 };
+  // (a point within 0.05 decade of the window's edge would be cut in half: one more)
+  const bottom = lo - Math.floor(lo) < 0.05 ? Math.floor(lo) - 1 : Math.floor(lo);
+  const top = Math.ceil(hi) - hi < 0.05 ? Math.ceil(hi) + 1 : Math.ceil(hi);
+  return { dtick: 1, range: [bottom, top] };
+}
+
 // A "nice" tick step (1, 2 or 5 × 10ᵏ) giving about `count` ticks over `span`.
 export function niceStep(span, count) {
   const raw = span / Math.max(1, count);
