@@ -719,6 +719,7 @@ class App {
       this.active?.render?.();
       this.active?.onLang?.();
       this.lessons.onLang();
+      this.classroom.onLang();
       writeUrl();
     });
     this.nameLangSwitch();
