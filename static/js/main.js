@@ -127,6 +127,7 @@ class App {
     const root = $("lab");
     purge(root);
     this.players = [];
+    this.heldAnnouncement = null; // (the lab left's last figures go unsaid)
     this.active = this.labs[lab];
     this.active.mount(
       root,
@@ -424,13 +425,14 @@ class App {
   }
 
   // A frame's figures at most every two seconds; a preset (`force`) at once, and the
-  // frames that follow it do not talk over it. A text held back by the two seconds is
-  // said when they are over, unless a newer one replaced it: the last frame of a run
-  // (its final step and figures) is always said.
+  // frames of the two seconds that follow it do not talk over it. Between frames, a
+  // text held back by the two seconds is said when they are over, unless a newer one
+  // replaced it: the last frame of a run (its final step and figures) is always said.
   announce(text, { force = false } = {}) {
     const now = performance.now();
     const wait = this.lastAnnounce + ANNOUNCE_MS - now;
     if (!force && wait > 0) {
+      if (this.announcedForced) return;
       this.heldAnnouncement = text;
       if (!this.announceTimer)
         this.announceTimer = setTimeout(() => {
@@ -442,6 +444,7 @@ class App {
       return;
     }
     this.heldAnnouncement = null;
+    this.announcedForced = force;
     this.lastAnnounce = now;
     $("live").textContent = text;
   }
