@@ -5,6 +5,7 @@ switch to 中文 on the page words again what was built in English."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -105,4 +106,11 @@ def test_switching_to_chinese_words_again_what_was_built_in_english(watched: Wat
         if text != zh[key] and " " in text.strip() and "{" not in text and text in shown
     ]
     assert left == []
+    # nor in the names a screen reader reads (a card's, a panel's, "Remove run 2")
+    english = {text for key, text in en.items() if text != zh[key] and text.strip().isascii()}
+    names = page.evaluate(
+        "() => [...document.querySelectorAll('[aria-label]')].map((e) => e.ariaLabel)"
+    )
+    numbered = [re.sub(r" \d+$", "", n) for n in names]  # ("Remove run 2")
+    assert names and [n for n in numbered if n in english] == []
     watched.check_clean(expected=("status of 422",))  # (the typo's probe)
