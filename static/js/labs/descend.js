@@ -536,7 +536,7 @@ export class DescendLab {
     const best = this.runsData.map(
       (r) => `${r.label}: f = ${fmt(r.loss[r.loss.length - 1], 3)} (${t(`status.${r.status}`)})`,
     );
-    this.app.announce(`${t("live.step")} ${frame.step}. ${best.join("; ")}`);
+    this.app.announce(`${t("live.step", { step: frame.step })} ${best.join("; ")}`);
   }
 
   render() {
@@ -808,7 +808,7 @@ export class DescendLab {
         ? `${c.label}: ${t("sweep.no_best")}`
         : `${c.label}: ${t("sweep.best")} ${fmt(c.best_lr, 3)}`,
     );
-    this.app.announce(`${t("live.step")} ${frame.step}. ${best.join("; ")}`);
+    this.app.announce(`${t("live.step", { step: frame.step })} ${best.join("; ")}`);
   }
 
   // GD's stable learning rates near the lowest minimum end at 2/L, L the largest
