@@ -313,6 +313,17 @@ export class Classroom {
     }
   }
 
+  // A language switch: the seat bar and the open panel in the new language (what was
+  // typed in the seat bar stays).
+  onLang() {
+    const typed = [...this.seatBar.querySelectorAll("input")].map((i) => [i.className, i.value]);
+    this.render();
+    for (const [name, value] of typed) {
+      const input = this.seatBar.querySelector(`input.${name}`);
+      if (input) input.value = value;
+    }
+  }
+
   // Rebuilt only when what it lists changes (counts change in place: the QR code and
   // the focus stay put while students join).
   render() {

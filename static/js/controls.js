@@ -1,6 +1,6 @@
 // Controls built from the catalog's field ranges: every one a labelled native input,
 // reachable and operable by keyboard; log-scale sliders show the value they set.
-import { getLang, setText, t } from "./i18n.js";
+import { getLang, setLabel, setText, t } from "./i18n.js";
 import { fmt } from "./plot.js";
 
 let counter = 0;
@@ -248,6 +248,7 @@ export function el(tag, props = {}, ...children) {
     if (k === "class") node.className = v;
     else if (k === "i18n")
       setText(node, v); // a key, or a list of sentence keys
+    else if (k === "i18nLabel") setLabel(node, v);
     else if (k === "text") node.textContent = v;
     else node.setAttribute(k, v);
   }
@@ -270,7 +271,7 @@ export function card(key, { wide = false, size = "", sub = null, subKey = null }
     "section",
     {
       class: `card${wide ? " wide" : ""}`,
-      "aria-label": t(key),
+      i18nLabel: key,
       "data-chart": key.replace(/^c\./, ""),
     },
     heading,
@@ -290,7 +291,7 @@ export function compareBox({ comparing, side, label, onToggle, onEdit, hint = "c
   if (!comparing) return box;
   const group = el(
     "div",
-    { class: "sides", role: "radiogroup", "aria-label": t("compare.edit") },
+    { class: "sides", role: "radiogroup", i18nLabel: "compare.edit" },
     el("span", { i18n: "compare.edit" }),
   );
   for (const s of ["a", "b"]) {

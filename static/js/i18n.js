@@ -80,6 +80,12 @@ export function setText(node, keys) {
   node.textContent = spec ? words(spec) : "";
 }
 
+// Name ``node`` (its aria-label) by ``key``, marked: apply() names it again.
+export function setLabel(node, key) {
+  node.dataset.i18nLabel = key;
+  node.setAttribute("aria-label", t(key));
+}
+
 // A number as the error messages quote it: 10,000,000 rather than 10000000.
 const quoted = (v) =>
   typeof v === "number" && Number.isInteger(v) && Math.abs(v) >= 10000
@@ -123,4 +129,6 @@ export function apply(root = document) {
   for (const node of root.querySelectorAll("[data-i18n]")) {
     if (node.dataset.i18n) node.textContent = words(node.dataset.i18n);
   }
+  for (const node of root.querySelectorAll("[data-i18n-label]"))
+    node.setAttribute("aria-label", t(node.dataset.i18nLabel));
 }

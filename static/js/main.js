@@ -2,7 +2,7 @@
 // the classroom features (language, projector, palette, keyboard, live region).
 import * as C from "./controls.js";
 import { apply, errorText, getLang, said, setLang, setText, t } from "./i18n.js";
-import { purge, theme } from "./plot.js";
+import { narrowScreen, purge, theme } from "./plot.js";
 import { LiveSocket } from "./socket.js";
 import { Classroom } from "./classroom.js";
 import { LessonPlayer } from "./lessons.js";
@@ -23,6 +23,7 @@ import { TrainLab } from "./labs/train.js";
 
 const $ = (id) => document.getElementById(id);
 const STREAMING = new Set(["descend", "train"]); // the labs that play, pause, step and reset
+const ANNOUNCE_MS = 2000; // the live region says a frame's figures at most this often
 
 // A preset's side B: `compare` is a configuration of the preset's lab (or
 // {config, labels}); the sides' labels are `labels` ({en: [a, b], zh: [a, b]}),
@@ -126,6 +127,7 @@ class App {
     const root = $("lab");
     purge(root);
     this.players = [];
+    this.heldAnnouncement = null; // (the lab left's last figures go unsaid)
     this.active = this.labs[lab];
     this.active.mount(
       root,
@@ -135,6 +137,7 @@ class App {
       this.active.compares ? state.compare[lab] || null : null,
     );
     this.placeNotice();
+    this.placePlayers();
     apply(root);
     if (following) this.classroom.lock(true);
     if (!fromUrl) writeUrl();
@@ -179,6 +182,7 @@ class App {
       Boolean(this.active.comparing) === Boolean(compare)
     ) {
       this.active.adopt(state.configs[lab], state.view[lab], state.options[lab], compare);
+      this.placePlayers();
       this.classroom.lock(true);
       writeUrl();
     } else {
@@ -371,9 +375,8 @@ class App {
       // (a refused configuration: the lab keeps labelling what it draws)
       if (["invalid", "internal", "bad_json"].includes(message.code))
         this.active?.onError?.(message);
-      if (this.active?.exprError && (message.field || message.message).includes("surface")) {
-        this.active.exprError.textContent = errorText(message);
-      }
+      if (this.active?.showExprError && (message.field || message.message).includes("surface"))
+        this.active.showExprError(() => errorText(message));
     }
   }
 
@@ -426,10 +429,26 @@ class App {
   }
 
   // A frame's figures at most every two seconds; a preset (`force`) at once, and the
-  // frames that follow it do not talk over it.
+  // frames of the two seconds that follow it do not talk over it. Between frames, a
+  // text held back by the two seconds is said when they are over, unless a newer one
+  // replaced it: the last frame of a run (its final step and figures) is always said.
   announce(text, { force = false } = {}) {
     const now = performance.now();
-    if (!force && now - this.lastAnnounce < 2000) return;
+    const wait = this.lastAnnounce + ANNOUNCE_MS - now;
+    if (!force && wait > 0) {
+      if (this.announcedForced) return;
+      this.heldAnnouncement = text;
+      if (!this.announceTimer)
+        this.announceTimer = setTimeout(() => {
+          this.announceTimer = null;
+          const held = this.heldAnnouncement;
+          this.heldAnnouncement = null;
+          if (held !== null) this.announce(held);
+        }, wait);
+      return;
+    }
+    this.heldAnnouncement = null;
+    this.announcedForced = force;
     this.lastAnnounce = now;
     $("live").textContent = text;
   }
@@ -460,7 +479,7 @@ class App {
     this.playState = value;
     for (const el of this.players) {
       el.dataset.state = value;
-      el.textContent = t(`state.${value}`);
+      setText(el, `state.${value}`); // (marked: a language switch words it again)
     }
   }
 
@@ -601,6 +620,31 @@ class App {
     charts.prepend(this.noticeBox);
   }
 
+  // On a narrow screen (one column: the charts first, the controls after them) the lab's
+  // player moves above the charts, so that Play, Pause and Step are on the first screen
+  // rather than after every chart; a wider screen puts it back in its panel. Called
+  // after a lab is laid out and whenever the screen crosses NARROW.
+  placePlayers() {
+    const root = $("lab");
+    const panel = root.querySelector(":scope > .controls");
+    let slot = root.querySelector(":scope > .player-slot");
+    if (narrowScreen() && panel) {
+      const box = panel.querySelector(".player");
+      if (!box) return; // (a lab without a player, or it is in the slot already)
+      this.playerHome = document.createComment("player");
+      box.before(this.playerHome);
+      if (!slot) {
+        slot = C.el("div", { class: "player-slot" });
+        root.prepend(slot);
+      }
+      slot.replaceChildren(box);
+      return;
+    }
+    const box = slot?.querySelector(".player");
+    if (box && this.playerHome?.isConnected) this.playerHome.replaceWith(box);
+    slot?.remove();
+  }
+
   // --- a preset's settings, changed --------------------------------------------------
 
   forgetEdits(edited = false) {
@@ -684,6 +728,7 @@ class App {
       this.active?.render?.();
       this.active?.onLang?.();
       this.lessons.onLang();
+      this.classroom.onLang();
       writeUrl();
     });
     this.nameLangSwitch();
@@ -715,6 +760,13 @@ class App {
       }
     });
     document.addEventListener("keydown", (event) => this.onKey(event));
+    // A phone turned, a window narrowed: the player follows the layout.
+    let wasNarrow = narrowScreen();
+    window.addEventListener("resize", () => {
+      if (narrowScreen() === wasNarrow) return;
+      wasNarrow = !wasNarrow;
+      this.placePlayers();
+    });
   }
 
   // The language switch names the other language in that language's own words.

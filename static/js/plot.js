@@ -95,6 +95,12 @@ export function layout(extra = {}) {
   };
 }
 
+// Whether the page is in its one-column layout (app.css sets --narrow there: the
+// breakpoint is the stylesheet's alone).
+export function narrowScreen() {
+  return getComputedStyle(document.documentElement).getPropertyValue("--narrow").trim() === "1";
+}
+
 const CONFIG = {
   displaylogo: false,
   responsive: true,
@@ -162,7 +168,14 @@ export class Plot {
     const figure = this.pending;
     this.pending = null;
     if (!figure || !this.el.isConnected) return;
-    const config = { ...CONFIG, ...(this.options.config || {}) };
+    // On a narrow screen Plotly's mode bar would cover the top of the plot (a sweep's
+    // row of diverged runs, a 100 % tick): it is not shown there (a drag still zooms,
+    // a double tap resets).
+    const config = {
+      ...CONFIG,
+      ...(narrowScreen() ? { displayModeBar: false } : {}),
+      ...(this.options.config || {}),
+    };
     const started = performance.now();
     if (!this.drawn) {
       Plotly.newPlot(this.el, figure.data, figure.layout, config);
@@ -231,6 +244,23 @@ export function sci(x, digits = 2) {
     k += 1;
   }
   return m === 1 ? power10(k) : `${m}·${power10(k)}`;
+}
+
+// The ticks of a log axis over ``values`` (its positive ones): whole decades alone when
+// the values span fewer than six (Plotly labels 2…9 between decades too, and on a short
+// axis they pile onto "10²" and "10"), over a window of whole decades when they span
+// less than one (so that two decades at least are labelled).
+export function logTicks(values) {
+  const logs = values.filter((v) => v > 0 && Number.isFinite(v)).map(Math.log10);
+  if (!logs.length) return {};
+  const lo = Math.min(...logs);
+  const hi = Math.max(...logs);
+  if (hi - lo >= 6) return {};
+  if (hi - lo >= 1) return { dtick: 1 };
+  // (a point within 0.05 decade of the window's edge would be cut in half: one more)
+  const bottom = lo - Math.floor(lo) < 0.05 ? Math.floor(lo) - 1 : Math.floor(lo);
+  const top = Math.ceil(hi) - hi < 0.05 ? Math.ceil(hi) + 1 : Math.ceil(hi);
+  return { dtick: 1, range: [bottom, top] };
 }
 
 // A "nice" tick step (1, 2 or 5 × 10ᵏ) giving about `count` ticks over `span`.

@@ -195,4 +195,12 @@ def test_the_pages_speak_chinese_in_a_class(pair: tuple[Watched, Watched]) -> No
     page.wait_for_function("() => window.deepscope.classroom.mode === 'follow'")
     assert "正在跟随老师" in page.inner_text("#class-seat")
     assert "跟随" in page.inner_text("#live")  # announced in the live region
+    # the teacher's page switched to 中文: its seat bar and open panel follow
+    tpage = teacher.page
+    tpage.locator("#lang").dispatch_event("click")  # (the open panel is over it)
+    tpage.wait_for_function("() => document.documentElement.lang === 'zh-CN'")
+    assert tpage.locator("#class-panel").is_visible()  # (open since the class began)
+    assert "你的课堂" in tpage.inner_text("#class-panel")
+    seat = tpage.inner_text("#class-seat")
+    assert "你正在主持课堂" in seat and "You lead" not in seat
     student.check_clean()

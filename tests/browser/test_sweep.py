@@ -84,11 +84,15 @@ def test_the_sweep_view_draws_fills_in_and_races_each_at_its_best_lr(watched: Wa
         if s == "diverged"
     }
     assert marked == diverged and diverged
-    # each optimizer's best learning rate is starred
-    stars = [t for t in final if t["symbol"] == "star"]
-    assert len(stars) == 3
-    for star, curve in zip(stars, data, strict=True):
-        assert star["x"] == [curve["best_lr"]]
+    # each optimizer's best learning rate is marked ◆ (★ is the contour's start)
+    bests = [t for t in final if t["symbol"] == "diamond" and t["x"] != [None]]
+    assert len(bests) == 3 and not [t for t in final if t["symbol"] == "star"]
+    for best, curve in zip(bests, data, strict=True):
+        assert best["x"] == [curve["best_lr"]]
+    # the screen reader's line ends at the sweep's last step, not at an earlier frame
+    page.wait_for_function(
+        "() => document.getElementById('live').textContent.startsWith('Step 400.')"
+    )
     # and its best run's path is on the contour
     paths = card("Paths on the surface")
     wait_drawn(page, paths)
@@ -330,4 +334,73 @@ def test_a_refused_setting_leaves_the_labels_of_what_is_drawn(watched: Watched) 
     expect(main_sub).to_have_text(
         "f = x**2 + y**2 — new settings refused: still showing the previous ones"
     )
+    watched.check_clean()
+
+
+def _set_slider(page: Any, catalog: str, position: float) -> None:
+    page.evaluate(
+        """([c, v]) => { const e = document.querySelector(`input[data-catalog='${c}']`);
+        e.value = String(v); e.dispatchEvent(new Event('input', {bubbles: true}));
+        e.dispatchEvent(new Event('change', {bubbles: true})); }""",
+        [catalog, position],
+    )
+
+
+def test_the_sweep_marks_its_start_and_explains_its_marks(watched: Watched) -> None:
+    # steps to a tolerance GD never reaches: GD has no best run, and so no path
+    view = {
+        "mode": "sweep",
+        "sweep": {"lr_count": 5, "criterion": "steps_to_tolerance", "tolerance": 1e-6},
+    }
+    config = {**CONFIG, "steps": 200}
+    page = watched.open(
+        f"?lab=descend&config={quote(json.dumps(config))}&view={quote(json.dumps(view))}"
+    )
+    wait_lab(page, "descend", "l.sweepData !== null && l.sweepData.step === 0 && !!l.grid")
+    start = page.evaluate("window.deepscope.labs.descend.surface.start")
+    paths = card("Paths on the surface")
+    sweep = card(SWEEP)
+    page.wait_for_function(
+        "(s) => { const e = document.querySelector(s);"
+        " return !!e && !!e.data && e.data.some((t) => t.name === 'start'); }",
+        arg=paths,
+    )
+    stars = [t for t in _traces(page, paths) if t["name"] == "start"]
+    assert [[x, y] for x, y in zip(stars[0]["x"], stars[0]["y"], strict=True)] == [start]
+    # a short log axis labels its decades, not 2…9 between them
+    wait_drawn(page, sweep)
+    ticks = page.evaluate(
+        "(s) => [...document.querySelectorAll(s + ' .ytick text')].map((e) => e.textContent)",
+        sweep,
+    )
+    assert ticks and not [t for t in ticks if t in list("23456789")]
+    # the key: one entry per mark, with the mark's own symbol
+    key = {t["name"]: t["symbol"] for t in _traces(page, sweep) if t["x"] == [None]}
+    assert key == {"best lr": "diamond", "diverged": "x-thin-open", "not yet": "circle-open"}
+
+    page.get_by_role("button", name="Play").click()
+    wait_lab(page, "descend", "l.sweepData.step === 200", 60_000)
+    assert page.evaluate("window.deepscope.labs.descend.sweepData.optimizers[0].best_lr") is None
+    drawn = wait_drawn(page, paths)
+    wait_drawn(page, paths, drawn - 1)
+    stars = [t for t in _traces(page, paths) if t["name"] == "start"]
+    assert stars and [stars[0]["x"][0], stars[0]["y"][0]] == start
+    key = {t["name"] for t in _traces(page, sweep) if t["x"] == [None]}
+    assert key == {"best lr", "diverged", "never"}
+
+    # one learning rate: the box says the largest is not used, and lr_min = lr_max is
+    # what the server accepts then
+    hint = page.get_by_test_id("one-rate")
+    assert hint.is_hidden()
+    _set_slider(page, "labs.descend.sweep_fields.lr_count", 1)
+    assert hint.is_visible()
+    _set_slider(page, "labs.descend.sweep_fields.lr_min", -2)
+    _set_slider(page, "labs.descend.sweep_fields.lr_max", -2)
+    wait_lab(
+        page,
+        "descend",
+        "l.sweepData.step === 0 && l.sweepData.optimizers[0].lrs.length === 1"
+        " && Math.abs(l.sweepData.optimizers[0].lrs[0] - 0.01) < 1e-12",
+    )
+    assert page.locator("#banner").is_hidden()
     watched.check_clean()

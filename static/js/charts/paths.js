@@ -1,5 +1,7 @@
 // Optimizer lab: the runs' paths on the contour (2-D), or on f(x) with the tangent at
 // each run's current iterate (1-D); critical points with their kind; click → start.
+// update({grid, surface, runs: [{label, points, loss, gradient, status}], starts, logz}):
+// starts, the points drawn ★ (2-D).
 import { Plot, colour, layout, theme } from "../plot.js";
 import { t } from "../i18n.js";
 
@@ -114,7 +116,7 @@ export function create(el, { onClick } = {}) {
   });
 
   function update(args) {
-    const { grid, surface, runs, logz } = args;
+    const { grid, surface, runs, starts = [], logz } = args;
     if (!grid) return;
     latest = args;
     const lw = theme.width;
@@ -212,11 +214,19 @@ export function create(el, { onClick } = {}) {
           },
         });
     });
-    const start = runs[0]?.points[0];
-    if (start)
+    // ★ at each distinct start (the caller's: a sweep's paths are its best runs', which
+    // it may not have yet)
+    const seen = new Set();
+    const distinct = starts.filter((p) => {
+      const key = p.join(",");
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (distinct.length)
       traces.push({
-        x: [start[0]],
-        y: [start[1]],
+        x: distinct.map((p) => p[0]),
+        y: distinct.map((p) => p[1]),
         mode: "markers",
         name: t("start"),
         marker: { symbol: "star", size: 14, color: "#000" },

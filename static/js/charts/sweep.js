@@ -1,19 +1,29 @@
 // Optimizer lab, sweep mode: each optimizer's criterion against the learning rate
-// (log-log), its best learning rate starred, and in a strip above the plot the runs that
+// (log-log), its best learning rate marked ◆, and in a strip above the plot the runs that
 // diverged (×) or never reached the tolerance (○) at their learning rate, one row per
-// optimizer — marked, not dropped and not drawn as huge numbers.
+// optimizer — marked, not dropped and not drawn as huge numbers. The legend explains
+// every mark (the contour below uses ★ for the start: ◆ is not a star here).
 // update({curves: [{label, lrs, values, status, best_index}], ylog, ytitle, floor, limit,
-//         labels: {diverged, never, limit}})
+//         labels: {best, diverged, never, limit}})
 // floor {value, label}: values below it are drawn at it (f − f* under float64's rounding);
 // limit: a vertical line at this learning rate (GD's 2/L at the minimum), or null.
-import { Plot, colour, fmt, layout, theme } from "../plot.js";
+import { Plot, colour, fmt, layout, logTicks, theme } from "../plot.js";
 import { t } from "../i18n.js";
+
+// The marks, each with its symbol once: on the chart and in its legend.
+export const MARKS = {
+  best: { symbol: "diamond", size: 13 },
+  diverged: { symbol: "x-thin-open", size: 9 },
+  never: { symbol: "circle-open", size: 9 },
+};
+const KEY_COLOUR = "#5b6270";
 
 export function create(el) {
   const plot = new Plot(el);
 
   function update({ curves, ylog = true, ytitle = "", floor = null, limit = null, labels }) {
     const traces = [];
+    const drawn = []; // every value drawn on the y axis
     const lw = theme.width;
     let floored = false;
     const rows = curves.length;
@@ -24,6 +34,7 @@ export function create(el) {
         floored = true;
         return floor.value;
       });
+      drawn.push(...shown.filter((v) => v !== null));
       traces.push({
         x: c.lrs,
         y: shown,
@@ -40,18 +51,19 @@ export function create(el) {
       };
       const diverged = mark((i) => c.status[i] === "diverged", row(k));
       const never = mark((i) => c.values[i] === null && c.status[i] !== "diverged", row(k));
-      for (const [points, symbol, what] of [
-        [diverged, "x-thin-open", labels.diverged],
-        [never, "circle-open", labels.never],
+      for (const [points, mark] of [
+        [diverged, "diverged"],
+        [never, "never"],
       ]) {
         if (!points.x.length) continue;
+        const what = labels[mark];
         traces.push({
           ...points,
           yaxis: "y2",
           mode: "markers",
           name: `${c.label}: ${what}`,
           showlegend: false,
-          marker: { symbol, size: 9, color: colour(k), line: { width: 2, color: colour(k) } },
+          marker: { ...MARKS[mark], color: colour(k), line: { width: 2, color: colour(k) } },
           hovertemplate: `${c.label}: lr %{x:.3g} ${what}<extra></extra>`,
         });
       }
@@ -61,13 +73,28 @@ export function create(el) {
           x: [c.lrs[best]],
           y: [shown[best]],
           mode: "markers",
-          name: `${c.label}: ${t("sweep.best")} ${fmt(c.lrs[best], 3)}`,
+          name: `${c.label}: ${labels.best} ${fmt(c.lrs[best], 3)}`,
           showlegend: false,
-          marker: { symbol: "star", size: 16, color: colour(k), line: { width: 1, color: "#000" } },
-          hovertemplate: `${c.label}: ${t("sweep.best")} lr %{x:.3g} → %{y:.4g}<extra></extra>`,
+          marker: { ...MARKS.best, color: colour(k), line: { width: 1, color: "#000" } },
+          hovertemplate: `${c.label}: ${labels.best} %{x:.3g} → %{y:.4g}<extra></extra>`,
         });
       }
     });
+    // The key: one legend entry per mark, after the curves' (no points of their own).
+    for (const mark of ["best", "diverged", "never"])
+      traces.push({
+        x: [null],
+        y: [null],
+        mode: "markers",
+        name: labels[mark],
+        legendgroup: "marks",
+        hoverinfo: "skip",
+        marker: {
+          ...MARKS[mark],
+          color: mark === "best" ? "#fff" : KEY_COLOUR,
+          line: { width: mark === "best" ? 1.5 : 2, color: mark === "best" ? "#000" : KEY_COLOUR },
+        },
+      });
     const key = [ylog, ytitle, ...curves.map((c) => `${c.label}:${c.lrs.length}`)].join("|");
     const strip = Math.min(0.3, 0.035 * rows + 0.04); // the strip's share of the height
     const lay = layout({
@@ -77,6 +104,7 @@ export function create(el) {
         type: ylog ? "log" : "linear",
         title: { text: ytitle },
         exponentformat: "power",
+        ...(ylog ? logTicks(drawn) : {}),
         domain: [0, 0.97 - strip],
       },
       // the strip of the runs without a value, one row per optimizer
@@ -90,21 +118,7 @@ export function create(el) {
       },
     });
     lay.shapes = [];
-    lay.annotations = [
-      {
-        xref: "paper",
-        x: 0,
-        xanchor: "right",
-        yref: "paper",
-        y: 1 - strip / 2,
-        yanchor: "middle",
-        align: "right",
-        showarrow: false,
-        text: `× ${labels.diverged}<br>○ ${labels.never}`,
-        name: "strip",
-        font: { size: theme.font - 2, color: "#5b6270" },
-      },
-    ];
+    lay.annotations = [];
     if (floored) {
       lay.shapes.push({
         type: "line",

@@ -225,10 +225,10 @@ export class DescendLab {
     };
     const { ok, body: result } = await this.app.postJson("/api/surface", body);
     if (!ok) {
-      this.exprError.textContent = this.app.errorText(result);
+      this.showExprError(() => this.app.errorText(result));
       return;
     }
-    this.exprError.textContent = "";
+    this.showExprError(null);
     this.grid = result;
     this.surface = result.surface;
     if (this.surface.name === "custom") this.showCustomDims(this.surface.dims);
@@ -286,10 +286,12 @@ export class DescendLab {
       this.exprInput.el,
       this.domainInput.el,
       C.button("apply", () => this.applyCustom()),
-      C.el("p", {
-        class: "hint",
-        text: `${t("expr.help")} ${cat.expressions.functions.join(", ")}`,
-      }),
+      C.el(
+        "p",
+        { class: "hint" },
+        C.el("span", { i18n: "expr.help" }),
+        ` ${cat.expressions.functions.join(", ")}`,
+      ),
     );
     this.customBox.hidden = !isCustom;
 
@@ -360,6 +362,19 @@ export class DescendLab {
     );
   }
 
+  // The custom surface's error, worded by ``words`` (again on a language switch), or
+  // none (null).
+  showExprError(words) {
+    this.exprWords = words;
+    this.exprError.textContent = words ? words() : "";
+  }
+
+  onLang() {
+    if (this.exprWords) this.exprError.textContent = this.exprWords();
+    for (const b of this.runsBox.querySelectorAll("button[data-run]"))
+      b.setAttribute("aria-label", `${t("run.remove")} ${b.dataset.run}`);
+  }
+
   // The expression's label and domain hint: f(x) and one range, or f(x, y) and two
   // (the server decides which from the expression's variables).
   showCustomDims(dims) {
@@ -380,7 +395,7 @@ export class DescendLab {
     const resolution = this.app.catalog.labs.descend.surface_fields.resolution.min;
     const probe = await this.app.postJson("/api/surface", { surface, resolution });
     if (!probe.ok) {
-      this.exprError.textContent = this.app.errorText(probe.body);
+      this.showExprError(() => this.app.errorText(probe.body));
       return;
     }
     const dims = probe.body.surface.dims;
@@ -404,7 +419,7 @@ export class DescendLab {
         domain.length !== dims ||
         !domain.every((r) => Array.isArray(r) && r.length === 2)
       ) {
-        this.exprError.textContent = t(dims === 1 ? "domain.bad1" : "domain.bad2");
+        this.showExprError(() => t(dims === 1 ? "domain.bad1" : "domain.bad2"));
         return;
       }
       surface.domain = domain;
@@ -472,6 +487,7 @@ export class DescendLab {
           this.renderRuns();
           this.send();
         });
+        remove.dataset.run = String(i + 1);
         remove.setAttribute("aria-label", `${t("run.remove")} ${i + 1}`);
         const select = C.button("run.select", () => {
           this.view.selected = i;
@@ -607,7 +623,7 @@ export class DescendLab {
     this.mainSub.textContent = `f = ${s.formula}${this.refusedNote()}`;
     this.critical.replaceChildren(
       ...s.critical_points.slice(0, 12).flatMap((c) => [
-        C.el("span", { class: `badge ${c.kind}`, text: t(`kind.${c.kind}`) }),
+        C.el("span", { class: `badge ${c.kind}`, i18n: `kind.${c.kind}` }),
         C.el("span", {
           text: ` (${c.point.map((v) => fmt(v, 4)).join(", ")}) f = ${fmt(c.value, 4)} · λ = ${c.eigenvalues.map((e) => fmt(e, 3)).join(", ")}  `,
         }),
@@ -648,7 +664,7 @@ export class DescendLab {
     const best = this.runsData.map(
       (r) => `${r.label}: f = ${fmt(r.loss[r.loss.length - 1], 3)} (${t(`status.${r.status}`)})`,
     );
-    this.app.announce(`${t("live.step")} ${frame.step}. ${best.join("; ")}`);
+    this.app.announce(`${t("live.step", { step: frame.step })} ${best.join("; ")}`);
   }
 
   // The surface a frame describes is the drawn configuration's.
@@ -680,11 +696,25 @@ export class DescendLab {
 
   renderMain() {
     const drawn = this.drawn();
+    const configured = this.configuredStarts();
     this.charts.paths.update({
       grid: drawn.grid,
       surface: drawn.surface,
       runs: this.runsData,
+      // where each run started (its first row), or before its first frame where it will
+      starts: this.runsData.map((r, k) => r.points[0] || configured[k]).filter(Boolean),
       logz: this.view.logz,
+    });
+  }
+
+  // Where the configuration's runs start: a run's own start, else the configuration's,
+  // else the surface's (a start of the wrong length, as the server would refuse it, none).
+  configuredStarts() {
+    const dims = this.surface?.dims;
+    const fallback = this.config.start || this.surface?.start;
+    return this.config.runs.map((r) => {
+      const start = r.start || fallback;
+      return start && start.length === dims ? start : null;
     });
   }
 
@@ -847,6 +877,7 @@ export class DescendLab {
         value: settings[name],
         onInput: (v) => {
           settings[name] = v;
+          if (name === "lr_count") this.oneRate.hidden = v !== 1;
           changed();
         },
       }).el;
@@ -860,6 +891,9 @@ export class DescendLab {
         changed();
       },
     });
+    // One learning rate is lr_min alone: lr_max is not used (but may not be below it).
+    this.oneRate = C.el("p", { class: "hint", i18n: "sweep.one_rate", "data-testid": "one-rate" });
+    this.oneRate.hidden = settings.lr_count !== 1;
     this.toleranceBox = C.el("div", {}, field("tolerance"));
     this.toleranceBox.hidden = settings.criterion !== "steps_to_tolerance";
     this.raceBest = C.button("sweep.race_best", () => this.raceAtBest());
@@ -875,6 +909,7 @@ export class DescendLab {
       field("lr_min"),
       field("lr_max"),
       field("lr_count"),
+      this.oneRate,
       criterion.el,
       this.toleranceBox,
       this.raceBest,
@@ -910,7 +945,7 @@ export class DescendLab {
     this.sweepData = { ...d, paths, step: frame.step };
     if (!this.sweeping()) return; // a frame of the sweep the page just left
     this.renderSweep();
-    this.app.announce(`${t("live.step")} ${frame.step}. ${this.sweepSummary(d).join("; ")}`);
+    this.app.announce(`${t("live.step", { step: frame.step })} ${this.sweepSummary(d).join("; ")}`);
   }
 
   // A best learning rate at either end of the swept range may lie beyond it.
@@ -967,6 +1002,7 @@ export class DescendLab {
       limit: this.gdLimit(),
       // (a run without a value has not got there *yet* while the sweep goes on)
       labels: {
+        best: t("sweep.best"),
         diverged: t("status.diverged"),
         never: t(over ? "sweep.never" : "sweep.not_yet"),
         limit: "2/L",
@@ -996,6 +1032,9 @@ export class DescendLab {
         gradient: [],
         status: c.best_index === null ? "running" : c.status[c.best_index],
       })),
+      // (the sweep's start, not a best run's path: at step 0, or while an optimizer
+      // has no best learning rate, there is none)
+      starts: this.configuredStarts(),
       logz: this.view.logz,
     });
     this.raceBest.disabled = !s.optimizers.some((c) => c.best_lr !== null);

@@ -96,7 +96,7 @@ export class LayersLab {
       this.labels = compare.labels || null;
     }
     this.view = { quantity: "activation", logy: false, ...view };
-    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    const panel = C.el("div", { class: "controls", i18nLabel: "controls" });
     this.panel.replaceWith(panel);
     this.panel = panel;
     this.buildControls(panel);
@@ -111,7 +111,7 @@ export class LayersLab {
   // opens or closes (one histogram or two, one readout or two).
   layout() {
     purge(this.root);
-    this.panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    this.panel = C.el("div", { class: "controls", i18nLabel: "controls" });
     const charts = C.el("div", { class: "charts" });
     this.root.replaceChildren(this.panel, charts);
     this.buildControls(this.panel);
@@ -247,7 +247,7 @@ export class LayersLab {
 
   edit(side) {
     this.side = side;
-    const panel = C.el("div", { class: "controls", "aria-label": t("controls") });
+    const panel = C.el("div", { class: "controls", i18nLabel: "controls" });
     this.panel.replaceWith(panel);
     this.panel = panel;
     this.buildControls(panel);

@@ -2,7 +2,7 @@
 // units, activation distributions over steps, gradient norms and weight traces.
 import * as C from "../controls.js";
 import { fmt, purge, runStyle, theme } from "../plot.js";
-import { errorText, getLang, said, t } from "../i18n.js";
+import { errorText, getLang, said, setText, t } from "../i18n.js";
 import * as boundaryChart from "../charts/boundary.js";
 import * as distribution from "../charts/distribution.js";
 import * as landscapeChart from "../charts/landscape.js";
@@ -254,9 +254,9 @@ export class TrainLab {
           ) &&
           widths.length <= widthsOk.max_items
         ) {
-          this.hiddenError.textContent = "";
+          setText(this.hiddenError, "");
           this.set({ hidden: widths });
-        } else this.hiddenError.textContent = t("hidden.bad");
+        } else setText(this.hiddenError, "hidden.bad"); // (marked: a language switch words it)
       },
     });
     this.hiddenError = C.el("p", { class: "error-text", role: "alert" });
