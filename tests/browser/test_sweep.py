@@ -220,7 +220,8 @@ def test_runs_that_differ_only_in_their_lr_are_swept_once(watched: Watched) -> N
     wait_lab(page, "descend", "l.sweepData.step === 60")
     plot = card(SWEEP)
     wait_drawn(page, plot)
-    curves = [t for t in _traces(page, plot) if t["axis"] == "y" and t["symbol"] != "star"]
+    labels = {c["label"] for c in data}  # (the curves, not the marks and their key)
+    curves = [t for t in _traces(page, plot) if t["axis"] == "y" and t["name"] in labels]
     assert [t["name"] for t in curves] == ["gd"]
     paths = card("Paths on the surface")
     wait_drawn(page, paths)
@@ -266,9 +267,9 @@ def test_a_best_lr_at_an_end_of_the_range_is_flagged(watched: Watched) -> None:
     watched.shot("sweep-edge-en")
     page.click("#lang")
     expect(summary).to_contain_text("在扫描范围的端点：请扩大范围")
-    page.wait_for_function(
+    page.wait_for_function(  # (the card's name is Chinese now: found by its chart id)
         "(s) => document.querySelector(s).data.some((t) => t.name === 'adam (最佳值在范围端点)')",
-        arg=plot,
+        arg="section.card[data-chart=sweep] .js-plotly-plot",
     )
     watched.shot("sweep-edge-zh")
     watched.check_clean()
@@ -285,8 +286,9 @@ def test_a_refused_setting_leaves_the_labels_of_what_is_drawn(watched: Watched) 
         f"&options={quote(json.dumps(options))}"
     )
     wait_lab(page, "descend", "l.sweepData !== null")
-    sweep_sub = page.locator(f'section.card[aria-label="{SWEEP}"] h3 .sub')
-    main_sub = page.locator('section.card[aria-label="Paths on the surface"] h3 .sub')
+    # (by chart id: the cards' names change with the language)
+    sweep_sub = page.locator("section.card[data-chart=sweep] h3 .sub")
+    main_sub = page.locator("section.card[data-chart=surface] h3 .sub")
     expect(sweep_sub).to_have_text(" — step 0 of 400")
     expect(main_sub).to_have_text("f = (1 - x)**2 + 100*(y - x**2)**2")
     banner = page.locator("#banner")
@@ -385,6 +387,9 @@ def test_the_sweep_marks_its_start_and_explains_its_marks(watched: Watched) -> N
     wait_drawn(page, paths, drawn - 1)
     stars = [t for t in _traces(page, paths) if t["name"] == "start"]
     assert stars and [stars[0]["x"][0], stars[0]["y"][0]] == start
+    page.wait_for_function(  # (the chart's redraw after the last frame may come later)
+        "(s) => document.querySelector(s).data.some((t) => t.name === 'never')", arg=sweep
+    )
     key = {t["name"] for t in _traces(page, sweep) if t["x"] == [None]}
     assert key == {"best lr", "diverged", "never"}
 

@@ -370,6 +370,7 @@ export class DescendLab {
   }
 
   onLang() {
+    this.renderSurfaceInfo(); // (its subtitle may say new settings stand refused)
     if (this.exprWords) this.exprError.textContent = this.exprWords();
     for (const b of this.runsBox.querySelectorAll("button[data-run]"))
       b.setAttribute("aria-label", `${t("run.remove")} ${b.dataset.run}`);
