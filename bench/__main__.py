@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import multiprocessing
 import os
 import platform
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from deepscope.runtime import tune_allocator
@@ -53,18 +55,27 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
 
 
+def _section(name: str, quick: bool) -> list[Row]:
+    tune_allocator()  # (as the server's processes)
+    return SECTIONS[name](quick)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (the smoke test)")
     parser.add_argument("--only", nargs="*", choices=list(SECTIONS), help="run these sections")
     args = parser.parse_args(argv)
-    tune_allocator()
     rows: list[Row] = []
-    for name, fn in SECTIONS.items():
+    for name in SECTIONS:
         if args.only and name not in args.only:
             continue
         print(f"… {name}", file=sys.stderr, flush=True)
-        rows.extend(fn(args.quick))
+        # Each section in a process of its own: after the layers section's 2-thread
+        # matmuls, OpenBLAS's idle worker kept one of the 2 cores busy, and every later
+        # single-threaded row ran ~1.5–2× slower (the sweep's floor 53 ms against 28 ms
+        # alone; with OPENBLAS_NUM_THREADS=1, 28 ms). A section measures what it sets up.
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            rows.extend(pool.submit(_section, name, args.quick).result())
     print(f"\nDeepScope benchmarks, {datetime.date.today().isoformat()}, {machine()}\n")
     text = print_table(rows)
     out = Path(__file__).parent / "results"
