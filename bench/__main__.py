@@ -11,36 +11,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from deepscope.runtime import tune_allocator
-
-from . import (
-    classroom,
-    e2e,
-    landscape,
-    layers,
-    layers_class,
-    optimizers,
-    reliability,
-    streaming,
-    surfaces,
-    sweep,
-    training,
-)
 from .common import Row, print_table
-
-SECTIONS = {
-    "layers": layers.rows,
-    "optimizers": optimizers.rows,
-    "sweep": sweep.rows,
-    "surfaces": surfaces.rows,
-    "training": training.rows,
-    "landscape": landscape.rows,
-    "e2e": e2e.rows,
-    "layers_class": layers_class.rows,
-    "classroom": classroom.rows,
-    "streaming": streaming.rows,
-    "reliability": reliability.rows,
-}
+from .sections import SECTIONS, run
 
 
 def machine() -> str:
@@ -53,11 +25,6 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
-
-
-def _section(name: str, quick: bool) -> list[Row]:
-    tune_allocator()  # (as the server's processes)
-    return SECTIONS[name](quick)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         # single-threaded row ran ~1.5–2× slower (the sweep's floor 53 ms against 28 ms
         # alone; with OPENBLAS_NUM_THREADS=1, 28 ms). A section measures what it sets up.
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            rows.extend(pool.submit(_section, name, args.quick).result())
+            rows.extend(pool.submit(run, name, args.quick).result())
     print(f"\nDeepScope benchmarks, {datetime.date.today().isoformat()}, {machine()}\n")
     text = print_table(rows)
     out = Path(__file__).parent / "results"
