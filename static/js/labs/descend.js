@@ -138,7 +138,7 @@ export class DescendLab {
       message.config = { ...this.config, runs: groups.map((g) => g.run) };
       message.sweep = this.sweepSpec();
     }
-    this.renderMerged();
+    this.renderMerged(groups);
     this.pending.push({
       config: structuredClone(this.config),
       sweep: message.sweep || null,
@@ -196,9 +196,11 @@ export class DescendLab {
   }
 
   // Which runs the sweep runs once (they differ only in their learning rate).
-  renderMerged() {
+  renderMerged(all = null) {
     if (!this.mergedBox) return;
-    const groups = this.sweeping() ? this.sweepGroups().filter((g) => g.runs.length > 1) : [];
+    const groups = this.sweeping()
+      ? (all || this.sweepGroups()).filter((g) => g.runs.length > 1)
+      : [];
     this.mergedBox.replaceChildren(
       ...groups.map((g) =>
         C.el("p", {
@@ -269,8 +271,8 @@ export class DescendLab {
 
     const expr = isCustom ? this.config.surface.expr : "x**2 + 10*y**2";
     this.exprInput = C.text({ key: "f.expr", value: expr, placeholder: "x**2 + 10*y**2" });
-    // An empty domain field means the server's default window; the label and placeholder
-    // follow the expression's variables (x only: a 1-D surface and one range).
+    // An empty domain field means the server's default window; the label and the example
+    // in the empty field follow the expression's variables (x only: 1-D, one range).
     this.domainInput = C.text({
       key: "f.domain",
       value:
